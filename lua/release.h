@@ -1,0 +1,117 @@
+/* release.h - release.lua, loaded in a sandboxed Lua state and converted
+ * into plain C values.  This is the first stage of the pipeline: nothing
+ * after it touches Lua.
+ *
+ * Every declaration keeps the line it was written on, so later stages can
+ * name "release.lua:12" in their errors.
+ */
+#ifndef XGO_RELEASE_H
+#define XGO_RELEASE_H
+
+#include <stddef.h>
+
+#include "orchestrator/util.h"
+
+/* One matrix dimension: key is "goos", "goarch", "cgo" or a variant key
+ * ("goarm", "goamd64", ...); cgo values are "0"/"1". */
+struct mx_dim {
+	char *key;
+	struct strv vals;
+};
+
+/* A set of dimensions: the matrix itself, or one include/exclude entry. */
+struct mx_set {
+	int line;
+	struct mx_dim *dims;
+	size_t ndims;
+};
+
+struct mx_spec {
+	int line;
+	struct mx_set base;
+	struct mx_set *include, *exclude;
+	size_t ninclude, nexclude;
+};
+
+struct build_decl {
+	int line;
+	char *name;       /* unique among builds */
+	char *main;       /* package to build, default "." */
+	char *binary;     /* file name without .exe, default name */
+	char *output;     /* path template under dist/ */
+	struct strv ldflags, flags, tags;
+	struct strv env_pass; /* host variables passed through, by name */
+	struct strv env_set;  /* "NAME=value" set explicitly */
+	struct mx_spec targets;
+};
+
+struct archive_file {
+	char *src;  /* path or glob, relative to the project */
+	char *dst;  /* destination inside the archive, or NULL */
+	int mode;   /* 0 = normalised from the file */
+};
+
+struct archive_decl {
+	int line;
+	char *format;            /* tar.gz tar.xz tar.zst zip binary */
+	struct strv overrides;   /* "goos=format" */
+	char *name;              /* template */
+	struct archive_file *files;
+	size_t nfiles;
+	int wrap_in_directory;
+	struct strv builds;      /* empty = all builds */
+};
+
+struct checksums_decl {
+	int line;
+	char *file;      /* default SHA256SUMS */
+	char *algorithm; /* sha256 or sha512 */
+};
+
+/* A variable read through env(): recorded as a build input. */
+struct env_read {
+	char *name;
+	char *value;      /* what the build file got */
+	int from_default; /* the variable was unset */
+};
+
+struct release {
+	char *path;        /* as given */
+	char *dir;         /* directory of release.lua: the project root */
+	char digest[65];   /* sha256 of the file's bytes */
+
+	char *project;     /* project name */
+	char *version;
+	int project_line;
+
+	char *go_version;  /* pinned SDK version, e.g. "1.26.8" */
+	char *sdk_mirror;  /* NULL = default */
+	int go_line;
+
+	struct build_decl *builds;
+	size_t nbuilds;
+	struct archive_decl *archives;
+	size_t narchives;
+	struct checksums_decl checksums;
+
+	struct strv before;  /* hook commands run once before the builds */
+	struct strv after;   /* hook commands run per artifact */
+
+	struct env_read *env_reads;
+	size_t nenv_reads;
+};
+
+struct release_limits {
+	size_t max_bytes;        /* Lua heap cap; 0 = default (64 MiB) */
+	unsigned long max_instr; /* VM instruction cap; 0 = default (100M) */
+};
+
+/* Load and validate path.  On error, prints one message naming
+ * "file:line" and returns -1; *r is then empty. */
+int release_load(const char *path, const struct release_limits *lim, struct release *r);
+void release_clear(struct release *r);
+
+/* The build named name, or NULL. */
+const struct build_decl *release_build(const struct release *r, const char *name);
+
+#endif

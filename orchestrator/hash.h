@@ -1,0 +1,34 @@
+/* hash.h - streaming SHA-256/SHA-512 over OpenSSL EVP, hex digests.
+ *
+ * Every digest in xgo-build (artifacts, SDK archives and trees, release.lua,
+ * go.sum, checksum files) goes through this module.
+ */
+#ifndef XGO_HASH_H
+#define XGO_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum hash_algo { HASH_SHA256, HASH_SHA512 };
+
+#define HASH_MAX_BYTES 64
+#define HASH_HEX_MAX (2 * HASH_MAX_BYTES + 1)
+
+struct hasher; /* opaque; owns an EVP_MD_CTX */
+
+struct hasher *hasher_new(enum hash_algo algo);
+void hasher_update(struct hasher *h, const void *p, size_t n);
+/* Writes the lowercase hex digest (NUL-terminated) and resets nothing:
+ * call hasher_free next. */
+void hasher_final_hex(struct hasher *h, char hex[HASH_HEX_MAX]);
+void hasher_free(struct hasher *h);
+
+/* One-shot helpers.  hash_file streams the file and reports its size. */
+void hash_bytes_hex(enum hash_algo algo, const void *p, size_t n, char hex[HASH_HEX_MAX]);
+int hash_file_hex(enum hash_algo algo, const char *path, char hex[HASH_HEX_MAX], uint64_t *size);
+
+const char *hash_algo_name(enum hash_algo algo);
+/* "sha256" / "sha512" -> algo; -1 for anything else. */
+int hash_algo_parse(const char *name, enum hash_algo *algo);
+
+#endif

@@ -1,0 +1,81 @@
+/* main.c - dispatch to a subcommand (cli.h).  Nothing else lives here. */
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char usage[] =
+	"usage: xgo-build <command> [options] [release.lua]\n"
+	"\n"
+	"Reproducible cross-compilation of Go projects, described by release.lua.\n"
+	"\n"
+	"commands:\n"
+	"  run       build and package the whole matrix into dist/\n"
+	"  plan      show the expanded jobs (--json for CI)\n"
+	"  verify    rebuild under varied conditions and compare bit for bit\n"
+	"  sdk       manage pinned Go SDKs (install, list, path, verify, import, gc)\n"
+	"  lock      pin the Go SDK's hashes in release.lock\n"
+	"  targets   list every GOOS/GOARCH port with its first-class and cgo flags\n"
+	"  version   print the version\n"
+	"  help      this text, or 'help COMMAND' for a command's options\n"
+	"\n"
+	"'xgo-build COMMAND --help' shows a command's options.\n"
+	"exit codes: 0 ok, 1 a build failed, 2 usage or build-file error,\n"
+	"3 reproducibility mismatch, 4 toolchain/SDK problem, 130 interrupted\n";
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+};
+
+static const struct command commands[] = {
+	{ "run", cmd_run },
+	{ "plan", cmd_plan },
+	{ "verify", cmd_verify },
+	{ "sdk", cmd_sdk },
+	{ "lock", cmd_lock },
+	{ "targets", cmd_targets },
+};
+
+int main(int argc, char **argv)
+{
+	const char *nc = getenv("NO_COLOR");
+	use_color = isatty(2) && !(nc && *nc);
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	const char *name = argv[1];
+	if (!strcmp(name, "help") || !strcmp(name, "--help") || !strcmp(name, "-h")) {
+		if (argc > 2 && strcmp(name, "help") == 0) {
+			char *args[] = { argv[2], "--help", NULL };
+			for (size_t i = 0; i < ARRAY_LEN(commands); i++)
+				if (!strcmp(commands[i].name, argv[2]))
+					return commands[i].fn(2, args);
+		}
+		fputs(usage, stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(name, "version") || !strcmp(name, "--version")) {
+		printf("xgo-build %s\n", XGO_VERSION);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < ARRAY_LEN(commands); i++)
+		if (!strcmp(commands[i].name, name))
+			return commands[i].fn(argc - 1, argv + 1);
+	const char *names[ARRAY_LEN(commands) + 2];
+	for (size_t i = 0; i < ARRAY_LEN(commands); i++)
+		names[i] = commands[i].name;
+	names[ARRAY_LEN(commands)] = "version";
+	names[ARRAY_LEN(commands) + 1] = "help";
+	const char *s = suggest(name, names, ARRAY_LEN(names));
+	if (s)
+		error("unknown command '%s' (did you mean '%s'?); see 'xgo-build --help'", name, s);
+	else
+		error("unknown command '%s'; see 'xgo-build --help'", name);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,87 @@
+/* util.h - errors, exit codes, checked allocation and bounded buffers.
+ *
+ * Library-like modules report failures with error() and return -1 (or NULL);
+ * only main-level code calls fatal().  The last error message is kept per
+ * thread so that unit tests can assert on it (error_last()).
+ */
+#ifndef XGO_UTIL_H
+#define XGO_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+/* Exit codes, documented in README.md and DESIGN.md. */
+enum {
+	EXIT_OK = 0,
+	EXIT_JOB = 1,         /* a build/job failed */
+	EXIT_USAGE = 2,       /* usage or build-file error */
+	EXIT_MISMATCH = 3,    /* reproducibility mismatch */
+	EXIT_TOOLCHAIN = 4,   /* toolchain/SDK problem */
+	EXIT_INTERRUPTED = 130,
+};
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Diagnostics.  A format ending in ':' appends strerror(errno).
+ * error() prints "xgo-build: error: ..." unless quiet_errors is set, stores
+ * the message for error_last() and returns -1. */
+int error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int verror(const char *fmt, va_list ap);
+void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void fatal(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *error_last(void);
+void error_clear(void);
+extern int quiet_errors; /* unit tests silence stderr */
+extern int verbosity;    /* -1 quiet, 0 normal, 1 verbose */
+extern int use_color;
+
+/* Allocation that never returns NULL: out of memory is fatal (exit 4 is
+ * wrong for it, so it exits 1 with a message). */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xreallocarray(void *p, size_t n, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap);
+#define FREE_AND_NULL(p) do { free(p); (p) = NULL; } while (0)
+
+/* A growable byte buffer with a hard maximum: appends past max fail with -1
+ * and leave the buffer unchanged.  data is always NUL-terminated. */
+struct buf {
+	char *data;
+	size_t len, cap, max;
+};
+void buf_init(struct buf *b, size_t max);
+void buf_release(struct buf *b);
+int buf_append(struct buf *b, const void *p, size_t n);
+int buf_puts(struct buf *b, const char *s);
+int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *buf_detach(struct buf *b); /* caller owns the result */
+
+/* A NULL-terminated vector of owned strings. */
+struct strv {
+	char **v;
+	size_t n, cap;
+};
+void strv_push(struct strv *s, const char *str);       /* copies str */
+void strv_push_owned(struct strv *s, char *str);       /* takes str */
+void strv_pushf(struct strv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void strv_release(struct strv *s);
+int strv_contains(const struct strv *s, const char *str);
+
+/* The closest of cands[0..n) to word by edit distance, or NULL when none is
+ * close enough to be a plausible typo.  For "did you mean" hints. */
+const char *suggest(const char *word, const char *const *cands, size_t n);
+
+/* Whole-file helpers.  read_file fails (error(), NULL) past max bytes. */
+char *read_file(const char *path, size_t max, size_t *len);
+/* Write data to path atomically: a temporary file beside it, fsync, rename. */
+int write_file_atomic(const char *path, const void *data, size_t len, int mode);
+/* mkdir -p; existing directories are fine. */
+int mkdir_p(const char *path, int mode);
+/* rm -rf; a missing path is fine. */
+int remove_tree(const char *path);
+
+#endif

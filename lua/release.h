@@ -12,11 +12,13 @@
 
 #include "orchestrator/util.h"
 
-/* One matrix dimension: key is "goos", "goarch", "cgo" or a variant key
- * ("goarm", "goamd64", ...); cgo values are "0"/"1". */
+/* One matrix dimension as written: key is whatever the file used ("goos",
+ * "goarch", "cgo", "goarm", ...); the matrix stage validates keys and
+ * values.  Booleans are stored as "true"/"false" with has_bool set. */
 struct mx_dim {
 	char *key;
 	struct strv vals;
+	int has_bool, has_string;
 };
 
 /* A set of dimensions: the matrix itself, or one include/exclude entry. */

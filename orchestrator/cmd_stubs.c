@@ -19,5 +19,3 @@ int cmd_run(int argc, char **argv) { return not_built("run", argc, argv); }
 int cmd_verify(int argc, char **argv) { return not_built("verify", argc, argv); }
 int cmd_sdk(int argc, char **argv) { return not_built("sdk", argc, argv); }
 int cmd_lock(int argc, char **argv) { return not_built("lock", argc, argv); }
-int cmd_plan(int argc, char **argv) { return not_built("plan", argc, argv); }
-int cmd_targets(int argc, char **argv) { return not_built("targets", argc, argv); }

@@ -1,0 +1,1008 @@
+/* release.c - load release.lua in a sandboxed Lua state (the DSL itself is
+ * lua/prelude.lua) and convert its declarations into struct release. */
+#define _POSIX_C_SOURCE 200809L
+#include "release.h"
+#include "lua_embed.h"
+#include "orchestrator/hash.h"
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_MAX_BYTES (64u << 20)
+#define DEFAULT_MAX_INSTR 100000000ul
+#define HOOK_EVERY 1000
+#define MAX_FILE_BYTES (1u << 20)
+#define MAX_STRING 4096
+#define MAX_LIST 1024
+
+/* The allocator's user data: the byte cap and the instruction budget. */
+struct limits {
+	size_t used, cap;
+	unsigned long instr, max_instr;
+	int mem_hit, instr_hit;
+};
+
+static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+	struct limits *lim = ud;
+	size_t old = ptr ? osize : 0;
+	if (nsize == 0) {
+		free(ptr);
+		lim->used -= old;
+		return NULL;
+	}
+	if (nsize > old && nsize - old > lim->cap - lim->used) {
+		lim->mem_hit = 1;
+		return NULL;
+	}
+	void *p = realloc(ptr, nsize);
+	if (p)
+		lim->used = lim->used - old + nsize;
+	return p;
+}
+
+static void l_hook(lua_State *L, lua_Debug *ar)
+{
+	(void)ar;
+	void *ud;
+	lua_getallocf(L, &ud);
+	struct limits *lim = ud;
+	lim->instr += HOOK_EVERY;
+	if (lim->instr > lim->max_instr) {
+		lim->instr_hit = 1;
+		luaL_error(L, "instruction limit of %lu exceeded (an endless loop?)", lim->max_instr);
+	}
+}
+
+static int l_panic(lua_State *L)
+{
+	const char *msg = lua_tostring(L, -1);
+	fatal(EXIT_USAGE, "lua panic: %s", msg ? msg : "(no message)");
+}
+
+/* where(): the current line in the build file, found by walking the stack
+ * to the first frame whose chunk is the build file. */
+static int l_where(lua_State *L)
+{
+	const char *chunk = lua_tostring(L, lua_upvalueindex(1));
+	lua_Debug ar;
+	for (int level = 1; lua_getstack(L, level, &ar); level++) {
+		lua_getinfo(L, "Sl", &ar);
+		if (chunk && !strcmp(ar.source, chunk) && ar.currentline > 0) {
+			lua_pushinteger(L, ar.currentline);
+			return 1;
+		}
+	}
+	lua_pushinteger(L, 0);
+	return 1;
+}
+
+/* env(name, default): registry table "xgo.env" maps name -> {value, default}. */
+static int l_env_read(lua_State *L)
+{
+	const char *name = luaL_checkstring(L, 1);
+	const char *def = luaL_optstring(L, 2, NULL);
+	const char *val = getenv(name);
+	lua_getfield(L, LUA_REGISTRYINDEX, "xgo.env");
+	if (lua_getfield(L, -1, name) == LUA_TNIL) {
+		lua_pop(L, 1);
+		lua_createtable(L, 0, 2);
+		if (val)
+			lua_pushstring(L, val);
+		else if (def)
+			lua_pushstring(L, def);
+		else
+			lua_pushnil(L);
+		lua_setfield(L, -2, "value");
+		lua_pushboolean(L, val == NULL);
+		lua_setfield(L, -2, "from_default");
+		lua_setfield(L, -2, name);
+	} else {
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+	if (val)
+		lua_pushstring(L, val);
+	else if (def)
+		lua_pushstring(L, def);
+	else
+		lua_pushnil(L);
+	return 1;
+}
+
+static int l_print_err(lua_State *L)
+{
+	int n = lua_gettop(L);
+	for (int i = 1; i <= n; i++) {
+		fputs(i > 1 ? "\t" : "release.lua: ", stderr);
+		fputs(luaL_tolstring(L, i, NULL), stderr);
+		lua_pop(L, 1);
+	}
+	fputc('\n', stderr);
+	return 0;
+}
+
+static lua_State *new_state(struct limits *lim)
+{
+	lua_State *L = lua_newstate(l_alloc, lim);
+	if (!L)
+		return NULL;
+	lua_atpanic(L, l_panic);
+	static const luaL_Reg libs[] = {
+		{ LUA_GNAME, luaopen_base },
+		{ LUA_STRLIBNAME, luaopen_string },
+		{ LUA_TABLIBNAME, luaopen_table },
+		{ LUA_MATHLIBNAME, luaopen_math },
+		{ LUA_UTF8LIBNAME, luaopen_utf8 },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(libs); i++) {
+		luaL_requiref(L, libs[i].name, libs[i].func, 1);
+		lua_pop(L, 1);
+	}
+	lua_newtable(L);
+	lua_setfield(L, LUA_REGISTRYINDEX, "xgo.env");
+	return L;
+}
+
+/* Run the prelude; leaves the sandbox env and the decls table on the stack. */
+static int run_prelude(lua_State *L, const char *chunk)
+{
+	const struct embedded_file *pre = NULL;
+	for (size_t i = 0; i < embedded_lua_count; i++)
+		if (!strcmp(embedded_lua[i].name, "prelude"))
+			pre = &embedded_lua[i];
+	if (!pre)
+		return error("internal: the DSL prelude is not embedded");
+	if (luaL_loadbufferx(L, (const char *)pre->data, pre->len, "=prelude", "t") != LUA_OK)
+		return error("internal: prelude: %s", lua_tostring(L, -1));
+	lua_pushstring(L, chunk);
+	lua_pushcclosure(L, l_where, 1);
+	lua_pushcfunction(L, l_env_read);
+	lua_pushcfunction(L, l_print_err);
+	if (lua_pcall(L, 3, 2, 0) != LUA_OK)
+		return error("internal: prelude: %s", lua_tostring(L, -1));
+	return 0;
+}
+
+static int run_file(lua_State *L, struct limits *lim, const char *path, int env_idx)
+{
+	size_t len;
+	char *text = read_file(path, MAX_FILE_BYTES, &len);
+	if (!text)
+		return -1;
+	if (len && text[0] == LUA_SIGNATURE[0]) {
+		free(text);
+		return error("%s: precompiled Lua bytecode is not accepted; give the build file as text", path);
+	}
+	char *chunk = xasprintf("@%s", path);
+	int st = luaL_loadbufferx(L, text, len, chunk, "t");
+	free(chunk);
+	free(text);
+	if (st != LUA_OK) {
+		error("%s", lua_tostring(L, -1));
+		lua_pop(L, 1);
+		return -1;
+	}
+	lua_pushvalue(L, env_idx);
+	lua_setupvalue(L, -2, 1);
+	lua_sethook(L, l_hook, LUA_MASKCOUNT, HOOK_EVERY);
+	st = lua_pcall(L, 0, 0, 0);
+	lua_sethook(L, NULL, 0, 0);
+	if (st == LUA_OK)
+		return 0;
+	if (st == LUA_ERRMEM || lim->mem_hit)
+		error("%s: memory limit of %zu MiB exceeded while running the build file", path, lim->cap >> 20);
+	else
+		error("%s", lua_isstring(L, -1) ? lua_tostring(L, -1) : "error object is not a string");
+	lua_pop(L, 1);
+	return -1;
+}
+
+/* ---- conversion: Lua tables -> C values, with file:line errors ---- */
+
+struct conv {
+	lua_State *L;
+	const char *file;
+	int line;
+	char what[160]; /* "build 'hello'" */
+};
+
+static int conv_error(struct conv *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int conv_error(struct conv *c, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return error("%s:%d: %s: %s", c->file, c->line, c->what, msg);
+}
+
+static const char *lua_kind(lua_State *L, int idx)
+{
+	return lua_typename(L, lua_type(L, idx));
+}
+
+/* Every key of the table at idx must be one of allowed[]. */
+static int check_keys(struct conv *c, int idx, const char *const *allowed, size_t n)
+{
+	lua_State *L = c->L;
+	idx = lua_absindex(L, idx);
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		lua_pop(L, 1);
+		if (lua_type(L, -1) != LUA_TSTRING) {
+			lua_pop(L, 1);
+			return conv_error(c, "unexpected list item; give named keys (%s = ...)", allowed[0]);
+		}
+		const char *key = lua_tostring(L, -1);
+		size_t i;
+		for (i = 0; i < n && strcmp(key, allowed[i]); i++)
+			;
+		if (i == n) {
+			const char *s = suggest(key, allowed, n);
+			char hint[96] = "";
+			if (s)
+				snprintf(hint, sizeof(hint), " (did you mean '%s'?)", s);
+			conv_error(c, "unknown key '%s'%s", key, hint);
+			lua_pop(L, 1);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int to_string(struct conv *c, int idx, const char *key, char **out)
+{
+	lua_State *L = c->L;
+	if (lua_type(L, idx) != LUA_TSTRING)
+		return conv_error(c, "'%s' must be a string, not a %s%s", key, lua_kind(L, idx),
+				  lua_type(L, idx) == LUA_TNUMBER ? " (quote it: \"...\")" : "");
+	size_t len;
+	const char *s = lua_tolstring(L, idx, &len);
+	if (len > MAX_STRING)
+		return conv_error(c, "'%s' is longer than %d bytes", key, MAX_STRING);
+	if (strlen(s) != len)
+		return conv_error(c, "'%s' contains a NUL byte", key);
+	*out = xstrdup(s);
+	return 0;
+}
+
+/* Optional string field; *out keeps def (copied) when absent. */
+static int get_str(struct conv *c, int t, const char *key, char **out, const char *def)
+{
+	int rc = 0;
+	lua_getfield(c->L, t, key);
+	if (lua_isnil(c->L, -1))
+		*out = def ? xstrdup(def) : NULL;
+	else
+		rc = to_string(c, -1, key, out);
+	lua_pop(c->L, 1);
+	return rc;
+}
+
+static int get_bool(struct conv *c, int t, const char *key, int *out, int def)
+{
+	int rc = 0;
+	lua_getfield(c->L, t, key);
+	if (lua_isnil(c->L, -1))
+		*out = def;
+	else if (lua_type(c->L, -1) == LUA_TBOOLEAN)
+		*out = lua_toboolean(c->L, -1);
+	else
+		rc = conv_error(c, "'%s' must be true or false, not a %s", key, lua_kind(c->L, -1));
+	lua_pop(c->L, 1);
+	return rc;
+}
+
+/* A string or a list of strings at idx. */
+static int to_strlist(struct conv *c, int idx, const char *key, struct strv *out)
+{
+	lua_State *L = c->L;
+	idx = lua_absindex(L, idx);
+	if (lua_type(L, idx) == LUA_TSTRING) {
+		char *s;
+		if (to_string(c, idx, key, &s) < 0)
+			return -1;
+		strv_push_owned(out, s);
+		return 0;
+	}
+	if (lua_type(L, idx) != LUA_TTABLE)
+		return conv_error(c, "'%s' must be a list of strings, not a %s", key, lua_kind(L, idx));
+	lua_Unsigned n = lua_rawlen(L, idx);
+	if (n > MAX_LIST)
+		return conv_error(c, "'%s' has more than %d items", key, MAX_LIST);
+	/* Only a sequence: named keys would be silently ignored otherwise. */
+	size_t count = 0;
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		lua_pop(L, 1);
+		count++;
+	}
+	if (count != n)
+		return conv_error(c, "'%s' must be a list of strings { \"a\", \"b\" }, without named keys", key);
+	for (lua_Unsigned i = 1; i <= n; i++) {
+		lua_rawgeti(L, idx, (lua_Integer)i);
+		char *s;
+		char item[80];
+		snprintf(item, sizeof(item), "%s[%llu]", key, (unsigned long long)i);
+		int rc = to_string(c, -1, item, &s);
+		lua_pop(L, 1);
+		if (rc < 0)
+			return -1;
+		strv_push_owned(out, s);
+	}
+	return 0;
+}
+
+static int get_strlist(struct conv *c, int t, const char *key, struct strv *out)
+{
+	int rc = 0;
+	lua_getfield(c->L, t, key);
+	if (!lua_isnil(c->L, -1))
+		rc = to_strlist(c, -1, key, out);
+	lua_pop(c->L, 1);
+	return rc;
+}
+
+/* ---- declarations ---- */
+
+static int valid_name(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!(('a' <= *s && *s <= 'z') || ('A' <= *s && *s <= 'Z') || ('0' <= *s && *s <= '9') ||
+		      *s == '-' || *s == '_' || *s == '.'))
+			return 0;
+	return 1;
+}
+
+static int conv_project(struct conv *c, int t, struct release *r)
+{
+	static const char *const keys[] = { "name", "version" };
+	if (r->project)
+		return conv_error(c, "declared twice (first at line %d)", r->project_line);
+	r->project_line = c->line;
+	if (check_keys(c, t, keys, ARRAY_LEN(keys)) < 0 ||
+	    get_str(c, t, "name", &r->project, NULL) < 0 ||
+	    get_str(c, t, "version", &r->version, "0.0.0") < 0)
+		return -1;
+	if (!r->project)
+		return conv_error(c, "'name' is required: project { name = \"hello\" }");
+	if (!valid_name(r->project))
+		return conv_error(c, "name '%s' may use only letters, digits, '-', '_' and '.'", r->project);
+	if (!*r->version || strchr(r->version, '/') || strstr(r->version, ".."))
+		return conv_error(c, "version '%s' must be non-empty, without '/' or '..'", r->version);
+	return 0;
+}
+
+/* "1.26.8", "1.27rc1"; a leading "go" is accepted and dropped. */
+static int valid_go_version(const char *v)
+{
+	const char *p = v;
+	int dots = 0;
+	if (*p++ != '1' || *p++ != '.' || !('0' <= *p && *p <= '9'))
+		return 0;
+	while (('0' <= *p && *p <= '9') || *p == '.') {
+		if (*p == '.' && (++dots > 1 || !('0' <= p[1] && p[1] <= '9')))
+			return 0;
+		p++;
+	}
+	if (!strncmp(p, "rc", 2) || !strncmp(p, "beta", 4)) {
+		p += *p == 'r' ? 2 : 4;
+		if (!('0' <= *p && *p <= '9'))
+			return 0;
+		while ('0' <= *p && *p <= '9')
+			p++;
+	}
+	return *p == '\0';
+}
+
+static int conv_go(struct conv *c, int t, struct release *r)
+{
+	static const char *const keys[] = { "version", "mirror" };
+	char *v = NULL;
+	if (r->go_version)
+		return conv_error(c, "declared twice (first at line %d)", r->go_line);
+	r->go_line = c->line;
+	if (lua_type(c->L, t) == LUA_TSTRING) {
+		if (to_string(c, t, "version", &v) < 0)
+			return -1;
+	} else if (check_keys(c, t, keys, ARRAY_LEN(keys)) < 0 ||
+		   get_str(c, t, "version", &v, NULL) < 0 ||
+		   get_str(c, t, "mirror", &r->sdk_mirror, NULL) < 0) {
+		free(v);
+		return -1;
+	}
+	if (!v)
+		return conv_error(c, "'version' is required: go \"1.26.8\"");
+	const char *plain = strncmp(v, "go", 2) ? v : v + 2;
+	if (!valid_go_version(plain)) {
+		conv_error(c, "'%s' is not a Go release version such as \"1.26.8\"", v);
+		free(v);
+		return -1;
+	}
+	r->go_version = xstrdup(plain);
+	free(v);
+	return 0;
+}
+
+static int conv_dim(struct conv *c, int idx, const char *key, struct mx_dim *d)
+{
+	lua_State *L = c->L;
+	idx = lua_absindex(L, idx);
+	d->key = xstrdup(key);
+	if (lua_type(L, idx) == LUA_TBOOLEAN) {
+		strv_push(&d->vals, lua_toboolean(L, idx) ? "true" : "false");
+		d->has_bool = 1;
+		return 0;
+	}
+	if (lua_type(L, idx) == LUA_TSTRING) {
+		d->has_string = 1;
+		return to_strlist(c, idx, key, &d->vals);
+	}
+	if (lua_type(L, idx) != LUA_TTABLE)
+		return conv_error(c, "'%s' must be a string, a boolean or a list of them, not a %s", key,
+				  lua_kind(L, idx));
+	lua_Unsigned n = lua_rawlen(L, idx);
+	if (n == 0)
+		return conv_error(c, "'%s' is an empty list", key);
+	if (n > MAX_LIST)
+		return conv_error(c, "'%s' has more than %d items", key, MAX_LIST);
+	for (lua_Unsigned i = 1; i <= n; i++) {
+		int type = lua_rawgeti(L, idx, (lua_Integer)i);
+		if (type == LUA_TBOOLEAN) {
+			strv_push(&d->vals, lua_toboolean(L, -1) ? "true" : "false");
+			d->has_bool = 1;
+		} else if (type == LUA_TSTRING) {
+			char *s;
+			if (to_string(c, -1, key, &s) < 0) {
+				lua_pop(L, 1);
+				return -1;
+			}
+			strv_push_owned(&d->vals, s);
+			d->has_string = 1;
+		} else {
+			lua_pop(L, 1);
+			return conv_error(c, "'%s' item %llu must be a string or boolean, not a %s", key,
+					  (unsigned long long)i, lua_typename(L, type));
+		}
+		lua_pop(L, 1);
+	}
+	return 0;
+}
+
+/* The table at idx as a set of dimensions; keys named in skip are left. */
+static int conv_set(struct conv *c, int idx, struct mx_set *set, const char *skip1, const char *skip2)
+{
+	lua_State *L = c->L;
+	idx = lua_absindex(L, idx);
+	set->line = c->line;
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		if (lua_type(L, -2) != LUA_TSTRING) {
+			lua_pop(L, 2);
+			return conv_error(c, "unexpected list item; give named dimensions (goos = { ... })");
+		}
+		const char *key = lua_tostring(L, -2);
+		if ((skip1 && !strcmp(key, skip1)) || (skip2 && !strcmp(key, skip2))) {
+			lua_pop(L, 1);
+			continue;
+		}
+		set->dims = xreallocarray(set->dims, set->ndims + 1, sizeof(*set->dims));
+		struct mx_dim *d = &set->dims[set->ndims++];
+		memset(d, 0, sizeof(*d));
+		int rc = conv_dim(c, -1, key, d);
+		lua_pop(L, 1);
+		if (rc < 0) {
+			lua_pop(L, 1);
+			return -1;
+		}
+	}
+	/* lua_next order is unspecified: sort by key so that everything after
+	 * this stage sees one order. */
+	for (size_t i = 1; i < set->ndims; i++)
+		for (size_t j = i; j > 0 && strcmp(set->dims[j - 1].key, set->dims[j].key) > 0; j--) {
+			struct mx_dim tmp = set->dims[j];
+			set->dims[j] = set->dims[j - 1];
+			set->dims[j - 1] = tmp;
+		}
+	return 0;
+}
+
+static int conv_sets(struct conv *c, int t, const char *key, struct mx_set **out, size_t *n)
+{
+	lua_State *L = c->L;
+	int rc = 0;
+	lua_getfield(L, t, key);
+	if (lua_isnil(L, -1))
+		goto out;
+	if (lua_type(L, -1) != LUA_TTABLE) {
+		rc = conv_error(c, "'%s' must be a list of tables { { goos = ... }, ... }", key);
+		goto out;
+	}
+	lua_Unsigned len = lua_rawlen(L, -1);
+	if (len > MAX_LIST) {
+		rc = conv_error(c, "'%s' has more than %d entries", key, MAX_LIST);
+		goto out;
+	}
+	for (lua_Unsigned i = 1; i <= len && rc == 0; i++) {
+		if (lua_rawgeti(L, -1, (lua_Integer)i) != LUA_TTABLE) {
+			rc = conv_error(c, "'%s' entry %llu must be a table { goos = ..., goarch = ... }", key,
+					(unsigned long long)i);
+		} else {
+			*out = xreallocarray(*out, *n + 1, sizeof(**out));
+			memset(&(*out)[*n], 0, sizeof(**out));
+			rc = conv_set(c, -1, &(*out)[(*n)++], NULL, NULL);
+		}
+		lua_pop(L, 1);
+	}
+out:
+	lua_pop(L, 1);
+	return rc;
+}
+
+static int conv_matrix(struct conv *c, int t, struct mx_spec *spec)
+{
+	lua_State *L = c->L;
+	int rc = -1;
+	lua_getfield(L, t, "targets");
+	if (lua_isnil(L, -1)) {
+		conv_error(c, "'targets' is required: targets = matrix { goos = { ... }, goarch = { ... } }");
+		goto out;
+	}
+	if (lua_type(L, -1) != LUA_TTABLE || lua_getfield(L, -1, "__matrix") != LUA_TTABLE) {
+		if (lua_type(L, -1) != LUA_TTABLE)
+			lua_pushnil(L);
+		lua_pop(L, 1);
+		conv_error(c, "'targets' must be a matrix { goos = { ... }, goarch = { ... } }");
+		goto out;
+	}
+	lua_getfield(L, -2, "__line");
+	int saved = c->line;
+	c->line = (int)lua_tointeger(L, -1);
+	lua_pop(L, 1);
+	spec->line = c->line;
+	rc = conv_set(c, -1, &spec->base, "include", "exclude");
+	if (rc == 0)
+		rc = conv_sets(c, -1, "exclude", &spec->exclude, &spec->nexclude);
+	if (rc == 0)
+		rc = conv_sets(c, -1, "include", &spec->include, &spec->ninclude);
+	c->line = saved;
+	lua_pop(L, 1);
+out:
+	lua_pop(L, 1);
+	return rc;
+}
+
+/* env = { "PASSED_THROUGH", NAME = "explicit value" } */
+static int conv_build_env(struct conv *c, int t, struct build_decl *b)
+{
+	lua_State *L = c->L;
+	int rc = 0;
+	lua_getfield(L, t, "env");
+	if (lua_isnil(L, -1))
+		goto out;
+	if (lua_type(L, -1) != LUA_TTABLE) {
+		rc = conv_error(c, "'env' must be a table { \"PASSED\", NAME = \"value\" }");
+		goto out;
+	}
+	lua_pushnil(L);
+	while (rc == 0 && lua_next(L, -2)) {
+		char *val = NULL;
+		if (lua_type(L, -2) == LUA_TNUMBER) {
+			if ((rc = to_string(c, -1, "env", &val)) == 0)
+				strv_push_owned(&b->env_pass, val);
+		} else if (lua_type(L, -2) == LUA_TSTRING) {
+			const char *name = lua_tostring(L, -2);
+			if ((rc = to_string(c, -1, name, &val)) == 0)
+				strv_pushf(&b->env_set, "%s=%s", name, val);
+			free(val);
+		}
+		lua_pop(L, 1);
+	}
+	if (rc)
+		lua_pop(L, 1);
+out:
+	lua_pop(L, 1);
+	return rc;
+}
+
+static int conv_build(struct conv *c, int t, const char *name, struct release *r)
+{
+	static const char *const keys[] = { "name", "main", "binary", "output", "ldflags", "flags",
+					    "tags", "env", "targets" };
+	for (size_t i = 0; i < r->nbuilds; i++)
+		if (!strcmp(r->builds[i].name, name))
+			return conv_error(c, "a build of that name is declared already at line %d",
+					  r->builds[i].line);
+	r->builds = xreallocarray(r->builds, r->nbuilds + 1, sizeof(*r->builds));
+	struct build_decl *b = &r->builds[r->nbuilds++];
+	memset(b, 0, sizeof(*b));
+	b->line = c->line;
+	b->name = xstrdup(name);
+	if (!valid_name(name))
+		return conv_error(c, "build name may use only letters, digits, '-', '_' and '.'");
+	if (check_keys(c, t, keys, ARRAY_LEN(keys)) < 0 ||
+	    get_str(c, t, "main", &b->main, ".") < 0 ||
+	    get_str(c, t, "binary", &b->binary, name) < 0 ||
+	    get_str(c, t, "output", &b->output, "{build}_{os}_{arch}{variant}/{binary}{ext}") < 0 ||
+	    get_strlist(c, t, "ldflags", &b->ldflags) < 0 ||
+	    get_strlist(c, t, "flags", &b->flags) < 0 ||
+	    get_strlist(c, t, "tags", &b->tags) < 0 ||
+	    conv_build_env(c, t, b) < 0 ||
+	    conv_matrix(c, t, &b->targets) < 0)
+		return -1;
+	if (!*b->binary || strchr(b->binary, '/'))
+		return conv_error(c, "binary '%s' must be a file name without '/'", b->binary);
+	return 0;
+}
+
+static int conv_archive_files(struct conv *c, int t, struct archive_decl *a)
+{
+	static const char *const keys[] = { "src", "dst", "mode" };
+	lua_State *L = c->L;
+	int rc = 0;
+	lua_getfield(L, t, "files");
+	if (lua_isnil(L, -1))
+		goto out;
+	if (lua_type(L, -1) != LUA_TTABLE) {
+		rc = conv_error(c, "'files' must be a list of paths or { src = ..., dst = ..., mode = \"0644\" }");
+		goto out;
+	}
+	lua_Unsigned n = lua_rawlen(L, -1);
+	if (n > MAX_LIST) {
+		rc = conv_error(c, "'files' has more than %d entries", MAX_LIST);
+		goto out;
+	}
+	for (lua_Unsigned i = 1; i <= n && rc == 0; i++) {
+		a->files = xreallocarray(a->files, a->nfiles + 1, sizeof(*a->files));
+		struct archive_file *f = &a->files[a->nfiles++];
+		memset(f, 0, sizeof(*f));
+		int type = lua_rawgeti(L, -1, (lua_Integer)i);
+		if (type == LUA_TSTRING) {
+			rc = to_string(c, -1, "files", &f->src);
+		} else if (type == LUA_TTABLE) {
+			char *mode = NULL;
+			rc = check_keys(c, -1, keys, ARRAY_LEN(keys));
+			if (!rc)
+				rc = get_str(c, lua_gettop(L), "src", &f->src, NULL);
+			if (!rc)
+				rc = get_str(c, lua_gettop(L), "dst", &f->dst, NULL);
+			if (!rc)
+				rc = get_str(c, lua_gettop(L), "mode", &mode, NULL);
+			if (!rc && !f->src)
+				rc = conv_error(c, "files entry %llu needs 'src'", (unsigned long long)i);
+			if (!rc && mode) {
+				char *end;
+				long m = strtol(mode, &end, 8);
+				if (*mode == '\0' || *end || m < 0 || m > 07777)
+					rc = conv_error(c, "mode '%s' must be octal such as \"0644\"", mode);
+				f->mode = (int)m;
+			}
+			free(mode);
+		} else {
+			rc = conv_error(c, "'files' entry %llu must be a path or a table, not a %s",
+					(unsigned long long)i, lua_typename(L, type));
+		}
+		lua_pop(L, 1);
+	}
+out:
+	lua_pop(L, 1);
+	return rc;
+}
+
+static int conv_overrides(struct conv *c, int t, struct strv *out)
+{
+	lua_State *L = c->L;
+	int rc = 0;
+	lua_getfield(L, t, "format_overrides");
+	if (lua_isnil(L, -1))
+		goto out;
+	if (lua_type(L, -1) != LUA_TTABLE) {
+		rc = conv_error(c, "'format_overrides' must be a table { windows = \"zip\" }");
+		goto out;
+	}
+	lua_pushnil(L);
+	while (rc == 0 && lua_next(L, -2)) {
+		char *fmt = NULL;
+		if (lua_type(L, -2) != LUA_TSTRING)
+			rc = conv_error(c, "'format_overrides' keys are GOOS names: { windows = \"zip\" }");
+		else if ((rc = to_string(c, -1, "format_overrides", &fmt)) == 0)
+			strv_pushf(out, "%s=%s", lua_tostring(L, -2), fmt);
+		free(fmt);
+		lua_pop(L, 1);
+	}
+	if (rc)
+		lua_pop(L, 1);
+out:
+	lua_pop(L, 1);
+	return rc;
+}
+
+static int valid_format(const char *f)
+{
+	static const char *const formats[] = { "tar.gz", "tar.xz", "tar.zst", "zip", "binary" };
+	for (size_t i = 0; i < ARRAY_LEN(formats); i++)
+		if (!strcmp(f, formats[i]))
+			return 1;
+	return 0;
+}
+
+static int check_format(struct conv *c, const char *f)
+{
+	static const char *const formats[] = { "tar.gz", "tar.xz", "tar.zst", "zip", "binary" };
+	if (valid_format(f))
+		return 0;
+	const char *s = suggest(f, formats, ARRAY_LEN(formats));
+	return conv_error(c, "unknown format '%s'%s%s%s (formats: tar.gz, tar.xz, tar.zst, zip, binary)", f,
+			  s ? " (did you mean '" : "", s ? s : "", s ? "'?)" : "");
+}
+
+static int conv_archive(struct conv *c, int t, struct release *r)
+{
+	static const char *const keys[] = { "format", "format_overrides", "name", "files",
+					    "wrap_in_directory", "builds" };
+	r->archives = xreallocarray(r->archives, r->narchives + 1, sizeof(*r->archives));
+	struct archive_decl *a = &r->archives[r->narchives++];
+	memset(a, 0, sizeof(*a));
+	a->line = c->line;
+	if (check_keys(c, t, keys, ARRAY_LEN(keys)) < 0 ||
+	    get_str(c, t, "format", &a->format, "tar.gz") < 0 ||
+	    conv_overrides(c, t, &a->overrides) < 0 ||
+	    get_str(c, t, "name", &a->name, "{name}_{version}_{os}_{arch}{variant}") < 0 ||
+	    conv_archive_files(c, t, a) < 0 ||
+	    get_bool(c, t, "wrap_in_directory", &a->wrap_in_directory, 0) < 0 ||
+	    get_strlist(c, t, "builds", &a->builds) < 0 ||
+	    check_format(c, a->format) < 0)
+		return -1;
+	for (size_t i = 0; i < a->overrides.n; i++)
+		if (check_format(c, strchr(a->overrides.v[i], '=') + 1) < 0)
+			return -1;
+	return 0;
+}
+
+static int conv_checksums(struct conv *c, int t, struct release *r)
+{
+	static const char *const keys[] = { "file", "algorithm" };
+	struct checksums_decl *k = &r->checksums;
+	if (k->line)
+		return conv_error(c, "declared twice (first at line %d)", k->line);
+	k->line = c->line;
+	free(k->file);
+	free(k->algorithm);
+	k->file = k->algorithm = NULL;
+	if (check_keys(c, t, keys, ARRAY_LEN(keys)) < 0 ||
+	    get_str(c, t, "algorithm", &k->algorithm, "sha256") < 0 ||
+	    get_str(c, t, "file", &k->file, !strcmp(k->algorithm ? k->algorithm : "", "sha512") ? "SHA512SUMS" : "SHA256SUMS") < 0)
+		return -1;
+	if (strcmp(k->algorithm, "sha256") && strcmp(k->algorithm, "sha512"))
+		return conv_error(c, "unknown algorithm '%s' (sha256 or sha512)", k->algorithm);
+	if (!*k->file || strchr(k->file, '/'))
+		return conv_error(c, "file '%s' must be a plain file name", k->file);
+	return 0;
+}
+
+static int conv_hooks(struct conv *c, int t, struct strv *out)
+{
+	lua_Unsigned n = lua_rawlen(c->L, t);
+	if (n == 0)
+		return conv_error(c, "expects a list of commands: { \"go generate ./...\" }");
+	return to_strlist(c, t, "commands", out);
+}
+
+static int conv_decl(lua_State *L, const char *file, struct release *r)
+{
+	struct conv c = { .L = L, .file = file };
+	lua_getfield(L, -1, "line");
+	c.line = (int)lua_tointeger(L, -1);
+	lua_getfield(L, -2, "kind");
+	const char *kind = lua_tostring(L, -1);
+	lua_getfield(L, -3, "args");
+	int t = lua_gettop(L);
+	int rc;
+	snprintf(c.what, sizeof(c.what), "%s", kind);
+	if (!strcmp(kind, "project")) {
+		rc = conv_project(&c, t, r);
+	} else if (!strcmp(kind, "go")) {
+		rc = conv_go(&c, t, r);
+	} else if (!strcmp(kind, "build")) {
+		lua_getfield(L, -4, "name");
+		const char *name = lua_tostring(L, -1);
+		if (!name) {
+			rc = conv_error(&c, "needs a name: build \"hello\" { ... }");
+		} else {
+			snprintf(c.what, sizeof(c.what), "build '%.100s'", name);
+			rc = conv_build(&c, t, name, r);
+		}
+		lua_pop(L, 1);
+	} else if (!strcmp(kind, "archive")) {
+		rc = conv_archive(&c, t, r);
+	} else if (!strcmp(kind, "checksums")) {
+		rc = conv_checksums(&c, t, r);
+	} else if (!strcmp(kind, "before")) {
+		rc = conv_hooks(&c, t, &r->before);
+	} else {
+		rc = conv_hooks(&c, t, &r->after);
+	}
+	lua_pop(L, 3);
+	return rc;
+}
+
+static int conv_env_reads(lua_State *L, struct release *r)
+{
+	lua_getfield(L, LUA_REGISTRYINDEX, "xgo.env");
+	lua_pushnil(L);
+	while (lua_next(L, -2)) {
+		r->env_reads = xreallocarray(r->env_reads, r->nenv_reads + 1, sizeof(*r->env_reads));
+		struct env_read *e = &r->env_reads[r->nenv_reads++];
+		e->name = xstrdup(lua_tostring(L, -2));
+		lua_getfield(L, -1, "value");
+		e->value = lua_isstring(L, -1) ? xstrdup(lua_tostring(L, -1)) : NULL;
+		lua_getfield(L, -2, "from_default");
+		e->from_default = lua_toboolean(L, -1);
+		lua_pop(L, 3);
+	}
+	lua_pop(L, 1);
+	/* Sorted by name: the manifest must not depend on hash order. */
+	for (size_t i = 1; i < r->nenv_reads; i++)
+		for (size_t j = i; j > 0 && strcmp(r->env_reads[j - 1].name, r->env_reads[j].name) > 0; j--) {
+			struct env_read tmp = r->env_reads[j];
+			r->env_reads[j] = r->env_reads[j - 1];
+			r->env_reads[j - 1] = tmp;
+		}
+	return 0;
+}
+
+static int convert(lua_State *L, const char *file, struct release *r)
+{
+	int decls = lua_gettop(L);
+	lua_Unsigned n = lua_rawlen(L, decls);
+	for (lua_Unsigned i = 1; i <= n; i++) {
+		lua_rawgeti(L, decls, (lua_Integer)i);
+		int rc = conv_decl(L, file, r);
+		lua_pop(L, 1);
+		if (rc < 0)
+			return -1;
+	}
+	if (!r->project)
+		return error("%s: no project declaration: add project { name = \"...\", version = \"...\" }", file);
+	if (!r->go_version)
+		return error("%s: no Go SDK pin: add go \"1.26.8\" (the version to build with)", file);
+	if (!r->nbuilds)
+		return error("%s: no build declaration: add build \"%s\" { targets = matrix { ... } }", file, r->project);
+	if (!r->checksums.line) {
+		r->checksums.file = xstrdup("SHA256SUMS");
+		r->checksums.algorithm = xstrdup("sha256");
+	}
+	for (size_t i = 0; i < r->narchives; i++)
+		for (size_t j = 0; j < r->archives[i].builds.n; j++)
+			if (!release_build(r, r->archives[i].builds.v[j]))
+				return error("%s:%d: archive: no build named '%s'", file, r->archives[i].line,
+					     r->archives[i].builds.v[j]);
+	return conv_env_reads(L, r);
+}
+
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
+int release_load(const char *path, const struct release_limits *lim_in, struct release *r)
+{
+	struct limits lim = { .cap = DEFAULT_MAX_BYTES, .max_instr = DEFAULT_MAX_INSTR };
+	int rc = -1;
+	memset(r, 0, sizeof(*r));
+	if (lim_in && lim_in->max_bytes)
+		lim.cap = lim_in->max_bytes;
+	if (lim_in && lim_in->max_instr)
+		lim.max_instr = lim_in->max_instr;
+	char hex[HASH_HEX_MAX];
+	if (hash_file_hex(HASH_SHA256, path, hex, NULL) < 0)
+		return -1;
+	memcpy(r->digest, hex, sizeof(r->digest) - 1);
+	lua_State *L = new_state(&lim);
+	if (!L)
+		return error("cannot create a Lua state for '%s'", path);
+	char *chunk = xasprintf("@%s", path);
+	if (run_prelude(L, chunk) < 0)
+		goto out;
+	/* stack: sandbox, decls */
+	if (run_file(L, &lim, path, 1) < 0)
+		goto out;
+	lim.cap = (size_t)-1; /* conversion is ours, not the file's */
+	r->path = xstrdup(path);
+	r->dir = dir_of(path);
+	rc = convert(L, path, r);
+out:
+	free(chunk);
+	lua_close(L);
+	if (rc < 0)
+		release_clear(r);
+	return rc;
+}
+
+static void set_release(struct mx_set *s)
+{
+	for (size_t i = 0; i < s->ndims; i++) {
+		free(s->dims[i].key);
+		strv_release(&s->dims[i].vals);
+	}
+	free(s->dims);
+}
+
+static void spec_release(struct mx_spec *m)
+{
+	set_release(&m->base);
+	for (size_t i = 0; i < m->ninclude; i++)
+		set_release(&m->include[i]);
+	for (size_t i = 0; i < m->nexclude; i++)
+		set_release(&m->exclude[i]);
+	free(m->include);
+	free(m->exclude);
+}
+
+void release_clear(struct release *r)
+{
+	for (size_t i = 0; i < r->nbuilds; i++) {
+		struct build_decl *b = &r->builds[i];
+		free(b->name);
+		free(b->main);
+		free(b->binary);
+		free(b->output);
+		strv_release(&b->ldflags);
+		strv_release(&b->flags);
+		strv_release(&b->tags);
+		strv_release(&b->env_pass);
+		strv_release(&b->env_set);
+		spec_release(&b->targets);
+	}
+	for (size_t i = 0; i < r->narchives; i++) {
+		struct archive_decl *a = &r->archives[i];
+		free(a->format);
+		free(a->name);
+		strv_release(&a->overrides);
+		strv_release(&a->builds);
+		for (size_t j = 0; j < a->nfiles; j++) {
+			free(a->files[j].src);
+			free(a->files[j].dst);
+		}
+		free(a->files);
+	}
+	for (size_t i = 0; i < r->nenv_reads; i++) {
+		free(r->env_reads[i].name);
+		free(r->env_reads[i].value);
+	}
+	free(r->env_reads);
+	free(r->builds);
+	free(r->archives);
+	free(r->checksums.file);
+	free(r->checksums.algorithm);
+	strv_release(&r->before);
+	strv_release(&r->after);
+	free(r->path);
+	free(r->dir);
+	free(r->project);
+	free(r->version);
+	free(r->go_version);
+	free(r->sdk_mirror);
+	memset(r, 0, sizeof(*r));
+}
+
+const struct build_decl *release_build(const struct release *r, const char *name)
+{
+	for (size_t i = 0; i < r->nbuilds; i++)
+		if (!strcmp(r->builds[i].name, name))
+			return &r->builds[i];
+	return NULL;
+}

@@ -1,0 +1,131 @@
+/* xgo-build plan: the expanded jobs, as a table or as JSON for CI. */
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+#include "plan.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char plan_help[] =
+	"usage: xgo-build plan [options] [release.lua]\n"
+	"\n"
+	"Show the jobs the build file expands to: one per build and target, with\n"
+	"the output path under dist/ and the variant variable set for it.\n"
+	"\n"
+	"options:\n"
+	"      --json          print a JSON document instead of a table; its \"include\"\n"
+	"                      list works as a CI job matrix (fromJSON)\n"
+	CLI_COMMON_HELP;
+
+static json_t *job_json(const struct job *j)
+{
+	json_t *env = json_object();
+	json_object_set_new(env, "GOOS", json_string(j->target.goos));
+	json_object_set_new(env, "GOARCH", json_string(j->target.goarch));
+	json_object_set_new(env, "CGO_ENABLED", json_string(j->target.cgo ? "1" : "0"));
+	if (j->target.vkey[0])
+		json_object_set_new(env, j->target.vkey, json_string(j->target.vval));
+	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:b, s:s, s:b, s:o}",
+			 "build", j->build->name, "target", j->id, "goos", j->target.goos,
+			 "goarch", j->target.goarch, "cgo", j->target.cgo,
+			 "variant", j->target.vkey[0] ? j->target.vkey : "",
+			 "variant_value", j->target.vval, "variant_explicit", j->target.vexplicit,
+			 "output", j->output, "first_class", j->target.first_class, "env", env);
+}
+
+static int print_json(const struct release *r, const struct plan *p, const struct port_table *ports)
+{
+	json_t *jobs = json_array();
+	for (size_t i = 0; i < p->n; i++)
+		json_array_append_new(jobs, job_json(&p->jobs[i]));
+	json_t *skipped = json_array();
+	for (size_t i = 0; i < p->skipped.n; i++)
+		json_array_append_new(skipped, json_string(p->skipped.v[i]));
+	json_t *doc = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "schema", 1,
+				"project", r->project, "version", r->version, "go", r->go_version,
+				"release_digest", r->digest, "ports", ports->source,
+				"skipped", skipped, "include", jobs);
+	int rc = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(doc);
+	fputc('\n', stdout);
+	return rc < 0 ? error("cannot write the plan to standard output") : 0;
+}
+
+static void print_table(const struct release *r, const struct plan *p, const struct port_table *ports)
+{
+	size_t wb = 5, wt = 6, wv = 7;
+	for (size_t i = 0; i < p->n; i++) {
+		const struct job *j = &p->jobs[i];
+		size_t lv = strlen(j->target.vkey) + strlen(j->target.vval) + 1;
+		wb = strlen(j->build->name) > wb ? strlen(j->build->name) : wb;
+		wt = strlen(j->id) > wt ? strlen(j->id) : wt;
+		wv = lv > wv ? lv : wv;
+	}
+	printf("%s %s, go %s, %zu job%s (ports: %s)\n\n", r->project, r->version, r->go_version, p->n,
+	       p->n == 1 ? "" : "s", ports->source);
+	printf("%-*s  %-*s  %-3s  %-*s  %s\n", (int)wb, "BUILD", (int)wt, "TARGET", "CGO", (int)wv, "VARIANT",
+	       "OUTPUT");
+	for (size_t i = 0; i < p->n; i++) {
+		const struct job *j = &p->jobs[i];
+		char variant[64] = "-";
+		if (j->target.vkey[0])
+			snprintf(variant, sizeof(variant), "%s=%s", j->target.vkey, j->target.vval);
+		printf("%-*s  %-*s  %-3s  %-*s  %s\n", (int)wb, j->build->name, (int)wt, j->id,
+		       j->target.cgo ? "yes" : "no", (int)wv, variant, j->output);
+	}
+}
+
+int cmd_plan(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, 0, 'J' },
+		CLI_COMMON_LONG,
+		{ 0, 0, 0, 0 },
+	};
+	struct cli_common c = { 0 };
+	int opt;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, longopts, NULL)) != -1) {
+		if (opt == 'h') {
+			fputs(plan_help, stdout);
+			return EXIT_OK;
+		}
+		if (opt == 'J') {
+			c.json = 1;
+			continue;
+		}
+		int r = cli_common_opt(&c, opt, optarg);
+		if (r < 0)
+			return EXIT_USAGE;
+		if (r == 0)
+			return cli_usage_error("plan", "unknown option");
+	}
+	if (cli_positional_file(&c, argc, argv, optind) < 0)
+		return EXIT_USAGE;
+
+	struct release rel;
+	struct port_table ports;
+	struct plan p;
+	if (release_load(c.file, NULL, &rel) < 0)
+		return EXIT_USAGE;
+	ports_builtin(&ports);
+	int rc = EXIT_USAGE;
+	if (plan_make(&rel, &ports, &p) < 0)
+		goto out;
+	for (size_t i = 0; i < p.skipped.n && verbosity >= 0; i++)
+		note("skipped %s: not a Go port", p.skipped.v[i]);
+	if (c.json)
+		rc = print_json(&rel, &p, &ports) < 0 ? EXIT_JOB : EXIT_OK;
+	else {
+		print_table(&rel, &p, &ports);
+		rc = EXIT_OK;
+	}
+	plan_release(&p);
+out:
+	ports_release(&ports);
+	release_clear(&rel);
+	return rc;
+}

@@ -225,8 +225,10 @@ static int discard_dir(const char *sdkdir, const char *name, const char *dir)
 
 enum { ENTRY_MISSING, ENTRY_OK, ENTRY_BAD };
 
-static int pin_matches(const struct sdk *s, const struct lock_platform *pin)
+int sdk_matches_pin(const struct sdk *s, const char *version, const struct lock_platform *pin)
 {
+	if (!s->version || strcmp(s->version, version) != 0)
+		return 0;
 	if (!pin)
 		return 1;
 	if (pin->tree_digest[0])
@@ -250,7 +252,7 @@ static int check_entry(const char *entry, const char *version, const char *platf
 		warn("cache entry '%s' has a bad install record; replacing it", entry);
 		return ENTRY_BAD;
 	}
-	if (strcmp(s.version, version) != 0 || strcmp(s.platform, platform) != 0 || !pin_matches(&s, pin)) {
+	if (strcmp(s.platform, platform) != 0 || !sdk_matches_pin(&s, version, pin)) {
 		note("cache entry '%s' is not the SDK pinned in release.lock; replacing it", entry);
 		sdk_release(&s);
 		return ENTRY_BAD;
@@ -667,6 +669,11 @@ int sdk_resolve(const struct sdk_request *req, struct sdk *out)
 	}
 	if (state == ENTRY_OK)
 		sdk_release(out);
+	if (req->cache_only) {
+		error("go %s for %s is not installed in '%s'; run 'xgo-build sdk install %s'", req->version,
+		      c.platform, c.cache, req->version);
+		goto out;
+	}
 	if (state != ENTRY_MISSING && discard_dir(c.sdkdir, c.name, c.entry) < 0)
 		goto out;
 	if (!req->no_local && req->pin && req->pin->tree_digest[0] && try_local(&c, out) == 0) {

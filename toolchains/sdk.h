@@ -59,6 +59,7 @@ struct sdk_request {
 	int offline;                       /* never download */
 	int no_local;                      /* do not look for local SDKs */
 	int reinstall;                     /* ignore a valid cache entry */
+	int cache_only;                    /* never install: a miss is an error */
 };
 
 int sdk_resolve(const struct sdk_request *req, struct sdk *out);
@@ -84,6 +85,11 @@ const struct lock_platform *sdk_pin_for(const struct release *r, const char *pla
 /* Copy the SDK at dir into the cache when its VERSION says go<version>
  * and its tree digest equals pin->tree_digest. */
 int sdk_import(const char *dir, const struct sdk_request *req, struct sdk *out);
+
+/* Does cache entry s hold the SDK version/pin asks for?  With a pin that
+ * has a tree digest the digests must match, else the archive sha256s;
+ * pin NULL accepts any entry of that version. */
+int sdk_matches_pin(const struct sdk *s, const char *version, const struct lock_platform *pin);
 
 /* "linux-amd64" etc. for the machine we run on. */
 const char *sdk_host_platform(void);

@@ -17,5 +17,3 @@ static int not_built(const char *cmd, int argc, char **argv)
 
 int cmd_run(int argc, char **argv) { return not_built("run", argc, argv); }
 int cmd_verify(int argc, char **argv) { return not_built("verify", argc, argv); }
-int cmd_sdk(int argc, char **argv) { return not_built("sdk", argc, argv); }
-int cmd_lock(int argc, char **argv) { return not_built("lock", argc, argv); }

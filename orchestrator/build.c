@@ -48,7 +48,7 @@ static void print_tail(const char *what, const char *log_path)
 	fprintf(stderr, "xgo-build: --- last lines of %s (%s) ---\n%s", what, log_path, tail ? tail : "");
 	if (tail && *tail && tail[strlen(tail) - 1] != '\n')
 		fputc('\n', stderr);
-	if (tail && (strstr(tail, "GOPROXY=off") || strstr(tail, "module lookup disabled")))
+	if (tail && (strstr(tail, "GOPROXY=off") || strstr(tail, "lookup disabled")))
 		fprintf(stderr, "xgo-build: hint: the build needs a module the prefetch did not download; "
 				"run 'go mod tidy' and commit go.mod and go.sum\n");
 	free(tail);

@@ -1,6 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "build.h"
 #include "hash.h"
+#include "progress.h"
 #include "runner.h"
 
 #include <stdint.h>
@@ -197,7 +198,9 @@ struct sched {
 	struct result *res;
 	size_t *leader;   /* leader[i]: the first job with job i's target */
 	size_t finished, failed;
+	int inflight;     /* added to the runner and not finished */
 	int stop;         /* fail-fast tripped: start nothing more */
+	struct progress *progress;
 };
 
 static int same_target_key(const struct target *a, const struct target *b)
@@ -236,17 +239,31 @@ static int start_job(struct sched *s, size_t i)
 	if (runner_add(s->runner, &spec) < 0)
 		goto out;
 	res->started = 1;
+	char label[96];
+	snprintf(label, sizeof(label), "%s %s", j->build->name, j->id);
+	progress_start(s->progress, i, label);
 	rc = 0;
 out:
 	free(scratch);
 	return rc;
 }
 
-static void start_followers(struct sched *s, size_t leader)
+/* Start ready jobs while slots are free: plan order, except that a job
+ * waits for the first job of its target (its leader) to finish. */
+static void fill_slots(struct sched *s)
 {
-	for (size_t i = 0; i < s->plan->n && !s->stop; i++)
-		if (i != leader && s->leader[i] == leader && !s->res[i].started && start_job(s, i) < 0)
+	for (size_t i = 0; i < s->plan->n && !s->stop && s->inflight < s->o->parallel; i++) {
+		if (s->res[i].started)
+			continue;
+		size_t l = s->leader[i];
+		if (l != i && !s->res[l].done)
+			continue;
+		if (start_job(s, i) < 0) {
 			s->stop = 1;
+			return;
+		}
+		s->inflight++;
+	}
 }
 
 static void finish_job(struct sched *s, struct runner_result *rr)
@@ -256,6 +273,7 @@ static void finish_job(struct sched *s, struct runner_result *rr)
 	struct result *res = &s->res[i];
 	char name[128], *scratch;
 	res->done = 1;
+	s->inflight--;
 	res->status = rr->status;
 	res->timed_out = rr->timed_out;
 	res->wall = rr->wall;
@@ -267,14 +285,13 @@ static void finish_job(struct sched *s, struct runner_result *rr)
 	free(scratch);
 	if (res->status == 0 && hash_file_hex(HASH_SHA256, res->path, res->sha256, &res->size) < 0)
 		res->status = 1;
+	progress_done(s->progress, i, res->status == 0, res->wall);
 	if (res->status == 0) {
-		if (verbosity >= 0)
-			fprintf(stderr, "xgo-build: [%zu/%zu] ok %s %s (%.1fs)\n", s->finished, s->plan->n,
-				j->build->name, j->id, res->wall);
 		if (s->o->on_success)
 			s->o->on_success(res, s->o->user);
 	} else {
 		s->failed++;
+		progress_hold(s->progress);
 		if (rr->error)
 			error("%s %s: %s", j->build->name, j->id, rr->error);
 		if (res->timed_out)
@@ -283,13 +300,12 @@ static void finish_job(struct sched *s, struct runner_result *rr)
 			error("%s %s failed (%s %d)", j->build->name, j->id,
 			      res->status > 128 ? "signal" : "exit", res->status > 128 ? res->status - 128 : res->status);
 		print_tail(j->id, res->log_path);
+		progress_release(s->progress);
 		if (!s->o->keep_going && !s->stop) {
 			s->stop = 1;
 			runner_cancel_pending(s->runner);
 		}
 	}
-	if (s->leader[i] == i && !s->stop)
-		start_followers(s, i);
 }
 
 int build_run(const struct plan *p, const struct build_opts *o, struct result **out)
@@ -309,15 +325,15 @@ int build_run(const struct plan *p, const struct build_opts *o, struct result **
 			}
 	}
 	s.runner = runner_new(o->parallel);
+	s.progress = progress_new(p->n, progress_want_live());
 	runner_catch_signals(s.runner);
-	for (size_t i = 0; i < p->n && !s.stop; i++)
-		if (s.leader[i] == i && start_job(&s, i) < 0)
-			s.stop = 1;
+	fill_slots(&s);
 	struct runner_result rr;
 	int w;
 	while ((w = runner_wait_any(s.runner, &rr)) == 1) {
 		finish_job(&s, &rr);
 		runner_result_release(&rr);
+		fill_slots(&s);
 	}
 	if (w == RUNNER_INTERRUPTED)
 		rc = EXIT_INTERRUPTED;
@@ -325,6 +341,7 @@ int build_run(const struct plan *p, const struct build_opts *o, struct result **
 		rc = EXIT_OK;
 	if (rc == EXIT_JOB && s.failed < p->n && s.stop && verbosity >= 0 && !o->keep_going)
 		note("stopped after the first failure (--keep-going builds the rest)");
+	progress_free(s.progress);
 	runner_restore_signals();
 	runner_free(s.runner);
 	free(s.leader);

@@ -67,6 +67,8 @@ static void fill_spec(struct runner_spec *spec, const struct build_opts *o, char
 	spec->umask = 022;
 	spec->iso = ISO_NONE;
 	spec->trampoline = o->trampoline;
+	spec->uid = o->vary_uid;
+	spec->hostname = o->vary_hostname;
 }
 
 /* Run one command to completion through a one-slot runner: prefetch and
@@ -144,6 +146,11 @@ int build_before_hooks(const struct release *r, const struct build_opts *o)
 			return EXIT_JOB;
 		struct strv env = { 0 }, argv = { 0 };
 		jobenv_network(o->env, scratch, &env);
+		if (o->hook_faketime) {
+			/* verify's time variation: a clock 400 days later */
+			strv_pushf(&env, "LD_PRELOAD=%s", o->hook_faketime);
+			strv_push(&env, "FAKETIME=+400d");
+		}
 		strv_push(&argv, "/bin/sh");
 		strv_push(&argv, "-c");
 		strv_push(&argv, r->before.v[i]);

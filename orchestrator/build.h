@@ -41,6 +41,9 @@ struct build_opts {
 	long timeout_ms;         /* per job; 0 none */
 	enum iso_level iso;
 	const char *trampoline;  /* xgo-build itself, for the __exec trampoline */
+	long vary_uid;             /* verify: jobs as this uid in a user namespace; 0 none */
+	const char *vary_hostname; /* verify: jobs in a UTS namespace with this name */
+	const char *hook_faketime; /* verify: libfaketime for hooks; NULL none */
 	/* Called when a job ended well (binary hashed), e.g. to package it. */
 	void (*on_success)(struct result *res, void *user);
 	void *user;

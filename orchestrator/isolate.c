@@ -34,13 +34,14 @@ static int write_proc(const char *path, const char *text)
 }
 
 /* Map only our own ids into the new user namespace: all an unprivileged
- * process may do, and enough for go build (files keep their owner). */
-static int map_self(uid_t uid, gid_t gid)
+ * process may do, and enough for go build (files keep their owner).
+ * inside: the uid the process has in the namespace. */
+static int map_ids(uid_t inside, uid_t uid, gid_t gid)
 {
 	char line[64];
 	if (write_proc("/proc/self/setgroups", "deny") < 0 && errno != ENOENT)
 		return -1;
-	snprintf(line, sizeof(line), "%lu %lu 1\n", (unsigned long)uid, (unsigned long)uid);
+	snprintf(line, sizeof(line), "%lu %lu 1\n", (unsigned long)inside, (unsigned long)uid);
 	if (write_proc("/proc/self/uid_map", line) < 0)
 		return -1;
 	snprintf(line, sizeof(line), "%lu %lu 1\n", (unsigned long)gid, (unsigned long)gid);
@@ -59,7 +60,49 @@ int iso_enter_netns(void)
 	gid_t gid = getegid();
 	if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0)
 		return -1;
-	return map_self(uid, gid);
+	return map_ids(uid, uid, gid);
+}
+
+int iso_enter(int netns, long uid, const char *hostname)
+{
+	if (uid <= 0 && !hostname)
+		return netns ? iso_enter_netns() : 0;
+	uid_t real = geteuid();
+	gid_t gid = getegid();
+	int flags = CLONE_NEWUSER | (netns ? CLONE_NEWNET : 0) | (hostname ? CLONE_NEWUTS : 0);
+	if (unshare(flags) < 0 || map_ids(uid > 0 ? (uid_t)uid : real, real, gid) < 0)
+		return -1;
+	if (hostname && sethostname(hostname, strlen(hostname)) < 0)
+		return -1;
+	return 0;
+}
+
+static int probe_vary_child(void)
+{
+	char name[64] = "";
+	if (iso_enter(0, 4242, "xgo-probe") < 0)
+		return 1;
+	if (getuid() != 4242 || gethostname(name, sizeof(name) - 1) < 0 || strcmp(name, "xgo-probe"))
+		return 3;
+	return 0;
+}
+
+int iso_vary_available(const char **why)
+{
+	static int cached = -1;
+	static const char *reason;
+	if (cached < 0) {
+		pid_t pid = fork();
+		int st = 0;
+		if (pid == 0)
+			_exit(probe_vary_child());
+		cached = pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+		reason = pid < 0 ? "cannot fork the probe"
+			: "user and UTS namespaces are not permitted here (unshare(CLONE_NEWUSER|CLONE_NEWUTS) failed)";
+	}
+	if (why)
+		*why = cached ? NULL : reason;
+	return cached;
 }
 
 /* The probe child: enter a network namespace and check that it is a new
@@ -150,7 +193,7 @@ static int tramp_fail(int code, const char *what, const char *arg)
 static int tramp_usage(const char *arg)
 {
 	fprintf(stderr, "xgo-build: __exec: bad argument '%s' "
-		"(usage: __exec [--netns] [--umask OCTAL] [--chdir DIR] [--pdeathsig PPID] -- PROGRAM ARG...)\n",
+		"(usage: __exec [--netns] [--uid UID] [--hostname NAME] [--umask OCTAL] [--chdir DIR] [--pdeathsig PPID] -- PROGRAM ARG...)\n",
 		arg ? arg : "(end)");
 	return 126;
 }
@@ -158,13 +201,17 @@ static int tramp_usage(const char *arg)
 int iso_exec_main(int argc, char **argv)
 {
 	int netns = 0;
-	long mask = -1, ppid = 0;
-	const char *dir = NULL;
+	long mask = -1, ppid = 0, uid = 0;
+	const char *dir = NULL, *hostname = NULL;
 	int i;
 	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
 		char *end = NULL;
 		if (!strcmp(argv[i], "--netns"))
 			netns = 1;
+		else if (!strcmp(argv[i], "--uid") && i + 1 < argc)
+			uid = strtol(argv[++i], &end, 10);
+		else if (!strcmp(argv[i], "--hostname") && i + 1 < argc)
+			hostname = argv[++i];
 		else if (!strcmp(argv[i], "--umask") && i + 1 < argc)
 			mask = strtol(argv[++i], &end, 8);
 		else if (!strcmp(argv[i], "--chdir") && i + 1 < argc)
@@ -180,8 +227,8 @@ int iso_exec_main(int argc, char **argv)
 		return tramp_usage(NULL);
 	char **prog = argv + i + 1;
 
-	if (netns && iso_enter_netns() < 0)
-		return tramp_fail(126, "cannot create a network namespace for", prog[0]);
+	if ((netns || uid > 0 || hostname) && iso_enter(netns, uid, hostname) < 0)
+		return tramp_fail(126, "cannot create the namespaces for", prog[0]);
 	if (mask >= 0)
 		umask((mode_t)(mask & 0777));
 	if (dir && chdir(dir) < 0)

@@ -3,8 +3,13 @@
  * posix_spawn cannot unshare namespaces or set a parent-death signal, so a
  * job that needs either is started through the xgo-build binary itself:
  *
- *     xgo-build __exec [--netns] [--umask OCTAL] [--chdir DIR]
- *                      [--pdeathsig PPID] -- PROGRAM ARG...
+ *     xgo-build __exec [--netns] [--uid UID] [--hostname NAME]
+ *                      [--umask OCTAL] [--chdir DIR] [--pdeathsig PPID]
+ *                      -- PROGRAM ARG...
+ *
+ * --uid and --hostname exist for `verify`: the job runs in a new user
+ * namespace where it is UID (mapped to our own uid outside) and/or a new
+ * UTS namespace with host name NAME.
  *
  * main() dispatches "__exec" to iso_exec_main() before anything else.  The
  * trampoline is spawned with the job's exact environment and execve()s
@@ -43,8 +48,17 @@ char *iso_self_exe(void);
  * prints nothing. */
 int iso_enter_netns(void);
 
+/* Whether jobs can run with --uid and --hostname here (probed once in a
+ * forked child, cached).  1 yes, 0 no with *why (may be NULL) a static
+ * reason. */
+int iso_vary_available(const char **why);
+
+/* Enter the namespaces of --netns, --uid (> 0) and --hostname (non-NULL)
+ * at once.  Same rules as iso_enter_netns. */
+int iso_enter(int netns, long uid, const char *hostname);
+
 /* The trampoline: argv[0] is "__exec".  Applies the options in the order
- * netns, umask, chdir, pdeathsig, then execve()s PROGRAM with environ.
+ * namespaces (net, user, uts), umask, chdir, pdeathsig, then execve()s PROGRAM with environ.
  * Returns only on failure, after printing "xgo-build: ..." to stderr:
  * 127 when PROGRAM cannot be found, 126 for any other failure. */
 int iso_exec_main(int argc, char **argv);

@@ -238,6 +238,8 @@ static int build_all(struct run_state *s, struct jobenv_ctx *ctx)
 		.env = ctx, .project_dir = s->project, .stage_dir = s->stage, .work_dir = s->work,
 		.parallel = s->budget.parallel, .keep_going = s->o->keep_going, .timeout_ms = s->o->timeout_ms,
 		.reverse_order = s->o->reverse_order,
+		.vary_uid = s->o->vary_uid, .vary_hostname = s->o->vary_hostname,
+		.hook_faketime = s->o->hook_faketime,
 		.iso = s->iso, .trampoline = s->trampoline,
 	};
 	int rc;

@@ -22,6 +22,10 @@ struct pipeline_opts {
 	int keep_going;
 	int offline;
 	long timeout_ms;
+	/* verify's job-level variations (verify.h); 0/NULL: none */
+	long vary_uid;             /* jobs run as this uid in a new user namespace */
+	const char *vary_hostname; /* jobs run in a new UTS namespace with this name */
+	const char *hook_faketime; /* libfaketime preloaded into the hooks (a later clock) */
 };
 
 /* Returns an exit code (util.h): EXIT_OK, EXIT_JOB, EXIT_USAGE,

@@ -24,8 +24,8 @@ struct job {
 	int id;
 	void *user;
 	struct strv argv, envp;   /* owned copies of the spec's vectors */
-	char *dir, *log_path, *trampoline;
-	long timeout_ms;
+	char *dir, *log_path, *trampoline, *hostname;
+	long timeout_ms, uid;
 	int umask;
 	enum iso_level iso;
 
@@ -86,6 +86,7 @@ static void job_free(struct job *j)
 	free(j->dir);
 	free(j->log_path);
 	free(j->trampoline);
+	free(j->hostname);
 	free(j->error);
 	close_fd(&j->pidfd);
 	close_fd(&j->out);
@@ -119,7 +120,7 @@ int runner_add(struct runner *r, const struct runner_spec *spec)
 		return error("job has no program to run");
 	if (!spec->log_path)
 		return error("job '%s' has no log file", spec->argv[0]);
-	if (spec->iso != ISO_NONE && !spec->trampoline)
+	if ((spec->iso != ISO_NONE || spec->uid > 0 || spec->hostname) && !spec->trampoline)
 		return error("job '%s': isolation '%s' needs the trampoline",
 			     spec->argv[0], iso_level_name(spec->iso));
 	struct job *j = xcalloc(1, sizeof(*j));
@@ -131,6 +132,8 @@ int runner_add(struct runner *r, const struct runner_spec *spec)
 	j->log_path = xstrdup(spec->log_path);
 	j->trampoline = spec->trampoline ? xstrdup(spec->trampoline) : NULL;
 	j->timeout_ms = spec->timeout_ms;
+	j->uid = spec->uid;
+	j->hostname = spec->hostname ? xstrdup(spec->hostname) : NULL;
 	j->umask = spec->umask;
 	j->iso = spec->iso;
 	j->pidfd = j->out = j->log = -1;
@@ -186,6 +189,14 @@ static void build_argv(struct job *j, const char *prog, struct strv *out)
 		strv_push(out, "__exec");
 		if (j->iso == ISO_NET)
 			strv_push(out, "--netns");
+		if (j->uid > 0) {
+			strv_push(out, "--uid");
+			strv_pushf(out, "%ld", j->uid);
+		}
+		if (j->hostname) {
+			strv_push(out, "--hostname");
+			strv_push(out, j->hostname);
+		}
 		if (j->umask >= 0) {
 			strv_push(out, "--umask");
 			strv_pushf(out, "%03o", j->umask & 0777);

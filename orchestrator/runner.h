@@ -43,6 +43,10 @@ struct runner_spec {
 	enum iso_level iso;      /* ISO_NET requires trampoline */
 	const char *trampoline;  /* xgo-build binary for "__exec" (iso_self_exe());
 	                            NULL: plain posix_spawn, no pdeathsig */
+	long uid;                /* > 0: run as this uid in a new user namespace
+	                            (needs the trampoline; verify's "user") */
+	const char *hostname;    /* run in a new UTS namespace with this host name
+	                            (needs the trampoline; verify's "hostname") */
 	void *user;              /* handed back in the result */
 };
 

@@ -1,0 +1,222 @@
+/* binfmt.c - section tables of ELF, PE/COFF and Mach-O (see binfmt.h). */
+#include "binfmt.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A bounded view of the file: every read checks the range first. */
+struct view {
+	const unsigned char *d;
+	size_t n;
+	int be; /* big endian */
+};
+
+static int in_range(const struct view *v, uint64_t off, uint64_t len)
+{
+	return off <= v->n && len <= v->n - off;
+}
+
+static uint64_t rd(const struct view *v, uint64_t off, int width)
+{
+	uint64_t x = 0;
+	if (!in_range(v, off, (uint64_t)width))
+		return 0;
+	for (int i = 0; i < width; i++) {
+		int k = v->be ? i : width - 1 - i;
+		x = (x << 8) | v->d[off + (uint64_t)k];
+	}
+	return x;
+}
+
+/* Copy a name of at most len bytes (not necessarily NUL-terminated). */
+static void set_name(struct binfmt_section *s, const unsigned char *p, size_t len)
+{
+	size_t k = 0;
+	while (k < len && k < sizeof(s->name) - 1 && p[k])
+		k++;
+	memcpy(s->name, p, k);
+	s->name[k] = '\0';
+}
+
+/* A NUL-terminated name at off inside [tab, tab+tablen). */
+static void set_name_at(struct binfmt_section *s, const struct view *v, uint64_t tab, uint64_t tablen,
+			uint64_t off)
+{
+	s->name[0] = '\0';
+	if (!in_range(v, tab, tablen) || off >= tablen)
+		return;
+	set_name(s, v->d + tab + off, (size_t)(tablen - off));
+}
+
+static int elf_sections(const struct view *v0, struct binfmt_section *out, size_t max)
+{
+	struct view v = *v0;
+	int is64 = v.d[4] == 2;
+	v.be = v.d[5] == 2;
+	if ((v.d[4] != 1 && v.d[4] != 2) || (v.d[5] != 1 && v.d[5] != 2))
+		return -1;
+	uint64_t shoff = is64 ? rd(&v, 0x28, 8) : rd(&v, 0x20, 4);
+	uint64_t entsize = is64 ? rd(&v, 0x3a, 2) : rd(&v, 0x2e, 2);
+	uint64_t shnum = is64 ? rd(&v, 0x3c, 2) : rd(&v, 0x30, 2);
+	uint64_t shstrndx = is64 ? rd(&v, 0x3e, 2) : rd(&v, 0x32, 2);
+	uint64_t need = is64 ? 0x40 : 0x28;
+	if (shnum == 0 || entsize < need || shnum > BINFMT_MAX_SECTIONS || !in_range(&v, shoff, shnum * entsize))
+		return 0;
+	uint64_t strtab = 0, strlen_ = 0;
+	if (shstrndx < shnum) {
+		uint64_t h = shoff + shstrndx * entsize;
+		strtab = is64 ? rd(&v, h + 0x18, 8) : rd(&v, h + 0x10, 4);
+		strlen_ = is64 ? rd(&v, h + 0x20, 8) : rd(&v, h + 0x14, 4);
+	}
+	size_t k = 0;
+	for (uint64_t i = 0; i < shnum && k < max; i++) {
+		uint64_t h = shoff + i * entsize;
+		uint32_t type = (uint32_t)rd(&v, h + 4, 4);
+		struct binfmt_section *s = &out[k++];
+		set_name_at(s, &v, strtab, strlen_, rd(&v, h, 4));
+		s->offset = is64 ? rd(&v, h + 0x18, 8) : rd(&v, h + 0x10, 4);
+		s->size = type == 8 /* SHT_NOBITS */ ? 0 : is64 ? rd(&v, h + 0x20, 8) : rd(&v, h + 0x14, 4);
+	}
+	return (int)k;
+}
+
+static int pe_sections(const struct view *v, struct binfmt_section *out, size_t max)
+{
+	uint64_t pe = rd(v, 0x3c, 4);
+	if (!in_range(v, pe, 24) || memcmp(v->d + pe, "PE\0\0", 4))
+		return -1;
+	uint64_t nsect = rd(v, pe + 6, 2);
+	uint64_t symtab = rd(v, pe + 12, 4), nsyms = rd(v, pe + 16, 4);
+	uint64_t table = pe + 24 + rd(v, pe + 20, 2);
+	uint64_t strtab = symtab + nsyms * 18;
+	uint64_t strsize = symtab ? rd(v, strtab, 4) : 0;
+	if (nsect > BINFMT_MAX_SECTIONS)
+		nsect = BINFMT_MAX_SECTIONS;
+	size_t k = 0;
+	for (uint64_t i = 0; i < nsect && k < max; i++) {
+		uint64_t h = table + i * 40;
+		if (!in_range(v, h, 40))
+			break;
+		struct binfmt_section *s = &out[k++];
+		const unsigned char *nm = v->d + h;
+		set_name(s, nm, 8);
+		if (nm[0] == '/' && symtab) {
+			/* "/123": the name lives in the COFF string table */
+			unsigned long off = 0;
+			for (int c = 1; c < 8 && nm[c] >= '0' && nm[c] <= '9'; c++)
+				off = off * 10 + (unsigned long)(nm[c] - '0');
+			set_name_at(s, v, strtab, strsize, off);
+		}
+		s->size = rd(v, h + 16, 4);
+		s->offset = rd(v, h + 20, 4);
+	}
+	return (int)k;
+}
+
+static int is_zerofill(uint32_t flags)
+{
+	uint32_t type = flags & 0xff;
+	return type == 0x1 || type == 0xc || type == 0x12; /* zerofill, gb_zerofill, thread_local_zerofill */
+}
+
+static int macho_sections(const struct view *v, struct binfmt_section *out, size_t max)
+{
+	uint64_t ncmds = rd(v, 16, 4), off = 32;
+	size_t k = 0;
+	for (uint64_t c = 0; c < ncmds && c < BINFMT_MAX_SECTIONS && k < max; c++) {
+		uint64_t cmd = rd(v, off, 4), size = rd(v, off + 4, 4);
+		if (size < 8 || !in_range(v, off, size))
+			break;
+		if (cmd == 0x19 && size >= 72) { /* LC_SEGMENT_64 */
+			struct binfmt_section *seg = &out[k++];
+			set_name(seg, v->d + off + 8, 16);
+			seg->offset = rd(v, off + 40, 8);
+			seg->size = rd(v, off + 48, 8);
+			uint64_t nsects = rd(v, off + 64, 4);
+			for (uint64_t i = 0; i < nsects && k < max; i++) {
+				uint64_t h = off + 72 + i * 80;
+				if (h + 80 > off + size)
+					break;
+				struct binfmt_section *s = &out[k++];
+				char sect[17] = { 0 }, segn[17] = { 0 };
+				memcpy(sect, v->d + h, 16);
+				memcpy(segn, v->d + h + 16, 16);
+				snprintf(s->name, sizeof(s->name), "%s,%s", segn, sect);
+				s->offset = rd(v, h + 48, 4);
+				s->size = is_zerofill((uint32_t)rd(v, h + 64, 4)) ? 0 : rd(v, h + 40, 8);
+			}
+		}
+		off += size;
+	}
+	return (int)k;
+}
+
+const char *binfmt_kind(const unsigned char *d, size_t n)
+{
+	if (n >= 64 && !memcmp(d, "\x7f" "ELF", 4))
+		return "elf";
+	if (n >= 64 && d[0] == 'M' && d[1] == 'Z') {
+		struct view v = { d, n, 0 };
+		uint64_t pe = rd(&v, 0x3c, 4);
+		if (in_range(&v, pe, 24) && !memcmp(d + pe, "PE\0\0", 4))
+			return "pe";
+	}
+	if (n >= 32 && !memcmp(d, "\xcf\xfa\xed\xfe", 4))
+		return "macho";
+	return NULL;
+}
+
+int binfmt_sections(const unsigned char *d, size_t n, struct binfmt_section *out, size_t max)
+{
+	const char *kind = binfmt_kind(d, n);
+	struct view v = { d, n, 0 };
+	if (!kind)
+		return -1;
+	if (!strcmp(kind, "elf"))
+		return elf_sections(&v, out, max);
+	if (!strcmp(kind, "pe"))
+		return pe_sections(&v, out, max);
+	return macho_sections(&v, out, max);
+}
+
+int binfmt_section_at(const unsigned char *d, size_t n, uint64_t off, struct binfmt_section *out)
+{
+	struct binfmt_section *tab = xcalloc(BINFMT_MAX_SECTIONS, sizeof(*tab));
+	int k = binfmt_sections(d, n, tab, BINFMT_MAX_SECTIONS);
+	int best = -1;
+	uint64_t lowest = UINT64_MAX;
+	for (int i = 0; i < k; i++) {
+		const struct binfmt_section *s = &tab[i];
+		if (s->size && s->offset && s->offset < lowest)
+			lowest = s->offset;
+		if (s->size == 0 || off < s->offset || off - s->offset >= s->size)
+			continue;
+		if (best < 0 || s->size < tab[best].size)
+			best = i;
+	}
+	if (best >= 0) {
+		*out = tab[best];
+	} else if (k > 0 && off < lowest && lowest != UINT64_MAX) {
+		snprintf(out->name, sizeof(out->name), "(headers)");
+		out->offset = 0;
+		out->size = lowest;
+		best = 0;
+	}
+	free(tab);
+	return best >= 0;
+}
+
+int binfmt_section_named(const unsigned char *d, size_t n, const char *name, struct binfmt_section *out)
+{
+	struct binfmt_section *tab = xcalloc(BINFMT_MAX_SECTIONS, sizeof(*tab));
+	int k = binfmt_sections(d, n, tab, BINFMT_MAX_SECTIONS), found = 0;
+	for (int i = 0; i < k && !found; i++)
+		if (!strcmp(tab[i].name, name) && tab[i].offset <= n && tab[i].size <= n - tab[i].offset) {
+			*out = tab[i];
+			found = 1;
+		}
+	free(tab);
+	return found;
+}

@@ -1,0 +1,42 @@
+/* binfmt.h - just enough of ELF, PE/COFF and Mach-O to name the section a
+ * file offset falls in, for explaining why two builds differ.
+ *
+ * Readers work on a file already in memory and never trust an offset or a
+ * count from the file: every header and table is checked against the
+ * buffer's length, counts are capped at BINFMT_MAX_SECTIONS, and a
+ * malformed file yields fewer sections, never a crash.
+ *
+ * Supported: ELF32/ELF64, little and big endian (section headers); PE/COFF
+ * (section table, long "/N" names from the COFF string table); Mach-O 64
+ * little endian (segments and their sections, "__TEXT,__text").
+ */
+#ifndef XGO_BINFMT_H
+#define XGO_BINFMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BINFMT_MAX_SECTIONS 1024
+
+struct binfmt_section {
+	char name[40];     /* ".text", "__TEXT,__text", "__LINKEDIT" */
+	uint64_t offset;   /* file offset */
+	uint64_t size;     /* bytes in the file (0 for .bss-like sections) */
+};
+
+/* "elf", "pe", "macho" or NULL when the bytes are none of them. */
+const char *binfmt_kind(const unsigned char *d, size_t n);
+
+/* The sections of d, at most max, in file order of the tables.  Returns
+ * how many were stored, or -1 when d is not a supported format. */
+int binfmt_sections(const unsigned char *d, size_t n, struct binfmt_section *out, size_t max);
+
+/* The smallest section whose file range holds off: 1 found, 0 not (a
+ * gap, or an unknown format).  An offset before every section is in the
+ * headers: *out is then "(headers)" from 0 to the first section. */
+int binfmt_section_at(const unsigned char *d, size_t n, uint64_t off, struct binfmt_section *out);
+
+/* The section called name: 1 found (its range lies inside d), 0 not. */
+int binfmt_section_named(const unsigned char *d, size_t n, const char *name, struct binfmt_section *out);
+
+#endif

@@ -1,0 +1,1262 @@
+/* verify.c - varied rebuilds, comparison and explanation (see verify.h). */
+#define _GNU_SOURCE
+#include "verify.h"
+#include "binfmt.h"
+#include "buildinfo.h"
+#include "hash.h"
+#include "isolate.h"
+#include "jobenv.h"
+#include "plan.h"
+#include "toolchains/download.h"
+#include "toolchains/lockfile.h"
+#include "proc.h"
+#include "util.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- variations -------------------------------------------------------- */
+
+static const char *const vary_names[] = {
+	"path", "gocache", "home", "tz", "locale", "umask", "order", "user", "hostname", "time",
+};
+
+/* What the varied build sets; the first build keeps the caller's. */
+#define VARY_TZ_VALUE "Pacific/Kiritimati"  /* UTC+14: as far from UTC as it gets */
+#define VARY_TZ_OTHER "America/St_Johns"    /* UTC-3:30, when the caller has the first */
+#define VARY_LOCALE_VALUE "fr_CH.UTF-8"
+#define VARY_HOSTNAME_VALUE "xgo-verify-elsewhere"
+#define VARY_UID 4242
+#define FAKETIME_LIB "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+
+int verify_vary_parse(const char *list, int on, unsigned *set)
+{
+	char *copy = xstrdup(list), *save = NULL;
+	int rc = 0;
+	for (char *w = strtok_r(copy, ", ", &save); w && rc == 0; w = strtok_r(NULL, ", ", &save)) {
+		unsigned bit = 0;
+		if (!strcmp(w, "all"))
+			bit = VARY_ALL;
+		for (size_t i = 0; i < ARRAY_LEN(vary_names) && !bit; i++)
+			if (!strcmp(w, vary_names[i]))
+				bit = 1u << i;
+		if (!bit) {
+			const char *s = suggest(w, vary_names, ARRAY_LEN(vary_names));
+			rc = error("unknown variation '%s'%s%s%s (known: path, gocache, home, tz, locale, umask, order, "
+				   "user, hostname, time, all)", w, s ? " (did you mean '" : "", s ? s : "", s ? "'?)" : "");
+		}
+		*set = on ? *set | bit : *set & ~bit;
+	}
+	free(copy);
+	return rc;
+}
+
+json_t *verify_vary_json(unsigned set)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < ARRAY_LEN(vary_names); i++)
+		if (set & (1u << i))
+			json_array_append_new(a, json_string(vary_names[i]));
+	return a;
+}
+
+static void skip(json_t *skipped, const char *name, const char *why)
+{
+	json_array_append_new(skipped, json_pack("{s:s, s:s}", "variation", name, "why", why));
+}
+
+/* The process environment a varied build changes, to restore after it. */
+static const char *const saved_vars[] = { "HOME", "TMPDIR", "TZ", "LC_ALL", "LANG", "SOURCE_DATE_EPOCH" };
+
+struct saved_env {
+	char *val[ARRAY_LEN(saved_vars)];
+	int had[ARRAY_LEN(saved_vars)];
+};
+
+static void env_save(struct saved_env *s)
+{
+	for (size_t i = 0; i < ARRAY_LEN(saved_vars); i++) {
+		const char *v = getenv(saved_vars[i]);
+		s->had[i] = v != NULL;
+		s->val[i] = v ? xstrdup(v) : NULL;
+	}
+}
+
+static void env_restore(struct saved_env *s)
+{
+	for (size_t i = 0; i < ARRAY_LEN(saved_vars); i++) {
+		if (s->had[i])
+			setenv(saved_vars[i], s->val[i], 1);
+		else
+			unsetenv(saved_vars[i]);
+		free(s->val[i]);
+	}
+}
+
+static char *dir_of(const char *file)
+{
+	char buf[PATH_MAX];
+	if (!realpath(file, buf)) {
+		error("cannot resolve '%s':", file);
+		return NULL;
+	}
+	char *slash = strrchr(buf, '/');
+	if (slash == buf)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	return xstrdup(buf);
+}
+
+/* path: copy the project to another absolute path and build there.  The
+ * copy has no .git, so SOURCE_DATE_EPOCH is fixed from the original. */
+static char *vary_path(const struct pipeline_opts *base, const char *root)
+{
+	const char *file = base->file ? base->file : "release.lua";
+	char *src = dir_of(file), *dst = NULL, *out = NULL;
+	if (!src)
+		return NULL;
+	const char *name = strrchr(src, '/');
+	dst = xasprintf("%s/src/moved/elsewhere/%s", root, name && name[1] ? name + 1 : "project");
+	const char *skipped[] = { "dist", ".xgo-build", ".git", NULL };
+	if (!getenv("SOURCE_DATE_EPOCH")) {
+		struct release r = { .dir = src };
+		char sde[24];
+		const char *from;
+		if (jobenv_sde(&r, sde, &from) == 0)
+			setenv("SOURCE_DATE_EPOCH", sde, 1);
+	}
+	if (mkdir_p(dst, 0755) == 0 && verify_copy_tree(src, dst, skipped) == 0) {
+		const char *base_name = strrchr(file, '/');
+		out = xasprintf("%s/%s", dst, base_name ? base_name + 1 : file);
+	}
+	free(src);
+	free(dst);
+	return out;
+}
+
+static void vary_env(unsigned vary, const char *root)
+{
+	if (vary & VARY_HOME) {
+		char *home = xasprintf("%s/elsewhere/home", root), *tmp = xasprintf("%s/elsewhere/tmp", root);
+		mkdir_p(home, 0700);
+		mkdir_p(tmp, 0700);
+		setenv("HOME", home, 1);
+		setenv("TMPDIR", tmp, 1);
+		free(home);
+		free(tmp);
+	}
+	if (vary & VARY_TZ) {
+		const char *tz = getenv("TZ");
+		setenv("TZ", tz && !strcmp(tz, VARY_TZ_VALUE) ? VARY_TZ_OTHER : VARY_TZ_VALUE, 1);
+		tzset();
+	}
+	if (vary & VARY_LOCALE) {
+		setenv("LC_ALL", VARY_LOCALE_VALUE, 1);
+		setenv("LANG", VARY_LOCALE_VALUE, 1);
+	}
+}
+
+/* The job-level variations: namespaces for user/hostname, libfaketime for
+ * hooks.  Unavailable ones are skipped with the reason. */
+static void vary_jobs(unsigned vary, struct pipeline_opts *o, json_t *skipped)
+{
+	const char *why = NULL;
+	if (vary & (VARY_USER | VARY_HOSTNAME)) {
+		int ok = iso_vary_available(&why);
+		if (vary & VARY_USER) {
+			if (ok)
+				o->vary_uid = VARY_UID;
+			else
+				skip(skipped, "user", why);
+		}
+		if (vary & VARY_HOSTNAME) {
+			if (ok)
+				o->vary_hostname = VARY_HOSTNAME_VALUE;
+			else
+				skip(skipped, "hostname", why);
+		}
+	}
+	if (vary & VARY_TIME) {
+		if (access(FAKETIME_LIB, R_OK) == 0)
+			o->hook_faketime = FAKETIME_LIB;
+		else
+			skip(skipped, "time", "libfaketime is not installed (Debian package 'faketime'): "
+					      "the rebuild only runs later than the first build");
+	}
+}
+
+int verify_build(const struct pipeline_opts *base, unsigned vary, const char *root, const char *dist,
+		 json_t *skipped, double *seconds)
+{
+	struct pipeline_opts o = *base;
+	struct saved_env saved;
+	struct timespec t0, t1;
+	char *work = xasprintf(vary & VARY_HOME ? "%s/elsewhere/work" : "%s/work", root);
+	char *gocache = xasprintf("%s/gocache", root), *file = NULL;
+	int rc = EXIT_JOB;
+	env_save(&saved);
+	mode_t old_mask = umask(vary & VARY_UMASK ? 077 : 022);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	o.dist = dist;
+	o.work_dir = work;
+	if (vary & VARY_PATH) {
+		if (!(file = vary_path(base, root)))
+			goto out;
+		o.file = file;
+	}
+	if (vary & VARY_GOCACHE) {
+		if (mkdir_p(gocache, 0755) < 0)
+			goto out;
+		o.gocache = gocache;
+	}
+	vary_env(vary, root);
+	if (vary & VARY_ORDER) {
+		o.reverse_order = !base->reverse_order;
+		o.jobs = base->jobs == 1 ? 2 : 1;
+	}
+	vary_jobs(vary, &o, skipped);
+	rc = pipeline_run(&o);
+out:
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	*seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	umask(old_mask);
+	env_restore(&saved);
+	tzset();
+	free(work);
+	free(gocache);
+	free(file);
+	return rc;
+}
+
+/* ---- copying a source tree ------------------------------------------- */
+
+static int copy_file(const char *src, const char *dst, mode_t mode)
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, rc = -1;
+	char buf[65536];
+	if (in < 0)
+		return error("cannot open '%s':", src);
+	if ((out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 0777)) < 0) {
+		error("cannot create '%s':", dst);
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(in, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			error("cannot read '%s':", src);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (write(out, buf, (size_t)n) != n) {
+			error("cannot write '%s':", dst);
+			goto out;
+		}
+	}
+	rc = 0;
+	/* same modes as the original, whatever this process's umask */
+	if (fchmod(out, mode & 07777) < 0)
+		rc = error("cannot chmod '%s':", dst);
+out:
+	close(in);
+	if (out >= 0)
+		close(out);
+	return rc;
+}
+
+static int copy_tree(const char *src, const char *dst, const char *const *skipped, int depth)
+{
+	DIR *d = opendir(src);
+	struct dirent *e;
+	int rc = 0;
+	if (!d)
+		return error("cannot open directory '%s':", src);
+	if (depth > 64) {
+		closedir(d);
+		return error("'%s' is nested too deeply to copy", src);
+	}
+	while (rc == 0 && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		int skip_it = 0;
+		for (size_t i = 0; depth == 0 && skipped && skipped[i]; i++)
+			skip_it |= !strcmp(e->d_name, skipped[i]);
+		if (skip_it)
+			continue;
+		char *s = xasprintf("%s/%s", src, e->d_name), *t = xasprintf("%s/%s", dst, e->d_name);
+		struct stat st;
+		char link[PATH_MAX];
+		if (lstat(s, &st) < 0) {
+			rc = error("cannot stat '%s':", s);
+		} else if (S_ISDIR(st.st_mode)) {
+			if (mkdir(t, 0755) < 0 && errno != EEXIST)
+				rc = error("cannot create '%s':", t);
+			else if ((rc = copy_tree(s, t, skipped, depth + 1)) == 0 && chmod(t, st.st_mode & 07777) < 0)
+				rc = error("cannot chmod '%s':", t);
+		} else if (S_ISLNK(st.st_mode)) {
+			ssize_t n = readlink(s, link, sizeof(link) - 1);
+			if (n < 0)
+				rc = error("cannot read link '%s':", s);
+			else {
+				link[n] = '\0';
+				if (symlink(link, t) < 0)
+					rc = error("cannot create link '%s':", t);
+			}
+		} else if (S_ISREG(st.st_mode)) {
+			rc = copy_file(s, t, st.st_mode);
+		}
+		free(s);
+		free(t);
+	}
+	closedir(d);
+	return rc;
+}
+
+int verify_copy_tree(const char *src, const char *dst, const char *const *skipped)
+{
+	return copy_tree(src, dst, skipped, 0);
+}
+
+/* ---- explaining a difference ----------------------------------------- */
+
+struct str_ref {
+	const char *p;
+	size_t n;
+};
+
+#define STR_MIN 6
+#define STR_MAX_LEN 200
+#define STR_MAX_COUNT (1u << 20)
+
+static int cmp_ref(const void *a, const void *b)
+{
+	const struct str_ref *x = a, *y = b;
+	int c = memcmp(x->p, y->p, x->n < y->n ? x->n : y->n);
+	return c ? c : (x->n > y->n) - (x->n < y->n);
+}
+
+/* Printable ASCII runs of at least STR_MIN bytes, cut at STR_MAX_LEN,
+ * sorted and unique. */
+static size_t collect_strings(const char *d, size_t n, struct str_ref **out)
+{
+	size_t k = 0, cap = 0;
+	struct str_ref *v = NULL;
+	for (size_t i = 0; i < n && k < STR_MAX_COUNT;) {
+		size_t j = i;
+		while (j < n && ((d[j] >= 0x20 && d[j] < 0x7f) || d[j] == '\t'))
+			j++;
+		if (j - i >= STR_MIN) {
+			if (k == cap) {
+				cap = cap ? 2 * cap : 4096;
+				v = xreallocarray(v, cap, sizeof(*v));
+			}
+			v[k].p = d + i;
+			v[k++].n = j - i > STR_MAX_LEN ? STR_MAX_LEN : j - i;
+		}
+		i = j + 1;
+	}
+	if (k)
+		qsort(v, k, sizeof(*v), cmp_ref);
+	size_t u = 0;
+	for (size_t i = 0; i < k; i++)
+		if (u == 0 || cmp_ref(&v[u - 1], &v[i]))
+			v[u++] = v[i];
+	*out = v;
+	return u;
+}
+
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int is_alpha(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* hh:mm:ss somewhere in the string: a time of day. */
+static int has_clock(const struct str_ref *s)
+{
+	for (size_t i = 0; i + 8 <= s->n; i++)
+		if (is_digit(s->p[i]) && is_digit(s->p[i + 1]) && s->p[i + 2] == ':' && is_digit(s->p[i + 3]) &&
+		    is_digit(s->p[i + 4]) && s->p[i + 5] == ':' && is_digit(s->p[i + 6]) && is_digit(s->p[i + 7]))
+			return 1;
+	return 0;
+}
+
+static int is_path(const struct str_ref *s)
+{
+	int slashes = 0, letters = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		char c = s->p[i];
+		if (!(is_alpha(c) || is_digit(c) || strchr("._/+@-~", c)))
+			return 0;
+		slashes += c == '/';
+		letters += is_alpha(c);
+	}
+	return s->p[0] == '/' && slashes >= 2 && letters >= 3;
+}
+
+/* How telling a string is: paths and times name causes; long runs of
+ * hash-like characters (build IDs) only repeat that something differs;
+ * bytes of code that happen to be printable (-1) are not listed. */
+static int string_score(const struct str_ref *s)
+{
+	size_t good = 0, plain = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		char c = s->p[i];
+		good += is_alpha(c) || is_digit(c) || strchr(" ./_-:,=", c) != NULL;
+		plain += is_alpha(c) || is_digit(c) || c == '-' || c == '_' || c == '/';
+	}
+	if (is_path(s))
+		return 4;
+	if (has_clock(s))
+		return 3;
+	if (good * 10 < s->n * 9)
+		return -1;
+	if (plain == s->n && s->n >= 20)
+		return 0;
+	return 2;
+}
+
+static json_t *top_strings(struct str_ref *only, size_t n)
+{
+	json_t *a = json_array();
+	for (int want = 4; want >= 2; want--)
+		for (size_t i = 0; i < n && json_array_size(a) < VERIFY_STRINGS_TOP; i++)
+			if (string_score(&only[i]) == want && (want > 2 || only[i].n >= 12))
+				json_array_append_new(a, json_stringn_nocheck(only[i].p, only[i].n));
+	return a;
+}
+
+/* Likely causes, from the strings found on one side only. */
+static void add_causes(json_t *causes, const struct str_ref *only, size_t n)
+{
+	int path = 0, clock = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct str_ref *s = &only[i];
+		if (!path && is_path(s) && s->n > 2 &&
+		    (!memcmp(s->p + s->n - 3, ".go", 3) || !memcmp(s->p + s->n - 2, ".c", 2) ||
+		     !memcmp(s->p + s->n - 2, ".h", 2) || memmem(s->p, s->n, "/src/", 5))) {
+			path = 1;
+			char *t = xasprintf("an absolute source path is embedded ('%.*s'): -trimpath off, or a "
+					    "C compiler without -ffile-prefix-map", (int)s->n, s->p);
+			json_array_append_new(causes, json_string(t));
+			free(t);
+		}
+		if (!clock && has_clock(s)) {
+			clock = 1;
+			char *t = xasprintf("a time of day is embedded ('%.*s'): a build timestamp (__TIME__/__DATE__ "
+					    "without SOURCE_DATE_EPOCH, a generator writing time.Now())", (int)s->n, s->p);
+			json_array_append_new(causes, json_string(t));
+			free(t);
+		}
+	}
+}
+
+static json_t *strings_diff(const char *a, size_t la, const char *b, size_t lb)
+{
+	struct str_ref *sa, *sb;
+	size_t na = collect_strings(a, la, &sa), nb = collect_strings(b, lb, &sb);
+	struct str_ref *oa = xcalloc(na + 1, sizeof(*oa)), *ob = xcalloc(nb + 1, sizeof(*ob));
+	size_t ka = 0, kb = 0, i = 0, j = 0;
+	while (i < na || j < nb) {
+		int c = i == na ? 1 : j == nb ? -1 : cmp_ref(&sa[i], &sb[j]);
+		if (c < 0)
+			oa[ka++] = sa[i++];
+		else if (c > 0)
+			ob[kb++] = sb[j++];
+		else
+			i++, j++;
+	}
+	json_t *causes = json_array();
+	add_causes(causes, oa, ka);
+	if (json_array_size(causes) == 0)
+		add_causes(causes, ob, kb);
+	json_t *o = json_pack("{s:o, s:o, s:I, s:I, s:o}", "only_a", top_strings(oa, ka), "only_b",
+			      top_strings(ob, kb), "count_a", (json_int_t)ka, "count_b", (json_int_t)kb, "causes", causes);
+	free(sa);
+	free(sb);
+	free(oa);
+	free(ob);
+	return o;
+}
+
+static json_t *lines_only(const struct strv *x, const struct strv *y)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < x->n; i++)
+		if (!strv_contains(y, x->v[i]))
+			json_array_append_new(a, json_string(x->v[i]));
+	return a;
+}
+
+/* The differing lines of the embedded Go build info, or NULL when
+ * neither file has one. */
+static json_t *buildinfo_diff(const char *a, size_t la, const char *b, size_t lb)
+{
+	struct buildinfo ba, bb;
+	int saved = quiet_errors;
+	quiet_errors = 1;
+	int ra = buildinfo_read((const unsigned char *)a, la, &ba);
+	int rb = buildinfo_read((const unsigned char *)b, lb, &bb);
+	quiet_errors = saved;
+	json_t *o = NULL;
+	if (ra == 0 || rb == 0) {
+		struct strv ea = { 0 }, eb = { 0 };
+		const struct strv *xa = ra == 0 ? &ba.lines : &ea, *xb = rb == 0 ? &bb.lines : &eb;
+		o = json_pack("{s:o, s:o}", "only_a", lines_only(xa, xb), "only_b", lines_only(xb, xa));
+		if (ra == 0 && rb == 0 && strcmp(ba.go_version, bb.go_version))
+			json_object_set_new(o, "go_version", json_pack("[s, s]", ba.go_version, bb.go_version));
+	}
+	if (ra == 0)
+		buildinfo_release(&ba);
+	if (rb == 0)
+		buildinfo_release(&bb);
+	return o;
+}
+
+static int is_archive_name(const char *p)
+{
+	static const char *const ext[] = { ".tar.gz", ".tgz", ".tar.xz", ".tar.zst", ".tar.bz2", ".tar", ".zip" };
+	size_t n = strlen(p);
+	for (size_t i = 0; i < ARRAY_LEN(ext); i++) {
+		size_t e = strlen(ext[i]);
+		if (n > e && !strcmp(p + n - e, ext[i]))
+			return 1;
+	}
+	return 0;
+}
+
+static struct archive *open_archive(const char *data, size_t len)
+{
+	struct archive *a = archive_read_new();
+	archive_read_support_filter_all(a);
+	archive_read_support_format_all(a);
+	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
+		archive_read_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+static void entry_digest(struct archive *a, char hex[65])
+{
+	struct hasher *h = hasher_new(HASH_SHA256);
+	const void *block;
+	size_t size;
+	la_int64_t off;
+	while (archive_read_data_block(a, &block, &size, &off) == ARCHIVE_OK)
+		hasher_update(h, block, size);
+	hasher_final_hex(h, hex);
+	hasher_free(h);
+}
+
+/* The first field in which two entries differ, or NULL. */
+static char *entry_diff(struct archive *aa, struct archive_entry *x, struct archive *ab, struct archive_entry *y)
+{
+	const char *nx = archive_entry_pathname(x), *ny = archive_entry_pathname(y);
+	nx = nx ? nx : "";
+	ny = ny ? ny : "";
+	if (strcmp(nx, ny))
+		return xasprintf("entry name '%s' vs '%s'", nx, ny);
+	if (archive_entry_mode(x) != archive_entry_mode(y))
+		return xasprintf("entry '%s': mode %o vs %o", nx, (unsigned)archive_entry_mode(x),
+				 (unsigned)archive_entry_mode(y));
+	if (archive_entry_mtime(x) != archive_entry_mtime(y))
+		return xasprintf("entry '%s': mtime %lld vs %lld", nx, (long long)archive_entry_mtime(x),
+				 (long long)archive_entry_mtime(y));
+	if (archive_entry_uid(x) != archive_entry_uid(y) || archive_entry_gid(x) != archive_entry_gid(y))
+		return xasprintf("entry '%s': owner %lld:%lld vs %lld:%lld", nx, (long long)archive_entry_uid(x),
+				 (long long)archive_entry_gid(x), (long long)archive_entry_uid(y),
+				 (long long)archive_entry_gid(y));
+	const char *ux = archive_entry_uname(x), *uy = archive_entry_uname(y);
+	const char *gx = archive_entry_gname(x), *gy = archive_entry_gname(y);
+	if (strcmp(ux ? ux : "", uy ? uy : "") || strcmp(gx ? gx : "", gy ? gy : ""))
+		return xasprintf("entry '%s': owner name '%s:%s' vs '%s:%s'", nx, ux ? ux : "", gx ? gx : "",
+				 uy ? uy : "", gy ? gy : "");
+	char hx[65], hy[65];
+	entry_digest(aa, hx);
+	entry_digest(ab, hy);
+	if (strcmp(hx, hy))
+		return xasprintf("entry '%s': content (size %lld vs %lld)", nx, (long long)archive_entry_size(x),
+				 (long long)archive_entry_size(y));
+	return NULL;
+}
+
+static char *archive_diff(const char *a, size_t la, const char *b, size_t lb)
+{
+	struct archive *aa = open_archive(a, la), *ab = open_archive(b, lb);
+	char *why = NULL;
+	if (!aa || !ab) {
+		why = xstrdup("cannot be read as archives");
+		goto out;
+	}
+	for (int i = 0; i < 100000 && !why; i++) {
+		struct archive_entry *x, *y;
+		int rx = archive_read_next_header(aa, &x), ry = archive_read_next_header(ab, &y);
+		if (rx != ARCHIVE_OK && ry != ARCHIVE_OK)
+			break;
+		if (rx != ARCHIVE_OK)
+			why = xasprintf("entry '%s' only in the second", archive_entry_pathname(y));
+		else if (ry != ARCHIVE_OK)
+			why = xasprintf("entry '%s' only in the first", archive_entry_pathname(x));
+		else
+			why = entry_diff(aa, x, ab, y);
+	}
+	if (!why)
+		why = xstrdup("every entry is the same: the container differs (compression or padding)");
+out:
+	if (aa)
+		archive_read_free(aa);
+	if (ab)
+		archive_read_free(ab);
+	return why;
+}
+
+static const char *or_dash(const char *s)
+{
+	return s ? s : "-";
+}
+
+static int in_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char *copy = xstrdup(path ? path : "/usr/bin:/bin"), *save = NULL;
+	int found = 0;
+	for (char *d = strtok_r(copy, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
+		char *p = xasprintf("%s/%s", d, prog);
+		found = access(p, X_OK) == 0;
+		free(p);
+	}
+	free(copy);
+	return found;
+}
+
+static void run_diffoscope(json_t *e, const char *a, const char *b, const char *outp)
+{
+	if (!in_path("diffoscope")) {
+		json_object_set_new(e, "diffoscope", json_string("not installed"));
+		return;
+	}
+	char *argv[] = { "diffoscope", "--text", (char *)outp, (char *)a, (char *)b, NULL };
+	char *path = xasprintf("PATH=%s", getenv("PATH"));
+	char *envp[] = { path, "LC_ALL=C.UTF-8", NULL };
+	struct buf out;
+	int status;
+	buf_init(&out, 1 << 20);
+	if (proc_capture(argv, envp, NULL, &out, NULL, &status) == 0 && (status == 0 || status == 1))
+		json_object_set_new(e, "diffoscope", json_string(outp));
+	else
+		json_object_set_new(e, "diffoscope", json_string("failed"));
+	buf_release(&out);
+	free(path);
+}
+
+json_t *verify_explain(const char *a, const char *b, const char *diffoscope_out)
+{
+	json_t *e = json_object();
+	size_t la = 0, lb = 0;
+	char *da = read_file(a, VERIFY_MAX_FILE, &la), *db = da ? read_file(b, VERIFY_MAX_FILE, &lb) : NULL;
+	if (!da || !db) {
+		json_object_set_new(e, "error", json_string(error_last()));
+		goto out;
+	}
+	size_t off = 0, min = la < lb ? la : lb;
+	while (off < min && da[off] == db[off])
+		off++;
+	if (off == la && la == lb)
+		goto out;
+	json_object_set_new(e, "first_difference", json_integer((json_int_t)off));
+	const char *kind = binfmt_kind((const unsigned char *)da, la);
+	if (kind) {
+		struct binfmt_section s;
+		json_object_set_new(e, "format", json_string(kind));
+		if (binfmt_section_at((const unsigned char *)da, la, off, &s))
+			json_object_set_new(e, "section", json_string(s.name));
+	}
+	json_t *bi = buildinfo_diff(da, la, db, lb);
+	if (bi)
+		json_object_set_new(e, "buildinfo", bi);
+	if (is_archive_name(a)) {
+		char *why = archive_diff(da, la, db, lb);
+		json_object_set_new(e, "archive", json_string(why));
+		free(why);
+	}
+	json_object_set_new(e, "strings", strings_diff(da, la, db, lb));
+	if (diffoscope_out)
+		run_diffoscope(e, a, b, diffoscope_out);
+out:
+	free(da);
+	free(db);
+	return e;
+}
+
+/* One line for the table: the most telling facts first. */
+static char *summary(json_t *e, json_int_t size_a, json_int_t size_b)
+{
+	struct buf b;
+	buf_init(&b, 4096);
+	const char *missing = json_string_value(json_object_get(e, "missing"));
+	json_t *off = json_object_get(e, "first_difference");
+	json_t *bi = json_object_get(e, "buildinfo"), *st = json_object_get(e, "strings");
+	const char *sect = json_string_value(json_object_get(e, "section"));
+	const char *arch = json_string_value(json_object_get(e, "archive"));
+	const char *err = json_string_value(json_object_get(e, "error"));
+	if (missing)
+		buf_printf(&b, "missing from the %s", !strcmp(missing, "a") ? "first build" : "second build");
+	if (err)
+		buf_printf(&b, "%s", err);
+	if (off) {
+		buf_printf(&b, "size %lld vs %lld, first difference at 0x%llx", (long long)size_a, (long long)size_b,
+			   (unsigned long long)json_integer_value(off));
+		if (sect)
+			buf_printf(&b, " in %s", sect);
+	}
+	if (arch)
+		buf_printf(&b, "; %s", arch);
+	if (bi) {
+		json_t *oa = json_object_get(bi, "only_a"), *ob = json_object_get(bi, "only_b");
+		if (json_array_size(oa) || json_array_size(ob))
+			buf_printf(&b, "; buildinfo '%s' vs '%s'", or_dash(json_string_value(json_array_get(oa, 0))),
+				   or_dash(json_string_value(json_array_get(ob, 0))));
+	}
+	json_t *cause;
+	size_t ci;
+	json_array_foreach(json_object_get(st, "causes"), ci, cause)
+		buf_printf(&b, "; likely cause: %s", json_string_value(cause));
+	if (st && !json_array_size(json_object_get(st, "causes"))) {
+		json_t *oa = json_object_get(st, "only_a"), *ob = json_object_get(st, "only_b");
+		if (json_array_size(oa) || json_array_size(ob))
+			buf_printf(&b, "; strings '%.60s' vs '%.60s'", or_dash(json_string_value(json_array_get(oa, 0))),
+				   or_dash(json_string_value(json_array_get(ob, 0))));
+	}
+	char *s = buf_detach(&b);
+	return s ? s : xstrdup("");
+}
+
+static int list_files(const char *root, const char *rel, struct strv *out, int depth)
+{
+	char *dir = rel ? xasprintf("%s/%s", root, rel) : xstrdup(root);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int rc = 0;
+	if (!d) {
+		rc = error("cannot open directory '%s':", dir);
+		goto out;
+	}
+	while (rc == 0 && (e = readdir(d)) && out->n < 100000) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		char *r = rel ? xasprintf("%s/%s", rel, e->d_name) : xstrdup(e->d_name);
+		char *full = xasprintf("%s/%s", root, r);
+		struct stat st;
+		if (lstat(full, &st) == 0 && S_ISDIR(st.st_mode) && depth < 32)
+			rc = list_files(root, r, out, depth + 1);
+		else if (lstat(full, &st) == 0 && S_ISREG(st.st_mode))
+			strv_push(out, r);
+		free(r);
+		free(full);
+	}
+	closedir(d);
+out:
+	free(dir);
+	return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* output name -> target, from a dist's manifest.json. */
+static json_t *targets_of(const char *dist)
+{
+	char *path = xasprintf("%s/manifest.json", dist);
+	json_t *doc = json_load_file(path, 0, NULL), *map = json_object();
+	size_t i;
+	json_t *j;
+	json_array_foreach(json_object_get(doc, "jobs"), i, j) {
+		const char *out = json_string_value(json_object_get(j, "output"));
+		json_t *t = json_object_get(j, "target");
+		if (out && json_is_string(t))
+			json_object_set(map, out, t);
+	}
+	json_array_foreach(json_object_get(doc, "archives"), i, j) {
+		const char *name = json_string_value(json_object_get(j, "name"));
+		json_t *t = json_object_get(j, "target");
+		if (name && json_is_string(t))
+			json_object_set(map, name, t);
+	}
+	json_decref(doc);
+	free(path);
+	return map;
+}
+
+static json_t *row(const char *name, json_t *targets, const char *ha, const char *hb, json_int_t sa,
+		   json_int_t sb)
+{
+	const char *t = json_string_value(json_object_get(targets, name));
+	int same = ha && hb && !strcmp(ha, hb);
+	return json_pack("{s:s, s:s, s:b, s:[s?, s?], s:[I, I]}", "target", t ? t : "-", "artifact", name,
+			 "identical", same, "sha256", ha, hb, "size", sa, sb);
+}
+
+static void explain_row(json_t *r, const char *pa, const char *pb, const char *dso_dir)
+{
+	char *dso = NULL;
+	if (dso_dir) {
+		char *flat = xstrdup(json_string_value(json_object_get(r, "artifact")));
+		for (char *c = flat; *c; c++)
+			if (*c == '/')
+				*c = '_';
+		dso = xasprintf("%s/%s.diffoscope.txt", dso_dir, flat);
+		free(flat);
+	}
+	json_t *e = pa && pb ? verify_explain(pa, pb, dso) : json_pack("{s:s}", "missing", pa ? "b" : "a");
+	json_t *sz = json_object_get(r, "size");
+	char *s = summary(e, json_integer_value(json_array_get(sz, 0)), json_integer_value(json_array_get(sz, 1)));
+	json_object_set_new(r, "summary", json_string(s));
+	json_object_set_new(r, "explanation", e);
+	free(s);
+	free(dso);
+}
+
+static int file_digest(const char *dir, const char *name, char hex[65], json_int_t *size)
+{
+	char *p = xasprintf("%s/%s", dir, name);
+	uint64_t sz = 0;
+	int rc = access(p, F_OK) == 0 ? hash_file_hex(HASH_SHA256, p, hex, &sz) : -1;
+	*size = (json_int_t)sz;
+	free(p);
+	return rc;
+}
+
+json_t *verify_compare_dirs(const char *a, const char *b, const char *dso_dir)
+{
+	struct strv names = { 0 };
+	json_t *rows = json_array(), *targets = targets_of(a);
+	list_files(a, NULL, &names, 0);
+	list_files(b, NULL, &names, 0);
+	if (names.n > 1)
+		qsort(names.v, names.n, sizeof(*names.v), cmp_str);
+	for (size_t i = 0; i < names.n; i++) {
+		if ((i && !strcmp(names.v[i], names.v[i - 1])) || !strcmp(names.v[i], "manifest.json"))
+			continue;
+		char ha[65], hb[65];
+		json_int_t sa = 0, sb = 0;
+		int oka = file_digest(a, names.v[i], ha, &sa) == 0, okb = file_digest(b, names.v[i], hb, &sb) == 0;
+		json_t *r = row(names.v[i], targets, oka ? ha : NULL, okb ? hb : NULL, sa, sb);
+		if (!json_is_true(json_object_get(r, "identical"))) {
+			char *pa = oka ? xasprintf("%s/%s", a, names.v[i]) : NULL;
+			char *pb = okb ? xasprintf("%s/%s", b, names.v[i]) : NULL;
+			explain_row(r, pa, pb, dso_dir);
+			free(pa);
+			free(pb);
+		}
+		json_array_append_new(rows, r);
+	}
+	json_decref(targets);
+	strv_release(&names);
+	return rows;
+}
+
+json_t *verify_compare_expected(json_t *expected, const char *dist, const char *pub_dir, const char *dso_dir)
+{
+	json_t *rows = json_array(), *targets = targets_of(dist);
+	const char *name;
+	json_t *want;
+	json_object_foreach(expected, name, want) {
+		char hb[65];
+		json_int_t sb = 0, sa = 0;
+		int okb = file_digest(dist, name, hb, &sb) == 0;
+		char ha[65];
+		char *pa = pub_dir ? xasprintf("%s/%s", pub_dir, name) : NULL;
+		if (pa && access(pa, F_OK) == 0)
+			file_digest(pub_dir, name, ha, &sa);
+		json_t *r = row(name, targets, json_string_value(want), okb ? hb : NULL, sa, sb);
+		if (!json_is_true(json_object_get(r, "identical"))) {
+			char *pb = okb ? xasprintf("%s/%s", dist, name) : NULL;
+			if (pa && access(pa, F_OK) == 0 && pb)
+				explain_row(r, pa, pb, dso_dir);
+			else {
+				const char *why = !okb ? "missing from the rebuild"
+					: "the published digest differs (no published file here to explain it)";
+				json_object_set_new(r, "summary", json_string(why));
+				json_object_set_new(r, "explanation", json_pack("{s:s}", "note", why));
+			}
+			free(pb);
+		}
+		free(pa);
+		json_array_append_new(rows, r);
+	}
+	json_decref(targets);
+	return rows;
+}
+
+/* ---- the report ------------------------------------------------------ */
+
+static void print_list(const char *title, json_t *a)
+{
+	size_t i;
+	json_t *v;
+	if (!json_array_size(a))
+		return;
+	printf("    %s\n", title);
+	json_array_foreach(a, i, v)
+		printf("      %s\n", json_string_value(v));
+}
+
+static void print_details(json_t *r)
+{
+	json_t *e = json_object_get(r, "explanation");
+	json_t *sz = json_object_get(r, "size"), *dg = json_object_get(r, "sha256");
+	printf("\n%s (%s):\n", json_string_value(json_object_get(r, "artifact")),
+	       json_string_value(json_object_get(r, "target")));
+	printf("  first:  %s  %lld bytes\n", json_string_value(json_array_get(dg, 0)) ? json_string_value(json_array_get(dg, 0)) : "(missing)",
+	       (long long)json_integer_value(json_array_get(sz, 0)));
+	printf("  second: %s  %lld bytes\n", json_string_value(json_array_get(dg, 1)) ? json_string_value(json_array_get(dg, 1)) : "(missing)",
+	       (long long)json_integer_value(json_array_get(sz, 1)));
+	printf("  %s\n", json_string_value(json_object_get(r, "summary")));
+	json_t *bi = json_object_get(e, "buildinfo");
+	if (bi && (json_array_size(json_object_get(bi, "only_a")) || json_array_size(json_object_get(bi, "only_b")))) {
+		printf("  go build info (go version -m):\n");
+		print_list("only in the first:", json_object_get(bi, "only_a"));
+		print_list("only in the second:", json_object_get(bi, "only_b"));
+	}
+	json_t *st = json_object_get(e, "strings");
+	if (st) {
+		printf("  printable strings (%lld only in the first, %lld only in the second; most telling first):\n",
+		       (long long)json_integer_value(json_object_get(st, "count_a")),
+		       (long long)json_integer_value(json_object_get(st, "count_b")));
+		print_list("only in the first:", json_object_get(st, "only_a"));
+		print_list("only in the second:", json_object_get(st, "only_b"));
+	}
+	const char *dso = json_string_value(json_object_get(e, "diffoscope"));
+	if (dso && !strcmp(dso, "not installed"))
+		printf("  diffoscope: not installed (https://diffoscope.org; apt install diffoscope)\n");
+	else if (dso)
+		printf("  diffoscope report: %s\n", dso);
+}
+
+void verify_report_print(json_t *report)
+{
+	json_t *rows = json_object_get(report, "artifacts"), *r;
+	size_t i, wt = 6, wa = 8;
+	json_array_foreach(rows, i, r) {
+		size_t t = strlen(json_string_value(json_object_get(r, "target")));
+		size_t a = strlen(json_string_value(json_object_get(r, "artifact")));
+		wt = t > wt ? t : wt;
+		wa = a > wa ? a : wa;
+	}
+	printf("%-*s  %-*s  %-9s  %-25s  %s\n", (int)wt, "TARGET", (int)wa, "ARTIFACT", "IDENTICAL", "SHA256",
+	       "EXPLANATION");
+	json_array_foreach(rows, i, r) {
+		json_t *dg = json_object_get(r, "sha256");
+		const char *a = json_string_value(json_array_get(dg, 0)), *b = json_string_value(json_array_get(dg, 1));
+		int same = json_is_true(json_object_get(r, "identical"));
+		char digest[32];
+		if (same)
+			snprintf(digest, sizeof(digest), "%.12s", a);
+		else
+			snprintf(digest, sizeof(digest), "%.12s/%.12s", a ? a : "-", b ? b : "-");
+		const char *s = json_string_value(json_object_get(r, "summary"));
+		printf("%-*s  %-*s  %-9s  %-25s  %.100s\n", (int)wt, json_string_value(json_object_get(r, "target")),
+		       (int)wa, json_string_value(json_object_get(r, "artifact")), same ? "yes" : "NO", digest,
+		       s ? s : "");
+	}
+	json_array_foreach(rows, i, r)
+		if (!json_is_true(json_object_get(r, "identical")))
+			print_details(r);
+}
+
+/* ---- sessions -------------------------------------------------------- */
+
+static char *make_root(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *root = xasprintf("%s/xgo-verify-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(root)) {
+		error("cannot create a temporary directory '%s':", root);
+		FREE_AND_NULL(root);
+	}
+	return root;
+}
+
+static json_t *new_report(unsigned vary, json_t *skipped)
+{
+	return json_pack("{s:i, s:b, s:o, s:o, s:[], s:n}", "schema", 1, "identical", 1, "variations",
+			 verify_vary_json(vary), "skipped", skipped, "builds", "against");
+}
+
+static void add_build(json_t *report, const char *role, const char *dist, double seconds)
+{
+	json_array_append_new(json_object_get(report, "builds"),
+			      json_pack("{s:s, s:s, s:f}", "role", role, "dist", dist, "seconds", seconds));
+}
+
+/* Print the report; returns EXIT_OK or EXIT_MISMATCH. */
+static int finish(json_t *report, json_t *rows, const struct verify_opts *vo, const char *root)
+{
+	size_t i, bad = 0;
+	json_t *r;
+	json_array_foreach(rows, i, r)
+		bad += !json_is_true(json_object_get(r, "identical"));
+	json_object_set_new(report, "identical", json_boolean(bad == 0 && json_array_size(rows) > 0));
+	json_object_set_new(report, "artifacts", rows);
+	if (vo->json) {
+		json_dumpf(report, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+	} else {
+		json_t *s;
+		json_array_foreach(json_object_get(report, "skipped"), i, s)
+			note("variation '%s' skipped: %s", json_string_value(json_object_get(s, "variation")),
+			     json_string_value(json_object_get(s, "why")));
+		verify_report_print(report);
+	}
+	int keep = vo->keep || vo->diffoscope;
+	if (keep)
+		note("the builds compared are kept in %s", root);
+	else
+		remove_tree(root);
+	if (json_array_size(rows) == 0)
+		return error("nothing was compared: no artifacts"), EXIT_MISMATCH;
+	if (bad)
+		error("%zu of %zu artifacts differ: the build is not reproducible", bad, json_array_size(rows));
+	else if (!vo->json)
+		note("all %zu artifacts are identical", json_array_size(rows));
+	return bad ? EXIT_MISMATCH : EXIT_OK;
+}
+
+int verify_run(const struct pipeline_opts *po, const struct verify_opts *vo)
+{
+	char *root = make_root();
+	if (!root)
+		return EXIT_JOB;
+	json_t *skipped = json_array(), *report = new_report(vo->vary, skipped);
+	char *a_root = xasprintf("%s/a", root), *b_root = xasprintf("%s/b", root);
+	char *a_dist = vo->first_dist ? xstrdup(vo->first_dist) : xasprintf("%s/dist", a_root);
+	char *b_dist = xasprintf("%s/dist", b_root), *dso = NULL;
+	double ta = vo->first_seconds, tb = 0;
+	int rc = EXIT_OK;
+	if (!vo->first_dist) {
+		note("verify: first build, under the usual conditions");
+		if ((rc = verify_build(po, 0, a_root, a_dist, skipped, &ta)) != EXIT_OK)
+			goto fail;
+	}
+	note("verify: rebuild with variations");
+	if ((rc = verify_build(po, vo->vary, b_root, b_dist, skipped, &tb)) != EXIT_OK)
+		goto fail;
+	add_build(report, "first", a_dist, ta);
+	add_build(report, "rebuild", b_dist, tb);
+	if (vo->diffoscope) {
+		dso = xasprintf("%s/diffoscope", root);
+		mkdir_p(dso, 0755);
+	}
+	json_t *rows = verify_compare_dirs(a_dist, b_dist, dso);
+	if (vo->first_dist && !vo->json)
+		note("cost: run %.1fs, verifying rebuild %.1fs (%.2fx the run; total %.2fx)", ta, tb,
+		     ta > 0 ? tb / ta : 0, ta > 0 ? (ta + tb) / ta : 0);
+	rc = finish(report, rows, vo, root);
+	goto out;
+fail:
+	error("verify: a build failed (exit %d); nothing compared%s%s", rc, vo->keep ? ": kept " : "",
+	      vo->keep ? root : "");
+	if (!vo->keep)
+		remove_tree(root);
+out:
+	json_decref(report);
+	free(root);
+	free(a_root);
+	free(b_root);
+	free(a_dist);
+	free(b_dist);
+	free(dso);
+	return rc;
+}
+
+/* ---- --against --------------------------------------------------------- */
+
+/* "digest  name" lines (sha256sum, also "digest *name"). */
+static int parse_sums(const char *text, json_t *expected, const char *what)
+{
+	const char *p = text;
+	int lineno = 0;
+	while (*p) {
+		size_t len = strcspn(p, "\n");
+		lineno++;
+		if (len >= 67 && (p[64] == ' ') && (p[65] == ' ' || p[65] == '*')) {
+			char hex[65], *name = xstrndup(p + 66, len - 66);
+			memcpy(hex, p, 64);
+			hex[64] = '\0';
+			if (!lock_is_hex64(hex) || !plan_path_ok(name)) {
+				free(name);
+				return error("'%s' line %d: not a sha256 checksum line", what, lineno);
+			}
+			json_object_set_new(expected, name, json_string(hex));
+			free(name);
+		} else if (len > 0) {
+			return error("'%s' line %d: not a sha256 checksum line", what, lineno);
+		}
+		p += len + (p[len] == '\n');
+	}
+	return json_object_size(expected) ? 0 : error("'%s' lists no artifacts", what);
+}
+
+static int manifest_expected(json_t *doc, json_t *expected, const char *what)
+{
+	size_t i;
+	json_t *j;
+	json_array_foreach(json_object_get(doc, "jobs"), i, j) {
+		const char *out = json_string_value(json_object_get(j, "output"));
+		const char *sha = json_string_value(json_object_get(j, "sha256"));
+		if (out && sha && plan_path_ok(out) && lock_is_hex64(sha))
+			json_object_set_new(expected, out, json_string(sha));
+	}
+	json_array_foreach(json_object_get(doc, "archives"), i, j) {
+		const char *name = json_string_value(json_object_get(j, "name"));
+		const char *sha = json_string_value(json_object_get(j, "sha256"));
+		if (name && sha && plan_path_ok(name) && lock_is_hex64(sha))
+			json_object_set_new(expected, name, json_string(sha));
+	}
+	return json_object_size(expected) ? 0 : error("'%s' records no artifacts", what);
+}
+
+/* The published manifest's SDK must be the one release.lock pins. */
+static int check_sdk(json_t *doc, const char *file, const char *what)
+{
+	json_t *sdk = json_object_get(doc, "sdk");
+	const char *ver = json_string_value(json_object_get(sdk, "version"));
+	const char *plat = json_string_value(json_object_get(sdk, "platform"));
+	const char *tree = json_string_value(json_object_get(sdk, "tree_digest"));
+	char *dir = dir_of(file), *lockp = dir ? xasprintf("%s/release.lock", dir) : NULL;
+	struct lock l = { 0 };
+	int rc = -1;
+	if (!lockp || lock_read(lockp, &l) != 0) {
+		error("cannot check the SDK of '%s' without '%s'", what, lockp ? lockp : file);
+		goto out;
+	}
+	if (!ver || strcmp(ver, l.go)) {
+		error("'%s' was built with Go %s but '%s' pins Go %s: check out the source of that release",
+		      what, ver ? ver : "(unknown)", lockp, l.go);
+		goto out;
+	}
+	struct lock_platform *p = plat ? lock_find(&l, plat) : NULL;
+	if (p && p->tree_digest[0] && tree && tree[0] && strcmp(p->tree_digest, tree)) {
+		error("'%s' was built with an SDK of tree digest %.16s... but '%s' pins %.16s... for %s", what,
+		      tree, lockp, p->tree_digest, plat);
+		goto out;
+	}
+	rc = 0;
+out:
+	lock_clear(&l);
+	free(dir);
+	free(lockp);
+	return rc;
+}
+
+static int is_url(const char *s)
+{
+	return !strncmp(s, "http://", 7) || !strncmp(s, "https://", 8) || !strncmp(s, "file://", 7);
+}
+
+/* Read the published record into expected; *pub_dir gets the directory
+ * of published files when there is one. */
+static int load_published(const char *src, const char *file, json_t *expected, char **pub_dir)
+{
+	char *text = NULL;
+	size_t len = 0;
+	struct stat st;
+	int rc = -1;
+	if (is_url(src)) {
+		long status = 0;
+		if (dl_fetch(src, VERIFY_MAX_RECORD, &text, &len, &status) < 0)
+			return -1;
+	} else if (stat(src, &st) == 0 && S_ISDIR(st.st_mode)) {
+		char *m = xasprintf("%s/manifest.json", src), *s = xasprintf("%s/SHA256SUMS", src);
+		const char *use = access(m, F_OK) == 0 ? m : s;
+		text = read_file(use, VERIFY_MAX_RECORD, &len);
+		*pub_dir = xstrdup(src);
+		free(m);
+		free(s);
+	} else {
+		text = read_file(src, VERIFY_MAX_RECORD, &len);
+	}
+	if (!text)
+		return -1;
+	if (len && text[strspn(text, " \t\r\n")] == '{') {
+		json_error_t je;
+		json_t *doc = json_loadb(text, len, 0, &je);
+		if (!doc)
+			error("'%s' is not valid JSON: %s (line %d)", src, je.text, je.line);
+		else if (manifest_expected(doc, expected, src) == 0 && check_sdk(doc, file, src) == 0)
+			rc = 0;
+		json_decref(doc);
+		if (rc == 0 && *pub_dir) {
+			/* the published checksum file is an artifact too */
+			char hex[65];
+			json_int_t sz;
+			if (file_digest(*pub_dir, "SHA256SUMS", hex, &sz) == 0)
+				json_object_set_new(expected, "SHA256SUMS", json_string(hex));
+		}
+	} else {
+		rc = parse_sums(text, expected, src);
+	}
+	free(text);
+	return rc;
+}
+
+int verify_against(const struct pipeline_opts *po, const struct verify_opts *vo, const char *src)
+{
+	const char *file = po->file ? po->file : "release.lua";
+	json_t *expected = json_object();
+	char *pub_dir = NULL, *root = NULL, *dist = NULL;
+	int rc;
+	if (load_published(src, file, expected, &pub_dir) < 0) {
+		rc = strstr(error_last(), " pins ") ? EXIT_TOOLCHAIN : EXIT_USAGE;
+		goto out;
+	}
+	if (!(root = make_root())) {
+		rc = EXIT_JOB;
+		goto out;
+	}
+	json_t *skipped = json_array(), *report = new_report(0, skipped);
+	json_object_set_new(report, "against", json_string(src));
+	dist = xasprintf("%s/dist", root);
+	double t = 0;
+	note("verify: rebuilding from source to compare with '%s'", src);
+	rc = verify_build(po, 0, root, dist, skipped, &t);
+	if (rc == EXIT_OK) {
+		char *dso = vo->diffoscope ? xasprintf("%s/diffoscope", root) : NULL;
+		if (dso)
+			mkdir_p(dso, 0755);
+		add_build(report, "rebuild", dist, t);
+		json_t *rows = verify_compare_expected(expected, dist, pub_dir, dso);
+		rc = finish(report, rows, vo, root);
+		free(dso);
+	} else {
+		error("verify: the rebuild failed (exit %d)", rc);
+		remove_tree(root);
+	}
+	json_decref(report);
+out:
+	json_decref(expected);
+	free(pub_dir);
+	free(root);
+	free(dist);
+	return rc;
+}

@@ -584,7 +584,8 @@ out:
 	return rc;
 }
 
-/* env = { "PASSED_THROUGH", NAME = "explicit value" } */
+/* env = { "PASSED_THROUGH", NAME = "explicit value", NAME = false }
+ * (false: drop a variable xgo-build would set; jobenv says which may be) */
 static int conv_build_env(struct conv *c, int t, struct build_decl *b)
 {
 	lua_State *L = c->L;
@@ -602,6 +603,12 @@ static int conv_build_env(struct conv *c, int t, struct build_decl *b)
 		if (lua_type(L, -2) == LUA_TNUMBER) {
 			if ((rc = to_string(c, -1, "env", &val)) == 0)
 				strv_push_owned(&b->env_pass, val);
+		} else if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TBOOLEAN) {
+			if (lua_toboolean(L, -1))
+				rc = conv_error(c, "env: %s = true means nothing: give a string, or false to drop it",
+						lua_tostring(L, -2));
+			else
+				strv_push(&b->env_unset, lua_tostring(L, -2));
 		} else if (lua_type(L, -2) == LUA_TSTRING) {
 			const char *name = lua_tostring(L, -2);
 			if ((rc = to_string(c, -1, name, &val)) == 0)
@@ -969,6 +976,7 @@ void release_clear(struct release *r)
 		strv_release(&b->tags);
 		strv_release(&b->env_pass);
 		strv_release(&b->env_set);
+		strv_release(&b->env_unset);
 		spec_release(&b->targets);
 	}
 	for (size_t i = 0; i < r->narchives; i++) {

@@ -44,6 +44,8 @@ struct build_decl {
 	struct strv ldflags, flags, tags;
 	struct strv env_pass; /* host variables passed through, by name */
 	struct strv env_set;  /* "NAME=value" set explicitly */
+	struct strv env_unset; /* NAME = false: left out of the job's env (only
+	                          SOURCE_DATE_EPOCH may be; jobenv checks) */
 	struct mx_spec targets;
 };
 

@@ -41,6 +41,10 @@ int jobenv_check_build(const struct release *r, const struct build_decl *b)
 		if (is_controlled(b->env_pass.v[i], strlen(b->env_pass.v[i])))
 			return error("%s:%d: build '%s': env passes %s through, which xgo-build controls",
 				     r->path, b->line, b->name, b->env_pass.v[i]);
+	for (size_t i = 0; i < b->env_unset.n; i++)
+		if (strcmp(b->env_unset.v[i], "SOURCE_DATE_EPOCH"))
+			return error("%s:%d: build '%s': env drops %s, but only SOURCE_DATE_EPOCH may be dropped "
+				     "(= false)", r->path, b->line, b->name, b->env_unset.v[i]);
 	return 0;
 }
 
@@ -89,6 +93,21 @@ void jobenv_network(const struct jobenv_ctx *c, const char *scratch, struct strv
 	jobenv_sort(env);
 }
 
+/* Remove NAME=... from env (a build's "NAME = false"). */
+static void drop_var(struct strv *env, const char *name)
+{
+	size_t len = strlen(name), k = 0;
+	for (size_t i = 0; i < env->n; i++) {
+		if (!strncmp(env->v[i], name, len) && env->v[i][len] == '=')
+			free(env->v[i]);
+		else
+			env->v[k++] = env->v[i];
+	}
+	env->n = k;
+	if (env->v)
+		env->v[k] = NULL;
+}
+
 static int job_env(const struct jobenv_ctx *c, const struct job *j, const char *scratch, struct strv *env)
 {
 	const struct target *t = &j->target;
@@ -107,6 +126,8 @@ static int job_env(const struct jobenv_ctx *c, const struct job *j, const char *
 	}
 	for (size_t i = 0; i < j->build->env_set.n; i++)
 		strv_push(env, j->build->env_set.v[i]);
+	for (size_t i = 0; i < j->build->env_unset.n; i++)
+		drop_var(env, j->build->env_unset.v[i]);
 	jobenv_sort(env);
 	return 0;
 }

@@ -530,6 +530,77 @@ static json_t *buildinfo_diff(const char *a, size_t la, const char *b, size_t lb
 	return o;
 }
 
+#define REGIONS_MAX 8
+#define REGION_GAP 16     /* equal bytes that still join two differences */
+#define REGION_CONTEXT 40 /* printable bytes shown either side */
+
+static int printable(char c)
+{
+	return c >= 0x20 && c < 0x7f;
+}
+
+/* The bytes around [start, end) as text: the printable run that holds the
+ * difference, clipped, with other bytes as '.'. */
+static json_t *context(const char *d, size_t n, size_t start, size_t end)
+{
+	size_t lo = start, hi = end < n ? end : n;
+	while (lo > 0 && start - lo < REGION_CONTEXT && printable(d[lo - 1]))
+		lo--;
+	while (hi < n && hi - end < REGION_CONTEXT && printable(d[hi]))
+		hi++;
+	if (hi - lo > 3 * REGION_CONTEXT)
+		hi = lo + 3 * REGION_CONTEXT;
+	char *t = xstrndup(d + lo, hi - lo);
+	for (size_t i = 0; i < hi - lo; i++)
+		if (!printable(d[lo + i]))
+			t[i] = '.';
+	json_t *s = json_stringn_nocheck(t, hi - lo);
+	free(t);
+	return s;
+}
+
+/* The first REGIONS_MAX runs of differing bytes (over the common length),
+ * with their section and text around them; a time of day found there is
+ * added to causes. */
+static json_t *regions(const char *a, size_t la, const char *b, size_t lb, json_t *causes)
+{
+	json_t *out = json_array();
+	size_t min = la < lb ? la : lb, i = 0, k;
+	int clock = 0;
+	json_t *c;
+	json_array_foreach(causes, k, c)
+		clock |= !strncmp(json_string_value(c), "a time of day", 13);
+	while (i < min && json_array_size(out) < REGIONS_MAX) {
+		if (a[i] == b[i]) {
+			i++;
+			continue;
+		}
+		size_t start = i, last = i;
+		while (i < min && i - last < REGION_GAP) {
+			if (a[i] != b[i])
+				last = i;
+			i++;
+		}
+		json_t *r = json_pack("{s:I, s:I, s:o, s:o}", "offset", (json_int_t)start, "length",
+				      (json_int_t)(last + 1 - start), "a", context(a, la, start, last + 1), "b",
+				      context(b, lb, start, last + 1));
+		struct binfmt_section s;
+		if (binfmt_section_at((const unsigned char *)a, la, start, &s))
+			json_object_set_new(r, "section", json_string(s.name));
+		const char *ta = json_string_value(json_object_get(r, "a"));
+		struct str_ref ref = { ta, strlen(ta) };
+		if (!clock && has_clock(&ref)) {
+			clock = 1;
+			char *t = xasprintf("a time of day is embedded ('%s'): a build timestamp (__TIME__/__DATE__ "
+					    "without SOURCE_DATE_EPOCH, a generator writing time.Now())", ta);
+			json_array_append_new(causes, json_string(t));
+			free(t);
+		}
+		json_array_append_new(out, r);
+	}
+	return out;
+}
+
 static int is_archive_name(const char *p)
 {
 	static const char *const ext[] = { ".tar.gz", ".tgz", ".tar.xz", ".tar.zst", ".tar.bz2", ".tar", ".zip" };
@@ -697,7 +768,9 @@ json_t *verify_explain(const char *a, const char *b, const char *diffoscope_out)
 		json_object_set_new(e, "archive", json_string(why));
 		free(why);
 	}
-	json_object_set_new(e, "strings", strings_diff(da, la, db, lb));
+	json_t *st = strings_diff(da, la, db, lb);
+	json_object_set_new(e, "strings", st);
+	json_object_set_new(e, "regions", regions(da, la, db, lb, json_object_get(st, "causes")));
 	if (diffoscope_out)
 		run_diffoscope(e, a, b, diffoscope_out);
 out:
@@ -726,6 +799,17 @@ static char *summary(json_t *e, json_int_t size_a, json_int_t size_b)
 			   (unsigned long long)json_integer_value(off));
 		if (sect)
 			buf_printf(&b, " in %s", sect);
+		/* build IDs differ whenever anything does: point past them */
+		size_t i;
+		json_t *r;
+		json_array_foreach(json_object_get(e, "regions"), i, r) {
+			const char *s = json_string_value(json_object_get(r, "section"));
+			if (i == 0 || (s && strstr(s, "build")))
+				continue;
+			buf_printf(&b, ", content at 0x%llx%s%s", (unsigned long long)json_integer_value(
+					   json_object_get(r, "offset")), s ? " in " : "", s ? s : "");
+			break;
+		}
 	}
 	if (arch)
 		buf_printf(&b, "; %s", arch);
@@ -846,6 +930,32 @@ static int file_digest(const char *dir, const char *name, char hex[65], json_int
 	return rc;
 }
 
+static int is_sums(const char *name)
+{
+	size_t n = strlen(name);
+	return n >= 4 && !strcmp(name + n - 4, "SUMS");
+}
+
+/* A checksum file differs because the artifacts it lists do: say so
+ * instead of explaining its bytes, unless nothing else differs. */
+static void checksum_rows(json_t *rows)
+{
+	size_t i, other = 0;
+	json_t *r;
+	json_array_foreach(rows, i, r)
+		other += !json_is_true(json_object_get(r, "identical")) &&
+			 !is_sums(json_string_value(json_object_get(r, "artifact")));
+	if (!other)
+		return;
+	json_array_foreach(rows, i, r) {
+		if (json_is_true(json_object_get(r, "identical")) || !is_sums(json_string_value(json_object_get(r, "artifact"))))
+			continue;
+		const char *why = "lists the digests of the artifacts that differ";
+		json_object_set_new(r, "summary", json_string(why));
+		json_object_set_new(r, "explanation", json_pack("{s:s}", "note", why));
+	}
+}
+
 json_t *verify_compare_dirs(const char *a, const char *b, const char *dso_dir)
 {
 	struct strv names = { 0 };
@@ -870,6 +980,7 @@ json_t *verify_compare_dirs(const char *a, const char *b, const char *dso_dir)
 		}
 		json_array_append_new(rows, r);
 	}
+	checksum_rows(rows);
 	json_decref(targets);
 	strv_release(&names);
 	return rows;
@@ -937,6 +1048,17 @@ static void print_details(json_t *r)
 		printf("  go build info (go version -m):\n");
 		print_list("only in the first:", json_object_get(bi, "only_a"));
 		print_list("only in the second:", json_object_get(bi, "only_b"));
+	}
+	json_t *rg = json_object_get(e, "regions"), *x;
+	size_t k;
+	if (json_array_size(rg))
+		printf("  differing bytes (first %d runs):\n", REGIONS_MAX);
+	json_array_foreach(rg, k, x) {
+		const char *sec = json_string_value(json_object_get(x, "section"));
+		printf("    at 0x%llx, %lld bytes%s%s:\n      first:  %s\n      second: %s\n",
+		       (unsigned long long)json_integer_value(json_object_get(x, "offset")),
+		       (long long)json_integer_value(json_object_get(x, "length")), sec ? " in " : "", sec ? sec : "",
+		       json_string_value(json_object_get(x, "a")), json_string_value(json_object_get(x, "b")));
 	}
 	json_t *st = json_object_get(e, "strings");
 	if (st) {

@@ -3,11 +3,13 @@
 #include "cli.h"
 #include "pipeline.h"
 #include "util.h"
+#include "verify.h"
 
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char run_help[] =
 	"usage: xgo-build run [options] [release.lua]\n"
@@ -29,12 +31,18 @@ static const char run_help[] =
 	"                          'xgo-build plan' shows it, or BUILD:TARGET) and exit\n"
 	"      --sdk-mirror URL    where to download the Go SDK from (also XGO_SDK_MIRROR)\n"
 	"      --offline           never download the SDK\n"
+	"      --verify            then rebuild once under varied conditions and compare\n"
+	"                          with dist/ (as 'xgo-build verify'; exit 3 on a\n"
+	"                          difference); variations: all but gocache by default\n"
+	"      --vary LIST         the variations of --verify (see 'verify --help')\n"
+	"      --no-vary LIST      variations --verify leaves out\n"
+	"      --json              with --verify: the verify report as JSON on stdout\n"
 	CLI_COMMON_HELP
 	"\n"
 	"environment: XGO_CACHE (cache root), XGO_GOCACHE (the shared GOCACHE; default\n"
 	"<cache>/gocache), SOURCE_DATE_EPOCH.\n"
-	"exit codes: 0 ok, 1 a job failed, 2 usage or build-file error, 4 SDK problem,\n"
-	"130 interrupted\n";
+	"exit codes: 0 ok, 1 a job failed, 2 usage or build-file error, 3 --verify found\n"
+	"a difference, 4 SDK problem, 130 interrupted\n";
 
 struct run_opts {
 	struct cli_common c;
@@ -44,6 +52,8 @@ struct run_opts {
 	const char *mirror;
 	int keep_going, offline;
 	long timeout_ms;
+	int verify, json, explicit_vary;
+	unsigned vary;
 };
 
 static int parse_timeout(const char *arg, long *ms)
@@ -58,7 +68,8 @@ static int parse_timeout(const char *arg, long *ms)
 
 static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 {
-	enum { O_DIST = 256, O_KEEP, O_FAIL, O_TIMEOUT, O_ISO, O_PRINT, O_MIRROR, O_OFFLINE };
+	enum { O_DIST = 256, O_KEEP, O_FAIL, O_TIMEOUT, O_ISO, O_PRINT, O_MIRROR, O_OFFLINE, O_VERIFY, O_VARY,
+	       O_NOVARY, O_JSON };
 	static const struct option longopts[] = {
 		{ "dist", required_argument, 0, O_DIST },
 		{ "keep-going", no_argument, 0, O_KEEP },
@@ -68,11 +79,16 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		{ "print-env", required_argument, 0, O_PRINT },
 		{ "sdk-mirror", required_argument, 0, O_MIRROR },
 		{ "offline", no_argument, 0, O_OFFLINE },
+		{ "verify", no_argument, 0, O_VERIFY },
+		{ "vary", required_argument, 0, O_VARY },
+		{ "no-vary", required_argument, 0, O_NOVARY },
+		{ "json", no_argument, 0, O_JSON },
 		CLI_COMMON_LONG,
 		{ 0, 0, 0, 0 },
 	};
 	int opt;
 	optind = 1;
+	o->vary = VARY_RUN_DEFAULT;
 	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'h':
@@ -89,6 +105,19 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		case O_PRINT: o->print_env = optarg; break;
 		case O_MIRROR: o->mirror = optarg; break;
 		case O_OFFLINE: o->offline = 1; break;
+		case O_VERIFY: o->verify = 1; break;
+		case O_JSON: o->json = 1; break;
+		case O_VARY:
+			/* the first --vary replaces the default set; later ones add */
+			if (!o->explicit_vary++)
+				o->vary = 0;
+			if (verify_vary_parse(optarg, 1, &o->vary) < 0)
+				return -1;
+			break;
+		case O_NOVARY:
+			if (verify_vary_parse(optarg, 0, &o->vary) < 0)
+				return -1;
+			break;
 		default: {
 			int r = cli_common_opt(&o->c, opt, optarg);
 			if (r < 0)
@@ -113,5 +142,15 @@ int cmd_run(int argc, char **argv)
 		.print_env = o.print_env, .jobs = o.c.jobs, .keep_going = o.keep_going, .offline = o.offline,
 		.timeout_ms = o.timeout_ms,
 	};
-	return pipeline_run(&po);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int rc = pipeline_run(&po);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (rc != EXIT_OK || !o.verify || o.print_env)
+		return rc;
+	struct verify_opts vo = {
+		.vary = o.vary, .json = o.json, .after_run = 1,
+		.first_seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+	};
+	return verify_run(&po, &vo);
 }

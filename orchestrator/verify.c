@@ -1032,15 +1032,16 @@ static void print_list(const char *title, json_t *a)
 		printf("      %s\n", json_string_value(v));
 }
 
-static void print_details(json_t *r)
+static void print_details(json_t *r, int against)
 {
+	const char *first = against ? "published:" : "first:", *second = against ? "rebuilt:" : "second:";
 	json_t *e = json_object_get(r, "explanation");
 	json_t *sz = json_object_get(r, "size"), *dg = json_object_get(r, "sha256");
 	printf("\n%s (%s):\n", json_string_value(json_object_get(r, "artifact")),
 	       json_string_value(json_object_get(r, "target")));
-	printf("  first:  %s  %lld bytes\n", json_string_value(json_array_get(dg, 0)) ? json_string_value(json_array_get(dg, 0)) : "(missing)",
+	printf("  %-10s %s  %lld bytes\n", first, json_string_value(json_array_get(dg, 0)) ? json_string_value(json_array_get(dg, 0)) : "(missing)",
 	       (long long)json_integer_value(json_array_get(sz, 0)));
-	printf("  second: %s  %lld bytes\n", json_string_value(json_array_get(dg, 1)) ? json_string_value(json_array_get(dg, 1)) : "(missing)",
+	printf("  %-10s %s  %lld bytes\n", second, json_string_value(json_array_get(dg, 1)) ? json_string_value(json_array_get(dg, 1)) : "(missing)",
 	       (long long)json_integer_value(json_array_get(sz, 1)));
 	printf("  %s\n", json_string_value(json_object_get(r, "summary")));
 	json_t *bi = json_object_get(e, "buildinfo");
@@ -1103,7 +1104,7 @@ void verify_report_print(json_t *report)
 	}
 	json_array_foreach(rows, i, r)
 		if (!json_is_true(json_object_get(r, "identical")))
-			print_details(r);
+			print_details(r, !json_is_null(json_object_get(report, "against")));
 }
 
 /* ---- sessions -------------------------------------------------------- */
@@ -1157,7 +1158,10 @@ static int finish(json_t *report, json_t *rows, const struct verify_opts *vo, co
 		remove_tree(root);
 	if (json_array_size(rows) == 0)
 		return error("nothing was compared: no artifacts"), EXIT_MISMATCH;
-	if (bad)
+	if (bad && !json_is_null(json_object_get(report, "against")))
+		error("%zu of %zu artifacts differ from the published release '%s'", bad, json_array_size(rows),
+		      json_string_value(json_object_get(report, "against")));
+	else if (bad)
 		error("%zu of %zu artifacts differ: the build is not reproducible", bad, json_array_size(rows));
 	else if (!vo->json)
 		note("all %zu artifacts are identical", json_array_size(rows));
@@ -1171,11 +1175,20 @@ int verify_run(const struct pipeline_opts *po, const struct verify_opts *vo)
 		return EXIT_JOB;
 	json_t *skipped = json_array(), *report = new_report(vo->vary, skipped);
 	char *a_root = xasprintf("%s/a", root), *b_root = xasprintf("%s/b", root);
-	char *a_dist = vo->first_dist ? xstrdup(vo->first_dist) : xasprintf("%s/dist", a_root);
+	char *a_dist = NULL;
+	if (!vo->after_run)
+		a_dist = xasprintf("%s/dist", a_root);
+	else if (po->dist)
+		a_dist = xstrdup(po->dist);
+	else {
+		char *dir = dir_of(po->file ? po->file : "release.lua");
+		a_dist = xasprintf("%s/dist", dir ? dir : ".");
+		free(dir);
+	}
 	char *b_dist = xasprintf("%s/dist", b_root), *dso = NULL;
 	double ta = vo->first_seconds, tb = 0;
 	int rc = EXIT_OK;
-	if (!vo->first_dist) {
+	if (!vo->after_run) {
 		note("verify: first build, under the usual conditions");
 		if ((rc = verify_build(po, 0, a_root, a_dist, skipped, &ta)) != EXIT_OK)
 			goto fail;
@@ -1190,7 +1203,7 @@ int verify_run(const struct pipeline_opts *po, const struct verify_opts *vo)
 		mkdir_p(dso, 0755);
 	}
 	json_t *rows = verify_compare_dirs(a_dist, b_dist, dso);
-	if (vo->first_dist && !vo->json)
+	if (vo->after_run && !vo->json)
 		note("cost: run %.1fs, verifying rebuild %.1fs (%.2fx the run; total %.2fx)", ta, tb,
 		     ta > 0 ? tb / ta : 0, ta > 0 ? (ta + tb) / ta : 0);
 	rc = finish(report, rows, vo, root);
@@ -1296,6 +1309,27 @@ static int is_url(const char *s)
 	return !strncmp(s, "http://", 7) || !strncmp(s, "https://", 8) || !strncmp(s, "file://", 7);
 }
 
+/* With the published files at hand, what counts is what they are, not
+ * what their record says: a tampered file must not hide behind its
+ * record.  The checksum file is an artifact too. */
+static void use_published_files(const char *dir, json_t *expected)
+{
+	const char *name;
+	json_t *v;
+	char hex[65];
+	json_int_t sz;
+	json_object_foreach(expected, name, v) {
+		if (file_digest(dir, name, hex, &sz) < 0)
+			continue;
+		if (strcmp(hex, json_string_value(v)))
+			warn("published '%s/%s' does not match its own record (sha256 %.12s..., recorded %.12s...)",
+			     dir, name, hex, json_string_value(v));
+		json_string_set(v, hex);
+	}
+	if (file_digest(dir, "SHA256SUMS", hex, &sz) == 0)
+		json_object_set_new(expected, "SHA256SUMS", json_string(hex));
+}
+
 /* Read the published record into expected; *pub_dir gets the directory
  * of published files when there is one. */
 static int load_published(const char *src, const char *file, json_t *expected, char **pub_dir)
@@ -1328,16 +1362,11 @@ static int load_published(const char *src, const char *file, json_t *expected, c
 		else if (manifest_expected(doc, expected, src) == 0 && check_sdk(doc, file, src) == 0)
 			rc = 0;
 		json_decref(doc);
-		if (rc == 0 && *pub_dir) {
-			/* the published checksum file is an artifact too */
-			char hex[65];
-			json_int_t sz;
-			if (file_digest(*pub_dir, "SHA256SUMS", hex, &sz) == 0)
-				json_object_set_new(expected, "SHA256SUMS", json_string(hex));
-		}
 	} else {
 		rc = parse_sums(text, expected, src);
 	}
+	if (rc == 0 && *pub_dir)
+		use_published_files(*pub_dir, expected);
 	free(text);
 	return rc;
 }

@@ -93,12 +93,17 @@ struct verify_opts {
 	int keep;               /* keep the temporary builds (and say where) */
 	int json;               /* the report as JSON on stdout, not the table */
 	int diffoscope;         /* run diffoscope on differing pairs (implies keep) */
-	const char *first_dist; /* NULL: build first under normal conditions; else
-	                           the dist of a run that just ended (run --verify) */
+	int after_run;          /* run --verify: the first build is the run that
+	                           just wrote po->dist (or dist/ beside release.lua) */
 	double first_seconds;   /* that run's wall time */
 };
 
-/* Build po's release (unless vo->first_dist), rebuild it with vo->vary,
+/* The default variations of `run --verify`: all but gocache, whose cold
+ * rebuild of the standard library for every target would cost many times
+ * the run itself. */
+#define VARY_RUN_DEFAULT (VARY_ALL & ~VARY_GOCACHE)
+
+/* Build po's release (unless vo->after_run), rebuild it with vo->vary,
  * compare, print the report.  EXIT_OK identical, EXIT_MISMATCH not, or the
  * exit code of a build that failed. */
 int verify_run(const struct pipeline_opts *po, const struct verify_opts *vo);

@@ -22,11 +22,7 @@
  *     "seconds"}], "against": "source or null",
  *     "artifacts": [{ "target", "artifact", "identical", "sha256": [a, b],
  *                     "size": [a, b], "summary", "explanation": {...} }] }
- * explanation (only the keys that could be told): "missing" ("a"|"b"),
- * "first_difference" (offset), "format" ("elf"|"pe"|"macho"), "section",
- * "buildinfo": {"only_a": [...], "only_b": [...]}, "strings": {"only_a",
- * "only_b"} (at most VERIFY_STRINGS_TOP each), "archive" (first differing
- * entry and field), "diffoscope" (path of its report).
+ * explanation: see explain.h.
  */
 #ifndef XGO_VERIFY_H
 #define XGO_VERIFY_H
@@ -49,8 +45,6 @@ enum {
 	VARY_ALL = (1u << 10) - 1,
 };
 
-#define VERIFY_STRINGS_TOP 10
-#define VERIFY_MAX_FILE (512u << 20) /* artifacts larger than this are compared by digest only */
 
 /* Apply a comma-separated list of variation names ("all" for every one)
  * to *set: added when on, removed when not.  -1 with error() for an
@@ -67,10 +61,6 @@ json_t *verify_vary_json(unsigned set);
  * Returns the pipeline's exit code; *seconds gets the wall time. */
 int verify_build(const struct pipeline_opts *base, unsigned vary, const char *root, const char *dist,
 		 json_t *skipped, double *seconds);
-
-/* Explain how files a and b differ (see the report format above).
- * diffoscope_out: when not NULL, run diffoscope on the pair into it. */
-json_t *verify_explain(const char *a, const char *b, const char *diffoscope_out);
 
 /* Compare every file of dist a and dist b (manifest.json aside: it
  * records paths and times by design).  Targets are named from a's

@@ -17,27 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The pinned SDK's own port table (go tool dist list -json); the built-in
- * one when the SDK cannot tell. */
-static void sdk_ports(const struct sdk *s, struct port_table *t)
-{
-	char *go = xasprintf("%s/bin/go", s->root);
-	char *argv[] = { go, "tool", "dist", "list", "-json", NULL };
-	char *root = xasprintf("GOROOT=%s", s->root);
-	char *envp[] = { root, "GOENV=off", "GOTOOLCHAIN=local", "HOME=/nonexistent", "PATH=/usr/bin:/bin", NULL };
-	struct buf out;
-	int status;
-	buf_init(&out, 1 << 20);
-	if (proc_capture(argv, envp, NULL, &out, NULL, &status) < 0 || status != 0 || !out.data ||
-	    ports_from_json(out.data, out.len, t) < 0) {
-		warn("cannot read the port table of Go %s; using the built-in one", s->version);
-		ports_builtin(t);
-	}
-	buf_release(&out);
-	free(go);
-	free(root);
-}
-
 static char *abs_path(const char *path)
 {
 	char buf[PATH_MAX];
@@ -213,7 +192,10 @@ static int prepare(struct run_state *s)
 	struct sdk_options so = { .mirror = s->o->mirror, .offline = s->o->offline };
 	if (sdk_for_release(&s->rel, &so, &s->sdk) < 0)
 		return EXIT_TOOLCHAIN;
-	sdk_ports(&s->sdk, &s->ports);
+	if (ports_from_sdk(s->sdk.root, &s->ports) < 0) {
+		warn("cannot read the port table of Go %s; using the built-in one", s->sdk.version);
+		ports_builtin(&s->ports);
+	}
 	if (plan_make(&s->rel, &s->ports, &s->plan) < 0)
 		return EXIT_USAGE;
 	if (jobenv_sde(&s->rel, s->sde, &s->sde_source) < 0)

@@ -1,0 +1,201 @@
+/* pkgtool - a test and benchmark driver for orchestrator/package and
+ * orchestrator/checksums, until the CLI wires them in.
+ *
+ *   pkgtool archive [-f FORMAT] [-t EPOCH] [-w] [-C DIR] [-x PATTERN[=DST]]...
+ *                   DEST [PATH=SRC[:MODE]]...
+ *       Writes DEST; prints "<size> <sha256> <compression> <level>".
+ *       -w wraps the entries in a directory named after DEST; -x adds the
+ *       files matching PATTERN under DIR (default ".").
+ *   pkgtool sums [-a ALGO] [-o NAME] [-e] DIR FILE...
+ *       Writes DIR/NAME (default SHA256SUMS) for the FILEs in DIR; -e also
+ *       writes one FILE.<algo> per file.
+ *   pkgtool readsums [-a ALGO] FILE
+ *       Parses FILE and prints "<name> <hex>" per line.
+ *   pkgtool hash FILE
+ *       Prints the sha256 of FILE (for the hashing benchmark).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "orchestrator/checksums.h"
+#include "orchestrator/package.h"
+#include "orchestrator/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: pkgtool archive|sums|readsums|hash ... (see pkgtool.c)\n");
+	return EXIT_USAGE;
+}
+
+/* "PATH=SRC[:MODE]" -> entry. */
+static int add_entry_arg(struct pkg_entries *e, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	if (!eq)
+		return error("entry '%s' is not PATH=SRC[:MODE]", arg);
+	char *path = xstrndup(arg, (size_t)(eq - arg));
+	char *src = xstrdup(eq + 1);
+	char *colon = strrchr(src, ':');
+	int mode = 0;
+	if (colon) {
+		*colon = '\0';
+		mode = (int)strtol(colon + 1, NULL, 8);
+	}
+	pkg_entries_add(e, path, src, mode);
+	free(path);
+	free(src);
+	return 0;
+}
+
+static int cmd_archive(int argc, char **argv)
+{
+	struct pkg_request req = { .format = PKG_TAR_GZ, .mtime = 0 };
+	struct pkg_entries e = { 0 };
+	struct archive_file files[64];
+	size_t nfiles = 0;
+	const char *dir = ".";
+	int wrap = 0, opt, rc = EXIT_USAGE;
+	char *stem = NULL;
+	while ((opt = getopt(argc, argv, "f:t:wC:x:")) != -1) {
+		switch (opt) {
+		case 'f':
+			if (pkg_format_parse(optarg, &req.format) < 0)
+				return usage();
+			break;
+		case 't':
+			req.mtime = strtoll(optarg, NULL, 10);
+			break;
+		case 'w':
+			wrap = 1;
+			break;
+		case 'C':
+			dir = optarg;
+			break;
+		case 'x':
+			if (nfiles == ARRAY_LEN(files))
+				return usage();
+			files[nfiles].src = optarg;
+			files[nfiles].dst = strchr(optarg, '=');
+			if (files[nfiles].dst)
+				*files[nfiles].dst++ = '\0';
+			files[nfiles++].mode = 0;
+			break;
+		default:
+			return usage();
+		}
+	}
+	if (optind >= argc)
+		return usage();
+	req.dest = argv[optind++];
+	for (; optind < argc; optind++) {
+		if (add_entry_arg(&e, argv[optind]) < 0)
+			goto out;
+	}
+	if (pkg_expand_files(dir, files, nfiles, &e) < 0)
+		goto out;
+	if (wrap)
+		req.wrap_dir = stem = pkg_stem(req.dest, req.format);
+	req.entries = e.v;
+	req.nentries = e.n;
+	struct pkg_result res;
+	if (pkg_write(&req, &res) < 0) {
+		rc = EXIT_JOB;
+		goto out;
+	}
+	printf("%llu %s %s %d\n", (unsigned long long)res.size, res.sha256, res.compression,
+	       res.level);
+	rc = 0;
+out:
+	free(stem);
+	pkg_entries_release(&e);
+	return rc;
+}
+
+static int cmd_sums(int argc, char **argv)
+{
+	enum hash_algo algo = HASH_SHA256;
+	const char *name = NULL;
+	int each = 0, opt, rc = EXIT_JOB;
+	while ((opt = getopt(argc, argv, "a:o:e")) != -1) {
+		switch (opt) {
+		case 'a':
+			if (hash_algo_parse(optarg, &algo) < 0)
+				return usage();
+			break;
+		case 'o':
+			name = optarg;
+			break;
+		case 'e':
+			each = 1;
+			break;
+		default:
+			return usage();
+		}
+	}
+	if (optind >= argc)
+		return usage();
+	const char *dir = argv[optind++];
+	struct sums s;
+	sums_init(&s, algo);
+	for (; optind < argc; optind++) {
+		if (sums_add_file(&s, dir, argv[optind]) < 0)
+			goto out;
+	}
+	char *path = xasprintf("%s/%s", dir, name ? name : sums_default_name(algo));
+	int r = sums_write(&s, path);
+	free(path);
+	if (r < 0 || (each && sums_write_each(&s, dir) < 0))
+		goto out;
+	rc = 0;
+out:
+	sums_release(&s);
+	return rc;
+}
+
+static int cmd_readsums(int argc, char **argv)
+{
+	enum hash_algo algo = HASH_SHA256;
+	if (argc == 4 && !strcmp(argv[1], "-a") && hash_algo_parse(argv[2], &algo) == 0) {
+		argv += 2;
+		argc -= 2;
+	}
+	if (argc != 2)
+		return usage();
+	struct sums s;
+	if (sums_read(argv[1], algo, &s) < 0)
+		return EXIT_USAGE;
+	for (size_t i = 0; i < s.n; i++)
+		printf("%s %s\n", s.v[i].name, s.v[i].hex);
+	sums_release(&s);
+	return 0;
+}
+
+static int cmd_hash(int argc, char **argv)
+{
+	char hex[HASH_HEX_MAX];
+	if (argc != 2)
+		return usage();
+	if (hash_file_hex(HASH_SHA256, argv[1], hex, NULL) < 0)
+		return EXIT_JOB;
+	printf("%s  %s\n", hex, argv[1]);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	pkg_init();
+	if (argc < 2)
+		return usage();
+	if (!strcmp(argv[1], "archive"))
+		return cmd_archive(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "sums"))
+		return cmd_sums(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "readsums"))
+		return cmd_readsums(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "hash"))
+		return cmd_hash(argc - 1, argv + 1);
+	return usage();
+}

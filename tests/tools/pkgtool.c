@@ -1,7 +1,7 @@
 /* pkgtool - a test and benchmark driver for orchestrator/package and
  * orchestrator/checksums, until the CLI wires them in.
  *
- *   pkgtool archive [-f FORMAT] [-t EPOCH] [-w] [-C DIR] [-x PATTERN[=DST]]...
+ *   pkgtool archive [-f FORMAT] [-t EPOCH] [-l LEVEL] [-w] [-C DIR] [-x PATTERN[=DST]]...
  *                   DEST [PATH=SRC[:MODE]]...
  *       Writes DEST; prints "<size> <sha256> <compression> <level>".
  *       -w wraps the entries in a directory named after DEST; -x adds the
@@ -59,7 +59,7 @@ static int cmd_archive(int argc, char **argv)
 	const char *dir = ".";
 	int wrap = 0, opt, rc = EXIT_USAGE;
 	char *stem = NULL;
-	while ((opt = getopt(argc, argv, "f:t:wC:x:")) != -1) {
+	while ((opt = getopt(argc, argv, "f:t:l:wC:x:")) != -1) {
 		switch (opt) {
 		case 'f':
 			if (pkg_format_parse(optarg, &req.format) < 0)
@@ -67,6 +67,9 @@ static int cmd_archive(int argc, char **argv)
 			break;
 		case 't':
 			req.mtime = strtoll(optarg, NULL, 10);
+			break;
+		case 'l':
+			req.level = atoi(optarg);
 			break;
 		case 'w':
 			wrap = 1;

@@ -91,6 +91,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--work", default="/tmp/xgo-pkg-bench")
+    ap.add_argument("--only", choices=["archive", "hash"], help="run one part")
+    ap.add_argument("--levels", default="6,9", help="gzip levels to compare")
     args = ap.parse_args()
     if not os.access(PKGTOOL, os.X_OK):
         sys.exit("build pkgtool first: ninja test-tools")
@@ -105,7 +107,7 @@ def main():
             while fh.read(1 << 20):
                 pass
 
-    for level in (6, 9):
+    for level in [int(x) for x in args.levels.split(",")] if args.only != "hash" else []:
         print("archive creation, gzip level %d, %d reps:" % (level, args.reps))
         ma, mb = alternate("pkgtool (libarchive)", lambda: timed(run_lib, files, out, level),
                            "tar | gzip -n", lambda: timed(run_shell, files, out, level),
@@ -117,6 +119,23 @@ def main():
         print("  ratio pkgtool/shell: %.2fx (target <= 1.0x); sizes %.2f MB vs %.2f MB"
               % (ma / mb, lib_size / 1e6, sh_size / 1e6))
 
+    if args.only != "hash":
+        level = 6
+        print("12 archives on both cores, gzip level %d, %d reps:" % (level, args.reps))
+        def lib_pool():
+            subprocess.run([PKGTOOL, "batch", "-j", "2", "-t", EPOCH, "-l", str(level), out]
+                           + files, check=True)
+        def shell_pool():
+            cmd = ("printf '%%s\\n' \"$@\" | xargs -P 2 -I F sh -c "
+                   "'tar --sort=name --mtime=@%s --owner=0 --group=0 --numeric-owner "
+                   "-C \"$(dirname F)\" -cf - \"$(basename F)\" | gzip -n -%d > %s/sh_$(basename F).tar.gz'"
+                   % (EPOCH, level, out))
+            subprocess.run(["sh", "-c", cmd, "sh"] + files, check=True)
+        ma, mb = alternate("pkgtool batch -j 2 (threads)", lambda: timed(lib_pool),
+                           "xargs -P 2 tar | gzip -n", lambda: timed(shell_pool), args.reps)
+        print("  ratio pkgtool/shell: %.2fx" % (ma / mb))
+    if args.only == "archive":
+        return
     print("hashing 1 GiB, %d reps:" % args.reps)
     ma, mb = alternate(
         "pkgtool hash (EVP sha256)",

@@ -298,7 +298,7 @@ static la_ssize_t sink_write_cb(struct archive *a, void *data, const void *p, si
 {
 	struct sink *s = data;
 	if (sink_write(s, p, n) < 0) {
-		archive_set_error(a, s->err, "write failed");
+		archive_set_error(a, s->err, "cannot write '%s': %s", s->tmp, strerror(s->err));
 		return -1;
 	}
 	return (la_ssize_t)n;
@@ -509,10 +509,10 @@ static int sink_put(void *ctx, const void *p, size_t n)
 static int write_binary(const struct pkg_request *req, struct sink *s, int *mode)
 {
 	struct stat st;
-	const struct pkg_entry *e = &req->entries[0];
 	if (req->nentries != 1)
 		return error("binary archive '%s' must have exactly one file, not %zu",
 			     req->dest, req->nentries);
+	const struct pkg_entry *e = &req->entries[0];
 	int fd = open_source(e->src, &st);
 	if (fd < 0)
 		return -1;
@@ -632,10 +632,13 @@ static int expand_one(const char *dir, const struct archive_file *f, struct pkg_
 {
 	int rc = -1;
 	glob_t g = { 0 };
-	if (f->src[0] == '/')
-		return error("file pattern '%s' must be relative to the project", f->src);
+	const char *src = f->src;
+	if (src[0] == '/')
+		return error("file pattern '%s' must be relative to the project", src);
+	while (src[0] == '.' && src[1] == '/')
+		src += 2; /* "./LICENSE" is "LICENSE", not an archive path with "." */
 	char *prefix = glob_prefix(dir);
-	char *pattern = xasprintf("%s%s", prefix, f->src);
+	char *pattern = xasprintf("%s%s", prefix, src);
 	size_t plen = strlen(dir) + 1; /* matches start with dir and '/' */
 	int r = glob(pattern, GLOB_ERR, NULL, &g);
 	if (r == GLOB_NOMATCH) {

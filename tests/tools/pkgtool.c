@@ -6,6 +6,9 @@
  *       Writes DEST; prints "<size> <sha256> <compression> <level>".
  *       -w wraps the entries in a directory named after DEST; -x adds the
  *       files matching PATTERN under DIR (default ".").
+ *   pkgtool batch [-j N] [-f FORMAT] [-t EPOCH] [-l LEVEL] OUTDIR FILE...
+ *       One archive per FILE (OUTDIR/<base><ext>, holding <base>), written
+ *       by N threads sharing the list, as the lead's packaging pool would.
  *   pkgtool sums [-a ALGO] [-o NAME] [-e] DIR FILE...
  *       Writes DIR/NAME (default SHA256SUMS) for the FILEs in DIR; -e also
  *       writes one FILE.<algo> per file.
@@ -19,6 +22,8 @@
 #include "orchestrator/package.h"
 #include "orchestrator/util.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +122,77 @@ out:
 	return rc;
 }
 
+struct batch {
+	struct pkg_request proto; /* format, mtime, level */
+	const char *outdir;
+	char **files;
+	size_t nfiles;
+	atomic_size_t next;
+	atomic_int failed;
+};
+
+static void *batch_worker(void *arg)
+{
+	struct batch *b = arg;
+	for (;;) {
+		size_t i = atomic_fetch_add(&b->next, 1);
+		if (i >= b->nfiles)
+			return NULL;
+		const char *slash = strrchr(b->files[i], '/');
+		const char *base = slash ? slash + 1 : b->files[i];
+		struct pkg_entry e = { (char *)base, b->files[i], 0 };
+		struct pkg_request req = b->proto;
+		struct pkg_result res;
+		char *dest = xasprintf("%s/%s%s", b->outdir, base, pkg_format_ext(req.format));
+		req.dest = dest;
+		req.entries = &e;
+		req.nentries = 1;
+		if (pkg_write(&req, &res) < 0)
+			atomic_store(&b->failed, 1);
+		free(dest);
+	}
+}
+
+static int cmd_batch(int argc, char **argv)
+{
+	struct batch b = { .proto = { .format = PKG_TAR_GZ } };
+	pthread_t th[16];
+	int jobs = 1, opt;
+	while ((opt = getopt(argc, argv, "j:f:t:l:")) != -1) {
+		switch (opt) {
+		case 'j':
+			jobs = atoi(optarg);
+			break;
+		case 'f':
+			if (pkg_format_parse(optarg, &b.proto.format) < 0)
+				return usage();
+			break;
+		case 't':
+			b.proto.mtime = strtoll(optarg, NULL, 10);
+			break;
+		case 'l':
+			b.proto.level = atoi(optarg);
+			break;
+		default:
+			return usage();
+		}
+	}
+	if (jobs < 1 || jobs > (int)ARRAY_LEN(th) || argc - optind < 2)
+		return usage();
+	b.outdir = argv[optind];
+	b.files = argv + optind + 1;
+	b.nfiles = (size_t)(argc - optind - 1);
+	atomic_init(&b.next, 0);
+	atomic_init(&b.failed, 0);
+	for (int i = 0; i < jobs; i++) {
+		if (pthread_create(&th[i], NULL, batch_worker, &b) != 0)
+			fatal(EXIT_JOB, "cannot start a thread");
+	}
+	for (int i = 0; i < jobs; i++)
+		pthread_join(th[i], NULL);
+	return atomic_load(&b.failed) ? EXIT_JOB : 0;
+}
+
 static int cmd_sums(int argc, char **argv)
 {
 	enum hash_algo algo = HASH_SHA256;
@@ -194,6 +270,8 @@ int main(int argc, char **argv)
 		return usage();
 	if (!strcmp(argv[1], "archive"))
 		return cmd_archive(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "batch"))
+		return cmd_batch(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "sums"))
 		return cmd_sums(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "readsums"))

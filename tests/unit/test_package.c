@@ -371,7 +371,7 @@ static void test_package__expand_globs(void **state)
 {
 	struct pkg_entries e = { 0 };
 	struct archive_file files[] = {
-		{ "LICENSE", NULL, 0 },
+		{ "./LICENSE", NULL, 0 },
 		{ "README*", NULL, 0 },
 		{ "docs/*", "doc/", 0 },
 		{ "LICENSE", "legal/COPYING", 0600 },

@@ -368,14 +368,23 @@ static int valid_name(const char *s)
 
 static int conv_project(struct conv *c, int t, struct release *r)
 {
-	static const char *const keys[] = { "name", "version" };
+	static const char *const keys[] = { "name", "version", "source_date_epoch" };
 	if (r->project)
 		return conv_error(c, "declared twice (first at line %d)", r->project_line);
 	r->project_line = c->line;
 	if (check_keys(c, t, keys, ARRAY_LEN(keys)) < 0 ||
 	    get_str(c, t, "name", &r->project, NULL) < 0 ||
-	    get_str(c, t, "version", &r->version, "0.0.0") < 0)
+	    get_str(c, t, "version", &r->version, "0.0.0") < 0 ||
+	    get_str(c, t, "source_date_epoch", &r->source_date_epoch, NULL) < 0)
 		return -1;
+	if (r->source_date_epoch) {
+		const char *p = r->source_date_epoch;
+		while (*p >= '0' && *p <= '9')
+			p++;
+		if (!*r->source_date_epoch || *p || strlen(r->source_date_epoch) > 18)
+			return conv_error(c, "source_date_epoch '%s' must be seconds since 1970, such as \"1700000000\"",
+					  r->source_date_epoch);
+	}
 	if (!r->project)
 		return conv_error(c, "'name' is required: project { name = \"hello\" }");
 	if (!valid_name(r->project))
@@ -770,7 +779,7 @@ static int conv_archive(struct conv *c, int t, struct release *r)
 
 static int conv_checksums(struct conv *c, int t, struct release *r)
 {
-	static const char *const keys[] = { "file", "algorithm" };
+	static const char *const keys[] = { "file", "algorithm", "per_file" };
 	struct checksums_decl *k = &r->checksums;
 	if (k->line)
 		return conv_error(c, "declared twice (first at line %d)", k->line);
@@ -780,7 +789,8 @@ static int conv_checksums(struct conv *c, int t, struct release *r)
 	k->file = k->algorithm = NULL;
 	if (check_keys(c, t, keys, ARRAY_LEN(keys)) < 0 ||
 	    get_str(c, t, "algorithm", &k->algorithm, "sha256") < 0 ||
-	    get_str(c, t, "file", &k->file, !strcmp(k->algorithm ? k->algorithm : "", "sha512") ? "SHA512SUMS" : "SHA256SUMS") < 0)
+	    get_str(c, t, "file", &k->file, !strcmp(k->algorithm ? k->algorithm : "", "sha512") ? "SHA512SUMS" : "SHA256SUMS") < 0 ||
+	    get_bool(c, t, "per_file", &k->per_file, 0) < 0)
 		return -1;
 	if (strcmp(k->algorithm, "sha256") && strcmp(k->algorithm, "sha512"))
 		return conv_error(c, "unknown algorithm '%s' (sha256 or sha512)", k->algorithm);
@@ -995,6 +1005,7 @@ void release_clear(struct release *r)
 	free(r->dir);
 	free(r->project);
 	free(r->version);
+	free(r->source_date_epoch);
 	free(r->go_version);
 	free(r->sdk_mirror);
 	memset(r, 0, sizeof(*r));

@@ -154,9 +154,9 @@ int cmd_lock(int argc, char **argv)
 		error("'%s' does not pin a Go version; add a line such as go \"1.26.8\"", r.path);
 		goto out;
 	}
-	rc = EXIT_TOOLCHAIN;
 	if (!(mirror = mirror_choose(mirror_flag, r.sdk_mirror)))
-		goto out;
+		goto out; /* a bad URL given by the user: usage */
+	rc = EXIT_TOOLCHAIN;
 	int st = lock_read(path, &old);
 	if (st < 0)
 		warn("replacing the unreadable '%s'", path);

@@ -206,8 +206,10 @@ static int sdk_install(int argc, char **argv)
 		pin = lock_find(&l, platform);
 	}
 	mirror = mirror_choose(o.mirror, loaded ? r.sdk_mirror : NULL);
-	if (!mirror)
+	if (!mirror) {
+		rc = EXIT_USAGE;
 		goto out;
+	}
 	struct sdk_request req = {
 		.version = version, .platform = platform, .pin = pin, .mirror = mirror,
 		.offline = o.offline, .no_local = o.no_local, .reinstall = o.reinstall,
@@ -309,7 +311,9 @@ static int sdk_list(int argc, char **argv)
 	if (!o.offline) {
 		struct mirror_index idx;
 		char *mirror = mirror_choose(o.mirror, NULL);
-		if (!mirror || mirror_fetch_index(mirror, &idx) < 0) {
+		if (!mirror) {
+			rc = EXIT_USAGE;
+		} else if (mirror_fetch_index(mirror, &idx) < 0) {
 			rc = EXIT_TOOLCHAIN;
 		} else {
 			const char *host = sdk_host_platform();

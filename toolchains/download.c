@@ -17,6 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Without a size or a bound, no download may exceed this. */
+#define EXT_DEFAULT_MAX (4ULL << 30)
+
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static int curl_ok;
 
@@ -340,7 +343,7 @@ int dl_file(const char *url, const char *dest, const struct dl_expect *exp, char
 	struct xfer x = { .fd = -1, .part = part, .name = base_name(dest) };
 	if (curl_ready() < 0)
 		goto out;
-	x.limit = exp->size ? exp->size : exp->max_size;
+	x.limit = exp->size ? exp->size : exp->max_size ? exp->max_size : EXT_DEFAULT_MAX;
 	x.total = exp->size;
 	x.tty = verbosity >= 0 && isatty(2);
 	x.fd = open(part, O_RDWR | O_CREAT | O_CLOEXEC, 0644);

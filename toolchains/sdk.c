@@ -236,8 +236,8 @@ int sdk_matches_pin(const struct sdk *s, const char *version, const struct lock_
 	return strcmp(s->archive_sha256, pin->sha256) == 0;
 }
 
-static int check_entry(const char *entry, const char *version, const char *platform,
-		       const struct lock_platform *pin, struct sdk *out)
+static int entry_state(const char *entry, const char *version, const char *platform,
+			const struct lock_platform *pin, struct sdk *out)
 {
 	struct sdk s;
 	int r = record_read(entry, &s);
@@ -245,15 +245,15 @@ static int check_entry(const char *entry, const char *version, const char *platf
 		struct stat st;
 		if (lstat(entry, &st) < 0)
 			return ENTRY_MISSING;
-		warn("cache entry '%s' has no install record; replacing it", entry);
+		warn("cache entry '%s' has no install record; not using it", entry);
 		return ENTRY_BAD;
 	}
 	if (r < 0) {
-		warn("cache entry '%s' has a bad install record; replacing it", entry);
+		warn("cache entry '%s' has a bad install record; not using it", entry);
 		return ENTRY_BAD;
 	}
 	if (strcmp(s.platform, platform) != 0 || !sdk_matches_pin(&s, version, pin)) {
-		note("cache entry '%s' is not the SDK pinned in release.lock; replacing it", entry);
+		note("cache entry '%s' is not the SDK pinned in release.lock; not using it", entry);
 		sdk_release(&s);
 		return ENTRY_BAD;
 	}
@@ -263,12 +263,28 @@ static int check_entry(const char *entry, const char *version, const char *platf
 	r = td_compute(s.root, TD_FINGERPRINT, 0, &td);
 	quiet_errors = saved;
 	if (r < 0 || strcmp(td.fingerprint, s.fingerprint) != 0) {
-		warn("cache entry '%s' was changed after it was installed; reinstalling it", entry);
+		warn("cache entry '%s' was changed after it was installed; not using it", entry);
 		sdk_release(&s);
 		return ENTRY_BAD;
 	}
 	*out = s;
 	return ENTRY_OK;
+}
+
+/* Messages only when loud: the first, unlocked look stays silent and the
+ * look under the lock says what is wrong. */
+static int check_entry(const char *entry, const char *version, const char *platform,
+		       const struct lock_platform *pin, struct sdk *out, int loud)
+{
+	struct sdk s;
+	int saved_v = verbosity, saved_q = quiet_errors;
+	if (!loud)
+		verbosity = -1, quiet_errors = 1;
+	int r = entry_state(entry, version, platform, pin, &s);
+	verbosity = saved_v, quiet_errors = saved_q;
+	if (r == ENTRY_OK)
+		*out = s;
+	return r;
 }
 
 /* ---- install steps ---- */
@@ -654,7 +670,7 @@ int sdk_resolve(const struct sdk_request *req, struct sdk *out)
 	memset(out, 0, sizeof(*out));
 	if (ctx_init(&c, req) < 0)
 		goto out;
-	if (!req->reinstall && check_entry(c.entry, req->version, c.platform, req->pin, out) == ENTRY_OK) {
+	if (!req->reinstall && check_entry(c.entry, req->version, c.platform, req->pin, out, 0) == ENTRY_OK) {
 		rc = 0;
 		goto out;
 	}
@@ -662,7 +678,7 @@ int sdk_resolve(const struct sdk_request *req, struct sdk *out)
 	if (fd < 0)
 		goto out;
 	/* Someone may have installed it while we waited. */
-	int state = check_entry(c.entry, req->version, c.platform, req->pin, out);
+	int state = check_entry(c.entry, req->version, c.platform, req->pin, out, 1);
 	if (state == ENTRY_OK && !req->reinstall) {
 		rc = 0;
 		goto out;
@@ -674,6 +690,8 @@ int sdk_resolve(const struct sdk_request *req, struct sdk *out)
 		      c.platform, c.cache, req->version);
 		goto out;
 	}
+	if (state == ENTRY_BAD)
+		note("removing the cache entry '%s' and installing go %s again", c.entry, req->version);
 	if (state != ENTRY_MISSING && discard_dir(c.sdkdir, c.name, c.entry) < 0)
 		goto out;
 	if (!req->no_local && req->pin && req->pin->tree_digest[0] && try_local(&c, out) == 0) {
@@ -708,7 +726,7 @@ int sdk_import(const char *dir, const struct sdk_request *req, struct sdk *out)
 	fd = lock_entry(c.sdkdir, c.name, 0, NULL);
 	if (fd < 0)
 		goto out;
-	int state = check_entry(c.entry, req->version, c.platform, req->pin, out);
+	int state = check_entry(c.entry, req->version, c.platform, req->pin, out, 1);
 	if (state == ENTRY_OK) {
 		note("go %s is already in the cache at '%s'", req->version, out->root);
 		rc = 0;

@@ -204,8 +204,11 @@ static int hash_all(struct walk *w, int threads)
 	atomic_init(&p.failed, 0);
 	pthread_mutex_init(&p.mu, NULL);
 	if (threads <= 0) {
+		/* Two readers keep one core hashing while the other waits on I/O;
+		 * more buys little on the disks SDK caches live on. */
 		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-		threads = ncpu >= 2 ? 2 : 1;
+		const char *env = getenv("XGO_TD_THREADS");
+		threads = env && atoi(env) > 0 ? atoi(env) : ncpu >= 2 ? 2 : 1;
 	}
 	if (threads > 8)
 		threads = 8;

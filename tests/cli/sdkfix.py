@@ -142,7 +142,7 @@ class Served:
 
     def __init__(self, data):
         self.data = data
-        self.faults = []      # consumed one per request: "500", "drop_half", "404"
+        self.faults = []      # consumed one per request: "500", "drop_half", "stall", "404"
         self.no_ranges = False
         self.delay = 0.0
         self.always_404 = False
@@ -153,6 +153,7 @@ class Mirror:
         self.files = {}
         self.index = []
         self.log = []         # (path, Range header, status)
+        self.query_index = True  # serve ?mode=json&include=all (else only index.json)
         self.lock = threading.Lock()
         self.httpd = None
 
@@ -193,7 +194,7 @@ def _handler(m):
             path, _, query = self.path.partition("?")
             rng = self.headers.get("Range")
             name = path.lstrip("/")
-            if (name == "" and query == "mode=json&include=all") or name == "index.json":
+            if (name == "" and query == "mode=json&include=all" and m.query_index) or name == "index.json":
                 with m.lock:
                     m.log.append((self.path, rng, 200))
                 return self._send(200, json.dumps(m.index).encode(), [("Content-Type", "application/json")])
@@ -227,6 +228,12 @@ def _handler(m):
             self.end_headers()
             if f.delay:
                 time.sleep(f.delay)
+            if fault == "stall":
+                self.wfile.write(body[: len(body) // 2])
+                self.wfile.flush()
+                time.sleep(4)
+                self.close_connection = True
+                return
             if fault == "drop_half":
                 self.wfile.write(body[: len(body) // 2])
                 self.wfile.flush()

@@ -364,12 +364,12 @@ int dl_file(const char *url, const char *dest, const struct dl_expect *exp, char
 			error("cannot truncate '%s':", part);
 			goto out;
 		}
-		if (x.offset == 0 || verbosity > 0)
-			if (!x.tty)
-				note("downloading '%s'%s", url, x.offset ? " (resuming)" : "");
+		if (!x.tty)
+			note("downloading '%s'%s", url, x.offset ? " (resuming)" : "");
 		CURLcode cc = CURLE_OK;
-		/* A complete .part from an earlier run needs no transfer. */
-		if (!(exp->size && x.offset == exp->size))
+		if (exp->size && x.offset == exp->size)
+			x.start_offset = x.offset; /* complete from an earlier run: just verify */
+		else
 			cc = attempt_once(url, &x, errbuf, &status);
 		if (x.too_big) {
 			error("'%s' is larger than the %" PRIu64 " bytes expected; removed it", url, x.limit);

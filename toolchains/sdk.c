@@ -363,7 +363,7 @@ static int install_download(const struct ctx *c, struct sdk *out)
 	char *downloads = xasprintf("%s/downloads", c->cache);
 	char *archive = NULL, *part = NULL, *url = NULL, *tmp = NULL;
 	struct sdk s = { 0 };
-	int rc = -1;
+	int rc = -1, downloaded = 0;
 	if (pin) {
 		info.filename = xstrdup(pin->filename);
 		info.size = pin->size;
@@ -382,6 +382,7 @@ static int install_download(const struct ctx *c, struct sdk *out)
 	struct dl_expect exp = { .size = info.size, .sha256 = info.sha256 };
 	if (dl_file(url, archive, &exp, NULL) < 0)
 		goto out;
+	downloaded = 1;
 	if (make_tmp(c, &tmp) < 0)
 		goto out;
 	if (verbosity >= 0)
@@ -397,12 +398,14 @@ static int install_download(const struct ctx *c, struct sdk *out)
 	rc = commit_entry(c, tmp, what, &s);
 	free(what);
 	if (rc == 0) {
-		unlink(archive);
 		*out = s;
 		memset(&s, 0, sizeof(s));
 		note("installed go %s (%s) in '%s'", out->version, out->platform, out->root);
 	}
 out:
+	/* Installed, or verified bytes that still failed: either way done with it. */
+	if (downloaded)
+		unlink(archive);
 	if (tmp && rc < 0)
 		remove_tree(tmp);
 	sdk_release(&s);

@@ -249,17 +249,26 @@ def _handler(m):
     return H
 
 
+class serve:
+    """Context manager: a Mirror served on 127.0.0.1 (random port)."""
+
+    def __enter__(self):
+        self.m = Mirror()
+        self.m.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(self.m))
+        self.m.httpd.daemon_threads = True
+        threading.Thread(target=self.m.httpd.serve_forever, daemon=True).start()
+        return self.m
+
+    def __exit__(self, *exc):
+        self.m.httpd.shutdown()
+        self.m.httpd.server_close()
+
+
 @pytest.fixture
 def mirror():
-    """A go.dev-style mirror on 127.0.0.1 (random port), stopped after the test."""
-    m = Mirror()
-    m.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(m))
-    m.httpd.daemon_threads = True
-    t = threading.Thread(target=m.httpd.serve_forever, daemon=True)
-    t.start()
-    yield m
-    m.httpd.shutdown()
-    m.httpd.server_close()
+    """A go.dev-style mirror for one test, stopped after it."""
+    with serve() as m:
+        yield m
 
 
 # ---- SDKs ----

@@ -3,13 +3,13 @@ loopback HTTP mirror, real downloads, extraction and hashing (sdkfix.py)."""
 import json
 import os
 import pathlib
+import shutil
 import subprocess
-import threading
 
 import pytest
 
 from sdkfix import (FAKE_VERSION, HOST, fake_sdk, fake_sdk_tree, index_entry, mirror, pack,  # noqa: F401
-                    project, real_sdk, sha256_bytes, tar_gz, tree_digest, xgo)
+                    project, real_sdk, serve, sha256_bytes, tar_gz, tree_digest, xgo)
 
 ENTRY = f"go{FAKE_VERSION}.{HOST}"
 
@@ -213,6 +213,7 @@ def test_malicious_archive_is_refused(tmp_path, mirror, kind):
     assert not list(tmp_path.parent.glob("xgo-pwned*"))
     sdk = tmp_path / "cache" / "sdk"
     assert [p.name for p in sdk.iterdir() if not p.name.endswith(".lock")] == []
+    assert not list((tmp_path / "cache" / "downloads").iterdir())
 
 
 def test_concurrent_installs_share_one_download(tmp_path, mirror, fake_sdk):
@@ -295,6 +296,18 @@ def test_import_fake_sdk_and_refusals(tmp_path, fake_mirror, fake_sdk):
     assert r.rc == 4 and "go1.98.0" in r.err, r
 
 
+def test_local_sdk_is_discovered_offline(tmp_path, fake_mirror, fake_sdk):
+    tree, _, _ = fake_sdk
+    rl = lock(tmp_path, fake_mirror)
+    r = xgo("sdk", "install", "--offline", "-f", rl, cache=tmp_path / "c", env={"GOROOT": str(tree)})
+    assert r.rc == 0 and "copying go" in r.err and f"'{tree}'" in r.err, r
+    assert tree_digest(pathlib.Path(r.out.strip())) == tree_digest(tree)
+    # On PATH too: bin/go of the SDK.
+    env = {"PATH": f"{tree / 'bin'}:/usr/bin:/bin"}
+    r = xgo("sdk", "install", "--offline", "-f", rl, cache=tmp_path / "c2", env=env)
+    assert r.rc == 0 and "copying go" in r.err, r
+
+
 def test_gc_removes_unpinned(tmp_path, fake_mirror, fake_sdk):
     other = fake_sdk_tree(tmp_path / "o", version="1.99.1")
     arc = pack(other, tmp_path / "om")
@@ -326,14 +339,19 @@ def test_help_everywhere(tmp_path):
 
 @pytest.fixture(scope="module")
 def real_lock(real_sdk, tmp_path_factory):
-    """A project locked against the packed GOROOT, and the cache lock filled."""
+    """A project locked against the packed GOROOT over HTTP: lock downloads,
+    verifies and extracts the real archive into the cache."""
     goroot, version, data, name, mdir = real_sdk
     d = tmp_path_factory.mktemp("real")
     rl = project(d / "proj", version)
     cache = d / "cache"
-    r = xgo("lock", "--sdk-mirror", f"file://{mdir}", rl, cache=cache)
-    assert r.rc == 0, r
-    return rl, cache
+    with serve() as m:
+        m.add(name, data, version=version)
+        r = xgo("lock", "--sdk-mirror", m.url, rl, cache=cache)
+        assert r.rc == 0, r
+        assert len(m.gets(name)) == 1
+    yield rl, cache
+    shutil.rmtree(d, ignore_errors=True)  # 250 MB that pytest would keep around
 
 
 def test_real_sdk_lock_install_runs_go(real_sdk, real_lock):
@@ -341,14 +359,15 @@ def test_real_sdk_lock_install_runs_go(real_sdk, real_lock):
     rl, cache = real_lock
     p = read_lock(rl)["platforms"][HOST]
     assert p["sha256"] == sha256_bytes(data) and p["size"] == len(data)
+    # The digest of the extracted archive is the digest of the GOROOT it came from.
+    assert p["tree_digest"] == tree_digest(goroot)
     r = xgo("sdk", "path", "-f", rl, cache=cache)
     assert r.rc == 0, r
     root = pathlib.Path(r.out.strip())
+    assert root == cache / "sdk" / f"go{version}.{HOST}" / "go"
     out = subprocess.run([root / "bin" / "go", "version"], capture_output=True, text=True,
                          env={"PATH": "/usr/bin:/bin", "HOME": str(cache)}).stdout
     assert f"go{version}" in out
-    # The digest of the extracted archive is the digest of the GOROOT it came from.
-    assert p["tree_digest"] == tree_digest(goroot)
 
 
 def test_real_sdk_import_local_goroot(real_sdk, real_lock, tmp_path):
@@ -358,6 +377,4 @@ def test_real_sdk_import_local_goroot(real_sdk, real_lock, tmp_path):
     assert r.rc == 0, r
     root = pathlib.Path(r.out.strip())
     assert (root / "bin" / "go").exists()
-    # And discovery finds it without being told, offline.
-    r = xgo("sdk", "install", "--offline", "-f", rl, cache=tmp_path / "c2", env={"GOROOT": str(goroot)})
-    assert r.rc == 0 and "copying go" in r.err, r
+    shutil.rmtree(tmp_path / "c", ignore_errors=True)

@@ -54,7 +54,10 @@ static void l_hook(lua_State *L, lua_Debug *ar)
 	lim->instr += HOOK_EVERY;
 	if (lim->instr > lim->max_instr) {
 		lim->instr_hit = 1;
-		luaL_error(L, "instruction limit of %lu exceeded (an endless loop?)", lim->max_instr);
+		luaL_where(L, 0); /* level 0 is the hooked function, not a caller */
+		lua_pushfstring(L, "instruction limit of %I exceeded (an endless loop?)", (lua_Integer)lim->max_instr);
+		lua_concat(L, 2);
+		lua_error(L);
 	}
 }
 
@@ -195,7 +198,8 @@ static int run_file(lua_State *L, struct limits *lim, const char *path, int env_
 	if (st == LUA_OK)
 		return 0;
 	if (st == LUA_ERRMEM || lim->mem_hit)
-		error("%s: memory limit of %zu MiB exceeded while running the build file", path, lim->cap >> 20);
+		error("%s: memory limit of %zu MiB exceeded while running the build file (a runaway recursion or table?)",
+		      path, lim->cap >> 20);
 	else
 		error("%s", lua_isstring(L, -1) ? lua_tostring(L, -1) : "error object is not a string");
 	lua_pop(L, 1);

@@ -15,5 +15,4 @@ static int not_built(const char *cmd, int argc, char **argv)
 	return EXIT_USAGE;
 }
 
-int cmd_run(int argc, char **argv) { return not_built("run", argc, argv); }
 int cmd_verify(int argc, char **argv) { return not_built("verify", argc, argv); }

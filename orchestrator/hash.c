@@ -32,7 +32,7 @@ void hasher_update(struct hasher *h, const void *p, size_t n)
 	EVP_DigestUpdate(h->ctx, p, n);
 }
 
-void hasher_final_hex(struct hasher *h, char hex[HASH_HEX_MAX])
+void hasher_final_hex(struct hasher *h, char *hex)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
@@ -53,7 +53,7 @@ void hasher_free(struct hasher *h)
 	free(h);
 }
 
-void hash_bytes_hex(enum hash_algo algo, const void *p, size_t n, char hex[HASH_HEX_MAX])
+void hash_bytes_hex(enum hash_algo algo, const void *p, size_t n, char *hex)
 {
 	struct hasher *h = hasher_new(algo);
 	hasher_update(h, p, n);
@@ -61,7 +61,7 @@ void hash_bytes_hex(enum hash_algo algo, const void *p, size_t n, char hex[HASH_
 	hasher_free(h);
 }
 
-int hash_file_hex(enum hash_algo algo, const char *path, char hex[HASH_HEX_MAX], uint64_t *size)
+int hash_file_hex(enum hash_algo algo, const char *path, char *hex, uint64_t *size)
 {
 	static _Thread_local unsigned char chunk[1 << 17];
 	uint64_t total = 0;

@@ -18,14 +18,14 @@ struct hasher; /* opaque; owns an EVP_MD_CTX */
 
 struct hasher *hasher_new(enum hash_algo algo);
 void hasher_update(struct hasher *h, const void *p, size_t n);
-/* Writes the lowercase hex digest (NUL-terminated) and resets nothing:
- * call hasher_free next. */
-void hasher_final_hex(struct hasher *h, char hex[HASH_HEX_MAX]);
+/* hex receives the lowercase hex digest and a NUL: 65 bytes for sha256,
+ * 129 (HASH_HEX_MAX) for sha512.  Call hasher_free next. */
+void hasher_final_hex(struct hasher *h, char *hex);
 void hasher_free(struct hasher *h);
 
 /* One-shot helpers.  hash_file streams the file and reports its size. */
-void hash_bytes_hex(enum hash_algo algo, const void *p, size_t n, char hex[HASH_HEX_MAX]);
-int hash_file_hex(enum hash_algo algo, const char *path, char hex[HASH_HEX_MAX], uint64_t *size);
+void hash_bytes_hex(enum hash_algo algo, const void *p, size_t n, char *hex);
+int hash_file_hex(enum hash_algo algo, const char *path, char *hex, uint64_t *size);
 
 const char *hash_algo_name(enum hash_algo algo);
 /* "sha256" / "sha512" -> algo; -1 for anything else. */

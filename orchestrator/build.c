@@ -1,0 +1,362 @@
+#define _POSIX_C_SOURCE 200809L
+#include "build.h"
+#include "hash.h"
+#include "progress.h"
+#include "runner.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define TAIL_LINES 20
+
+static int mkdir_parent(const char *path)
+{
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	int rc = 0;
+	if (slash && slash != dir) {
+		*slash = '\0';
+		rc = mkdir_p(dir, 0755);
+	}
+	free(dir);
+	return rc;
+}
+
+/* A job's private HOME and TMPDIR. */
+static char *make_scratch(const struct build_opts *o, const char *name)
+{
+	char *scratch = xasprintf("%s/jobs/%s", o->work_dir, name);
+	char *home = xasprintf("%s/home", scratch), *tmp = xasprintf("%s/tmp", scratch);
+	int rc = remove_tree(scratch);
+	if (rc == 0)
+		rc = mkdir_p(home, 0755);
+	if (rc == 0)
+		rc = mkdir_p(tmp, 0755);
+	free(home);
+	free(tmp);
+	if (rc < 0)
+		FREE_AND_NULL(scratch);
+	return scratch;
+}
+
+static void print_tail(const char *what, const char *log_path)
+{
+	char *tail = runner_log_tail(log_path, TAIL_LINES);
+	fprintf(stderr, "xgo-build: --- last lines of %s (%s) ---\n%s", what, log_path, tail ? tail : "");
+	if (tail && *tail && tail[strlen(tail) - 1] != '\n')
+		fputc('\n', stderr);
+	if (tail && (strstr(tail, "GOPROXY=off") || strstr(tail, "lookup disabled")))
+		fprintf(stderr, "xgo-build: hint: the build needs a module the prefetch did not download; "
+				"run 'go mod tidy' and commit go.mod and go.sum\n");
+	free(tail);
+}
+
+static void fill_spec(struct runner_spec *spec, const struct build_opts *o, char **argv, char **env,
+		      const char *log)
+{
+	memset(spec, 0, sizeof(*spec));
+	spec->argv = argv;
+	spec->envp = env;
+	spec->dir = o->project_dir;
+	spec->log_path = log;
+	spec->timeout_ms = o->timeout_ms;
+	spec->umask = 022;
+	spec->iso = ISO_NONE;
+	spec->trampoline = o->trampoline;
+}
+
+/* Run one command to completion through a one-slot runner: prefetch and
+ * hooks.  Returns an exit code for the stage. */
+static int run_one(const struct build_opts *o, struct strv *argv, struct strv *env, const char *name,
+		   const char *what)
+{
+	char *log = xasprintf("%s/logs/%s.log", o->work_dir, name);
+	struct runner *r = runner_new(1);
+	struct runner_spec spec;
+	struct runner_result res;
+	int rc = EXIT_JOB;
+	if (mkdir_parent(log) < 0)
+		goto out;
+	fill_spec(&spec, o, argv->v, env->v, log);
+	runner_catch_signals(r);
+	if (runner_add(r, &spec) < 0)
+		goto out;
+	int w = runner_wait_any(r, &res);
+	if (w == RUNNER_INTERRUPTED) {
+		rc = EXIT_INTERRUPTED;
+	} else if (w == 1) {
+		if (res.status == 0) {
+			rc = EXIT_OK;
+		} else {
+			error("%s failed (%s%d)", what, res.status > 128 ? "signal " : "exit ",
+			      res.status > 128 ? res.status - 128 : res.status);
+			if (res.error)
+				error("%s", res.error);
+			print_tail(what, log);
+		}
+		runner_result_release(&res);
+	}
+out:
+	runner_restore_signals();
+	runner_free(r);
+	free(log);
+	return rc;
+}
+
+int build_prefetch(const struct build_opts *o)
+{
+	if (o->env->vendor)
+		return EXIT_OK;
+	char *gomod = xasprintf("%s/go.mod", o->project_dir);
+	int has_mod = access(gomod, F_OK) == 0;
+	free(gomod);
+	if (!has_mod)
+		return error("no go.mod in '%s': xgo-build builds Go modules", o->project_dir), EXIT_USAGE;
+	char *scratch = make_scratch(o, "prefetch");
+	if (!scratch)
+		return EXIT_JOB;
+	struct strv env = { 0 }, argv = { 0 };
+	jobenv_network(o->env, scratch, &env);
+	strv_pushf(&argv, "%s/bin/go", o->env->sdk_root);
+	strv_push(&argv, "mod");
+	strv_push(&argv, "download");
+	note("prefetching modules (go mod download)");
+	int rc = run_one(o, &argv, &env, "prefetch", "module prefetch (go mod download)");
+	strv_release(&env);
+	strv_release(&argv);
+	remove_tree(scratch);
+	free(scratch);
+	return rc;
+}
+
+int build_before_hooks(const struct release *r, const struct build_opts *o)
+{
+	for (size_t i = 0; i < r->before.n; i++) {
+		char name[32], what[64];
+		snprintf(name, sizeof(name), "before-%zu", i + 1);
+		snprintf(what, sizeof(what), "before hook %zu", i + 1);
+		char *scratch = make_scratch(o, name);
+		if (!scratch)
+			return EXIT_JOB;
+		struct strv env = { 0 }, argv = { 0 };
+		jobenv_network(o->env, scratch, &env);
+		strv_push(&argv, "/bin/sh");
+		strv_push(&argv, "-c");
+		strv_push(&argv, r->before.v[i]);
+		note("before hook: %s", r->before.v[i]);
+		int rc = run_one(o, &argv, &env, name, what);
+		strv_release(&env);
+		strv_release(&argv);
+		remove_tree(scratch);
+		free(scratch);
+		if (rc != EXIT_OK)
+			return rc;
+	}
+	return EXIT_OK;
+}
+
+int build_after_hooks(const struct release *r, const struct build_opts *o, struct result *res, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		if (!res[k].done || res[k].status != 0)
+			continue;
+		for (size_t i = 0; i < r->after.n; i++) {
+			char name[96], what[160];
+			snprintf(name, sizeof(name), "after-%zu-%zu", i + 1, k);
+			snprintf(what, sizeof(what), "after hook %zu for %s %s", i + 1, res[k].job->build->name,
+				 res[k].job->id);
+			struct strv env = { 0 }, argv = { 0 };
+			for (size_t e = 0; e < res[k].env.n; e++)
+				strv_push(&env, res[k].env.v[e]);
+			strv_pushf(&env, "XGO_ARTIFACT=%s", res[k].path);
+			strv_pushf(&env, "XGO_BUILD=%s", res[k].job->build->name);
+			strv_pushf(&env, "XGO_TARGET=%s", res[k].job->id);
+			jobenv_sort(&env);
+			strv_push(&argv, "/bin/sh");
+			strv_push(&argv, "-c");
+			strv_push(&argv, r->after.v[i]);
+			int rc = run_one(o, &argv, &env, name, what);
+			strv_release(&env);
+			strv_release(&argv);
+			if (rc != EXIT_OK)
+				return rc;
+		}
+	}
+	return EXIT_OK;
+}
+
+/* ---- the parallel build ---- */
+
+struct sched {
+	const struct plan *plan;
+	const struct build_opts *o;
+	struct runner *runner;
+	struct result *res;
+	size_t *leader;   /* leader[i]: the first job with job i's target */
+	size_t finished, failed;
+	int inflight;     /* added to the runner and not finished */
+	int stop;         /* fail-fast tripped: start nothing more */
+	struct progress *progress;
+};
+
+static int same_target_key(const struct target *a, const struct target *b)
+{
+	return !strcmp(a->goos, b->goos) && !strcmp(a->goarch, b->goarch) && !strcmp(a->vval, b->vval) &&
+	       a->cgo == b->cgo;
+}
+
+static void job_name(const struct job *j, char *out, size_t size)
+{
+	snprintf(out, size, "%s_%s", j->build->name, j->id);
+	for (char *p = out; *p; p++)
+		if (*p == '/' || *p == '+')
+			*p = '_';
+}
+
+static int start_job(struct sched *s, size_t i)
+{
+	const struct job *j = &s->plan->jobs[i];
+	struct result *res = &s->res[i];
+	char name[128];
+	job_name(j, name, sizeof(name));
+	char *scratch = make_scratch(s->o, name);
+	if (!scratch)
+		return -1;
+	res->path = xasprintf("%s/%s", s->o->stage_dir, j->output);
+	res->log_path = xasprintf("%s/logs/%s.log", s->o->work_dir, name);
+	int rc = -1;
+	if (mkdir_parent(res->path) < 0 || mkdir_parent(res->log_path) < 0 ||
+	    jobenv_job(s->o->env, j, scratch, res->path, &res->env, &res->argv) < 0)
+		goto out;
+	struct runner_spec spec;
+	fill_spec(&spec, s->o, res->argv.v, res->env.v, res->log_path);
+	spec.iso = s->o->iso;
+	spec.user = (void *)(uintptr_t)i;
+	if (runner_add(s->runner, &spec) < 0)
+		goto out;
+	res->started = 1;
+	char label[96];
+	snprintf(label, sizeof(label), "%s %s", j->build->name, j->id);
+	progress_start(s->progress, i, label);
+	rc = 0;
+out:
+	free(scratch);
+	return rc;
+}
+
+/* Start ready jobs while slots are free: plan order, except that a job
+ * waits for the first job of its target (its leader) to finish. */
+static void fill_slots(struct sched *s)
+{
+	for (size_t i = 0; i < s->plan->n && !s->stop && s->inflight < s->o->parallel; i++) {
+		if (s->res[i].started)
+			continue;
+		size_t l = s->leader[i];
+		if (l != i && !s->res[l].done)
+			continue;
+		if (start_job(s, i) < 0) {
+			s->stop = 1;
+			return;
+		}
+		s->inflight++;
+	}
+}
+
+static void finish_job(struct sched *s, struct runner_result *rr)
+{
+	size_t i = (size_t)(uintptr_t)rr->user;
+	const struct job *j = &s->plan->jobs[i];
+	struct result *res = &s->res[i];
+	char name[128], *scratch;
+	res->done = 1;
+	s->inflight--;
+	res->status = rr->status;
+	res->timed_out = rr->timed_out;
+	res->wall = rr->wall;
+	res->cpu = rr->cpu_user + rr->cpu_sys;
+	s->finished++;
+	job_name(j, name, sizeof(name));
+	scratch = xasprintf("%s/jobs/%s", s->o->work_dir, name);
+	remove_tree(scratch);
+	free(scratch);
+	if (res->status == 0 && hash_file_hex(HASH_SHA256, res->path, res->sha256, &res->size) < 0)
+		res->status = 1;
+	progress_done(s->progress, i, res->status == 0, res->wall);
+	if (res->status == 0) {
+		if (s->o->on_success)
+			s->o->on_success(res, s->o->user);
+	} else {
+		s->failed++;
+		progress_hold(s->progress);
+		if (rr->error)
+			error("%s %s: %s", j->build->name, j->id, rr->error);
+		if (res->timed_out)
+			error("%s %s timed out after %.0fs", j->build->name, j->id, res->wall);
+		else
+			error("%s %s failed (%s %d)", j->build->name, j->id,
+			      res->status > 128 ? "signal" : "exit", res->status > 128 ? res->status - 128 : res->status);
+		print_tail(j->id, res->log_path);
+		progress_release(s->progress);
+		if (!s->o->keep_going && !s->stop) {
+			s->stop = 1;
+			runner_cancel_pending(s->runner);
+		}
+	}
+}
+
+int build_run(const struct plan *p, const struct build_opts *o, struct result **out)
+{
+	struct sched s = { .plan = p, .o = o };
+	int rc = EXIT_JOB;
+	s.res = xcalloc(p->n, sizeof(*s.res));
+	s.leader = xcalloc(p->n, sizeof(*s.leader));
+	*out = s.res;
+	for (size_t i = 0; i < p->n; i++) {
+		s.res[i].job = &p->jobs[i];
+		s.leader[i] = i;
+		for (size_t k = 0; k < i; k++)
+			if (same_target_key(&p->jobs[k].target, &p->jobs[i].target)) {
+				s.leader[i] = k;
+				break;
+			}
+	}
+	s.runner = runner_new(o->parallel);
+	s.progress = progress_new(p->n, progress_want_live());
+	runner_catch_signals(s.runner);
+	fill_slots(&s);
+	struct runner_result rr;
+	int w;
+	while ((w = runner_wait_any(s.runner, &rr)) == 1) {
+		finish_job(&s, &rr);
+		runner_result_release(&rr);
+		fill_slots(&s);
+	}
+	if (w == RUNNER_INTERRUPTED)
+		rc = EXIT_INTERRUPTED;
+	else if (w == 0 && s.failed == 0 && s.finished == p->n)
+		rc = EXIT_OK;
+	if (rc == EXIT_JOB && s.failed < p->n && s.stop && verbosity >= 0 && !o->keep_going)
+		note("stopped after the first failure (--keep-going builds the rest)");
+	progress_free(s.progress);
+	runner_restore_signals();
+	runner_free(s.runner);
+	free(s.leader);
+	return rc;
+}
+
+void results_free(struct result *res, size_t n)
+{
+	if (!res)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free(res[i].log_path);
+		free(res[i].path);
+		strv_release(&res[i].env);
+		strv_release(&res[i].argv);
+	}
+	free(res);
+}

@@ -1,0 +1,61 @@
+/* build.h - the build stage: module prefetch, hooks, and one `go build`
+ * per job, in parallel, through the runner.
+ *
+ * Outputs land in a staging directory (the caller swaps it into dist/ when
+ * the whole run succeeded); each is hashed as soon as its job ends.  Jobs
+ * of the same target are scheduled so that the target's standard library
+ * is compiled once: the first job of a target runs before the others,
+ * which start only after it (they then reuse its GOCACHE entries).
+ */
+#ifndef XGO_BUILD_H
+#define XGO_BUILD_H
+
+#include <stdint.h>
+
+#include "orchestrator/isolate.h"
+#include "orchestrator/jobenv.h"
+#include "orchestrator/plan.h"
+
+/* What happened to one job. */
+struct result {
+	const struct job *job;
+	int started, done;
+	int status;           /* exit code; 128+signal when killed */
+	int timed_out;
+	double wall, cpu;     /* seconds; cpu = user + sys */
+	char *log_path;       /* owned */
+	char *path;           /* owned: the binary in the staging dir */
+	uint64_t size;
+	char sha256[65];
+	struct strv env, argv;
+};
+
+struct build_opts {
+	const struct jobenv_ctx *env;
+	const char *project_dir; /* where go runs (release.lua's directory) */
+	const char *stage_dir;   /* outputs: <stage_dir>/<job output> */
+	const char *work_dir;    /* scratch dirs and logs */
+	int parallel;            /* jobs at once */
+	int keep_going;          /* else stop at the first failure */
+	long timeout_ms;         /* per job; 0 none */
+	enum iso_level iso;
+	const char *trampoline;  /* xgo-build itself, for the __exec trampoline */
+	/* Called when a job ended well (binary hashed), e.g. to package it. */
+	void (*on_success)(struct result *res, void *user);
+	void *user;
+};
+
+/* Exit codes of the stage: EXIT_OK, EXIT_JOB (a job or hook failed; the
+ * failing log tail was printed), EXIT_INTERRUPTED, or EXIT_TOOLCHAIN. */
+
+/* `go mod download` once, with the network (skipped with vendor/). */
+int build_prefetch(const struct build_opts *o);
+/* The before hooks, in order; the first failure stops the run. */
+int build_before_hooks(const struct release *r, const struct build_opts *o);
+/* Every job of p; *out gets one result per job (results_free). */
+int build_run(const struct plan *p, const struct build_opts *o, struct result **out);
+/* The after hooks, once per built artifact. */
+int build_after_hooks(const struct release *r, const struct build_opts *o, struct result *res, size_t n);
+void results_free(struct result *res, size_t n);
+
+#endif

@@ -1,0 +1,36 @@
+/* cpu.h - the CPUs this process may use, and how to share them between
+ * parallel `go build` jobs without oversubscribing the machine.
+ *
+ * Available CPUs = the affinity mask's count, capped by the CPU bandwidth
+ * quota of our cgroup and of every ancestor (cgroup v2 cpu.max, v1
+ * cpu.cfs_quota_us / cpu.cfs_period_us), rounded up, at least 1.
+ */
+#ifndef XGO_CPU_H
+#define XGO_CPU_H
+
+/* The CPUs available to this process (at least 1). */
+int cpu_available(void);
+
+/* The same, with the inputs injectable for tests: affinity is the affinity
+ * count, self_cgroup a /proc/self/cgroup file, root the cgroup mount point
+ * ("/sys/fs/cgroup"). */
+int cpu_available_from(int affinity, const char *self_cgroup, const char *root);
+
+/* The quota in CPUs (quota/period) from a cgroup v2 cpu.max text
+ * ("max 100000", "150000 100000").  Returns 1 with *cpus set, 0 for no
+ * limit, -1 (silently) for text it cannot parse. */
+int cpu_parse_max(const char *text, double *cpus);
+/* The same for cgroup v1 cpu.cfs_quota_us and cpu.cfs_period_us texts
+ * (a quota of -1 means no limit). */
+int cpu_parse_cfs(const char *quota, const char *period, double *cpus);
+
+/* How to run jobs on cpus CPUs: run `parallel` jobs at a time, each with
+ * GOMAXPROCS=procs and `go build -p procs`.  See docs/runner.md for the
+ * measurements behind it. */
+struct cpu_budget {
+	int parallel;
+	int procs;
+};
+struct cpu_budget cpu_budget(int jobs, int cpus);
+
+#endif

@@ -1,0 +1,199 @@
+/* isolate.c - network-namespace isolation and the __exec trampoline. */
+#define _GNU_SOURCE
+#include "isolate.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* Write a short string to a /proc file in one write(2), as the kernel
+ * wants for uid_map and friends. */
+static int write_proc(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	size_t len = strlen(text);
+	ssize_t n = write(fd, text, len);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+/* Map only our own ids into the new user namespace: all an unprivileged
+ * process may do, and enough for go build (files keep their owner). */
+static int map_self(uid_t uid, gid_t gid)
+{
+	char line[64];
+	if (write_proc("/proc/self/setgroups", "deny") < 0 && errno != ENOENT)
+		return -1;
+	snprintf(line, sizeof(line), "%lu %lu 1\n", (unsigned long)uid, (unsigned long)uid);
+	if (write_proc("/proc/self/uid_map", line) < 0)
+		return -1;
+	snprintf(line, sizeof(line), "%lu %lu 1\n", (unsigned long)gid, (unsigned long)gid);
+	return write_proc("/proc/self/gid_map", line);
+}
+
+int iso_enter_netns(void)
+{
+	/* Root (CAP_SYS_ADMIN) needs no user namespace, and keeping the
+	 * real ids avoids files that show up as owned by "nobody". */
+	if (unshare(CLONE_NEWNET) == 0)
+		return 0;
+	if (errno != EPERM)
+		return -1;
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0)
+		return -1;
+	return map_self(uid, gid);
+}
+
+/* The probe child: enter a network namespace and check that it is a new
+ * one by comparing the namespace inode. */
+static int probe_child(void)
+{
+	struct stat before, after;
+	if (stat("/proc/self/ns/net", &before) < 0)
+		return 2;
+	if (iso_enter_netns() < 0)
+		return 1;
+	if (stat("/proc/self/ns/net", &after) < 0)
+		return 2;
+	return before.st_ino != after.st_ino ? 0 : 3;
+}
+
+int iso_net_available(const char **why)
+{
+	static int cached = -1;
+	static const char *reason;
+	if (cached < 0) {
+		pid_t pid = fork();
+		int st = 0;
+		if (pid == 0)
+			_exit(probe_child());
+		if (pid < 0) {
+			cached = 0;
+			reason = "cannot fork the probe";
+		} else if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st)) {
+			cached = 0;
+			reason = "the probe crashed";
+		} else {
+			cached = WEXITSTATUS(st) == 0;
+			reason = WEXITSTATUS(st) == 1 ? "user and network namespaces are not permitted here"
+				: "/proc/self/ns/net is unusable";
+		}
+	}
+	if (why)
+		*why = cached ? NULL : reason;
+	return cached;
+}
+
+const char *iso_level_name(enum iso_level level)
+{
+	return level == ISO_NET ? "net" : "none";
+}
+
+int iso_choose(const char *requested, enum iso_level *out)
+{
+	const char *why = NULL;
+	if (!requested || !strcmp(requested, "auto")) {
+		*out = iso_net_available(NULL) ? ISO_NET : ISO_NONE;
+		return 0;
+	}
+	if (!strcmp(requested, "none")) {
+		*out = ISO_NONE;
+		return 0;
+	}
+	if (!strcmp(requested, "net")) {
+		if (!iso_net_available(&why))
+			return error("isolation 'net' is not available: %s "
+				     "(use --isolation=none or auto)", why);
+		*out = ISO_NET;
+		return 0;
+	}
+	return error("unknown isolation '%s' (expected auto, none or net)", requested);
+}
+
+char *iso_self_exe(void)
+{
+	char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+	if (n < 0) {
+		error("cannot resolve '/proc/self/exe':");
+		return NULL;
+	}
+	path[n] = '\0';
+	return xstrdup(path);
+}
+
+/* The trampoline prints with plain stdio: it is about to exec or exit. */
+static int tramp_fail(int code, const char *what, const char *arg)
+{
+	fprintf(stderr, "xgo-build: %s '%s': %s\n", what, arg, strerror(errno));
+	return code;
+}
+
+static int tramp_usage(const char *arg)
+{
+	fprintf(stderr, "xgo-build: __exec: bad argument '%s' "
+		"(usage: __exec [--netns] [--umask OCTAL] [--chdir DIR] [--pdeathsig PPID] -- PROGRAM ARG...)\n",
+		arg ? arg : "(end)");
+	return 126;
+}
+
+int iso_exec_main(int argc, char **argv)
+{
+	int netns = 0;
+	long mask = -1, ppid = 0;
+	const char *dir = NULL;
+	int i;
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		char *end = NULL;
+		if (!strcmp(argv[i], "--netns"))
+			netns = 1;
+		else if (!strcmp(argv[i], "--umask") && i + 1 < argc)
+			mask = strtol(argv[++i], &end, 8);
+		else if (!strcmp(argv[i], "--chdir") && i + 1 < argc)
+			dir = argv[++i];
+		else if (!strcmp(argv[i], "--pdeathsig") && i + 1 < argc)
+			ppid = strtol(argv[++i], &end, 10);
+		else
+			return tramp_usage(argv[i]);
+		if (end && (*end || end == argv[i]))
+			return tramp_usage(argv[i]);
+	}
+	if (i + 1 >= argc)
+		return tramp_usage(NULL);
+	char **prog = argv + i + 1;
+
+	if (netns && iso_enter_netns() < 0)
+		return tramp_fail(126, "cannot create a network namespace for", prog[0]);
+	if (mask >= 0)
+		umask((mode_t)(mask & 0777));
+	if (dir && chdir(dir) < 0)
+		return tramp_fail(126, "cannot change to directory", dir);
+	if (ppid > 0) {
+		/* SIGKILL us (and so the job) when xgo-build dies.  If it
+		 * died before the prctl, we already have a new parent. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+			return tramp_fail(126, "cannot set the parent-death signal for", prog[0]);
+		if (getppid() != (pid_t)ppid)
+			return 126;
+	}
+	execve(prog[0], prog, environ);
+	return tramp_fail(errno == ENOENT ? 127 : 126, "cannot run", prog[0]);
+}

@@ -1,0 +1,51 @@
+/* jobenv.h - the sanitized environment and argv of every job.
+ *
+ * The heart of reproducibility: a job's environment is built from nothing.
+ * Every variable that changes go build's output gets an explicit value
+ * (GOOS, GOARCH, the variant variable, CGO_ENABLED, GOFLAGS, GOENV=off,
+ * GOTOOLCHAIN=local, GOWORK=off, GOPROXY=off, LC_ALL=C, TZ=UTC,
+ * SOURCE_DATE_EPOCH, GOMAXPROCS), HOME/TMPDIR/GOTMPDIR are private to the
+ * job, GOCACHE/GOMODCACHE are shared and absolute, PATH is the SDK's bin
+ * then /usr/bin:/bin.  Only variables release.lua names reach a job from
+ * the host.  Environments are sorted, so they print and hash the same
+ * everywhere.
+ */
+#ifndef XGO_JOBENV_H
+#define XGO_JOBENV_H
+
+#include "orchestrator/plan.h"
+
+struct jobenv_ctx {
+	const struct release *release;
+	const char *sdk_root;    /* GOROOT of the pinned SDK */
+	const char *gocache;     /* absolute */
+	const char *gomodcache;  /* absolute */
+	const char *sde;         /* SOURCE_DATE_EPOCH, decimal */
+	int procs;               /* GOMAXPROCS and go build -p */
+	int vendor;              /* -mod=vendor instead of -mod=readonly */
+};
+
+/* Refuse a build whose env sets a variable xgo-build controls. */
+int jobenv_check_build(const struct release *r, const struct build_decl *b);
+
+/* The environment and argv of job j, writing its binary to out_path, with
+ * its private directories under scratch (created by the caller). */
+int jobenv_job(const struct jobenv_ctx *c, const struct job *j, const char *scratch, const char *out_path,
+	       struct strv *env, struct strv *argv);
+
+/* The environment of module prefetch and before hooks: the same base
+ * without a target, network allowed: the host's GOPROXY, GOPRIVATE,
+ * GONOPROXY, GONOSUMDB, GOSUMDB, GOINSECURE, GOAUTH and proxy variables
+ * pass through. */
+void jobenv_network(const struct jobenv_ctx *c, const char *scratch, struct strv *env);
+
+/* SOURCE_DATE_EPOCH: the environment's, else the commit time of HEAD
+ * when r->dir is a git checkout, else JOBENV_SDE_DEFAULT.  *source says
+ * which ("environment", "git HEAD", "default"). */
+#define JOBENV_SDE_DEFAULT "315532800" /* 1980-01-01, the earliest zip time */
+int jobenv_sde(const struct release *r, char out[24], const char **source);
+
+/* Sort an environment by name (for printing and hashing). */
+void jobenv_sort(struct strv *env);
+
+#endif

@@ -1,0 +1,88 @@
+#define _POSIX_C_SOURCE 200809L
+#include "manifest.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static json_t *strv_json(const struct strv *s)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < s->n; i++)
+		json_array_append_new(a, json_string(s->v[i]));
+	return a;
+}
+
+static json_t *env_reads_json(const struct release *r)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < r->nenv_reads; i++) {
+		const struct env_read *e = &r->env_reads[i];
+		json_array_append_new(a, json_pack("{s:s, s:s?, s:b}", "name", e->name, "value", e->value,
+						   "from_default", e->from_default));
+	}
+	return a;
+}
+
+static json_t *job_json(const struct result *res)
+{
+	const struct job *j = res->job;
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:o, s:o}", "build", j->build->name,
+			      "target", j->id, "goos", j->target.goos, "goarch", j->target.goarch, "cgo",
+			      j->target.cgo, "variant", j->target.vkey, "variant_value", j->target.vval,
+			      "output", j->output, "env", strv_json(&res->env), "argv", strv_json(&res->argv));
+	json_object_set_new(o, "status", json_integer(res->status));
+	json_object_set_new(o, "duration_s", json_real((double)(long)(res->wall * 1000) / 1000));
+	json_object_set_new(o, "cpu_s", json_real((double)(long)(res->cpu * 1000) / 1000));
+	if (res->done && res->status == 0) {
+		json_object_set_new(o, "size", json_integer((json_int_t)res->size));
+		json_object_set_new(o, "sha256", json_string(res->sha256));
+	}
+	return o;
+}
+
+json_t *manifest_json(const struct manifest_in *m)
+{
+	const struct release *r = m->release;
+	json_t *jobs = json_array();
+	for (size_t i = 0; i < m->plan->n; i++)
+		if (m->results[i].done)
+			json_array_append_new(jobs, job_json(&m->results[i]));
+	json_t *doc = json_object();
+	json_object_set_new(doc, "schema", json_integer(1));
+	json_object_set_new(doc, "tool", json_pack("{s:s, s:s}", "name", "xgo-build", "version", XGO_VERSION));
+	json_object_set_new(doc, "release",
+			    json_pack("{s:s, s:s, s:s, s:s, s:o}", "file", r->path, "digest", r->digest, "project",
+				      r->project, "version", r->version, "env_reads", env_reads_json(r)));
+	json_object_set_new(doc, "sdk",
+			    json_pack("{s:s, s:s, s:s, s:s, s:s}", "version", m->sdk->version, "platform",
+				      m->sdk->platform, "archive", m->sdk->filename, "archive_sha256",
+				      m->sdk->archive_sha256, "tree_digest", m->sdk->tree_digest));
+	json_object_set_new(doc, "inputs",
+			    json_pack("{s:s, s:s, s:s, s:s}", "go_sum_digest", m->gosum_digest, "source_digest",
+				      m->source_digest, "source_date_epoch", m->sde, "source_date_epoch_from",
+				      m->sde_source));
+	json_object_set_new(doc, "execution", json_pack("{s:s, s:i, s:i}", "isolation", m->isolation,
+							"parallel", m->parallel, "procs_per_job", m->procs));
+	json_object_set_new(doc, "jobs", jobs);
+	json_object_set_new(doc, "archives", m->archives ? json_incref(m->archives) : json_array());
+	if (m->checksums_file)
+		json_object_set_new(doc, "checksums",
+				    json_pack("{s:s, s:s}", "file", m->checksums_file, "algorithm",
+					      r->checksums.algorithm));
+	return doc;
+}
+
+int manifest_write(const char *path, const struct manifest_in *m)
+{
+	json_t *doc = manifest_json(m);
+	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(doc);
+	if (!text)
+		return error("cannot serialise the manifest");
+	size_t len = strlen(text);
+	char *withnl = xasprintf("%s\n", text);
+	free(text);
+	int rc = write_file_atomic(path, withnl, len + 1, 0644);
+	free(withnl);
+	return rc;
+}

@@ -1,0 +1,38 @@
+/* manifest.h - manifest.json, the one record of a run.
+ *
+ * Written into dist/ with every input (tool version, release.lua digest
+ * and the env() variables it read, SDK pin and digests, go.sum and source
+ * digests, SOURCE_DATE_EPOCH, isolation level, CPU budget) and every
+ * output (per job: target, full environment, argv, duration, output name,
+ * size and sha256; per archive: name, size, sha256).  verify --against,
+ * shard merge and the action cache read this record, not another format.
+ * Schema: README.md, "manifest.json".
+ */
+#ifndef XGO_MANIFEST_H
+#define XGO_MANIFEST_H
+
+#include <jansson.h>
+
+#include "orchestrator/build.h"
+#include "toolchains/sdk.h"
+
+struct manifest_in {
+	const struct release *release;
+	const struct sdk *sdk;
+	const char *sde, *sde_source;
+	const char *isolation;
+	const char *gosum_digest;   /* "" when there is no go.sum */
+	const char *source_digest;
+	const struct plan *plan;
+	const struct result *results;
+	int parallel, procs;
+	json_t *archives;           /* borrowed; NULL = none */
+	const char *checksums_file; /* NULL = none */
+};
+
+/* The manifest as a JSON object (caller decrefs). */
+json_t *manifest_json(const struct manifest_in *m);
+/* Write it to path atomically. */
+int manifest_write(const char *path, const struct manifest_in *m);
+
+#endif

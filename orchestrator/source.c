@@ -1,0 +1,121 @@
+#define _GNU_SOURCE
+#include "source.h"
+#include "hash.h"
+#include "util.h"
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* nftw has no user pointer: the walk's state lives here, one walk at a
+ * time (source_digest is not reentrant). */
+static struct {
+	struct strv paths;
+	size_t root_len;
+	const char *const *skip;
+	int overflow;
+} walk;
+
+static int skipped_dir(const char *name, int top)
+{
+	static const char *const always[] = { ".git", ".hg", ".svn", ".xgo-build" };
+	for (size_t i = 0; i < ARRAY_LEN(always); i++)
+		if (!strcmp(name, always[i]))
+			return 1;
+	for (size_t i = 0; top && walk.skip && walk.skip[i]; i++)
+		if (!strcmp(name, walk.skip[i]))
+			return 1;
+	return 0;
+}
+
+static int visit(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	if (ftw->level == 0)
+		return FTW_CONTINUE;
+	if (flag == FTW_D)
+		return skipped_dir(path + ftw->base, ftw->level == 1) ? FTW_SKIP_SUBTREE : FTW_CONTINUE;
+	if (flag == FTW_F || flag == FTW_SL) {
+		if (walk.paths.n >= SOURCE_MAX_FILES) {
+			walk.overflow = 1;
+			return FTW_STOP;
+		}
+		strv_push(&walk.paths, path + walk.root_len + 1);
+	}
+	return FTW_CONTINUE;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int add_record(struct hasher *h, const char *dir, const char *rel)
+{
+	char *full = xasprintf("%s/%s", dir, rel);
+	char hex[HASH_HEX_MAX], *rec = NULL;
+	struct stat st;
+	int rc = -1;
+	if (lstat(full, &st) < 0) {
+		error("cannot read '%s':", full);
+		goto out;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		char target[4096];
+		ssize_t n = readlink(full, target, sizeof(target));
+		if (n < 0) {
+			error("cannot read link '%s':", full);
+			goto out;
+		}
+		hash_bytes_hex(HASH_SHA256, target, (size_t)n, hex);
+		rec = xasprintf("l %s %s", hex, rel);
+	} else {
+		uint64_t size;
+		if (hash_file_hex(HASH_SHA256, full, hex, &size) < 0)
+			goto out;
+		rec = xasprintf("f %s %llu %s %s", (st.st_mode & 0111) ? "755" : "644", (unsigned long long)size,
+				hex, rel);
+	}
+	hasher_update(h, rec, strlen(rec) + 1); /* with the NUL */
+	rc = 0;
+out:
+	free(rec);
+	free(full);
+	return rc;
+}
+
+int source_digest(const char *dir, const char *const *skip, char out[65], unsigned long *files)
+{
+	int rc = -1;
+	memset(&walk, 0, sizeof(walk));
+	walk.root_len = strlen(dir);
+	walk.skip = skip;
+	if (nftw(dir, visit, 32, FTW_PHYS | FTW_ACTIONRETVAL) < 0) {
+		error("cannot walk '%s':", dir);
+		goto out;
+	}
+	if (walk.overflow) {
+		error("'%s' has more than %d files: is it really one Go project?", dir, SOURCE_MAX_FILES);
+		goto out;
+	}
+	qsort(walk.paths.v, walk.paths.n, sizeof(char *), cmp_str);
+	struct hasher *h = hasher_new(HASH_SHA256);
+	for (size_t i = 0; i < walk.paths.n; i++)
+		if (add_record(h, dir, walk.paths.v[i]) < 0) {
+			hasher_free(h);
+			goto out;
+		}
+	char hex[HASH_HEX_MAX];
+	hasher_final_hex(h, hex);
+	hasher_free(h);
+	memcpy(out, hex, 65);
+	if (files)
+		*files = (unsigned long)walk.paths.n;
+	rc = 0;
+out:
+	strv_release(&walk.paths);
+	return rc;
+}

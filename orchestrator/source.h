@@ -1,0 +1,17 @@
+/* source.h - the digest of a project's source tree, for the manifest.
+ *
+ * Every regular file and symlink below the project directory, except the
+ * output and work directories and version-control metadata (.git, .hg,
+ * .svn, dist/, .xgo-build/), sorted by path; records as in treedigest.h
+ * ("f <mode> <size> <sha256> <path>\0", "l <sha256(target)> <path>\0").
+ */
+#ifndef XGO_SOURCE_H
+#define XGO_SOURCE_H
+
+#define SOURCE_MAX_FILES 200000
+
+/* skip: extra top-level directory names to leave out (NULL-terminated,
+ * may be NULL), e.g. the dist directory's name. */
+int source_digest(const char *dir, const char *const *skip, char out[65], unsigned long *files);
+
+#endif

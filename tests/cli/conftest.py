@@ -1,0 +1,113 @@
+"""Shared fixtures for the CLI tests: the built binary and a runner."""
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BINARY = ROOT / "build" / "xgo-build"
+
+
+class Result:
+    def __init__(self, proc):
+        self.rc = proc.returncode
+        self.out = proc.stdout
+        self.err = proc.stderr
+
+    def __repr__(self):
+        return f"rc={self.rc}\nstdout:\n{self.out}\nstderr:\n{self.err}"
+
+
+def run_xgo(*args, cwd=None, env=None, timeout=300, input=None):
+    """Run the real binary; returns rc, stdout, stderr."""
+    full_env = dict(os.environ)
+    full_env.pop("NO_COLOR", None)
+    if env:
+        full_env.update(env)
+    proc = subprocess.run(
+        [str(BINARY), *map(str, args)],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        input=input,
+    )
+    return Result(proc)
+
+
+@pytest.fixture(scope="session")
+def xgo():
+    assert BINARY.exists(), f"{BINARY} is not built: run ninja first"
+    return run_xgo
+
+
+@pytest.fixture(scope="session")
+def root():
+    return ROOT
+
+
+# ---- a pinned SDK for build tests ----------------------------------------
+#
+# The machine's own Go is packed once per session into a go.dev-style mirror
+# (toolchains/pack-local-sdk.sh), locked once, and the lock is copied into
+# every test project.  XGO_CACHE and the shared GOCACHE are per session, so
+# the SDK is installed once and the standard library compiled once per
+# target for the whole run.
+
+import json as _json
+import shutil as _shutil
+
+
+def _goroot():
+    out = subprocess.run(["go", "env", "GOROOT"], capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+@pytest.fixture(scope="session")
+def sdk_session(tmp_path_factory):
+    base = tmp_path_factory.mktemp("sdk-session")
+    mirror = base / "mirror"
+    mirror.mkdir()
+    subprocess.run([str(ROOT / "toolchains/pack-local-sdk.sh"), "-o", str(mirror), "-g", _goroot(), "-l", "1"],
+                   check=True, capture_output=True)
+    env = {"XGO_CACHE": str(base / "cache"), "XGO_GOCACHE": str(base / "gocache"),
+           "XGO_SDK_MIRROR": f"file://{mirror}"}
+    proj = base / "lockproj"
+    _shutil.copytree(ROOT / "examples/hello", proj, ignore=_shutil.ignore_patterns("dist", ".xgo-build"))
+    (proj / "release.lock").unlink()
+    r = run_xgo("lock", cwd=proj, env=env)
+    assert r.rc == 0, r
+    return {"env": env, "lock": (proj / "release.lock").read_text(), "mirror": mirror}
+
+
+@pytest.fixture
+def hello(tmp_path, sdk_session):
+    """A fresh copy of examples/hello, locked to the session SDK."""
+    proj = tmp_path / "hello"
+    _shutil.copytree(ROOT / "examples/hello", proj, ignore=_shutil.ignore_patterns("dist", ".xgo-build"))
+    (proj / "release.lock").write_text(sdk_session["lock"])
+    return proj
+
+
+def write_project(dirpath, files, sdk_session):
+    """A project from {relative path: text}, with go.mod and the lock."""
+    dirpath.mkdir(parents=True, exist_ok=True)
+    files = dict(files)
+    files.setdefault("go.mod", "module example.com/p\n\ngo 1.26\n")
+    for rel, text in files.items():
+        p = dirpath / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+    (dirpath / "release.lock").write_text(sdk_session["lock"])
+    return dirpath
+
+
+def sums(dist):
+    """{name: digest} from a dist/SHA256SUMS."""
+    out = {}
+    for line in (dist / "SHA256SUMS").read_text().splitlines():
+        digest, name = line.split("  ", 1)
+        out[name] = digest
+    return out

@@ -107,6 +107,7 @@ int cmd_lock(int argc, char **argv)
 	const char *mirror_flag = NULL;
 	int opt, rc = EXIT_USAGE;
 	optind = 1;
+	opterr = 0; /* our own one-line message below */
 	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, longopts, NULL)) != -1) {
 		if (opt == 'h') {
 			fputs(lock_help, stdout);
@@ -129,7 +130,8 @@ int cmd_lock(int argc, char **argv)
 		int r = cli_common_opt(&c, opt, optarg);
 		if (r <= 0) {
 			strv_release(&plats);
-			return r < 0 ? EXIT_USAGE : cli_usage_error("lock", "unknown option");
+			return r < 0 ? EXIT_USAGE
+				     : cli_usage_error("lock", "unknown option or missing value in '%s'", argv[optind - 1]);
 		}
 	}
 	if (cli_positional_file(&c, argc, argv, optind) < 0) {

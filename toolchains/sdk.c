@@ -516,7 +516,7 @@ static int version_matches(const char *dir, const char *version, int loud)
 	char *path = xasprintf("%s/VERSION", dir);
 	size_t len;
 	int saved = quiet_errors;
-	quiet_errors = !loud;
+	quiet_errors = 1;
 	char *text = read_file(path, 4096, &len);
 	quiet_errors = saved;
 	int rc = -1;

@@ -75,6 +75,19 @@ def test_lock_refuses_unknown_version_and_bad_mirror(tmp_path, fake_mirror):
     assert r.rc == 2 and "'ftp://example.org/'" in r.err, r
 
 
+def test_unreachable_mirror_is_one_clear_error(tmp_path):
+    import socket
+    with socket.socket() as sk:
+        sk.bind(("127.0.0.1", 0))
+        port = sk.getsockname()[1]  # closed again: nothing listens
+    rl = project(tmp_path / "proj")
+    r = xgo("lock", "--sdk-mirror", f"http://127.0.0.1:{port}/", rl, cache=tmp_path / "c")
+    assert r.rc == 4, r
+    errors = [line for line in r.err.splitlines() if "error:" in line]
+    assert len(errors) == 1 and f"127.0.0.1:{port}" in errors[0], r
+    assert not (rl.parent / "release.lock").exists()
+
+
 # ---- install: the happy path and each failure ----
 
 def install(tmp_path, m, *extra, cache=None):

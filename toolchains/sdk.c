@@ -644,6 +644,26 @@ static int try_local(const struct ctx *c, struct sdk *out)
 	return rc;
 }
 
+/* Under the entry's lock, temporary directories for it are leftovers of
+ * an interrupted install (killed, power cut): remove them. */
+static void remove_leftovers(const struct ctx *c)
+{
+	char *prefix = xasprintf(".tmp-%s-", c->name);
+	size_t n = strlen(prefix);
+	DIR *d = opendir(c->sdkdir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (strncmp(de->d_name, prefix, n) != 0 || strchr(de->d_name + n, '-'))
+			continue;
+		char *path = xasprintf("%s/%s", c->sdkdir, de->d_name);
+		remove_tree(path);
+		free(path);
+	}
+	if (d)
+		closedir(d);
+	free(prefix);
+}
+
 /* ---- public entry points ---- */
 
 static int ctx_init(struct ctx *c, const struct sdk_request *req)
@@ -680,6 +700,7 @@ int sdk_resolve(const struct sdk_request *req, struct sdk *out)
 	fd = lock_entry(c.sdkdir, c.name, 0, NULL);
 	if (fd < 0)
 		goto out;
+	remove_leftovers(&c);
 	/* Someone may have installed it while we waited. */
 	int state = check_entry(c.entry, req->version, c.platform, req->pin, out, 1);
 	if (state == ENTRY_OK && !req->reinstall) {

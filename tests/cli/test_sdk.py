@@ -97,7 +97,10 @@ def install(tmp_path, m, *extra, cache=None):
 
 def test_install_downloads_verifies_extracts(tmp_path, fake_mirror, fake_sdk):
     tree, data, name = fake_sdk
+    leftover = tmp_path / "cache" / "sdk" / f".tmp-{ENTRY}-AbC123"  # from a killed install
+    (leftover / "go").mkdir(parents=True)
     r = install(tmp_path, fake_mirror)
+    assert not leftover.exists()
     assert r.rc == 0, r
     root = pathlib.Path(r.out.strip())
     assert root == tmp_path / "cache" / "sdk" / ENTRY / "go"

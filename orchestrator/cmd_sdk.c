@@ -164,6 +164,18 @@ static int parse(const char *cmd, const char *help, int argc, char **argv, struc
 	return optind;
 }
 
+/* VERSION as typed: "1.26.8" or "go1.26.8".  NULL after a usage error. */
+static const char *version_arg(const char *cmd, const char *v)
+{
+	if (!strncmp(v, "go", 2))
+		v += 2;
+	if (!lock_is_version(v)) {
+		cli_usage_error(cmd, "'%s' is not a Go version such as 1.26.8", v);
+		return NULL;
+	}
+	return v;
+}
+
 static int load_release(const char *file, struct release *r)
 {
 	return release_load(file, NULL, r);
@@ -184,7 +196,9 @@ static int sdk_install(int argc, char **argv)
 		return rc;
 	if (argc - i > 1)
 		return cli_usage_error("sdk install", "give at most one VERSION");
-	const char *version = i < argc ? argv[i] : NULL;
+	const char *version = i < argc ? version_arg("sdk install", argv[i]) : NULL;
+	if (i < argc && !version)
+		return EXIT_USAGE;
 	struct release r = { 0 };
 	struct lock l = { 0 };
 	const struct lock_platform *pin = NULL;
@@ -242,8 +256,10 @@ static int sdk_path(int argc, char **argv)
 	struct lock l = { 0 };
 	struct sdk s = { 0 };
 	const struct lock_platform *pin = NULL;
-	const char *version = i < argc ? argv[i] : NULL;
+	const char *version = i < argc ? version_arg("sdk path", argv[i]) : NULL;
 	int loaded = 0;
+	if (i < argc && !version)
+		return EXIT_USAGE;
 	if (!version) {
 		if (load_release(o.c.file, &r) < 0)
 			return EXIT_USAGE;

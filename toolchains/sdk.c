@@ -669,6 +669,10 @@ static void remove_leftovers(const struct ctx *c)
 static int ctx_init(struct ctx *c, const struct sdk_request *req)
 {
 	memset(c, 0, sizeof(*c));
+	if (!req->version || !lock_is_version(req->version))
+		return error("'%s' is not a Go version such as 1.26.8", req->version ? req->version : "");
+	if (req->platform && !lock_is_platform(req->platform))
+		return error("'%s' is not a platform such as linux-amd64", req->platform);
 	c->req = req;
 	c->platform = req->platform ? req->platform : sdk_host_platform();
 	c->cache = req->cache_dir ? xstrdup(req->cache_dir) : sdk_cache_dir();
@@ -716,7 +720,9 @@ int sdk_resolve(const struct sdk_request *req, struct sdk *out)
 	}
 	if (state == ENTRY_BAD)
 		note("removing the cache entry '%s' and installing go %s again", c.entry, req->version);
-	if (state != ENTRY_MISSING && discard_dir(c.sdkdir, c.name, c.entry) < 0)
+	/* A bad entry goes now; a good one (--reinstall) only when its
+	 * replacement is complete and verified (commit_entry). */
+	if (state == ENTRY_BAD && discard_dir(c.sdkdir, c.name, c.entry) < 0)
 		goto out;
 	if (!req->no_local && req->pin && req->pin->tree_digest[0] && try_local(&c, out) == 0) {
 		rc = 0;

@@ -36,6 +36,7 @@
 /* Bounds: a tree larger than this is refused rather than walked forever. */
 #define TD_MAX_ENTRIES 500000
 #define TD_MAX_PATH 4096
+#define TD_MAX_DEPTH 128
 
 struct td_result {
 	char digest[TD_HEX];      /* tree digest; "" unless asked for */

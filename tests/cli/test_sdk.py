@@ -114,6 +114,19 @@ def test_install_downloads_verifies_extracts(tmp_path, fake_mirror, fake_sdk):
     assert r.rc == 0 and len(fake_mirror.log) == n, r
 
 
+def test_failed_reinstall_keeps_the_good_entry(tmp_path, fake_mirror, fake_sdk):
+    _, _, name = fake_sdk
+    assert install(tmp_path, fake_mirror).rc == 0
+    fake_mirror.files[name].always_404 = True
+    r = install(tmp_path, fake_mirror, "--reinstall")
+    assert r.rc == 4 and "HTTP 404" in r.err, r
+    r = xgo("sdk", "path", FAKE_VERSION, cache=tmp_path / "cache")
+    assert r.rc == 0, r
+    fake_mirror.files[name].always_404 = False
+    r = install(tmp_path, fake_mirror, "--reinstall")
+    assert r.rc == 0 and len(fake_mirror.gets(name)) == 3, r
+
+
 def test_flipped_byte_is_rejected(tmp_path, mirror, fake_sdk):
     _, data, name = fake_sdk
     bad = bytearray(data)

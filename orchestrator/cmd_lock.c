@@ -119,7 +119,7 @@ int cmd_lock(int argc, char **argv)
 			continue;
 		}
 		if (opt == O_PLATFORM) {
-			if (!strchr(optarg, '-') || strlen(optarg) > 64) {
+			if (!lock_is_platform(optarg)) {
 				strv_release(&plats);
 				return cli_usage_error("lock", "--platform wants goos-goarch, not '%s'", optarg);
 			}

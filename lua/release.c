@@ -519,17 +519,26 @@ static int conv_set(struct conv *c, int idx, struct mx_set *set, const char *ski
 	return 0;
 }
 
+/* Push field key of table t.  Returns 1 when it is a table, 0 when it is
+ * absent, -1 (after an error with hint) when it is something else; the
+ * value stays pushed in every case. */
+static int table_field(struct conv *c, int t, const char *key, const char *hint)
+{
+	lua_getfield(c->L, t, key);
+	if (lua_isnil(c->L, -1))
+		return 0;
+	if (lua_type(c->L, -1) != LUA_TTABLE)
+		return conv_error(c, "'%s' must be %s", key, hint);
+	return 1;
+}
+
 static int conv_sets(struct conv *c, int t, const char *key, struct mx_set **out, size_t *n)
 {
 	lua_State *L = c->L;
 	int rc = 0;
-	lua_getfield(L, t, key);
-	if (lua_isnil(L, -1))
+	if ((rc = table_field(c, t, key, "a list of tables { { goos = ... }, ... }")) <= 0)
 		goto out;
-	if (lua_type(L, -1) != LUA_TTABLE) {
-		rc = conv_error(c, "'%s' must be a list of tables { { goos = ... }, ... }", key);
-		goto out;
-	}
+	rc = 0;
 	lua_Unsigned len = lua_rawlen(L, -1);
 	if (len > MAX_LIST) {
 		rc = conv_error(c, "'%s' has more than %d entries", key, MAX_LIST);
@@ -589,13 +598,9 @@ static int conv_build_env(struct conv *c, int t, struct build_decl *b)
 {
 	lua_State *L = c->L;
 	int rc = 0;
-	lua_getfield(L, t, "env");
-	if (lua_isnil(L, -1))
+	if ((rc = table_field(c, t, "env", "a table { \"PASSED\", NAME = \"value\" }")) <= 0)
 		goto out;
-	if (lua_type(L, -1) != LUA_TTABLE) {
-		rc = conv_error(c, "'env' must be a table { \"PASSED\", NAME = \"value\" }");
-		goto out;
-	}
+	rc = 0;
 	lua_pushnil(L);
 	while (rc == 0 && lua_next(L, -2)) {
 		char *val = NULL;
@@ -652,13 +657,9 @@ static int conv_archive_files(struct conv *c, int t, struct archive_decl *a)
 	static const char *const keys[] = { "src", "dst", "mode" };
 	lua_State *L = c->L;
 	int rc = 0;
-	lua_getfield(L, t, "files");
-	if (lua_isnil(L, -1))
+	if ((rc = table_field(c, t, "files", "a list of paths or { src = ..., dst = ..., mode = \"0644\" }")) <= 0)
 		goto out;
-	if (lua_type(L, -1) != LUA_TTABLE) {
-		rc = conv_error(c, "'files' must be a list of paths or { src = ..., dst = ..., mode = \"0644\" }");
-		goto out;
-	}
+	rc = 0;
 	lua_Unsigned n = lua_rawlen(L, -1);
 	if (n > MAX_LIST) {
 		rc = conv_error(c, "'files' has more than %d entries", MAX_LIST);
@@ -705,13 +706,9 @@ static int conv_overrides(struct conv *c, int t, struct strv *out)
 {
 	lua_State *L = c->L;
 	int rc = 0;
-	lua_getfield(L, t, "format_overrides");
-	if (lua_isnil(L, -1))
+	if ((rc = table_field(c, t, "format_overrides", "a table { windows = \"zip\" }")) <= 0)
 		goto out;
-	if (lua_type(L, -1) != LUA_TTABLE) {
-		rc = conv_error(c, "'format_overrides' must be a table { windows = \"zip\" }");
-		goto out;
-	}
+	rc = 0;
 	lua_pushnil(L);
 	while (rc == 0 && lua_next(L, -2)) {
 		char *fmt = NULL;

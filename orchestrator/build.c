@@ -252,11 +252,12 @@ out:
  * waits for the first job of its target (its leader) to finish. */
 static void fill_slots(struct sched *s)
 {
-	for (size_t i = 0; i < s->plan->n && !s->stop && s->inflight < s->o->parallel; i++) {
+	for (size_t k = 0; k < s->plan->n && !s->stop && s->inflight < s->o->parallel; k++) {
+		size_t i = s->o->reverse_order ? s->plan->n - 1 - k : k;
 		if (s->res[i].started)
 			continue;
 		size_t l = s->leader[i];
-		if (l != i && !s->res[l].done)
+		if (l != i && !s->res[l].done && !s->o->reverse_order)
 			continue;
 		if (start_job(s, i) < 0) {
 			s->stop = 1;

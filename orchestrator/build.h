@@ -37,6 +37,7 @@ struct build_opts {
 	const char *work_dir;    /* scratch dirs and logs */
 	int parallel;            /* jobs at once */
 	int keep_going;          /* else stop at the first failure */
+	int reverse_order;       /* start jobs last to first (verify varies it) */
 	long timeout_ms;         /* per job; 0 none */
 	enum iso_level iso;
 	const char *trampoline;  /* xgo-build itself, for the __exec trampoline */

@@ -1,0 +1,31 @@
+/* pipeline.h - one whole run: release.lua to a complete dist/.
+ *
+ * load -> SDK -> port table -> plan -> prefetch -> before hooks -> builds
+ * -> after hooks -> SHA256SUMS + manifest.json -> swap the staging
+ * directory into dist/.  dist/ is replaced only by a run that succeeded;
+ * a failed or interrupted run leaves the previous dist/ as it was.
+ * `run` calls it once; `verify` calls it once per build it compares.
+ */
+#ifndef XGO_PIPELINE_H
+#define XGO_PIPELINE_H
+
+struct pipeline_opts {
+	const char *file;        /* release.lua */
+	const char *dist;        /* NULL: dist/ beside release.lua */
+	const char *work_dir;    /* NULL: .xgo-build/ beside release.lua */
+	const char *gocache;     /* NULL: $XGO_GOCACHE, else <cache>/gocache */
+	const char *isolation;   /* "auto" (NULL), "none", "net" */
+	const char *mirror;      /* SDK mirror override, or NULL */
+	const char *print_env;   /* print this job's env + argv instead of building */
+	int jobs;                /* parallel jobs; 0 = the CPU budget */
+	int reverse_order;       /* schedule the jobs last to first */
+	int keep_going;
+	int offline;
+	long timeout_ms;
+};
+
+/* Returns an exit code (util.h): EXIT_OK, EXIT_JOB, EXIT_USAGE,
+ * EXIT_TOOLCHAIN or EXIT_INTERRUPTED. */
+int pipeline_run(const struct pipeline_opts *o);
+
+#endif

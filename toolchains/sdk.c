@@ -253,7 +253,7 @@ static int entry_state(const char *entry, const char *version, const char *platf
 		return ENTRY_BAD;
 	}
 	if (strcmp(s.platform, platform) != 0 || !sdk_matches_pin(&s, version, pin)) {
-		note("cache entry '%s' is not the SDK pinned in release.lock; not using it", entry);
+		warn("cache entry '%s' is not the SDK pinned in release.lock; not using it", entry);
 		sdk_release(&s);
 		return ENTRY_BAD;
 	}

@@ -103,10 +103,10 @@ def fake_sdk_tree(dest, version=FAKE_VERSION, filler=300_000):
     return go
 
 
-def pack(goroot, outdir, plat=HOST, level=1):
+def pack(goroot, outdir, plat=HOST, level=1, zip=False):
     """toolchains/pack-local-sdk.sh: archive + index.json in outdir."""
-    p = subprocess.run(["sh", str(PACK), "-g", str(goroot), "-o", str(outdir), "-p", plat, "-l", str(level)],
-                       capture_output=True, text=True, check=True)
+    argv = ["sh", str(PACK), "-g", str(goroot), "-o", str(outdir), "-p", plat, "-l", str(level)]
+    p = subprocess.run(argv + (["-z"] if zip else []), capture_output=True, text=True, check=True)
     return pathlib.Path(p.stdout.strip())
 
 

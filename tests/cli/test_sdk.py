@@ -127,6 +127,16 @@ def test_failed_reinstall_keeps_the_good_entry(tmp_path, fake_mirror, fake_sdk):
     assert r.rc == 0 and len(fake_mirror.gets(name)) == 3, r
 
 
+def test_zip_archive_installs(tmp_path, mirror, fake_sdk):
+    tree, _, _ = fake_sdk
+    arc = pack(tree, tmp_path / "zm", zip=True)
+    assert arc.name.endswith(".zip")
+    mirror.add(arc.name, arc.read_bytes())
+    r = install(tmp_path, mirror)
+    assert r.rc == 0, r
+    assert tree_digest(pathlib.Path(r.out.strip())) == tree_digest(tree)
+
+
 def test_flipped_byte_is_rejected(tmp_path, mirror, fake_sdk):
     _, data, name = fake_sdk
     bad = bytearray(data)

@@ -17,6 +17,7 @@ Contenders alternate (A B A B ...) within one run; medians are reported.
 """
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -70,20 +71,36 @@ def run_shell(files, out, level):
         subprocess.run(["sh", "-c", cmd], check=True)
 
 
+CPU = []  # CPU seconds (user + sys of the children) of the last timed() call
+
+
 def timed(fn, *args, **kw):
+    """Wall seconds of fn; its children's CPU seconds go to CPU[-1].  CPU time
+    is reported too because the machine may be shared: wall time then
+    measures the neighbours as much as the contenders."""
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.monotonic()
     fn(*args, **kw)
-    return time.monotonic() - t
+    wall = time.monotonic() - t
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.append(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
+    return wall
 
 
 def alternate(name_a, fa, name_b, fb, reps):
-    ta, tb = [], []
+    ta, tb, ca, cb = [], [], [], []
     for _ in range(reps):
         ta.append(fa())
+        ca.append(CPU[-1])
         tb.append(fb())
+        cb.append(CPU[-1])
     ma, mb = statistics.median(ta), statistics.median(tb)
-    print("  %-28s median %7.3f s  (%s)" % (name_a, ma, " ".join("%.3f" % x for x in ta)))
-    print("  %-28s median %7.3f s  (%s)" % (name_b, mb, " ".join("%.3f" % x for x in tb)))
+    for name, t, c in ((name_a, ta, ca), (name_b, tb, cb)):
+        print("  %-28s wall median %7.3f s (%s); cpu median %7.3f s"
+              % (name, statistics.median(t), " ".join("%.2f" % x for x in t),
+                 statistics.median(c)))
+    print("  cpu ratio %s/%s: %.2fx" % (name_a.split()[0], name_b.split()[0],
+                                      statistics.median(ca) / statistics.median(cb)))
     return ma, mb
 
 
@@ -100,7 +117,8 @@ def main():
     out = os.path.join(args.work, "out")
     os.makedirs(out, exist_ok=True)
     total = sum(os.path.getsize(f) for f in files)
-    print("cores: %d (os.cpu_count), affinity %d" % (os.cpu_count(), len(os.sched_getaffinity(0))))
+    print("cores: %d (os.cpu_count), affinity %d; load average %.1f %.1f %.1f"
+          % ((os.cpu_count(), len(os.sched_getaffinity(0))) + os.getloadavg()))
     print("inputs: %d binaries, %.1f MB total" % (len(files), total / 1e6))
     for f in files + [big]:  # warm the page cache
         with open(f, "rb") as fh:
@@ -116,7 +134,7 @@ def main():
                        for f in files)
         sh_size = sum(os.path.getsize(os.path.join(out, "sh_%s.tar.gz" % os.path.basename(f)))
                       for f in files)
-        print("  ratio pkgtool/shell: %.2fx (target <= 1.0x); sizes %.2f MB vs %.2f MB"
+        print("  wall ratio pkgtool/shell: %.2fx (target <= 1.0x); sizes %.2f MB vs %.2f MB"
               % (ma / mb, lib_size / 1e6, sh_size / 1e6))
 
     if args.only != "hash":
@@ -133,7 +151,7 @@ def main():
             subprocess.run(["sh", "-c", cmd, "sh"] + files, check=True)
         ma, mb = alternate("pkgtool batch -j 2 (threads)", lambda: timed(lib_pool),
                            "xargs -P 2 tar | gzip -n", lambda: timed(shell_pool), args.reps)
-        print("  ratio pkgtool/shell: %.2fx" % (ma / mb))
+        print("  wall ratio pkgtool/shell: %.2fx" % (ma / mb))
     if args.only == "archive":
         return
     print("hashing 1 GiB, %d reps:" % args.reps)

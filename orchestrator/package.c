@@ -62,11 +62,16 @@ char *pkg_stem(const char *archive_name, enum pkg_format f)
 	return xstrndup(base, len);
 }
 
+/* archive_version_details() builds its string on first use, unlocked: call
+ * it once here, before threads, and hand out the result. */
+static const char *writer_details;
+
 int pkg_init(void)
 {
 	/* "UTC0" is a POSIX TZ string: no zoneinfo file is needed. */
 	setenv("TZ", "UTC0", 1);
 	tzset();
+	writer_details = archive_version_details();
 	return 0;
 }
 
@@ -570,7 +575,7 @@ int pkg_write(const struct pkg_request *req, struct pkg_result *res)
 		goto out;
 	res->compression = formats[req->format].compression;
 	res->level = level_of(req);
-	res->writer = archive_version_string();
+	res->writer = writer_details ? writer_details : archive_version_string();
 	rc = 0;
 out:
 	sink_release(&s);

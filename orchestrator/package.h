@@ -59,12 +59,15 @@ struct pkg_result {
 	char sha256[HASH_HEX_MAX];     /* of the archive, computed while writing */
 	const char *compression;       /* "gzip" "xz" "zstd" "deflate" "none" */
 	int level;                     /* compression level used; 0 for none */
-	const char *writer;            /* archive_version_string(), static */
+	const char *writer;            /* archive_version_details(), e.g.
+	                                  "libarchive 3.6.2 zlib/1.2.13 liblzma/...
+	                                  libzstd/1.5.4"; static */
 };
 
 /* Set TZ=UTC for the whole process.  libarchive computes zip DOS times with
  * localtime_r(), so the zone must be UTC, and setenv() is not thread-safe:
- * call this once from main before any thread starts.  Returns 0. */
+ * call this once from main before any thread starts.  Also caches the
+ * library versions for pkg_result.writer.  Returns 0. */
 int pkg_init(void);
 
 /* Write req->dest: a temporary file beside it, fsync, rename.  On error

@@ -1,11 +1,12 @@
 /* pkgtool - a test and benchmark driver for orchestrator/package and
  * orchestrator/checksums, until the CLI wires them in.
  *
- *   pkgtool archive [-f FORMAT] [-t EPOCH] [-l LEVEL] [-w] [-C DIR] [-x PATTERN[=DST]]...
+ *   pkgtool archive [-f FORMAT] [-t EPOCH] [-l LEVEL] [-w] [-v] [-C DIR] [-x PATTERN[=DST]]...
  *                   DEST [PATH=SRC[:MODE]]...
  *       Writes DEST; prints "<size> <sha256> <compression> <level>".
  *       -w wraps the entries in a directory named after DEST; -x adds the
- *       files matching PATTERN under DIR (default ".").
+ *       files matching PATTERN under DIR (default "."); -v also prints
+ *       the library versions (pkg_result.writer).
  *   pkgtool batch [-j N] [-f FORMAT] [-t EPOCH] [-l LEVEL] OUTDIR FILE...
  *       One archive per FILE (OUTDIR/<base><ext>, holding <base>), written
  *       by N threads sharing the list, as the lead's packaging pool would.
@@ -64,7 +65,7 @@ static int cmd_archive(int argc, char **argv)
 	const char *dir = ".";
 	int wrap = 0, opt, rc = EXIT_USAGE;
 	char *stem = NULL;
-	while ((opt = getopt(argc, argv, "f:t:l:wC:x:")) != -1) {
+	while ((opt = getopt(argc, argv, "f:t:l:wvC:x:")) != -1) {
 		switch (opt) {
 		case 'f':
 			if (pkg_format_parse(optarg, &req.format) < 0)
@@ -78,6 +79,9 @@ static int cmd_archive(int argc, char **argv)
 			break;
 		case 'w':
 			wrap = 1;
+			break;
+		case 'v':
+			verbosity = 1;
 			break;
 		case 'C':
 			dir = optarg;
@@ -115,6 +119,8 @@ static int cmd_archive(int argc, char **argv)
 	}
 	printf("%llu %s %s %d\n", (unsigned long long)res.size, res.sha256, res.compression,
 	       res.level);
+	if (verbosity > 0)
+		printf("writer: %s\n", res.writer);
 	rc = 0;
 out:
 	free(stem);

@@ -8,6 +8,7 @@
 #include "manifest.h"
 #include "proc.h"
 #include "source.h"
+#include "toolchains/mirror.h"
 #include "util.h"
 
 #include <errno.h>
@@ -183,8 +184,13 @@ static int prepare(struct run_state *s)
 			return EXIT_USAGE;
 	if (iso_choose(s->o->isolation, &s->iso) < 0)
 		return EXIT_USAGE;
-	struct sdk_options so = { .mirror = s->o->mirror, .offline = s->o->offline };
-	if (sdk_for_release(&s->rel, &so, &s->sdk) < 0)
+	char *mirror = mirror_choose(s->o->mirror, s->rel.sdk_mirror);
+	if (!mirror)
+		return EXIT_USAGE; /* a malformed URL is a usage error, not an SDK problem */
+	struct sdk_options so = { .mirror = mirror, .offline = s->o->offline };
+	int got = sdk_for_release(&s->rel, &so, &s->sdk);
+	free(mirror);
+	if (got < 0)
 		return EXIT_TOOLCHAIN;
 	if (ports_from_sdk(s->sdk.root, &s->ports) < 0) {
 		warn("cannot read the port table of Go %s; using the built-in one", s->sdk.version);

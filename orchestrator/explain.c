@@ -231,10 +231,10 @@ static json_t *context(const char *d, size_t n, size_t start, size_t end)
 		hi++;
 	if (hi - lo > 3 * REGION_CONTEXT)
 		hi = lo + 3 * REGION_CONTEXT;
-	char *t = xstrndup(d + lo, hi - lo);
+	char *t = xmalloc(hi - lo + 1);
 	for (size_t i = 0; i < hi - lo; i++)
-		if (!printable(d[lo + i]))
-			t[i] = '.';
+		t[i] = printable(d[lo + i]) ? d[lo + i] : '.';
+	t[hi - lo] = '\0';
 	json_t *s = json_stringn_nocheck(t, hi - lo);
 	free(t);
 	return s;

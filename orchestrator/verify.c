@@ -8,6 +8,7 @@
 #include "plan.h"
 #include "toolchains/download.h"
 #include "toolchains/lockfile.h"
+#include "toolchains/sdk.h"
 #include "proc.h"
 #include "util.h"
 
@@ -73,7 +74,8 @@ static void skip(json_t *skipped, const char *name, const char *why)
 }
 
 /* The process environment a varied build changes, to restore after it. */
-static const char *const saved_vars[] = { "HOME", "TMPDIR", "TZ", "LC_ALL", "LANG", "SOURCE_DATE_EPOCH" };
+static const char *const saved_vars[] = { "HOME", "TMPDIR", "TZ", "LC_ALL", "LANG", "SOURCE_DATE_EPOCH",
+					  "XGO_CACHE" };
 
 struct saved_env {
 	char *val[ARRAY_LEN(saved_vars)];
@@ -145,6 +147,11 @@ static char *vary_path(const struct pipeline_opts *base, const char *root)
 static void vary_env(unsigned vary, const char *root)
 {
 	if (vary & VARY_HOME) {
+		/* the cache (SDK, GOCACHE, GOMODCACHE) stays where it was:
+		 * by default it lives under HOME */
+		char *cache = sdk_cache_dir();
+		setenv("XGO_CACHE", cache, 1);
+		free(cache);
 		char *home = xasprintf("%s/elsewhere/home", root), *tmp = xasprintf("%s/elsewhere/tmp", root);
 		mkdir_p(home, 0700);
 		mkdir_p(tmp, 0700);
@@ -154,9 +161,12 @@ static void vary_env(unsigned vary, const char *root)
 		free(tmp);
 	}
 	if (vary & VARY_TZ) {
+		/* The variable only, no tzset(): pkg_init() pinned this process's
+		 * own zone to UTC for zip times, and the packager refuses any
+		 * other.  What varies is what a leak to a job, hook or tool
+		 * would carry. */
 		const char *tz = getenv("TZ");
 		setenv("TZ", tz && !strcmp(tz, VARY_TZ_VALUE) ? VARY_TZ_OTHER : VARY_TZ_VALUE, 1);
-		tzset();
 	}
 	if (vary & VARY_LOCALE) {
 		setenv("LC_ALL", VARY_LOCALE_VALUE, 1);

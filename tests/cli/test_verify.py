@@ -31,7 +31,7 @@ def test_hello_verifies_identical(hello, sdk_session, tmp_path):
     # fresh-cache variation is exercised by the cgo test below.
     r = run_xgo("verify", "--no-vary=gocache", cwd=hello, env=env_for(sdk_session, tmp_path), timeout=1200)
     assert r.rc == 0, r
-    assert "all 12 artifacts are identical" in r.err
+    assert "artifacts are identical" in r.err
     assert "hello_linux_armv7/hello" in r.out and " NO " not in r.out
     assert not (hello / "dist").exists(), "verify must not touch dist/"
     assert not list(tmp_path.glob("xgo-verify-*")), "temporary builds are removed"

@@ -98,6 +98,22 @@ static void test_release__env_reads_the_environment(void **state)
 	unsetenv("XGO_TEST_VERSION");
 }
 
+static void test_release__env_false_drops_a_variable(void **state)
+{
+	(void)state;
+	struct release r;
+	assert_int_equal(load("project { name = 'x' }\ngo '1.26.8'\n"
+			      "build 'x' { env = { SOURCE_DATE_EPOCH = false, A = 'b' }, "
+			      "targets = matrix { goos = 'linux', goarch = 'amd64' } }", NULL, &r), 0);
+	assert_int_equal(r.builds[0].env_unset.n, 1);
+	assert_string_equal(r.builds[0].env_unset.v[0], "SOURCE_DATE_EPOCH");
+	assert_string_equal(r.builds[0].env_set.v[0], "A=b");
+	release_clear(&r);
+	expect_error("project { name = 'x' }\ngo '1.26.8'\n"
+		     "build 'x' { env = { SOURCE_DATE_EPOCH = true }, targets = matrix { goos = 'linux', goarch = 'amd64' } }",
+		     ":3: build 'x': env: SOURCE_DATE_EPOCH = true means nothing");
+}
+
 static void test_release__errors_name_file_line_and_fix(void **state)
 {
 	(void)state;
@@ -153,6 +169,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_release__converts_every_declaration),
 		cmocka_unit_test(test_release__env_reads_the_environment),
+		cmocka_unit_test(test_release__env_false_drops_a_variable),
 		cmocka_unit_test(test_release__errors_name_file_line_and_fix),
 		cmocka_unit_test(test_release__memory_cap),
 		cmocka_unit_test(test_release__instruction_cap),

@@ -282,6 +282,22 @@ static json_t *regions(const char *a, size_t la, const char *b, size_t lb, json_
 	return out;
 }
 
+/* Every differing run lies in a build ID note (and there are fewer runs
+ * than the limit, so none was left out). */
+static int only_build_ids(json_t *rg)
+{
+	size_t i;
+	json_t *r;
+	if (json_array_size(rg) == 0 || json_array_size(rg) >= EXPLAIN_REGIONS)
+		return 0;
+	json_array_foreach(rg, i, r) {
+		const char *s = json_string_value(json_object_get(r, "section"));
+		if (!s || !strstr(s, "build"))
+			return 0;
+	}
+	return 1;
+}
+
 static int is_archive_name(const char *p)
 {
 	static const char *const ext[] = { ".tar.gz", ".tgz", ".tar.xz", ".tar.zst", ".tar.bz2", ".tar", ".zip" };
@@ -451,7 +467,13 @@ json_t *explain_pair(const char *a, const char *b, const char *diffoscope_out)
 	}
 	json_t *st = strings_diff(da, la, db, lb);
 	json_object_set_new(e, "strings", st);
-	json_object_set_new(e, "regions", regions(da, la, db, lb, json_object_get(st, "causes")));
+	json_t *rg = regions(da, la, db, lb, json_object_get(st, "causes"));
+	json_object_set_new(e, "regions", rg);
+	if (la == lb && only_build_ids(rg))
+		json_array_append_new(json_object_get(st, "causes"),
+				      json_string("only the build IDs differ: an input that is not embedded otherwise "
+						  "differs (-ldflags/-X, which -trimpath keeps out of the build info, "
+						  "tags, flags, the toolchain)"));
 	if (diffoscope_out)
 		run_diffoscope(e, a, b, diffoscope_out);
 out:

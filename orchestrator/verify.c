@@ -519,6 +519,7 @@ json_t *verify_compare_expected(json_t *expected, const char *dist, const char *
 		free(pa);
 		json_array_append_new(rows, r);
 	}
+	checksum_rows(rows);
 	json_decref(targets);
 	return rows;
 }

@@ -143,3 +143,19 @@ def test_unknown_variation_is_a_usage_error(xgo):
     r = xgo("verify", "--vary=pth")
     assert r.rc == 2
     assert "unknown variation 'pth'" in r.err and "did you mean 'path'" in r.err
+
+
+def test_against_shows_build_info_differences(tmp_path, sdk_session):
+    # a tag chosen by the environment: recorded in the Go build info
+    lua = release("t", 'tags = { env("TAGS", "one") },')
+    proj = write_project(tmp_path / "t", {"main.go": MAIN, "release.lua": lua}, sdk_session)
+    r = run_xgo("run", cwd=proj, env=sdk_session["env"])
+    assert r.rc == 0, r
+    env = env_for(sdk_session, tmp_path)
+    env["TAGS"] = "two"
+    r = run_xgo("verify", "--against", proj / "dist", cwd=proj, env=env)
+    assert r.rc == 3, r
+    assert "go build info (go version -m):" in r.out
+    assert "build -tags=one" in r.out and "build -tags=two" in r.out
+    assert "published:" in r.out and "rebuilt:" in r.out
+    assert "SHA256SUMS" in r.out and "lists the digests of the artifacts that differ" in r.out

@@ -1,6 +1,7 @@
 /* verify.c - varied rebuilds, comparison and explanation (see verify.h). */
 #define _GNU_SOURCE
 #include "verify.h"
+#include "cpu.h"
 #include "explain.h"
 #include "hash.h"
 #include "isolate.h"
@@ -229,8 +230,10 @@ int verify_build(const struct pipeline_opts *base, unsigned vary, const char *ro
 	}
 	vary_env(vary, root);
 	if (vary & VARY_ORDER) {
+		/* one more job at a time than the first build: other
+		 * interleavings, without the cost of going serial */
 		o.reverse_order = !base->reverse_order;
-		o.jobs = base->jobs == 1 ? 2 : 1;
+		o.jobs = (base->jobs ? base->jobs : cpu_available()) + 1;
 	}
 	vary_jobs(vary, &o, skipped);
 	rc = pipeline_run(&o);

@@ -547,16 +547,17 @@ static void print_details(json_t *r, int against)
 	json_t *sz = json_object_get(r, "size"), *dg = json_object_get(r, "sha256");
 	printf("\n%s (%s):\n", json_string_value(json_object_get(r, "artifact")),
 	       json_string_value(json_object_get(r, "target")));
-	printf("  %-10s %s  %lld bytes\n", first, json_string_value(json_array_get(dg, 0)) ? json_string_value(json_array_get(dg, 0)) : "(missing)",
-	       (long long)json_integer_value(json_array_get(sz, 0)));
-	printf("  %-10s %s  %lld bytes\n", second, json_string_value(json_array_get(dg, 1)) ? json_string_value(json_array_get(dg, 1)) : "(missing)",
-	       (long long)json_integer_value(json_array_get(sz, 1)));
+	for (size_t i = 0; i < 2; i++) {
+		const char *hex = json_string_value(json_array_get(dg, i));
+		printf("  %-10s %s  %lld bytes\n", i ? second : first, hex ? hex : "(missing)",
+		       (long long)json_integer_value(json_array_get(sz, i)));
+	}
 	printf("  %s\n", json_string_value(json_object_get(r, "summary")));
 	json_t *bi = json_object_get(e, "buildinfo");
 	if (bi && (json_array_size(json_object_get(bi, "only_a")) || json_array_size(json_object_get(bi, "only_b")))) {
 		printf("  go build info (go version -m):\n");
-		print_list("only in the first:", json_object_get(bi, "only_a"));
-		print_list("only in the second:", json_object_get(bi, "only_b"));
+		print_list(against ? "only in the published:" : "only in the first:", json_object_get(bi, "only_a"));
+		print_list(against ? "only in the rebuilt:" : "only in the second:", json_object_get(bi, "only_b"));
 	}
 	json_t *rg = json_object_get(e, "regions"), *x;
 	size_t k;
@@ -564,18 +565,19 @@ static void print_details(json_t *r, int against)
 		printf("  differing bytes (first %d runs):\n", EXPLAIN_REGIONS);
 	json_array_foreach(rg, k, x) {
 		const char *sec = json_string_value(json_object_get(x, "section"));
-		printf("    at 0x%llx, %lld bytes%s%s:\n      first:  %s\n      second: %s\n",
+		printf("    at 0x%llx, %lld bytes%s%s:\n      %-10s %s\n      %-10s %s\n",
 		       (unsigned long long)json_integer_value(json_object_get(x, "offset")),
 		       (long long)json_integer_value(json_object_get(x, "length")), sec ? " in " : "", sec ? sec : "",
-		       json_string_value(json_object_get(x, "a")), json_string_value(json_object_get(x, "b")));
+		       first, json_string_value(json_object_get(x, "a")), second,
+		       json_string_value(json_object_get(x, "b")));
 	}
 	json_t *st = json_object_get(e, "strings");
 	if (st) {
 		printf("  printable strings (%lld only in the first, %lld only in the second; most telling first):\n",
 		       (long long)json_integer_value(json_object_get(st, "count_a")),
 		       (long long)json_integer_value(json_object_get(st, "count_b")));
-		print_list("only in the first:", json_object_get(st, "only_a"));
-		print_list("only in the second:", json_object_get(st, "only_b"));
+		print_list(against ? "only in the published:" : "only in the first:", json_object_get(st, "only_a"));
+		print_list(against ? "only in the rebuilt:" : "only in the second:", json_object_get(st, "only_b"));
 	}
 	const char *dso = json_string_value(json_object_get(e, "diffoscope"));
 	if (dso && !strcmp(dso, "not installed"))
@@ -648,12 +650,17 @@ static int finish(json_t *report, json_t *rows, const struct verify_opts *vo, co
 	json_array_foreach(rows, i, r)
 		bad += !json_is_true(json_object_get(r, "identical"));
 	json_object_set_new(report, "identical", json_boolean(bad == 0 && json_array_size(rows) > 0));
+	/* "variations" lists what was applied: take the skipped ones out */
+	json_t *applied = json_object_get(report, "variations"), *s;
+	json_array_foreach(json_object_get(report, "skipped"), i, s)
+		for (size_t k = json_array_size(applied); k-- > 0;)
+			if (json_equal(json_array_get(applied, k), json_object_get(s, "variation")))
+				json_array_remove(applied, k);
 	json_object_set_new(report, "artifacts", rows);
 	if (vo->json) {
 		json_dumpf(report, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
 	} else {
-		json_t *s;
 		json_array_foreach(json_object_get(report, "skipped"), i, s)
 			note("variation '%s' skipped: %s", json_string_value(json_object_get(s, "variation")),
 			     json_string_value(json_object_get(s, "why")));

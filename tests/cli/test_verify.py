@@ -159,3 +159,25 @@ def test_against_shows_build_info_differences(tmp_path, sdk_session):
     assert "build -tags=one" in r.out and "build -tags=two" in r.out
     assert "published:" in r.out and "rebuilt:" in r.out
     assert "SHA256SUMS" in r.out and "lists the digests of the artifacts that differ" in r.out
+
+
+def test_against_an_http_url(tmp_path, sdk_session):
+    import functools
+    import http.server
+    import threading
+    proj = write_project(tmp_path / "p", {"main.go": MAIN, "release.lua": release("p")}, sdk_session)
+    r = run_xgo("run", cwd=proj, env=sdk_session["env"])
+    assert r.rc == 0, r
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(proj / "dist"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        env = env_for(sdk_session, tmp_path)
+        env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1"
+        r = run_xgo("verify", "--against", f"{base}/manifest.json", cwd=proj, env=env)
+        assert r.rc == 0, r
+        r = run_xgo("verify", "--against", f"{base}/missing.json", cwd=proj, env=env)
+        assert r.rc == 2 and "404" in r.err, r
+    finally:
+        server.shutdown()

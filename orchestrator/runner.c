@@ -62,7 +62,6 @@ struct runner {
 	int interrupted;
 };
 
-static int take_interrupt(struct runner *r);
 static struct runner *volatile sig_runner; /* for the signal handler */
 
 static long long now_ms(void)
@@ -77,6 +76,16 @@ static void close_fd(int *fd)
 	if (*fd >= 0)
 		close(*fd);
 	*fd = -1;
+}
+
+/* Consume a pending interrupt byte (one may arrive between calls). */
+static int take_interrupt(struct runner *r)
+{
+	char b[64];
+	int got = 0;
+	while (read(r->intr[0], b, sizeof(b)) > 0)
+		got = 1;
+	return got;
 }
 
 static void copy_vec(struct strv *dst, char *const *src)
@@ -344,8 +353,6 @@ static void terminate(struct runner *r, struct job *j)
 	kill(-j->pid, SIGTERM);
 	kill(-j->pid, SIGCONT); /* a stopped process acts on TERM only when continued */
 	j->kill_at = now_ms() + r->grace_ms;
-	if (!j->kill_at)
-		j->kill_at = 1;
 }
 
 static int decode_status(int st)
@@ -371,9 +378,11 @@ static void check_exit(struct runner *r, struct job *j)
 		return; /* EINTR: look again later */
 	if (rc == 0 && si.si_pid != j->pid)
 		return; /* still running */
-	/* ECHILD: someone reaped it (SIGCHLD set to SIG_IGN?); treat as ended */
-	kill(-j->pid, SIGKILL);
-	if (wait4(j->pid, &st, 0, &j->ru) == j->pid)
+	/* ECHILD: someone else reaped it (SIGCHLD set to SIG_IGN?): treat it
+	 * as ended, and do not signal a group id that may be reused. */
+	if (rc == 0)
+		kill(-j->pid, SIGKILL);
+	if (rc == 0 && wait4(j->pid, &st, 0, &j->ru) == j->pid)
 		j->status = decode_status(st);
 	else
 		j->status = 255;
@@ -554,16 +563,6 @@ static void kill_and_reap_all(struct runner *r)
 		while ((j = take_finished(r)))
 			job_free(j);
 	}
-}
-
-/* Consume a pending interrupt byte (one may arrive between calls). */
-static int take_interrupt(struct runner *r)
-{
-	char b[64];
-	int got = 0;
-	while (read(r->intr[0], b, sizeof(b)) > 0)
-		got = 1;
-	return got;
 }
 
 static int interrupt_all(struct runner *r)

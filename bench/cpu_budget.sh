@@ -1,10 +1,14 @@
 #!/bin/sh
 # bench/cpu_budget.sh - how to share the CPUs between parallel `go build` jobs.
-# Builds a package for 11 targets with a fresh GOCACHE per trial under three
-# policies and prints the wall time of each:
+# Builds a package for 11 targets with a fresh GOCACHE per trial under four
+# policies and prints, for each trial, the 1-minute load average before it,
+# wall seconds and user+sys CPU seconds of all the builds:
 #   A: 2 jobs at a time, -p 1, GOMAXPROCS=1
 #   B: 2 jobs at a time, -p 2, GOMAXPROCS unset (= CPUs)
 #   C: 1 job at a time,  -p 2, GOMAXPROCS unset
+#   D: 2 jobs at a time, -p 1, GOMAXPROCS unset
+# The order rotates between repetitions so that load from other users of a
+# shared machine does not always hit the same policy.
 # usage: sh bench/cpu_budget.sh PACKAGE [REPEAT]   (e.g. cmd/gofmt, /tmp/hello.go)
 set -eu
 GO=${GO:-/usr/local/go/bin/go}
@@ -30,14 +34,20 @@ trap 'rm -rf "$work"' EXIT
 
 trial() { # $1=name $2=parallel jobs $3=-p $4=GOMAXPROCS or -
 	rm -rf "$work/cache" "$work/out"; mkdir -p "$work/out"
-	start=$(date +%s.%N)
-	echo $targets | tr ' ' '\n' | xargs -P "$2" -n 1 sh "$0" __one "$work" "$pkg" "$3" "$4"
-	end=$(date +%s.%N)
-	echo "$1 $(echo "$end - $start" | bc)"
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	t=$(echo $targets | tr ' ' '\n' |
+		/usr/bin/time -f '%e %U %S' xargs -P "$2" -n 1 sh "$0" __one "$work" "$pkg" "$3" "$4" 2>&1 |
+		tail -n 1)
+	set -- "$1" $t
+	echo "$1 load=$load wall=$2 cpu=$(echo "$3 + $4" | bc)"
 }
 
+A() { trial "A(2 jobs,-p1,GOMAXPROCS=1)" 2 1 1; }
+B() { trial "B(2 jobs,-p2,GOMAXPROCS=-)" 2 2 -; }
+C() { trial "C(1 job,-p2,GOMAXPROCS=-)" 1 2 -; }
+D() { trial "D(2 jobs,-p1,GOMAXPROCS=-)" 2 1 -; }
+order="A B C D"
 for i in $(seq "$repeat"); do
-	trial "A(2 jobs,-p1,GOMAXPROCS=1)" 2 1 1
-	trial "B(2 jobs,-p2)" 2 2 -
-	trial "C(1 job,-p2)" 1 2 -
+	for f in $order; do $f; done
+	order="${order#* } ${order%% *}"
 done

@@ -179,6 +179,10 @@ int cpu_available(void)
 	return cpu_available_from(affinity, "/proc/self/cgroup", "/sys/fs/cgroup");
 }
 
+/* Whole jobs are the better unit of parallelism (one go build cannot keep
+ * the CPUs busy), and each job gets at least 2 procs when there are 2 CPUs,
+ * so that its go command, I/O and serial link overlap with compiles: at
+ * most 2x oversubscription.  Measurements: docs/runner.md. */
 struct cpu_budget cpu_budget(int jobs, int cpus)
 {
 	struct cpu_budget b;
@@ -188,7 +192,7 @@ struct cpu_budget cpu_budget(int jobs, int cpus)
 		cpus = 1;
 	b.parallel = jobs < cpus ? jobs : cpus;
 	b.procs = cpus / b.parallel;
-	if (b.procs < 1)
-		b.procs = 1;
+	if (b.procs < 2)
+		b.procs = cpus < 2 ? 1 : 2;
 	return b;
 }

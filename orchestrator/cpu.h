@@ -24,9 +24,10 @@ int cpu_parse_max(const char *text, double *cpus);
  * (a quota of -1 means no limit). */
 int cpu_parse_cfs(const char *quota, const char *period, double *cpus);
 
-/* How to run jobs on cpus CPUs: run `parallel` jobs at a time, each with
- * GOMAXPROCS=procs and `go build -p procs`.  See docs/runner.md for the
- * measurements behind it. */
+/* How to run jobs on cpus CPUs: run `parallel` = min(jobs, cpus) jobs at a
+ * time, each with GOMAXPROCS=procs and `go build -p procs`, where procs =
+ * cpus / parallel but at least 2 when cpus >= 2 (so at most 2x
+ * oversubscribed).  See docs/runner.md for the measurements behind it. */
 struct cpu_budget {
 	int parallel;
 	int procs;

@@ -192,9 +192,12 @@ static int tramp_fail(int code, const char *what, const char *arg)
 
 static int tramp_usage(const char *arg)
 {
-	fprintf(stderr, "xgo-build: __exec: bad argument '%s' "
-		"(usage: __exec [--netns] [--uid UID] [--hostname NAME] [--umask OCTAL] [--chdir DIR] [--pdeathsig PPID] -- PROGRAM ARG...)\n",
-		arg ? arg : "(end)");
+	if (arg)
+		fprintf(stderr, "xgo-build: __exec: bad argument '%s'\n", arg);
+	else
+		fprintf(stderr, "xgo-build: __exec: no program after '--'\n");
+	fputs("usage: xgo-build __exec [--netns] [--uid UID] [--hostname NAME] [--umask OCTAL] "
+	      "[--chdir DIR] [--pdeathsig PPID] -- PROGRAM ARG...\n", stderr);
 	return 126;
 }
 

@@ -20,6 +20,14 @@
 #include <time.h>
 #include <unistd.h>
 
+/* posix_spawn_file_actions_addchdir_np: glibc 2.29; addclosefrom_np: 2.34. */
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 29)
+#define HAVE_ADDCHDIR 1
+#endif
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 34)
+#define HAVE_ADDCLOSEFROM 1
+#endif
+
 struct job {
 	int id;
 	void *user;
@@ -54,6 +62,8 @@ struct runner {
 	int interrupted;
 };
 
+static struct runner *volatile sig_runner; /* for the signal handler */
+
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -66,6 +76,16 @@ static void close_fd(int *fd)
 	if (*fd >= 0)
 		close(*fd);
 	*fd = -1;
+}
+
+/* Consume a pending interrupt byte (one may arrive between calls). */
+static int take_interrupt(struct runner *r)
+{
+	char b[64];
+	int got = 0;
+	while (read(r->intr[0], b, sizeof(b)) > 0)
+		got = 1;
+	return got;
 }
 
 static void copy_vec(struct strv *dst, char *const *src)
@@ -123,6 +143,11 @@ int runner_add(struct runner *r, const struct runner_spec *spec)
 	if ((spec->iso != ISO_NONE || spec->uid > 0 || spec->hostname) && !spec->trampoline)
 		return error("job '%s': isolation '%s' needs the trampoline",
 			     spec->argv[0], iso_level_name(spec->iso));
+#ifndef HAVE_ADDCHDIR
+	if (spec->dir && !spec->trampoline)
+		return error("job '%s': a working directory needs the trampoline with this libc",
+			     spec->argv[0]);
+#endif
 	struct job *j = xcalloc(1, sizeof(*j));
 	j->id = r->next_id++;
 	j->user = spec->user;
@@ -227,8 +252,14 @@ static int spawn(struct job *j, const char *prog, int out_w)
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, out_w, 1);
 	posix_spawn_file_actions_adddup2(&fa, out_w, 2);
+#ifdef HAVE_ADDCLOSEFROM
+	/* Our own descriptors are close-on-exec; this catches anyone else's. */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+#endif
+#ifdef HAVE_ADDCHDIR
 	if (j->dir && !j->trampoline)
 		posix_spawn_file_actions_addchdir_np(&fa, j->dir);
+#endif
 	sigemptyset(&none);
 	sigfillset(&all);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK
@@ -263,10 +294,20 @@ static void start_job(struct job *j)
 {
 	int p[2] = { -1, -1 };
 	char *prog = NULL;
+	struct stat st;
 	j->start = now_ms();
 	j->log = open(j->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (j->log < 0) {
 		error("cannot create log '%s':", j->log_path);
+		goto fail;
+	}
+	/* Checked here: posix_spawn would blame the program for it. */
+	if (j->dir && stat(j->dir, &st) < 0) {
+		error("cannot run '%s': working directory '%s':", j->argv.v[0], j->dir);
+		goto fail;
+	}
+	if (j->dir && !S_ISDIR(st.st_mode)) {
+		error("cannot run '%s': '%s' is not a directory", j->argv.v[0], j->dir);
 		goto fail;
 	}
 	if (!(prog = resolve_program(j)))
@@ -323,8 +364,6 @@ static void terminate(struct runner *r, struct job *j)
 	kill(-j->pid, SIGTERM);
 	kill(-j->pid, SIGCONT); /* a stopped process acts on TERM only when continued */
 	j->kill_at = now_ms() + r->grace_ms;
-	if (!j->kill_at)
-		j->kill_at = 1;
 }
 
 static int decode_status(int st)
@@ -350,9 +389,11 @@ static void check_exit(struct runner *r, struct job *j)
 		return; /* EINTR: look again later */
 	if (rc == 0 && si.si_pid != j->pid)
 		return; /* still running */
-	/* ECHILD: someone reaped it (SIGCHLD set to SIG_IGN?); treat as ended */
-	kill(-j->pid, SIGKILL);
-	if (wait4(j->pid, &st, 0, &j->ru) == j->pid)
+	/* ECHILD: someone else reaped it (SIGCHLD set to SIG_IGN?): treat it
+	 * as ended, and do not signal a group id that may be reused. */
+	if (rc == 0)
+		kill(-j->pid, SIGKILL);
+	if (rc == 0 && wait4(j->pid, &st, 0, &j->ru) == j->pid)
 		j->status = decode_status(st);
 	else
 		j->status = 255;
@@ -461,12 +502,8 @@ static int poll_once(struct runner *r)
 	int rc = 0;
 	if (poll(fds, (nfds_t)nfds, wait > 100000 ? 100000 : (int)wait) < 0 && errno != EINTR)
 		rc = error("poll failed:");
-	if (rc == 0 && fds[0].revents) {
-		char b[64];
-		while (read(r->intr[0], b, sizeof(b)) > 0)
-			;
-		intr = 1;
-	}
+	if (rc == 0 && fds[0].revents)
+		intr = take_interrupt(r);
 	free(fds);
 	now = now_ms();
 	for (int i = 0; i < r->nrun; i++) {
@@ -539,12 +576,22 @@ static void kill_and_reap_all(struct runner *r)
 	}
 }
 
+static int interrupt_all(struct runner *r)
+{
+	r->interrupted = 1;
+	free_queue(r);
+	kill_and_reap_all(r);
+	return RUNNER_INTERRUPTED;
+}
+
 int runner_wait_any(struct runner *r, struct runner_result *res)
 {
 	for (;;) {
 		struct job *j;
 		if (r->interrupted)
 			return RUNNER_INTERRUPTED;
+		if (take_interrupt(r))
+			return interrupt_all(r);
 		start_queued(r);
 		if ((j = take_finished(r))) {
 			fill_result(j, res);
@@ -556,12 +603,8 @@ int runner_wait_any(struct runner *r, struct runner_result *res)
 		int rc = poll_once(r);
 		if (rc < 0)
 			return -1;
-		if (rc) {
-			r->interrupted = 1;
-			free_queue(r);
-			kill_and_reap_all(r);
-			return RUNNER_INTERRUPTED;
-		}
+		if (rc)
+			return interrupt_all(r);
 	}
 }
 
@@ -585,6 +628,11 @@ void runner_kill_running(struct runner *r)
 	}
 }
 
+int runner_interrupted(const struct runner *r)
+{
+	return r->interrupted;
+}
+
 int runner_running(const struct runner *r)
 {
 	return r->nrun;
@@ -602,6 +650,8 @@ void runner_free(struct runner *r)
 {
 	if (!r)
 		return;
+	if (sig_runner == r)
+		runner_restore_signals();
 	free_queue(r);
 	kill_and_reap_all(r);
 	close(r->intr[0]);
@@ -619,7 +669,6 @@ void runner_interrupt(struct runner *r)
 }
 
 /* Signals: the handler only records the signal and pokes the self-pipe. */
-static struct runner *volatile sig_runner;
 static volatile sig_atomic_t sig_last;
 static const int caught_signals[] = { SIGINT, SIGTERM, SIGHUP };
 static struct sigaction saved_actions[ARRAY_LEN(caught_signals)];

@@ -87,6 +87,10 @@ void runner_result_release(struct runner_result *res);
 int runner_cancel_pending(struct runner *r);
 /* Terminate every running job; each still produces a result (killed=1). */
 void runner_kill_running(struct runner *r);
+/* 1 once an interrupt was handled (runner_wait_any returned
+ * RUNNER_INTERRUPTED).  A caller doing other work between waits can check
+ * runner_last_signal() or call runner_wait_any() to act on one. */
+int runner_interrupted(const struct runner *r);
 int runner_running(const struct runner *r);
 int runner_pending(const struct runner *r);
 

@@ -144,14 +144,16 @@ static void test_cpu__this_machine(void **state)
 	assert_true(n <= sysconf(_SC_NPROCESSORS_ONLN));
 }
 
-static void test_cpu__budget_never_oversubscribes(void **state)
+static void test_cpu__budget_oversubscribes_at_most_twice(void **state)
 {
 	for (int cpus = 1; cpus <= 64; cpus++) {
 		for (int jobs = 1; jobs <= 40; jobs++) {
 			struct cpu_budget b = cpu_budget(jobs, cpus);
 			assert_true(b.parallel >= 1 && b.procs >= 1);
 			assert_true(b.parallel <= jobs);
-			assert_true(b.parallel * b.procs <= cpus || b.parallel == 1);
+			assert_true(b.parallel <= cpus);
+			assert_true(b.procs <= cpus);
+			assert_true(b.parallel * b.procs <= 2 * cpus);
 		}
 	}
 }
@@ -160,7 +162,13 @@ static void test_cpu__budget_examples(void **state)
 {
 	struct cpu_budget b = cpu_budget(11, 2); /* the measured case */
 	assert_int_equal(b.parallel, 2);
+	assert_int_equal(b.procs, 2);
+	b = cpu_budget(11, 1);
+	assert_int_equal(b.parallel, 1);
 	assert_int_equal(b.procs, 1);
+	b = cpu_budget(11, 16);
+	assert_int_equal(b.parallel, 11);
+	assert_int_equal(b.procs, 2);
 	b = cpu_budget(1, 2);
 	assert_int_equal(b.parallel, 1);
 	assert_int_equal(b.procs, 2);
@@ -185,7 +193,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cpu__container_path_missing_uses_mount_root, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cpu__missing_or_junk_files_are_ignored, setup, teardown),
 		cmocka_unit_test(test_cpu__this_machine),
-		cmocka_unit_test(test_cpu__budget_never_oversubscribes),
+		cmocka_unit_test(test_cpu__budget_oversubscribes_at_most_twice),
 		cmocka_unit_test(test_cpu__budget_examples),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

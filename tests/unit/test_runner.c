@@ -482,6 +482,32 @@ static void test_runner__cwd_and_umask_are_applied(void **state)
 	free(log);
 }
 
+static void test_runner__missing_directory_is_named(void **state)
+{
+	char *argv[4];
+	char *log = tmp_path("nodir.log");
+	struct runner_spec s = sh_spec(argv, "true", log);
+	s.dir = "/nonexistent/dir";
+	struct runner_result res = run_one(&s);
+	assert_int_equal(res.status, 127);
+	assert_non_null(res.error);
+	assert_non_null(strstr(res.error, "working directory '/nonexistent/dir'"));
+	runner_result_release(&res);
+	free(log);
+}
+
+/* An interrupt that arrives while the caller is busy between waits is
+ * acted on by the next wait, even when no job is left. */
+static void test_runner__interrupt_between_waits(void **state)
+{
+	struct runner *r = runner_new(1);
+	struct runner_result res;
+	runner_interrupt(r);
+	assert_int_equal(runner_wait_any(r, &res), RUNNER_INTERRUPTED);
+	assert_int_equal(runner_interrupted(r), 1);
+	runner_free(r);
+}
+
 static void test_runner__reports_cpu_time(void **state)
 {
 	char *argv[4];
@@ -564,6 +590,7 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "__exec"))
 		return iso_exec_main(argc - 1, argv + 1);
+	quiet_errors = 1;
 	self_exe = iso_self_exe();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_runner__jobs_overlap, setup, teardown),
@@ -578,6 +605,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_runner__cancel_pending_and_kill_running, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runner__environment_is_exact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runner__cwd_and_umask_are_applied, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_runner__missing_directory_is_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_runner__interrupt_between_waits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runner__reports_cpu_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runner__job_dies_with_a_killed_runner, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runner__log_tail, setup, teardown),

@@ -180,6 +180,35 @@ static void test_isolate__net_job_cannot_reach_the_host(void **state)
 	close(fd);
 }
 
+/* verify's user/hostname variations: the job sees another uid and host
+ * name, and the file it writes still belongs to us. */
+static void test_isolate__job_as_another_uid_and_hostname(void **state)
+{
+	if (!iso_vary_available(NULL))
+		skip();
+	char *envp[] = { "PATH=/usr/bin:/bin", NULL };
+	char *out = xasprintf("%s/who", tmp);
+	char *script = xasprintf("echo $(id -u) $(hostname) > %s", out);
+	char *argv[] = { "sh", "-c", script, NULL };
+	char *log = xasprintf("%s/who.log", tmp);
+	struct runner_spec s = { .argv = argv, .envp = envp, .log_path = log, .umask = -1, .iso = ISO_NET,
+		.trampoline = self_exe, .uid = 4242, .hostname = "xgo-elsewhere", .timeout_ms = 20000 };
+	struct runner_result res = run_one(&s);
+	assert_int_equal(res.status, 0);
+	runner_result_release(&res);
+	size_t len;
+	char *text = read_file(out, 256, &len);
+	assert_non_null(text);
+	assert_string_equal(text, "4242 xgo-elsewhere\n");
+	struct stat st;
+	assert_int_equal(stat(out, &st), 0);
+	assert_int_equal(st.st_uid, geteuid());
+	free(text);
+	free(out);
+	free(script);
+	free(log);
+}
+
 /* A real, offline `go build` (GOPROXY=off) works without a network. */
 static void test_isolate__go_build_in_a_net_namespace(void **state)
 {
@@ -238,6 +267,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_isolate__unprivileged_uses_a_user_namespace),
 		cmocka_unit_test(test_isolate__trampoline_rejects_bad_arguments),
 		cmocka_unit_test_setup_teardown(test_isolate__net_job_cannot_reach_the_host, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_isolate__job_as_another_uid_and_hostname, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_isolate__go_build_in_a_net_namespace, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,6 +26,7 @@ run_one() { # label args...
 }
 median() { grep "^$1 " "$work/times" | cut -d' ' -f2 | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 run_one warmup run
 : >"$work/times"
 i=0
@@ -36,4 +37,5 @@ while [ $i -lt "$repeat" ]; do
 done
 r=$(median run)
 v=$(median verify)
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "median run ${r}s, run --verify ${v}s, ratio $(echo "scale=2; $v / $r" | bc)x (target <= 2.2x)"

@@ -368,14 +368,23 @@ static int valid_name(const char *s)
 
 static int conv_project(struct conv *c, int t, struct release *r)
 {
-	static const char *const keys[] = { "name", "version" };
+	static const char *const keys[] = { "name", "version", "source_date_epoch" };
 	if (r->project)
 		return conv_error(c, "declared twice (first at line %d)", r->project_line);
 	r->project_line = c->line;
 	if (check_keys(c, t, keys, ARRAY_LEN(keys)) < 0 ||
 	    get_str(c, t, "name", &r->project, NULL) < 0 ||
-	    get_str(c, t, "version", &r->version, "0.0.0") < 0)
+	    get_str(c, t, "version", &r->version, "0.0.0") < 0 ||
+	    get_str(c, t, "source_date_epoch", &r->source_date_epoch, NULL) < 0)
 		return -1;
+	if (r->source_date_epoch) {
+		const char *p = r->source_date_epoch;
+		while (*p >= '0' && *p <= '9')
+			p++;
+		if (!*r->source_date_epoch || *p || strlen(r->source_date_epoch) > 18)
+			return conv_error(c, "source_date_epoch '%s' must be seconds since 1970, such as \"1700000000\"",
+					  r->source_date_epoch);
+	}
 	if (!r->project)
 		return conv_error(c, "'name' is required: project { name = \"hello\" }");
 	if (!valid_name(r->project))
@@ -519,17 +528,26 @@ static int conv_set(struct conv *c, int idx, struct mx_set *set, const char *ski
 	return 0;
 }
 
+/* Push field key of table t.  Returns 1 when it is a table, 0 when it is
+ * absent, -1 (after an error with hint) when it is something else; the
+ * value stays pushed in every case. */
+static int table_field(struct conv *c, int t, const char *key, const char *hint)
+{
+	lua_getfield(c->L, t, key);
+	if (lua_isnil(c->L, -1))
+		return 0;
+	if (lua_type(c->L, -1) != LUA_TTABLE)
+		return conv_error(c, "'%s' must be %s", key, hint);
+	return 1;
+}
+
 static int conv_sets(struct conv *c, int t, const char *key, struct mx_set **out, size_t *n)
 {
 	lua_State *L = c->L;
 	int rc = 0;
-	lua_getfield(L, t, key);
-	if (lua_isnil(L, -1))
+	if ((rc = table_field(c, t, key, "a list of tables { { goos = ... }, ... }")) <= 0)
 		goto out;
-	if (lua_type(L, -1) != LUA_TTABLE) {
-		rc = conv_error(c, "'%s' must be a list of tables { { goos = ... }, ... }", key);
-		goto out;
-	}
+	rc = 0;
 	lua_Unsigned len = lua_rawlen(L, -1);
 	if (len > MAX_LIST) {
 		rc = conv_error(c, "'%s' has more than %d entries", key, MAX_LIST);
@@ -589,13 +607,9 @@ static int conv_build_env(struct conv *c, int t, struct build_decl *b)
 {
 	lua_State *L = c->L;
 	int rc = 0;
-	lua_getfield(L, t, "env");
-	if (lua_isnil(L, -1))
+	if ((rc = table_field(c, t, "env", "a table { \"PASSED\", NAME = \"value\" }")) <= 0)
 		goto out;
-	if (lua_type(L, -1) != LUA_TTABLE) {
-		rc = conv_error(c, "'env' must be a table { \"PASSED\", NAME = \"value\" }");
-		goto out;
-	}
+	rc = 0;
 	lua_pushnil(L);
 	while (rc == 0 && lua_next(L, -2)) {
 		char *val = NULL;
@@ -652,13 +666,9 @@ static int conv_archive_files(struct conv *c, int t, struct archive_decl *a)
 	static const char *const keys[] = { "src", "dst", "mode" };
 	lua_State *L = c->L;
 	int rc = 0;
-	lua_getfield(L, t, "files");
-	if (lua_isnil(L, -1))
+	if ((rc = table_field(c, t, "files", "a list of paths or { src = ..., dst = ..., mode = \"0644\" }")) <= 0)
 		goto out;
-	if (lua_type(L, -1) != LUA_TTABLE) {
-		rc = conv_error(c, "'files' must be a list of paths or { src = ..., dst = ..., mode = \"0644\" }");
-		goto out;
-	}
+	rc = 0;
 	lua_Unsigned n = lua_rawlen(L, -1);
 	if (n > MAX_LIST) {
 		rc = conv_error(c, "'files' has more than %d entries", MAX_LIST);
@@ -705,13 +715,9 @@ static int conv_overrides(struct conv *c, int t, struct strv *out)
 {
 	lua_State *L = c->L;
 	int rc = 0;
-	lua_getfield(L, t, "format_overrides");
-	if (lua_isnil(L, -1))
+	if ((rc = table_field(c, t, "format_overrides", "a table { windows = \"zip\" }")) <= 0)
 		goto out;
-	if (lua_type(L, -1) != LUA_TTABLE) {
-		rc = conv_error(c, "'format_overrides' must be a table { windows = \"zip\" }");
-		goto out;
-	}
+	rc = 0;
 	lua_pushnil(L);
 	while (rc == 0 && lua_next(L, -2)) {
 		char *fmt = NULL;
@@ -773,7 +779,7 @@ static int conv_archive(struct conv *c, int t, struct release *r)
 
 static int conv_checksums(struct conv *c, int t, struct release *r)
 {
-	static const char *const keys[] = { "file", "algorithm" };
+	static const char *const keys[] = { "file", "algorithm", "per_file" };
 	struct checksums_decl *k = &r->checksums;
 	if (k->line)
 		return conv_error(c, "declared twice (first at line %d)", k->line);
@@ -783,7 +789,8 @@ static int conv_checksums(struct conv *c, int t, struct release *r)
 	k->file = k->algorithm = NULL;
 	if (check_keys(c, t, keys, ARRAY_LEN(keys)) < 0 ||
 	    get_str(c, t, "algorithm", &k->algorithm, "sha256") < 0 ||
-	    get_str(c, t, "file", &k->file, !strcmp(k->algorithm ? k->algorithm : "", "sha512") ? "SHA512SUMS" : "SHA256SUMS") < 0)
+	    get_str(c, t, "file", &k->file, !strcmp(k->algorithm ? k->algorithm : "", "sha512") ? "SHA512SUMS" : "SHA256SUMS") < 0 ||
+	    get_bool(c, t, "per_file", &k->per_file, 0) < 0)
 		return -1;
 	if (strcmp(k->algorithm, "sha256") && strcmp(k->algorithm, "sha512"))
 		return conv_error(c, "unknown algorithm '%s' (sha256 or sha512)", k->algorithm);
@@ -998,6 +1005,7 @@ void release_clear(struct release *r)
 	free(r->dir);
 	free(r->project);
 	free(r->version);
+	free(r->source_date_epoch);
 	free(r->go_version);
 	free(r->sdk_mirror);
 	memset(r, 0, sizeof(*r));

@@ -68,6 +68,7 @@ struct checksums_decl {
 	int line;
 	char *file;      /* default SHA256SUMS */
 	char *algorithm; /* sha256 or sha512 */
+	int per_file;    /* also <file>.sha256 beside each published file */
 };
 
 /* A variable read through env(): recorded as a build input. */
@@ -84,6 +85,7 @@ struct release {
 
 	char *project;     /* project name */
 	char *version;
+	char *source_date_epoch; /* NULL = from the environment or git */
 	int project_line;
 
 	char *go_version;  /* pinned SDK version, e.g. "1.26.8" */

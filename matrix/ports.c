@@ -1,5 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "ports.h"
+#include "orchestrator/proc.h"
 #include "orchestrator/util.h"
 
 #include <jansson.h>
@@ -114,6 +115,31 @@ int ports_from_json(const char *json, size_t len, struct port_table *t)
 	t->source = "go tool dist list";
 	json_decref(root);
 	return 0;
+}
+
+int ports_from_sdk(const char *goroot, struct port_table *t)
+{
+	char *go = xasprintf("%s/bin/go", goroot);
+	char *root = xasprintf("GOROOT=%s", goroot);
+	char *argv[] = { go, "tool", "dist", "list", "-json", NULL };
+	char *envp[] = { root, "GOENV=off", "GOTOOLCHAIN=local", "HOME=/nonexistent", "PATH=/usr/bin:/bin", NULL };
+	struct buf out;
+	int status, rc = -1;
+	buf_init(&out, 1 << 20);
+	if (proc_capture(argv, envp, NULL, &out, NULL, &status) < 0)
+		goto out;
+	if (status != 0 || !out.data) {
+		error("'%s tool dist list -json' failed (exit %d)", go, status);
+		goto out;
+	}
+	rc = ports_from_json(out.data, out.len, t);
+	if (rc == 0)
+		t->source = "go tool dist list";
+out:
+	buf_release(&out);
+	free(go);
+	free(root);
+	return rc;
 }
 
 void ports_release(struct port_table *t)

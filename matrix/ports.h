@@ -26,6 +26,8 @@ struct port_table {
 void ports_builtin(struct port_table *t);
 /* Parse `go tool dist list -json`; error() and -1 on malformed input. */
 int ports_from_json(const char *json, size_t len, struct port_table *t);
+/* Run <goroot>/bin/go tool dist list -json in a clean environment. */
+int ports_from_sdk(const char *goroot, struct port_table *t);
 void ports_release(struct port_table *t);
 
 const struct port *ports_find(const struct port_table *t, const char *goos, const char *goarch);

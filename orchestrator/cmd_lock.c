@@ -107,6 +107,7 @@ int cmd_lock(int argc, char **argv)
 	const char *mirror_flag = NULL;
 	int opt, rc = EXIT_USAGE;
 	optind = 1;
+	opterr = 0; /* our own one-line message below */
 	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, longopts, NULL)) != -1) {
 		if (opt == 'h') {
 			fputs(lock_help, stdout);
@@ -118,7 +119,7 @@ int cmd_lock(int argc, char **argv)
 			continue;
 		}
 		if (opt == O_PLATFORM) {
-			if (!strchr(optarg, '-') || strlen(optarg) > 64) {
+			if (!lock_is_platform(optarg)) {
 				strv_release(&plats);
 				return cli_usage_error("lock", "--platform wants goos-goarch, not '%s'", optarg);
 			}
@@ -129,7 +130,8 @@ int cmd_lock(int argc, char **argv)
 		int r = cli_common_opt(&c, opt, optarg);
 		if (r <= 0) {
 			strv_release(&plats);
-			return r < 0 ? EXIT_USAGE : cli_usage_error("lock", "unknown option");
+			return r < 0 ? EXIT_USAGE
+				     : cli_usage_error("lock", "unknown option or missing value in '%s'", argv[optind - 1]);
 		}
 	}
 	if (cli_positional_file(&c, argc, argv, optind) < 0) {
@@ -154,9 +156,9 @@ int cmd_lock(int argc, char **argv)
 		error("'%s' does not pin a Go version; add a line such as go \"1.26.8\"", r.path);
 		goto out;
 	}
-	rc = EXIT_TOOLCHAIN;
 	if (!(mirror = mirror_choose(mirror_flag, r.sdk_mirror)))
-		goto out;
+		goto out; /* a bad URL given by the user: usage */
+	rc = EXIT_TOOLCHAIN;
 	int st = lock_read(path, &old);
 	if (st < 0)
 		warn("replacing the unreadable '%s'", path);

@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "plan.h"
+#include "toolchains/sdk.h"
 #include "util.h"
 
 #include <getopt.h>
@@ -78,6 +79,28 @@ static void print_table(const struct release *r, const struct plan *p, const str
 	}
 }
 
+/* The pinned SDK's port table when the SDK is already in the cache; plan
+ * never downloads or copies an SDK, so otherwise the built-in table. */
+static void plan_ports(const struct release *r, struct port_table *t)
+{
+	struct lock l = { 0 };
+	struct sdk s = { 0 };
+	int saved = quiet_errors, found = 0;
+	quiet_errors = 1;
+	const struct lock_platform *pin = sdk_pin_for(r, sdk_host_platform(), &l);
+	if (pin) {
+		struct sdk_request req = { .version = r->go_version, .pin = pin, .offline = 1, .no_local = 1,
+					   .cache_only = 1 };
+		found = sdk_resolve(&req, &s) == 0 && ports_from_sdk(s.root, t) == 0;
+		sdk_release(&s);
+	}
+	lock_clear(&l);
+	quiet_errors = saved;
+	error_clear();
+	if (!found)
+		ports_builtin(t);
+}
+
 int cmd_plan(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -111,7 +134,7 @@ int cmd_plan(int argc, char **argv)
 	struct plan p;
 	if (release_load(c.file, NULL, &rel) < 0)
 		return EXIT_USAGE;
-	ports_builtin(&ports);
+	plan_ports(&rel, &ports);
 	int rc = EXIT_USAGE;
 	if (plan_make(&rel, &ports, &p) < 0)
 		goto out;

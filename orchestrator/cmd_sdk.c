@@ -127,6 +127,7 @@ static int parse(const char *cmd, const char *help, int argc, char **argv, struc
 	snprintf(name, sizeof(name), "sdk %s", cmd);
 	memset(o, 0, sizeof(*o));
 	optind = 1;
+	opterr = 0; /* our own one-line message below */
 	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT "n", longopts, NULL)) != -1) {
 		/* Each subcommand accepts only what its help lists. */
 		const char *flag = NULL;
@@ -148,7 +149,7 @@ static int parse(const char *cmd, const char *help, int argc, char **argv, struc
 				return -1;
 			}
 			if (r == 0) {
-				*rc = cli_usage_error(name, "unknown option");
+				*rc = cli_usage_error(name, "unknown option or missing value in '%s'", argv[optind - 1]);
 				return -1;
 			}
 		}
@@ -161,6 +162,18 @@ static int parse(const char *cmd, const char *help, int argc, char **argv, struc
 	if (!o->c.file)
 		o->c.file = "release.lua";
 	return optind;
+}
+
+/* VERSION as typed: "1.26.8" or "go1.26.8".  NULL after a usage error. */
+static const char *version_arg(const char *cmd, const char *v)
+{
+	if (!strncmp(v, "go", 2))
+		v += 2;
+	if (!lock_is_version(v)) {
+		cli_usage_error(cmd, "'%s' is not a Go version such as 1.26.8", v);
+		return NULL;
+	}
+	return v;
 }
 
 static int load_release(const char *file, struct release *r)
@@ -183,7 +196,9 @@ static int sdk_install(int argc, char **argv)
 		return rc;
 	if (argc - i > 1)
 		return cli_usage_error("sdk install", "give at most one VERSION");
-	const char *version = i < argc ? argv[i] : NULL;
+	const char *version = i < argc ? version_arg("sdk install", argv[i]) : NULL;
+	if (i < argc && !version)
+		return EXIT_USAGE;
 	struct release r = { 0 };
 	struct lock l = { 0 };
 	const struct lock_platform *pin = NULL;
@@ -206,8 +221,10 @@ static int sdk_install(int argc, char **argv)
 		pin = lock_find(&l, platform);
 	}
 	mirror = mirror_choose(o.mirror, loaded ? r.sdk_mirror : NULL);
-	if (!mirror)
+	if (!mirror) {
+		rc = EXIT_USAGE;
 		goto out;
+	}
 	struct sdk_request req = {
 		.version = version, .platform = platform, .pin = pin, .mirror = mirror,
 		.offline = o.offline, .no_local = o.no_local, .reinstall = o.reinstall,
@@ -239,8 +256,10 @@ static int sdk_path(int argc, char **argv)
 	struct lock l = { 0 };
 	struct sdk s = { 0 };
 	const struct lock_platform *pin = NULL;
-	const char *version = i < argc ? argv[i] : NULL;
+	const char *version = i < argc ? version_arg("sdk path", argv[i]) : NULL;
 	int loaded = 0;
+	if (i < argc && !version)
+		return EXIT_USAGE;
 	if (!version) {
 		if (load_release(o.c.file, &r) < 0)
 			return EXIT_USAGE;
@@ -309,7 +328,9 @@ static int sdk_list(int argc, char **argv)
 	if (!o.offline) {
 		struct mirror_index idx;
 		char *mirror = mirror_choose(o.mirror, NULL);
-		if (!mirror || mirror_fetch_index(mirror, &idx) < 0) {
+		if (!mirror) {
+			rc = EXIT_USAGE;
+		} else if (mirror_fetch_index(mirror, &idx) < 0) {
 			rc = EXIT_TOOLCHAIN;
 		} else {
 			const char *host = sdk_host_platform();

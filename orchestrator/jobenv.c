@@ -177,6 +177,11 @@ static int all_digits(const char *s)
 int jobenv_sde(const struct release *r, char out[24], const char **source)
 {
 	const char *env = getenv("SOURCE_DATE_EPOCH");
+	if (r->source_date_epoch) {
+		snprintf(out, 24, "%s", r->source_date_epoch);
+		*source = "release.lua";
+		return 0;
+	}
 	if (env) {
 		if (!all_digits(env))
 			return error("SOURCE_DATE_EPOCH='%s' is not a number of seconds since 1970", env);

@@ -39,9 +39,10 @@ int jobenv_job(const struct jobenv_ctx *c, const struct job *j, const char *scra
  * pass through. */
 void jobenv_network(const struct jobenv_ctx *c, const char *scratch, struct strv *env);
 
-/* SOURCE_DATE_EPOCH: the environment's, else the commit time of HEAD
- * when r->dir is a git checkout, else JOBENV_SDE_DEFAULT.  *source says
- * which ("environment", "git HEAD", "default"). */
+/* SOURCE_DATE_EPOCH: release.lua's project { source_date_epoch }, else
+ * the environment's, else the commit time of HEAD when r->dir is a git
+ * checkout, else JOBENV_SDE_DEFAULT.  *source says which ("release.lua",
+ * "environment", "git HEAD", "default"). */
 #define JOBENV_SDE_DEFAULT "315532800" /* 1980-01-01, the earliest zip time */
 int jobenv_sde(const struct release *r, char out[24], const char **source);
 

@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "isolate.h"
+#include "package.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -47,6 +48,7 @@ int main(int argc, char **argv)
 	/* The job trampoline (isolate.h) runs before anything else. */
 	if (argc > 1 && !strcmp(argv[1], "__exec"))
 		return iso_exec_main(argc - 1, argv + 1);
+	pkg_init(); /* TZ=UTC for zip times, before any thread starts */
 	const char *nc = getenv("NO_COLOR");
 	use_color = isatty(2) && !(nc && *nc);
 	if (argc < 2) {

@@ -1,11 +1,14 @@
 #define _GNU_SOURCE
 #include "pipeline.h"
+#include "archives.h"
 #include "build.h"
+#include "checksums.h"
 #include "cpu.h"
 #include "hash.h"
 #include "manifest.h"
 #include "proc.h"
 #include "source.h"
+#include "toolchains/mirror.h"
 #include "util.h"
 
 #include <errno.h>
@@ -17,26 +20,22 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The pinned SDK's own port table (go tool dist list -json); the built-in
- * one when the SDK cannot tell. */
-static void sdk_ports(const struct sdk *s, struct port_table *t)
-{
-	char *go = xasprintf("%s/bin/go", s->root);
-	char *argv[] = { go, "tool", "dist", "list", "-json", NULL };
-	char *root = xasprintf("GOROOT=%s", s->root);
-	char *envp[] = { root, "GOENV=off", "GOTOOLCHAIN=local", "HOME=/nonexistent", "PATH=/usr/bin:/bin", NULL };
-	struct buf out;
-	int status;
-	buf_init(&out, 1 << 20);
-	if (proc_capture(argv, envp, NULL, &out, NULL, &status) < 0 || status != 0 || !out.data ||
-	    ports_from_json(out.data, out.len, t) < 0) {
-		warn("cannot read the port table of Go %s; using the built-in one", s->version);
-		ports_builtin(t);
-	}
-	buf_release(&out);
-	free(go);
-	free(root);
-}
+struct run_state {
+	const struct pipeline_opts *o;
+	struct release rel;
+	struct sdk sdk;
+	struct port_table ports;
+	struct plan plan;
+	struct arcplan arcs;
+	struct packer *packer;
+	struct result *res;
+	char *project, *dist, *work, *stage, *cache, *gocache, *gomodcache;
+	char sde[24];
+	const char *sde_source;
+	struct cpu_budget budget;
+	enum iso_level iso;
+	char *trampoline;
+};
 
 static char *abs_path(const char *path)
 {
@@ -85,40 +84,29 @@ static int print_env(const struct plan *p, const struct jobenv_ctx *ctx, const c
 	return rc;
 }
 
-/* SHA256SUMS (or SHA512SUMS) over the binaries, sorted, in sha256sum's
- * format, so that `sha256sum -c` passes inside dist/. */
-static int write_checksums(const struct release *r, const struct plan *p, const struct result *res,
-			   const char *stage)
+/* The checksum file over every published file: the archives, or the
+ * binaries when the release declares no archive. */
+static int write_checksums(struct run_state *s)
 {
+	const struct release *r = &s->rel;
 	enum hash_algo algo = HASH_SHA256;
+	struct sums sums;
+	int rc = 0;
 	hash_algo_parse(r->checksums.algorithm, &algo);
-	struct strv lines = { 0 };
-	int rc = -1;
-	for (size_t i = 0; i < p->n; i++) {
-		char hex[HASH_HEX_MAX];
-		if (algo == HASH_SHA256)
-			memcpy(hex, res[i].sha256, 65);
-		else if (hash_file_hex(algo, res[i].path, hex, NULL) < 0)
-			goto out;
-		strv_pushf(&lines, "%s  %s\n", hex, p->jobs[i].output);
-	}
-	/* sorted by file name, not by digest */
-	for (size_t i = 1; i < lines.n; i++)
-		for (size_t k = i; k > 0 && strcmp(strchr(lines.v[k - 1], ' '), strchr(lines.v[k], ' ')) > 0; k--) {
-			char *t = lines.v[k];
-			lines.v[k] = lines.v[k - 1];
-			lines.v[k - 1] = t;
-		}
-	struct buf b;
-	buf_init(&b, 64u << 20);
-	for (size_t i = 0; i < lines.n; i++)
-		buf_puts(&b, lines.v[i]);
-	char *path = xasprintf("%s/%s", stage, r->checksums.file);
-	rc = write_file_atomic(path, b.data ? b.data : "", b.len, 0644);
+	sums_init(&sums, algo);
+	for (size_t i = 0; i < s->arcs.n && rc == 0; i++)
+		rc = algo == HASH_SHA256 ? sums_add(&sums, s->arcs.v[i].name, s->arcs.v[i].res.sha256)
+					 : sums_add_file(&sums, s->stage, s->arcs.v[i].name);
+	for (size_t i = 0; s->arcs.n == 0 && i < s->plan.n && rc == 0; i++)
+		rc = algo == HASH_SHA256 ? sums_add(&sums, s->plan.jobs[i].output, s->res[i].sha256)
+					 : sums_add_file(&sums, s->stage, s->plan.jobs[i].output);
+	char *path = xasprintf("%s/%s", s->stage, r->checksums.file);
+	if (rc == 0)
+		rc = sums_write(&sums, path);
+	if (rc == 0 && r->checksums.per_file)
+		rc = sums_write_each(&sums, s->stage);
 	free(path);
-	buf_release(&b);
-out:
-	strv_release(&lines);
+	sums_release(&sums);
 	return rc;
 }
 
@@ -161,20 +149,6 @@ static void gosum_digest(const char *dir, char out[65])
 	free(path);
 }
 
-struct run_state {
-	const struct pipeline_opts *o;
-	struct release rel;
-	struct sdk sdk;
-	struct port_table ports;
-	struct plan plan;
-	struct result *res;
-	char *project, *dist, *work, *stage, *cache, *gocache, *gomodcache;
-	char sde[24];
-	const char *sde_source;
-	struct cpu_budget budget;
-	enum iso_level iso;
-	char *trampoline;
-};
 
 static int resolve_dirs(struct run_state *s)
 {
@@ -210,11 +184,24 @@ static int prepare(struct run_state *s)
 			return EXIT_USAGE;
 	if (iso_choose(s->o->isolation, &s->iso) < 0)
 		return EXIT_USAGE;
-	struct sdk_options so = { .mirror = s->o->mirror, .offline = s->o->offline };
-	if (sdk_for_release(&s->rel, &so, &s->sdk) < 0)
+	char *mirror = mirror_choose(s->o->mirror, s->rel.sdk_mirror);
+	if (!mirror)
+		return EXIT_USAGE; /* a malformed URL is a usage error, not an SDK problem */
+	struct sdk_options so = { .mirror = mirror, .offline = s->o->offline };
+	int got = sdk_for_release(&s->rel, &so, &s->sdk);
+	free(mirror);
+	if (got < 0)
 		return EXIT_TOOLCHAIN;
-	sdk_ports(&s->sdk, &s->ports);
+	if (ports_from_sdk(s->sdk.root, &s->ports) < 0) {
+		warn("cannot read the port table of Go %s; using the built-in one", s->sdk.version);
+		ports_builtin(&s->ports);
+	}
 	if (plan_make(&s->rel, &s->ports, &s->plan) < 0)
+		return EXIT_USAGE;
+	char *dir = abs_path(s->rel.dir);
+	int bad = !dir || arc_plan(&s->rel, &s->plan, dir, &s->arcs) < 0;
+	free(dir);
+	if (bad)
 		return EXIT_USAGE;
 	if (jobenv_sde(&s->rel, s->sde, &s->sde_source) < 0)
 		return EXIT_USAGE;
@@ -232,12 +219,19 @@ static int prepare(struct run_state *s)
 	return EXIT_OK;
 }
 
+/* A job built: its archives may be complete now. */
+static void job_built(struct result *res, void *user)
+{
+	struct run_state *s = user;
+	packer_job_done(s->packer, (size_t)(res->job - s->plan.jobs), res->path);
+}
+
 static int build_all(struct run_state *s, struct jobenv_ctx *ctx)
 {
 	struct build_opts bo = {
 		.env = ctx, .project_dir = s->project, .stage_dir = s->stage, .work_dir = s->work,
 		.parallel = s->budget.parallel, .keep_going = s->o->keep_going, .timeout_ms = s->o->timeout_ms,
-		.reverse_order = s->o->reverse_order,
+		.reverse_order = s->o->reverse_order, .on_success = job_built, .user = s,
 		.iso = s->iso, .trampoline = s->trampoline,
 	};
 	int rc;
@@ -245,7 +239,11 @@ static int build_all(struct run_state *s, struct jobenv_ctx *ctx)
 		return rc;
 	note("building %zu job%s: %d at a time, -p %d each, isolation %s", s->plan.n, s->plan.n == 1 ? "" : "s",
 	     s->budget.parallel, s->budget.procs, iso_level_name(s->iso));
+	s->packer = packer_start(&s->arcs, &s->plan, s->stage, strtoll(s->sde, NULL, 10), s->budget.parallel);
 	rc = build_run(&s->plan, &bo, &s->res);
+	if (packer_finish(s->packer) < 0 && rc == EXIT_OK)
+		rc = EXIT_JOB; /* pkg_write named the archive */
+	s->packer = NULL;
 	if (rc == EXIT_OK)
 		rc = build_after_hooks(&s->rel, &bo, s->res, s->plan.n);
 	return rc;
@@ -260,16 +258,18 @@ static int publish(struct run_state *s)
 	if (source_digest(s->project, skip, source, NULL) < 0)
 		return EXIT_JOB;
 	gosum_digest(s->project, gosum);
-	if (write_checksums(&s->rel, &s->plan, s->res, s->stage) < 0)
+	if (write_checksums(s) < 0)
 		return EXIT_JOB;
+	json_t *archives = arc_manifest(&s->arcs, &s->plan);
 	struct manifest_in m = {
 		.release = &s->rel, .sdk = &s->sdk, .sde = s->sde, .sde_source = s->sde_source,
 		.isolation = iso_level_name(s->iso), .gosum_digest = gosum, .source_digest = source,
 		.plan = &s->plan, .results = s->res, .parallel = s->budget.parallel, .procs = s->budget.procs,
-		.checksums_file = s->rel.checksums.file,
+		.checksums_file = s->rel.checksums.file, .archives = archives,
 	};
 	char *path = xasprintf("%s/manifest.json", s->stage);
 	int rc = manifest_write(path, &m);
+	json_decref(archives);
 	free(path);
 	if (rc < 0 || swap_into_place(s->stage, s->dist) < 0)
 		return EXIT_JOB;
@@ -279,6 +279,7 @@ static int publish(struct run_state *s)
 static void run_state_free(struct run_state *s)
 {
 	results_free(s->res, s->plan.n);
+	arc_plan_release(&s->arcs);
 	plan_release(&s->plan);
 	ports_release(&s->ports);
 	sdk_release(&s->sdk);

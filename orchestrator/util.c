@@ -60,6 +60,8 @@ void warn(const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
+	if (verbosity < 0) /* --quiet: errors only */
+		return;
 	va_start(ap, fmt);
 	vformat(msg, sizeof(msg), fmt, ap);
 	va_end(ap);

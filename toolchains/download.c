@@ -17,6 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Without a size or a bound, no download may exceed this. */
+#define EXT_DEFAULT_MAX (4ULL << 30)
+
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static int curl_ok;
 
@@ -340,7 +343,7 @@ int dl_file(const char *url, const char *dest, const struct dl_expect *exp, char
 	struct xfer x = { .fd = -1, .part = part, .name = base_name(dest) };
 	if (curl_ready() < 0)
 		goto out;
-	x.limit = exp->size ? exp->size : exp->max_size;
+	x.limit = exp->size ? exp->size : exp->max_size ? exp->max_size : EXT_DEFAULT_MAX;
 	x.total = exp->size;
 	x.tty = verbosity >= 0 && isatty(2);
 	x.fd = open(part, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -361,12 +364,12 @@ int dl_file(const char *url, const char *dest, const struct dl_expect *exp, char
 			error("cannot truncate '%s':", part);
 			goto out;
 		}
-		if (x.offset == 0 || verbosity > 0)
-			if (!x.tty)
-				note("downloading '%s'%s", url, x.offset ? " (resuming)" : "");
+		if (!x.tty)
+			note("downloading '%s'%s", url, x.offset ? " (resuming)" : "");
 		CURLcode cc = CURLE_OK;
-		/* A complete .part from an earlier run needs no transfer. */
-		if (!(exp->size && x.offset == exp->size))
+		if (exp->size && x.offset == exp->size)
+			x.start_offset = x.offset; /* complete from an earlier run: just verify */
+		else
 			cc = attempt_once(url, &x, errbuf, &status);
 		if (x.too_big) {
 			error("'%s' is larger than the %" PRIu64 " bytes expected; removed it", url, x.limit);

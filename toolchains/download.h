@@ -27,7 +27,7 @@
 struct dl_expect {
 	uint64_t size;      /* 0 = unknown (then max_size bounds it) */
 	const char *sha256; /* 64 hex, or NULL = do not check */
-	uint64_t max_size;  /* hard bound when size is 0 */
+	uint64_t max_size;  /* hard bound when size is 0 (0 = 4 GiB) */
 };
 
 /* Download url to dest (see above).  sha256_out, if not NULL, receives the

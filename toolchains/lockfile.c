@@ -31,7 +31,7 @@ int lock_is_filename(const char *s)
 	return 1;
 }
 
-static int valid_platform_name(const char *s)
+int lock_is_platform(const char *s)
 {
 	const char *dash = strchr(s, '-');
 	size_t n = strlen(s);
@@ -81,7 +81,7 @@ void lock_set(struct lock *l, const struct lock_platform *p)
 static int parse_platform(const char *path, const char *name, json_t *o, struct lock *l)
 {
 	struct lock_platform p = { 0 };
-	if (!valid_platform_name(name))
+	if (!lock_is_platform(name))
 		return error("'%s': bad platform name '%s' (want goos-goarch)", path, name);
 	if (!json_is_object(o))
 		return error("'%s': platform '%s' is not an object", path, name);
@@ -109,7 +109,7 @@ static int parse_platform(const char *path, const char *name, json_t *o, struct 
 	return 0;
 }
 
-static int valid_go_version(const char *v)
+int lock_is_version(const char *v)
 {
 	size_t n = strlen(v);
 	if (n == 0 || n > 32 || v[0] < '0' || v[0] > '9')
@@ -143,7 +143,7 @@ int lock_parse(const char *path, const char *text, size_t len, struct lock *l)
 		goto out;
 	}
 	json_t *go = json_object_get(root, "go");
-	if (!json_is_string(go) || !valid_go_version(json_string_value(go))) {
+	if (!json_is_string(go) || !lock_is_version(json_string_value(go))) {
 		error("'%s': \"go\" must be a version such as \"1.26.8\"", path);
 		goto out;
 	}

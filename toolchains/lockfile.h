@@ -66,6 +66,11 @@ void lock_set(struct lock *l, const struct lock_platform *p);
 
 /* Helpers shared with the mirror index: 64 lowercase hex digits? */
 int lock_is_hex64(const char *s);
+/* A Go version as pinned ("1.26.8", "1.27rc1"): a digit first, then only
+ * [0-9a-z.], at most 32 bytes.  It becomes part of cache paths. */
+int lock_is_version(const char *s);
+/* "goos-goarch": [a-z0-9-], a '-' inside, at most 64 bytes. */
+int lock_is_platform(const char *s);
 /* A safe archive file name: no '/', no "..", printable, bounded. */
 int lock_is_filename(const char *s);
 

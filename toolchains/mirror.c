@@ -130,27 +130,28 @@ static int fetch_parse(const char *url, struct mirror_index *idx)
 int mirror_fetch_index(const char *mirror, struct mirror_index *idx)
 {
 	char *json = xasprintf("%sindex.json", mirror);
-	int rc;
-	if (has_prefix(mirror, "file://")) {
-		rc = fetch_parse(json, idx);
-	} else {
-		char *q = xasprintf("%s?mode=json&include=all", mirror);
-		int saved = quiet_errors;
-		quiet_errors = 1;
+	char *q = xasprintf("%s?mode=json&include=all", mirror);
+	char first[1024] = "";
+	int rc = -1, saved = quiet_errors;
+	/* Quiet attempts, then one message with the reasons. */
+	quiet_errors = 1;
+	if (!has_prefix(mirror, "file://")) {
 		rc = fetch_parse(q, idx);
-		quiet_errors = saved;
-		if (rc < 0) {
-			char first[1024];
+		if (rc < 0)
 			snprintf(first, sizeof(first), "%s", error_last());
-			if (verbosity > 0)
-				note("%s; trying '%s'", first, json);
-			rc = fetch_parse(json, idx);
-			if (rc < 0)
-				error("no usable index at mirror '%s' (%s); point --sdk-mirror at a go.dev/dl-style mirror",
-				      mirror, first);
-		}
-		free(q);
 	}
+	if (rc < 0)
+		rc = fetch_parse(json, idx);
+	quiet_errors = saved;
+	if (rc < 0) {
+		char second[1024]; /* error() overwrites error_last() */
+		snprintf(second, sizeof(second), "%s", error_last());
+		if (first[0])
+			error("no usable index at mirror '%s': %s; and %s", mirror, first, second);
+		else
+			error("no usable index at mirror '%s': %s", mirror, second);
+	}
+	free(q);
 	free(json);
 	return rc;
 }

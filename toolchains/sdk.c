@@ -236,8 +236,8 @@ int sdk_matches_pin(const struct sdk *s, const char *version, const struct lock_
 	return strcmp(s->archive_sha256, pin->sha256) == 0;
 }
 
-static int check_entry(const char *entry, const char *version, const char *platform,
-		       const struct lock_platform *pin, struct sdk *out)
+static int entry_state(const char *entry, const char *version, const char *platform,
+			const struct lock_platform *pin, struct sdk *out)
 {
 	struct sdk s;
 	int r = record_read(entry, &s);
@@ -245,15 +245,15 @@ static int check_entry(const char *entry, const char *version, const char *platf
 		struct stat st;
 		if (lstat(entry, &st) < 0)
 			return ENTRY_MISSING;
-		warn("cache entry '%s' has no install record; replacing it", entry);
+		warn("cache entry '%s' has no install record; not using it", entry);
 		return ENTRY_BAD;
 	}
 	if (r < 0) {
-		warn("cache entry '%s' has a bad install record; replacing it", entry);
+		warn("cache entry '%s' has a bad install record; not using it", entry);
 		return ENTRY_BAD;
 	}
 	if (strcmp(s.platform, platform) != 0 || !sdk_matches_pin(&s, version, pin)) {
-		note("cache entry '%s' is not the SDK pinned in release.lock; replacing it", entry);
+		warn("cache entry '%s' is not the SDK pinned in release.lock; not using it", entry);
 		sdk_release(&s);
 		return ENTRY_BAD;
 	}
@@ -263,12 +263,28 @@ static int check_entry(const char *entry, const char *version, const char *platf
 	r = td_compute(s.root, TD_FINGERPRINT, 0, &td);
 	quiet_errors = saved;
 	if (r < 0 || strcmp(td.fingerprint, s.fingerprint) != 0) {
-		warn("cache entry '%s' was changed after it was installed; reinstalling it", entry);
+		warn("cache entry '%s' was changed after it was installed; not using it", entry);
 		sdk_release(&s);
 		return ENTRY_BAD;
 	}
 	*out = s;
 	return ENTRY_OK;
+}
+
+/* Messages only when loud: the first, unlocked look stays silent and the
+ * look under the lock says what is wrong. */
+static int check_entry(const char *entry, const char *version, const char *platform,
+		       const struct lock_platform *pin, struct sdk *out, int loud)
+{
+	struct sdk s;
+	int saved_v = verbosity, saved_q = quiet_errors;
+	if (!loud)
+		verbosity = -1, quiet_errors = 1;
+	int r = entry_state(entry, version, platform, pin, &s);
+	verbosity = saved_v, quiet_errors = saved_q;
+	if (r == ENTRY_OK)
+		*out = s;
+	return r;
 }
 
 /* ---- install steps ---- */
@@ -347,7 +363,7 @@ static int install_download(const struct ctx *c, struct sdk *out)
 	char *downloads = xasprintf("%s/downloads", c->cache);
 	char *archive = NULL, *part = NULL, *url = NULL, *tmp = NULL;
 	struct sdk s = { 0 };
-	int rc = -1;
+	int rc = -1, downloaded = 0;
 	if (pin) {
 		info.filename = xstrdup(pin->filename);
 		info.size = pin->size;
@@ -366,6 +382,7 @@ static int install_download(const struct ctx *c, struct sdk *out)
 	struct dl_expect exp = { .size = info.size, .sha256 = info.sha256 };
 	if (dl_file(url, archive, &exp, NULL) < 0)
 		goto out;
+	downloaded = 1;
 	if (make_tmp(c, &tmp) < 0)
 		goto out;
 	if (verbosity >= 0)
@@ -381,12 +398,14 @@ static int install_download(const struct ctx *c, struct sdk *out)
 	rc = commit_entry(c, tmp, what, &s);
 	free(what);
 	if (rc == 0) {
-		unlink(archive);
 		*out = s;
 		memset(&s, 0, sizeof(s));
 		note("installed go %s (%s) in '%s'", out->version, out->platform, out->root);
 	}
 out:
+	/* Installed, or verified bytes that still failed: either way done with it. */
+	if (downloaded)
+		unlink(archive);
 	if (tmp && rc < 0)
 		remove_tree(tmp);
 	sdk_release(&s);
@@ -497,7 +516,7 @@ static int version_matches(const char *dir, const char *version, int loud)
 	char *path = xasprintf("%s/VERSION", dir);
 	size_t len;
 	int saved = quiet_errors;
-	quiet_errors = !loud;
+	quiet_errors = 1;
 	char *text = read_file(path, 4096, &len);
 	quiet_errors = saved;
 	int rc = -1;
@@ -625,11 +644,35 @@ static int try_local(const struct ctx *c, struct sdk *out)
 	return rc;
 }
 
+/* Under the entry's lock, temporary directories for it are leftovers of
+ * an interrupted install (killed, power cut): remove them. */
+static void remove_leftovers(const struct ctx *c)
+{
+	char *prefix = xasprintf(".tmp-%s-", c->name);
+	size_t n = strlen(prefix);
+	DIR *d = opendir(c->sdkdir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (strncmp(de->d_name, prefix, n) != 0 || strchr(de->d_name + n, '-'))
+			continue;
+		char *path = xasprintf("%s/%s", c->sdkdir, de->d_name);
+		remove_tree(path);
+		free(path);
+	}
+	if (d)
+		closedir(d);
+	free(prefix);
+}
+
 /* ---- public entry points ---- */
 
 static int ctx_init(struct ctx *c, const struct sdk_request *req)
 {
 	memset(c, 0, sizeof(*c));
+	if (!req->version || !lock_is_version(req->version))
+		return error("'%s' is not a Go version such as 1.26.8", req->version ? req->version : "");
+	if (req->platform && !lock_is_platform(req->platform))
+		return error("'%s' is not a platform such as linux-amd64", req->platform);
 	c->req = req;
 	c->platform = req->platform ? req->platform : sdk_host_platform();
 	c->cache = req->cache_dir ? xstrdup(req->cache_dir) : sdk_cache_dir();
@@ -654,15 +697,16 @@ int sdk_resolve(const struct sdk_request *req, struct sdk *out)
 	memset(out, 0, sizeof(*out));
 	if (ctx_init(&c, req) < 0)
 		goto out;
-	if (!req->reinstall && check_entry(c.entry, req->version, c.platform, req->pin, out) == ENTRY_OK) {
+	if (!req->reinstall && check_entry(c.entry, req->version, c.platform, req->pin, out, 0) == ENTRY_OK) {
 		rc = 0;
 		goto out;
 	}
 	fd = lock_entry(c.sdkdir, c.name, 0, NULL);
 	if (fd < 0)
 		goto out;
+	remove_leftovers(&c);
 	/* Someone may have installed it while we waited. */
-	int state = check_entry(c.entry, req->version, c.platform, req->pin, out);
+	int state = check_entry(c.entry, req->version, c.platform, req->pin, out, 1);
 	if (state == ENTRY_OK && !req->reinstall) {
 		rc = 0;
 		goto out;
@@ -674,7 +718,11 @@ int sdk_resolve(const struct sdk_request *req, struct sdk *out)
 		      c.platform, c.cache, req->version);
 		goto out;
 	}
-	if (state != ENTRY_MISSING && discard_dir(c.sdkdir, c.name, c.entry) < 0)
+	if (state == ENTRY_BAD)
+		note("removing the cache entry '%s' and installing go %s again", c.entry, req->version);
+	/* A bad entry goes now; a good one (--reinstall) only when its
+	 * replacement is complete and verified (commit_entry). */
+	if (state == ENTRY_BAD && discard_dir(c.sdkdir, c.name, c.entry) < 0)
 		goto out;
 	if (!req->no_local && req->pin && req->pin->tree_digest[0] && try_local(&c, out) == 0) {
 		rc = 0;
@@ -708,7 +756,7 @@ int sdk_import(const char *dir, const struct sdk_request *req, struct sdk *out)
 	fd = lock_entry(c.sdkdir, c.name, 0, NULL);
 	if (fd < 0)
 		goto out;
-	int state = check_entry(c.entry, req->version, c.platform, req->pin, out);
+	int state = check_entry(c.entry, req->version, c.platform, req->pin, out, 1);
 	if (state == ENTRY_OK) {
 		note("go %s is already in the cache at '%s'", req->version, out->root);
 		rc = 0;

@@ -58,7 +58,9 @@ struct sdk_request {
 	const char *cache_dir;             /* NULL = sdk_cache_dir() */
 	int offline;                       /* never download */
 	int no_local;                      /* do not look for local SDKs */
-	int reinstall;                     /* ignore a valid cache entry */
+	int reinstall;                     /* install again even over a valid
+					    * entry, which stays until the new
+					    * one is verified */
 	int cache_only;                    /* never install: a miss is an error */
 };
 

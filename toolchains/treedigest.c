@@ -46,10 +46,15 @@ static int push(struct walk *w, const char *path, const struct stat *st)
 }
 
 /* Depth-first walk of the directory open at fd, whose path is rel
- * ("" for the root).  Takes ownership of fd. */
-static int walk_dir(struct walk *w, int fd, const char *rel)
+ * ("" for the root).  Takes ownership of fd.  depth bounds the open
+ * directories. */
+static int walk_dir(struct walk *w, int fd, const char *rel, int depth)
 {
 	int rc = -1;
+	if (depth > TD_MAX_DEPTH) {
+		close(fd);
+		return error("'%s/%s' is nested more than %d directories deep", w->root, rel, TD_MAX_DEPTH);
+	}
 	DIR *d = fdopendir(fd);
 	if (!d) {
 		close(fd);
@@ -91,7 +96,7 @@ static int walk_dir(struct walk *w, int fd, const char *rel)
 				error("cannot open directory '%s/%s':", w->root, path);
 				goto out;
 			}
-			if (walk_dir(w, sub, path) < 0)
+			if (walk_dir(w, sub, path, depth + 1) < 0)
 				goto out;
 		}
 	}
@@ -204,8 +209,11 @@ static int hash_all(struct walk *w, int threads)
 	atomic_init(&p.failed, 0);
 	pthread_mutex_init(&p.mu, NULL);
 	if (threads <= 0) {
+		/* Two readers keep one core hashing while the other waits on I/O;
+		 * more buys little on the disks SDK caches live on. */
 		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-		threads = ncpu >= 2 ? 2 : 1;
+		const char *env = getenv("XGO_TD_THREADS");
+		threads = env && atoi(env) > 0 ? atoi(env) : ncpu >= 2 ? 2 : 1;
 	}
 	if (threads > 8)
 		threads = 8;
@@ -291,7 +299,7 @@ int td_compute(const char *root, int flags, int threads, struct td_result *out)
 		error("cannot open directory '%s':", root);
 		goto out;
 	}
-	if (walk_dir(&w, fd, "") < 0)
+	if (walk_dir(&w, fd, "", 0) < 0)
 		goto out;
 	qsort(w.v, w.n, sizeof(*w.v), cmp_ent);
 	for (size_t i = 0; i < w.n; i++) {

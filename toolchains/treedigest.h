@@ -36,6 +36,7 @@
 /* Bounds: a tree larger than this is refused rather than walked forever. */
 #define TD_MAX_ENTRIES 500000
 #define TD_MAX_PATH 4096
+#define TD_MAX_DEPTH 128
 
 struct td_result {
 	char digest[TD_HEX];      /* tree digest; "" unless asked for */
@@ -49,7 +50,7 @@ enum {
 };
 
 /* Walk root and compute what flags ask for.  threads: file-hashing
- * threads, 0 = automatic (up to 2).  -1 with error() on any failure. */
+ * threads, 0 = automatic ($XGO_TD_THREADS, else 2 when there are 2 CPUs).  -1 with error() on any failure. */
 int td_compute(const char *root, int flags, int threads, struct td_result *out);
 
 #endif

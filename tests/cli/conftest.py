@@ -19,7 +19,7 @@ class Result:
         return f"rc={self.rc}\nstdout:\n{self.out}\nstderr:\n{self.err}"
 
 
-def run_xgo(*args, cwd=None, env=None, timeout=300, input=None):
+def run_xgo(*args, cwd=None, env=None, timeout=900, input=None):
     """Run the real binary; returns rc, stdout, stderr."""
     full_env = dict(os.environ)
     full_env.pop("NO_COLOR", None)

@@ -65,3 +65,15 @@ def test_targets_lists_ports_with_flags(xgo):
     js = json.loads(xgo("targets", "--json").out)
     wasm = [p for p in js if p["goos"] == "js"][0]
     assert wasm["cgo"] is False and wasm["first_class"] is False
+
+
+def test_ninja_install_honours_prefix_and_destdir(root, tmp_path):
+    import os
+    import subprocess
+    env = dict(os.environ, DESTDIR=str(tmp_path / "stage"), PREFIX="/opt/xgo")
+    r = subprocess.run(["ninja", "install"], cwd=root, env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    installed = tmp_path / "stage/opt/xgo/bin/xgo-build"
+    assert installed.exists() and os.access(installed, os.X_OK)
+    out = subprocess.run([str(installed), "version"], capture_output=True, text=True)
+    assert out.stdout.startswith("xgo-build ")

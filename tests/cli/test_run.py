@@ -262,3 +262,11 @@ def test_sigint_leaves_no_child_and_no_partial_dist(hello, sdk_session, tmp_path
     assert leftovers == []
     assert sorted(p.name for p in (hello / "dist").iterdir()) == ["previous.txt"]
     assert not list(hello.glob("dist.tmp-*"))
+
+
+def test_plan_uses_the_cached_sdk_port_table(hello, sdk_session, tmp_path):
+    r = run_xgo("plan", cwd=hello, env=sdk_session["env"])
+    assert r.rc == 0 and "(ports: go tool dist list)" in r.out, r
+    r = run_xgo("plan", cwd=hello, env={"XGO_CACHE": str(tmp_path / "empty")})
+    assert r.rc == 0 and "(ports: built-in (go1.26))" in r.out, r
+    assert not list((tmp_path / "empty").glob("sdk/go*/go")), "plan never installs an SDK"

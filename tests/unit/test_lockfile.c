@@ -155,6 +155,14 @@ static void test_lockfile__hex_and_filename_helpers(void **state)
 	assert_false(lock_is_filename("a\\b"));
 	assert_false(lock_is_filename(""));
 	assert_false(lock_is_filename("a\nb"));
+	assert_true(lock_is_version("1.26.8"));
+	assert_true(lock_is_version("1.27rc1"));
+	assert_false(lock_is_version("../../x"));
+	assert_false(lock_is_version("go1.26.8"));
+	assert_false(lock_is_version(""));
+	assert_true(lock_is_platform("linux-amd64"));
+	assert_false(lock_is_platform("linux/amd64"));
+	assert_false(lock_is_platform("amd64"));
 }
 
 int main(void)

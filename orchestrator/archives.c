@@ -1,0 +1,286 @@
+#define _POSIX_C_SOURCE 200809L
+#include "archives.h"
+#include "template.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int selects(const struct archive_decl *d, const struct build_decl *b)
+{
+	return d->builds.n == 0 || strv_contains(&d->builds, b->name);
+}
+
+static enum pkg_format format_for(const struct archive_decl *d, const char *goos)
+{
+	enum pkg_format f = PKG_TAR_GZ;
+	size_t len = strlen(goos);
+	for (size_t i = 0; i < d->overrides.n; i++)
+		if (!strncmp(d->overrides.v[i], goos, len) && d->overrides.v[i][len] == '=')
+			return pkg_format_parse(d->overrides.v[i] + len + 1, &f) == 0 ? f : PKG_TAR_GZ;
+	pkg_format_parse(d->format, &f);
+	return f;
+}
+
+static int same_target(const struct target *a, const struct target *b)
+{
+	return !strcmp(a->goos, b->goos) && !strcmp(a->goarch, b->goarch) && !strcmp(a->vval, b->vval) &&
+	       a->cgo == b->cgo;
+}
+
+static char *arc_name(const struct release *r, const struct archive_decl *d, const struct job *j,
+		      enum pkg_format f)
+{
+	struct tmpl_var vars[PLAN_VARS];
+	char scratch[PLAN_SCRATCH], where[128], *base;
+	plan_vars(r, j, vars, scratch);
+	snprintf(where, sizeof(where), "%s:%d: archive: name", r->path, d->line);
+	if (tmpl_expand(d->name, vars, PLAN_VARS, where, &base) < 0)
+		return NULL;
+	const char *ext = f == PKG_BINARY ? (strcmp(j->target.goos, "windows") ? "" : ".exe") : pkg_format_ext(f);
+	char *name = xasprintf("%s%s", base, ext);
+	free(base);
+	if (!*name || strchr(name, '/') || !plan_path_ok(name)) {
+		error("%s: \"%s\" gives '%s', which is not a plain file name", where, d->name, name);
+		FREE_AND_NULL(name);
+	}
+	return name;
+}
+
+static struct arc *add_arc(struct arcplan *ap, const struct archive_decl *d, char *name, enum pkg_format f)
+{
+	ap->v = xreallocarray(ap->v, ap->n + 1, sizeof(*ap->v));
+	struct arc *a = &ap->v[ap->n++];
+	memset(a, 0, sizeof(*a));
+	a->decl = d;
+	a->name = name;
+	a->format = f;
+	if (d->wrap_in_directory)
+		a->wrap = pkg_stem(name, f);
+	return a;
+}
+
+static void add_job(struct arc *a, size_t idx)
+{
+	a->jobs = xreallocarray(a->jobs, a->njobs + 1, sizeof(*a->jobs));
+	a->jobs[a->njobs++] = idx;
+	a->waiting++;
+}
+
+/* The archive of declaration d that job idx belongs in (made if new). */
+static int place_job(const struct release *r, const struct plan *p, const struct archive_decl *d, size_t first,
+		     size_t idx, struct arcplan *ap)
+{
+	const struct job *j = &p->jobs[idx];
+	enum pkg_format f = format_for(d, j->target.goos);
+	if (f != PKG_BINARY)
+		for (size_t k = first; k < ap->n; k++)
+			if (ap->v[k].format == f && same_target(&p->jobs[ap->v[k].jobs[0]].target, &j->target)) {
+				add_job(&ap->v[k], idx);
+				return 0;
+			}
+	char *name = arc_name(r, d, j, f);
+	if (!name)
+		return -1;
+	add_job(add_arc(ap, d, name, f), idx);
+	return 0;
+}
+
+static int check_names(const struct release *r, const struct arcplan *ap)
+{
+	for (size_t i = 0; i < ap->n; i++) {
+		const char *n = ap->v[i].name;
+		if (!strcmp(n, r->checksums.file) || !strcmp(n, "manifest.json"))
+			return error("%s:%d: archive: '%s' would overwrite the %s", r->path, ap->v[i].decl->line, n,
+				     strcmp(n, "manifest.json") ? "checksum file" : "manifest");
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(n, ap->v[k].name))
+				return error("%s:%d: archive: two archives are named '%s' (put {os}, {arch} and "
+					     "{variant} in the name template)", r->path, ap->v[i].decl->line, n);
+	}
+	return 0;
+}
+
+int arc_plan(const struct release *r, const struct plan *p, const char *project_dir, struct arcplan *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t di = 0; di < r->narchives; di++) {
+		const struct archive_decl *d = &r->archives[di];
+		struct pkg_entries extra = { 0 };
+		size_t first = out->n;
+		if (pkg_expand_files(project_dir, d->files, d->nfiles, &extra) < 0) {
+			error("%s:%d: archive: fix or remove that entry of 'files'", r->path, d->line);
+			goto fail;
+		}
+		for (size_t i = 0; i < p->n; i++)
+			if (selects(d, p->jobs[i].build) && place_job(r, p, d, first, i, out) < 0) {
+				pkg_entries_release(&extra);
+				goto fail;
+			}
+		for (size_t k = first; k < out->n; k++)
+			for (size_t e = 0; e < extra.n; e++)
+				pkg_entries_add(&out->v[k].extra, extra.v[e].path, extra.v[e].src, extra.v[e].mode);
+		pkg_entries_release(&extra);
+	}
+	if (check_names(r, out) < 0)
+		goto fail;
+	return 0;
+fail:
+	arc_plan_release(out);
+	return -1;
+}
+
+void arc_plan_release(struct arcplan *ap)
+{
+	for (size_t i = 0; i < ap->n; i++) {
+		free(ap->v[i].name);
+		free(ap->v[i].wrap);
+		free(ap->v[i].jobs);
+		pkg_entries_release(&ap->v[i].extra);
+	}
+	free(ap->v);
+	memset(ap, 0, sizeof(*ap));
+}
+
+/* ---- the worker pool ---- */
+
+struct packer {
+	struct arcplan *ap;
+	const struct plan *plan;
+	const char *stage;
+	int64_t epoch;
+	char **paths;         /* built binaries, by job index */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	size_t *queue, qhead, qtail;
+	int closing;
+	pthread_t *threads;
+	int nthreads;
+};
+
+static int write_one(struct packer *pk, struct arc *a)
+{
+	struct pkg_entries e = { 0 };
+	for (size_t i = 0; i < a->extra.n; i++)
+		pkg_entries_add(&e, a->extra.v[i].path, a->extra.v[i].src, a->extra.v[i].mode);
+	for (size_t i = 0; i < a->njobs; i++)
+		pkg_entries_add(&e, pk->plan->jobs[a->jobs[i]].binary, pk->paths[a->jobs[i]], 0);
+	char *dest = xasprintf("%s/%s", pk->stage, a->name);
+	struct pkg_request req = {
+		.dest = dest, .format = a->format, .mtime = pk->epoch, .wrap_dir = a->wrap,
+		.entries = e.v, .nentries = e.n,
+	};
+	if (a->format == PKG_BINARY) {
+		req.entries = &e.v[e.n - 1]; /* the binary alone: extra files go in archives only */
+		req.nentries = 1;
+	}
+	int rc = pkg_write(&req, &a->res);
+	free(dest);
+	pkg_entries_release(&e);
+	return rc;
+}
+
+static void *worker(void *arg)
+{
+	struct packer *pk = arg;
+	pthread_mutex_lock(&pk->mu);
+	for (;;) {
+		while (pk->qhead == pk->qtail && !pk->closing)
+			pthread_cond_wait(&pk->cv, &pk->mu);
+		if (pk->qhead == pk->qtail)
+			break;
+		struct arc *a = &pk->ap->v[pk->queue[pk->qhead++]];
+		pthread_mutex_unlock(&pk->mu);
+		int rc = write_one(pk, a);
+		pthread_mutex_lock(&pk->mu);
+		a->state = rc == 0 ? 2 : -1;
+	}
+	pthread_mutex_unlock(&pk->mu);
+	return NULL;
+}
+
+struct packer *packer_start(struct arcplan *ap, const struct plan *p, const char *stage_dir, int64_t epoch,
+			    int threads)
+{
+	struct packer *pk = xcalloc(1, sizeof(*pk));
+	pk->ap = ap;
+	pk->plan = p;
+	pk->stage = stage_dir;
+	pk->epoch = epoch;
+	pk->paths = xcalloc(p->n ? p->n : 1, sizeof(*pk->paths));
+	pk->queue = xcalloc(ap->n ? ap->n : 1, sizeof(*pk->queue));
+	pthread_mutex_init(&pk->mu, NULL);
+	pthread_cond_init(&pk->cv, NULL);
+	pk->threads = xcalloc((size_t)(threads > 0 ? threads : 1), sizeof(*pk->threads));
+	for (int i = 0; i < threads && ap->n; i++)
+		if (pthread_create(&pk->threads[pk->nthreads], NULL, worker, pk) == 0)
+			pk->nthreads++;
+	return pk;
+}
+
+void packer_job_done(struct packer *pk, size_t idx, const char *path)
+{
+	pthread_mutex_lock(&pk->mu);
+	free(pk->paths[idx]);
+	pk->paths[idx] = xstrdup(path);
+	for (size_t k = 0; k < pk->ap->n; k++) {
+		struct arc *a = &pk->ap->v[k];
+		for (size_t i = 0; i < a->njobs; i++)
+			if (a->jobs[i] == idx && --a->waiting == 0 && a->state == 0) {
+				a->state = 1;
+				pk->queue[pk->qtail++] = k;
+			}
+	}
+	pthread_cond_broadcast(&pk->cv);
+	pthread_mutex_unlock(&pk->mu);
+}
+
+int packer_finish(struct packer *pk)
+{
+	int rc = 0;
+	pthread_mutex_lock(&pk->mu);
+	pk->closing = 1;
+	pthread_cond_broadcast(&pk->cv);
+	pthread_mutex_unlock(&pk->mu);
+	for (int i = 0; i < pk->nthreads; i++)
+		pthread_join(pk->threads[i], NULL);
+	if (pk->nthreads == 0)
+		for (size_t k = 0; k < pk->qtail; k++) /* no thread could start: write here */
+			pk->ap->v[pk->queue[k]].state = write_one(pk, &pk->ap->v[pk->queue[k]]) == 0 ? 2 : -1;
+	for (size_t k = 0; k < pk->ap->n; k++)
+		if (pk->ap->v[k].state != 2)
+			rc = -1;
+	for (size_t i = 0; i < pk->plan->n; i++)
+		free(pk->paths[i]);
+	free(pk->paths);
+	free(pk->queue);
+	free(pk->threads);
+	pthread_cond_destroy(&pk->cv);
+	pthread_mutex_destroy(&pk->mu);
+	free(pk);
+	return rc;
+}
+
+json_t *arc_manifest(const struct arcplan *ap, const struct plan *p)
+{
+	json_t *list = json_array();
+	for (size_t k = 0; k < ap->n; k++) {
+		const struct arc *a = &ap->v[k];
+		json_t *members = json_array();
+		for (size_t i = 0; i < a->njobs; i++)
+			json_array_append_new(members, json_pack("{s:s, s:s}", "build", p->jobs[a->jobs[i]].build->name,
+								 "target", p->jobs[a->jobs[i]].id));
+		json_t *o = json_pack("{s:s, s:s, s:s, s:o}", "name", a->name, "format", pkg_format_name(a->format),
+				      "target", p->jobs[a->jobs[0]].id, "binaries", members);
+		if (a->state == 2) {
+			json_object_set_new(o, "size", json_integer((json_int_t)a->res.size));
+			json_object_set_new(o, "sha256", json_string(a->res.sha256));
+			json_object_set_new(o, "compression", json_string(a->res.compression));
+			json_object_set_new(o, "level", json_integer(a->res.level));
+			json_object_set_new(o, "writer", json_string(a->res.writer));
+		}
+		json_array_append_new(list, o);
+	}
+	return list;
+}

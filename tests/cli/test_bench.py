@@ -48,5 +48,14 @@ def test_bench_quick(tmp_path):
         assert heading in text, heading
     assert "cores: " in text and "load average" in text and "Go: go1.26.8" in text
     assert "3/3 binaries identical" in text, text
+    # the scheduler gives the last job to start every CPU (orchestrator/build.c):
+    # 3 jobs, one per target, started in plan order, so the third is the last
+    import json
+    manifest = json.loads((tmp_path / "work/out/hello/xgo/manifest.json").read_text())
+    parallel = manifest["execution"]["parallel"]
+    procs = manifest["execution"]["procs_per_job"]
+    ps = [int(next(a for a in j["argv"] if a.startswith("-p="))[3:]) for j in manifest["jobs"]]
+    assert ps[:-1] == [procs] * 2, ps
+    assert ps[-1] >= parallel * procs, (ps, parallel, procs)
     # nothing written into the repository
     assert not (ROOT / "bench" / "RESULTS-quick.md").exists()

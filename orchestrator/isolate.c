@@ -87,17 +87,29 @@ static int probe_vary_child(void)
 	return 0;
 }
 
+/* Run probe in a forked child (it may change namespaces; we must not):
+ * its exit status, or -1 when it could not run, -2 when it crashed. */
+static int run_probe(int (*probe)(void))
+{
+	int st = 0;
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(probe());
+	if (pid < 0)
+		return -1;
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -2;
+	return WEXITSTATUS(st);
+}
+
 int iso_vary_available(const char **why)
 {
 	static int cached = -1;
 	static const char *reason;
 	if (cached < 0) {
-		pid_t pid = fork();
-		int st = 0;
-		if (pid == 0)
-			_exit(probe_vary_child());
-		cached = pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
-		reason = pid < 0 ? "cannot fork the probe"
+		int rc = run_probe(probe_vary_child);
+		cached = rc == 0;
+		reason = rc == -1 ? "cannot fork the probe"
 			: "user and UTS namespaces are not permitted here (unshare(CLONE_NEWUSER|CLONE_NEWUTS) failed)";
 	}
 	if (why)
@@ -124,21 +136,12 @@ int iso_net_available(const char **why)
 	static int cached = -1;
 	static const char *reason;
 	if (cached < 0) {
-		pid_t pid = fork();
-		int st = 0;
-		if (pid == 0)
-			_exit(probe_child());
-		if (pid < 0) {
-			cached = 0;
-			reason = "cannot fork the probe";
-		} else if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st)) {
-			cached = 0;
-			reason = "the probe crashed";
-		} else {
-			cached = WEXITSTATUS(st) == 0;
-			reason = WEXITSTATUS(st) == 1 ? "user and network namespaces are not permitted here"
-				: "/proc/self/ns/net is unusable";
-		}
+		int rc = run_probe(probe_child);
+		cached = rc == 0;
+		reason = rc == -1 ? "cannot fork the probe"
+			: rc == -2 ? "the probe crashed"
+			: rc == 1 ? "user and network namespaces are not permitted here"
+				  : "/proc/self/ns/net is unusable";
 	}
 	if (why)
 		*why = cached ? NULL : reason;

@@ -152,8 +152,6 @@ static void gosum_digest(const char *dir, char out[65])
 
 static int resolve_dirs(struct run_state *s)
 {
-	if (!(s->project = abs_path(s->rel.dir)))
-		return EXIT_USAGE;
 	s->dist = s->o->dist ? xstrdup(s->o->dist) : xasprintf("%s/dist", s->project);
 	if (s->dist[0] != '/') {
 		char *cwd = getcwd(NULL, 0);
@@ -198,10 +196,7 @@ static int prepare(struct run_state *s)
 	}
 	if (plan_make(&s->rel, &s->ports, &s->plan) < 0)
 		return EXIT_USAGE;
-	char *dir = abs_path(s->rel.dir);
-	int bad = !dir || arc_plan(&s->rel, &s->plan, dir, &s->arcs) < 0;
-	free(dir);
-	if (bad)
+	if (!(s->project = abs_path(s->rel.dir)) || arc_plan(&s->rel, &s->plan, s->project, &s->arcs) < 0)
 		return EXIT_USAGE;
 	if (jobenv_sde(&s->rel, s->sde, &s->sde_source) < 0)
 		return EXIT_USAGE;

@@ -1,6 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "build.h"
 #include "cpu.h"
+#include "events.h"
 #include "hash.h"
 #include "progress.h"
 #include "runner.h"
@@ -52,16 +53,22 @@ static char *make_scratch(const struct build_opts *o, const char *name)
 	return scratch;
 }
 
-static void print_tail(const char *what, const char *log_path)
+/* The tail of a failed step's log, to stderr (in a collapsible group
+ * under CI); returns the tail (owned) for the event stream. */
+static char *print_tail(const char *what, const char *message, const char *log_path)
 {
 	char *tail = runner_log_tail(log_path, TAIL_LINES);
-	fprintf(stderr, "xgo-build: --- last lines of %s (%s) ---\n%s", what, log_path, tail ? tail : "");
-	if (tail && *tail && tail[strlen(tail) - 1] != '\n')
-		fputc('\n', stderr);
-	if (tail && (strstr(tail, "GOPROXY=off") || strstr(tail, "lookup disabled")))
+	char title[256];
+	if (!tail)
+		tail = xstrdup("");
+	snprintf(title, sizeof(title), "last lines of %s (%s)", what, log_path);
+	if (events_ci() == CI_GITHUB || events_ci() == CI_GITLAB)
+		snprintf(title, sizeof(title), "%s", what);
+	ci_failure(title, message, tail);
+	if (strstr(tail, "GOPROXY=off") || strstr(tail, "lookup disabled"))
 		fprintf(stderr, "xgo-build: hint: the build needs a module the prefetch did not download; "
 				"run 'go mod tidy' and commit go.mod and go.sum\n");
-	free(tail);
+	return tail;
 }
 
 static void fill_spec(struct runner_spec *spec, const struct build_opts *o, char **argv, char **env,
@@ -103,11 +110,16 @@ static int run_one(const struct build_opts *o, struct strv *argv, struct strv *e
 		if (res.status == 0) {
 			rc = EXIT_OK;
 		} else {
-			error("%s failed (%s%d)", what, res.status > 128 ? "signal " : "exit ",
-			      res.status > 128 ? res.status - 128 : res.status);
+			char msg[256];
+			snprintf(msg, sizeof(msg), "%s failed (%s%d)", what, res.status > 128 ? "signal " : "exit ",
+				 res.status > 128 ? res.status - 128 : res.status);
+			error("%s", msg);
 			if (res.error)
 				error("%s", res.error);
-			print_tail(what, log);
+			char *tail = print_tail(what, msg, log);
+			events_emit("step_failed", json_pack("{s:s, s:i, s:o}", "step", what, "exit", res.status,
+							     "log_tail", events_text(tail)));
+			free(tail);
 		}
 		runner_result_release(&res);
 	}
@@ -235,6 +247,34 @@ static void job_name(const struct job *j, char *out, size_t size)
 			*p = '_';
 }
 
+static json_t *job_fields(const struct job *j)
+{
+	return json_pack("{s:s, s:s, s:s}", "build", j->build->name, "target", j->id, "output", j->output);
+}
+
+/* "job_finished": the outcome; tail is the log tail of a failure. */
+static void emit_finished(const struct result *res, const char *tail)
+{
+	if (!events_on())
+		return;
+	const char *status = res->status == 0 ? (res->cached ? "cached" : "ok") : res->timed_out ? "timeout" : "failed";
+	json_t *o = job_fields(res->job);
+	json_object_set_new(o, "status", json_string(status));
+	json_object_set_new(o, "exit", json_integer(res->status));
+	json_object_set_new(o, "cached", json_boolean(res->cached));
+	json_object_set_new(o, "duration_s", json_real((double)(long long)(res->wall * 1000) / 1000));
+	json_object_set_new(o, "cpu_s", json_real((double)(long long)(res->cpu * 1000) / 1000));
+	if (res->status == 0) {
+		json_object_set_new(o, "size", json_integer((json_int_t)res->size));
+		json_object_set_new(o, "sha256", json_string(res->sha256));
+	}
+	if (tail)
+		json_object_set_new(o, "log_tail", events_text(tail));
+	if (res->log_path)
+		json_object_set_new(o, "log", json_string(res->log_path));
+	events_emit("job_finished", o);
+}
+
 static int start_job(struct sched *s, size_t i)
 {
 	const struct job *j = &s->plan->jobs[i];
@@ -269,6 +309,7 @@ static int start_job(struct sched *s, size_t i)
 	char label[96];
 	snprintf(label, sizeof(label), "%s %s", j->build->name, j->id);
 	progress_start(s->progress, i, label);
+	events_emit("job_started", job_fields(j));
 	rc = 0;
 out:
 	free(scratch);
@@ -315,19 +356,27 @@ static void finish_job(struct sched *s, struct runner_result *rr)
 		res->status = 1;
 	progress_done(s->progress, i, res->status == 0, res->wall);
 	if (res->status == 0) {
+		emit_finished(res, NULL);
 		if (s->o->on_success)
 			s->o->on_success(res, s->o->user);
 	} else {
+		char msg[256];
 		s->failed++;
 		progress_hold(s->progress);
 		if (rr->error)
 			error("%s %s: %s", j->build->name, j->id, rr->error);
 		if (res->timed_out)
-			error("%s %s timed out after %.0fs", j->build->name, j->id, res->wall);
+			snprintf(msg, sizeof(msg), "%s %s timed out after %.0fs", j->build->name, j->id, res->wall);
 		else
-			error("%s %s failed (%s %d)", j->build->name, j->id,
-			      res->status > 128 ? "signal" : "exit", res->status > 128 ? res->status - 128 : res->status);
-		print_tail(j->id, res->log_path);
+			snprintf(msg, sizeof(msg), "%s %s failed (%s %d)", j->build->name, j->id,
+				 res->status > 128 ? "signal" : "exit",
+				 res->status > 128 ? res->status - 128 : res->status);
+		error("%s", msg);
+		char what[128];
+		snprintf(what, sizeof(what), "%s %s", j->build->name, j->id);
+		char *tail = print_tail(what, msg, res->log_path);
+		emit_finished(res, tail);
+		free(tail);
 		progress_release(s->progress);
 		if (!s->o->keep_going && !s->stop) {
 			s->stop = 1;

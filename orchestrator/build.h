@@ -20,6 +20,7 @@
 struct result {
 	const struct job *job;
 	int started, done;
+	int cached;           /* taken from the action cache: no go build ran */
 	int status;           /* exit code; 128+signal when killed */
 	int timed_out;
 	double wall, cpu;     /* seconds; cpu = user + sys */

@@ -1,6 +1,7 @@
 /* xgo-build run: options, then the pipeline (pipeline.h). */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "events.h"
 #include "pipeline.h"
 #include "util.h"
 #include "verify.h"
@@ -36,7 +37,8 @@ static const char run_help[] =
 	"                          difference); variations: all but gocache by default\n"
 	"      --vary LIST         the variations of --verify (see 'verify --help')\n"
 	"      --no-vary LIST      variations --verify leaves out\n"
-	"      --json              with --verify: the verify report as JSON on stdout\n"
+	"      --json              JSON Lines events on stdout (README, \"JSON events\");\n"
+	"                          human output stays on stderr\n"
 	CLI_COMMON_HELP
 	"\n"
 	"environment: XGO_CACHE (cache root), XGO_GOCACHE (the shared GOCACHE; default\n"
@@ -106,7 +108,10 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		case O_MIRROR: o->mirror = optarg; break;
 		case O_OFFLINE: o->offline = 1; break;
 		case O_VERIFY: o->verify = 1; break;
-		case O_JSON: o->json = 1; break;
+		case O_JSON:
+			o->json = 1;
+			events_init(1);
+			break;
 		case O_VARY:
 			/* the first --vary replaces the default set; later ones add */
 			if (!o->explicit_vary++)

@@ -4,6 +4,7 @@
 #include "build.h"
 #include "checksums.h"
 #include "cpu.h"
+#include "events.h"
 #include "hash.h"
 #include "manifest.h"
 #include "proc.h"
@@ -273,6 +274,59 @@ static int publish(struct run_state *s)
 	return EXIT_OK;
 }
 
+/* The artifacts as a Markdown table, for $GITHUB_STEP_SUMMARY. */
+static void github_summary(const struct run_state *s, int rc)
+{
+	if (events_ci() != CI_GITHUB)
+		return;
+	struct buf md;
+	buf_init(&md, 1 << 20);
+	buf_printf(&md, "### xgo-build: %s %s — %s\n\n", s->rel.project, s->rel.version,
+		   rc == EXIT_OK ? "built" : "failed");
+	buf_puts(&md, "| Job | Status | Time | SHA-256 |\n|---|---|---|---|\n");
+	for (size_t i = 0; s->res && i < s->plan.n; i++) {
+		const struct result *r = &s->res[i];
+		const char *st = !r->done ? "not run" : r->status ? "**failed**" : r->cached ? "cached" : "ok";
+		buf_printf(&md, "| %s %s | %s | %.1fs | `%s` |\n", s->plan.jobs[i].build->name, s->plan.jobs[i].id,
+			   st, r->wall, r->status == 0 && r->done ? r->sha256 : "");
+	}
+	if (rc == EXIT_OK && s->arcs.n) {
+		buf_puts(&md, "\n| Archive | Size | SHA-256 |\n|---|---|---|\n");
+		for (size_t i = 0; i < s->arcs.n; i++)
+			buf_printf(&md, "| %s | %llu | `%s` |\n", s->arcs.v[i].name,
+				   (unsigned long long)s->arcs.v[i].res.size, s->arcs.v[i].res.sha256);
+	}
+	buf_puts(&md, "\n");
+	ci_summary(md.data ? md.data : "");
+	buf_release(&md);
+}
+
+static void emit_finished(const struct run_state *s, int rc, double seconds)
+{
+	size_t built = 0, cached = 0, failed = 0;
+	double cpu = 0;
+	for (size_t i = 0; s->res && i < s->plan.n; i++) {
+		const struct result *r = &s->res[i];
+		built += r->done && r->status == 0 && !r->cached;
+		cached += r->done && r->status == 0 && r->cached;
+		failed += r->done && r->status != 0;
+		cpu += r->cpu;
+	}
+	for (size_t i = 0; rc == EXIT_OK && i < s->arcs.n; i++)
+		events_emit("archive", json_pack("{s:s, s:I, s:s}", "name", s->arcs.v[i].name, "size",
+						 (json_int_t)s->arcs.v[i].res.size, "sha256", s->arcs.v[i].res.sha256));
+	const char *status = rc == EXIT_OK ? "ok" : rc == EXIT_INTERRUPTED ? "interrupted" : "failed";
+	json_t *o = json_pack("{s:s, s:i, s:I, s:I, s:I, s:I, s:f, s:f}", "status", status, "exit", rc, "jobs",
+			      (json_int_t)s->plan.n, "built", (json_int_t)built, "cached", (json_int_t)cached,
+			      "failed", (json_int_t)failed, "duration_s", (double)(long long)(seconds * 1000) / 1000,
+			      "job_cpu_s", (double)(long long)(cpu * 1000) / 1000);
+	if (s->dist)
+		json_object_set_new(o, "dist", json_string(s->dist));
+	if (rc != EXIT_OK && error_last()[0])
+		json_object_set_new(o, "error", events_text(error_last()));
+	events_emit("run_finished", o);
+}
+
 static void run_state_free(struct run_state *s)
 {
 	results_free(s->res, s->plan.n);
@@ -298,6 +352,9 @@ int pipeline_run(const struct pipeline_opts *o)
 	s.o = o;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	events_emit("run_started", json_pack("{s:s, s:s}", "release", o->file ? o->file : "release.lua", "tool",
+					     XGO_VERSION));
+	error_clear();
 	int rc = prepare(&s);
 	if (rc != EXIT_OK)
 		goto out;
@@ -316,10 +373,14 @@ int pipeline_run(const struct pipeline_opts *o)
 		rc = EXIT_JOB;
 		goto out;
 	}
+	events_emit("plan_ready", json_pack("{s:I, s:i, s:i, s:s, s:s}", "jobs", (json_int_t)s.plan.n, "parallel",
+					    s.budget.parallel, "procs_per_job", s.budget.procs, "isolation",
+					    iso_level_name(s.iso), "dist", s.dist));
 	rc = build_all(&s, &ctx);
 	if (rc == EXIT_OK)
 		rc = publish(&s);
 	remove_tree(s.stage);
+	github_summary(&s, rc);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (rc == EXIT_OK) {
 		double cpu = 0;
@@ -331,6 +392,8 @@ int pipeline_run(const struct pipeline_opts *o)
 		error("interrupted: %s is unchanged", s.dist);
 	}
 out:
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	emit_finished(&s, rc, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	run_state_free(&s);
 	return rc;
 }

@@ -21,6 +21,7 @@ struct pipeline_opts {
 	int reverse_order;       /* schedule the jobs last to first */
 	int keep_going;
 	int offline;
+	int no_cache;            /* build every job; neither read nor write the action cache */
 	long timeout_ms;
 	/* verify's job-level variations (verify.h); 0/NULL: none */
 	long vary_uid;             /* jobs run as this uid in a new user namespace */

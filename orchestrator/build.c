@@ -28,31 +28,6 @@ static int mkdir_parent(const char *path)
 	return rc;
 }
 
-/* A job's private HOME and TMPDIR. */
-static char *make_scratch(const struct build_opts *o, const char *name)
-{
-	char *scratch = xasprintf("%s/jobs/%s", o->work_dir, name);
-	char *home = xasprintf("%s/home", scratch), *tmp = xasprintf("%s/tmp", scratch);
-	/* The go command's telemetry would start a child that writes into HOME
-	 * after the job ends; its mode file in the private HOME turns it off. */
-	char *tele = xasprintf("%s/.config/go/telemetry", home);
-	char *mode = xasprintf("%s/mode", tele);
-	int rc = remove_tree(scratch);
-	if (rc == 0)
-		rc = mkdir_p(tele, 0755);
-	if (rc == 0)
-		rc = write_file_atomic(mode, "off\n", 4, 0644);
-	if (rc == 0)
-		rc = mkdir_p(tmp, 0755);
-	free(home);
-	free(tmp);
-	free(tele);
-	free(mode);
-	if (rc < 0)
-		FREE_AND_NULL(scratch);
-	return scratch;
-}
-
 /* The tail of a failed step's log, to stderr (in a collapsible group
  * under CI); returns the tail (owned) for the event stream. */
 static char *print_tail(const char *what, const char *message, const char *log_path)
@@ -139,7 +114,7 @@ int build_prefetch(const struct build_opts *o)
 	free(gomod);
 	if (!has_mod)
 		return error("no go.mod in '%s': xgo-build builds Go modules", o->project_dir), EXIT_USAGE;
-	char *scratch = make_scratch(o, "prefetch");
+	char *scratch = jobenv_scratch(o->work_dir, "prefetch");
 	if (!scratch)
 		return EXIT_JOB;
 	struct strv env = { 0 }, argv = { 0 };
@@ -162,7 +137,7 @@ int build_before_hooks(const struct release *r, const struct build_opts *o)
 		char name[32], what[64];
 		snprintf(name, sizeof(name), "before-%zu", i + 1);
 		snprintf(what, sizeof(what), "before hook %zu", i + 1);
-		char *scratch = make_scratch(o, name);
+		char *scratch = jobenv_scratch(o->work_dir, name);
 		if (!scratch)
 			return EXIT_JOB;
 		struct strv env = { 0 }, argv = { 0 };
@@ -281,7 +256,7 @@ static int start_job(struct sched *s, size_t i)
 	struct result *res = &s->res[i];
 	char name[128];
 	job_name(j, name, sizeof(name));
-	char *scratch = make_scratch(s->o, name);
+	char *scratch = jobenv_scratch(s->o->work_dir, name);
 	if (!scratch)
 		return -1;
 	res->path = xasprintf("%s/%s", s->o->stage_dir, j->output);
@@ -335,6 +310,53 @@ static void fill_slots(struct sched *s)
 	}
 }
 
+/* Take every job the action cache holds: no go build for those. */
+static void take_cached(struct sched *s)
+{
+	mode_t mask = umask(0);
+	umask(mask);
+	for (size_t i = 0; i < s->plan->n && s->o->cache; i++) {
+		const struct job *j = &s->plan->jobs[i];
+		struct result *res = &s->res[i];
+		struct ac_entry e;
+		if (!s->o->keys[i][0])
+			continue;
+		res->key = s->o->keys[i];
+		res->path = xasprintf("%s/%s", s->o->stage_dir, j->output);
+		if (mkdir_parent(res->path) < 0 || !actcache_get(s->o->cache, res->key, res->path, 0777 & ~mask, &e)) {
+			FREE_AND_NULL(res->path);
+			continue;
+		}
+		char *scratch = xasprintf("%s/jobs/-", s->o->work_dir);
+		jobenv_job(s->o->env, j, scratch, res->path, &res->env, &res->argv);
+		free(scratch);
+		memcpy(res->sha256, e.sha256, 65);
+		res->size = e.size;
+		res->started = res->done = res->cached = 1;
+		s->started++;
+		s->finished++;
+		char label[96];
+		snprintf(label, sizeof(label), "%s %s (cached)", j->build->name, j->id);
+		progress_start(s->progress, i, label);
+		progress_done(s->progress, i, 1, 0);
+		emit_finished(res, NULL);
+		if (s->o->on_success)
+			s->o->on_success(res, s->o->user);
+	}
+}
+
+/* Record a job that built well under its input digest. */
+static void store_built(const struct sched *s, size_t i)
+{
+	struct result *res = &s->res[i];
+	if (!s->o->cache || !s->o->keys[i][0])
+		return;
+	res->key = s->o->keys[i];
+	struct ac_entry e = { .size = res->size, .wall = res->wall, .cpu = res->cpu };
+	memcpy(e.sha256, res->sha256, 65);
+	actcache_put(s->o->cache, res->key, res->path, &e);
+}
+
 static void finish_job(struct sched *s, struct runner_result *rr)
 {
 	size_t i = (size_t)(uintptr_t)rr->user;
@@ -356,6 +378,7 @@ static void finish_job(struct sched *s, struct runner_result *rr)
 		res->status = 1;
 	progress_done(s->progress, i, res->status == 0, res->wall);
 	if (res->status == 0) {
+		store_built(s, i);
 		emit_finished(res, NULL);
 		if (s->o->on_success)
 			s->o->on_success(res, s->o->user);
@@ -404,6 +427,7 @@ int build_run(const struct plan *p, const struct build_opts *o, struct result **
 	s.runner = runner_new(o->parallel);
 	s.progress = progress_new(p->n, progress_want_live());
 	runner_catch_signals(s.runner);
+	take_cached(&s);
 	fill_slots(&s);
 	struct runner_result rr;
 	int w;

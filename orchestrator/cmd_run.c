@@ -32,6 +32,8 @@ static const char run_help[] =
 	"                          'xgo-build plan' shows it, or BUILD:TARGET) and exit\n"
 	"      --sdk-mirror URL    where to download the Go SDK from (also XGO_SDK_MIRROR)\n"
 	"      --offline           never download the SDK\n"
+	"      --no-cache          build every job: neither read nor write the action\n"
+	"                          cache (local or remote)\n"
 	"      --verify            then rebuild once under varied conditions and compare\n"
 	"                          with dist/ (as 'xgo-build verify'; exit 3 on a\n"
 	"                          difference); variations: all but gocache by default\n"
@@ -42,7 +44,9 @@ static const char run_help[] =
 	CLI_COMMON_HELP
 	"\n"
 	"environment: XGO_CACHE (cache root), XGO_GOCACHE (the shared GOCACHE; default\n"
-	"<cache>/gocache), SOURCE_DATE_EPOCH.\n"
+	"<cache>/gocache), SOURCE_DATE_EPOCH, XGO_REMOTE_CACHE (http(s) URL of a shared\n"
+	"cache; overrides release.lua's cache { url }), XGO_REMOTE_CACHE_READ_ONLY=1,\n"
+	"XGO_REMOTE_CACHE_TOKEN (bearer token; or the variable cache { token_env } names).\n"
 	"exit codes: 0 ok, 1 a job failed, 2 usage or build-file error, 3 --verify found\n"
 	"a difference, 4 SDK problem, 130 interrupted\n";
 
@@ -52,7 +56,7 @@ struct run_opts {
 	const char *print_env;
 	const char *isolation;
 	const char *mirror;
-	int keep_going, offline;
+	int keep_going, offline, no_cache;
 	long timeout_ms;
 	int verify, json, explicit_vary;
 	unsigned vary;
@@ -71,7 +75,7 @@ static int parse_timeout(const char *arg, long *ms)
 static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_DIST = 256, O_KEEP, O_FAIL, O_TIMEOUT, O_ISO, O_PRINT, O_MIRROR, O_OFFLINE, O_VERIFY, O_VARY,
-	       O_NOVARY, O_JSON };
+	       O_NOVARY, O_JSON, O_NOCACHE };
 	static const struct option longopts[] = {
 		{ "dist", required_argument, 0, O_DIST },
 		{ "keep-going", no_argument, 0, O_KEEP },
@@ -85,6 +89,7 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		{ "vary", required_argument, 0, O_VARY },
 		{ "no-vary", required_argument, 0, O_NOVARY },
 		{ "json", no_argument, 0, O_JSON },
+		{ "no-cache", no_argument, 0, O_NOCACHE },
 		CLI_COMMON_LONG,
 		{ 0, 0, 0, 0 },
 	};
@@ -107,6 +112,7 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		case O_PRINT: o->print_env = optarg; break;
 		case O_MIRROR: o->mirror = optarg; break;
 		case O_OFFLINE: o->offline = 1; break;
+		case O_NOCACHE: o->no_cache = 1; break;
 		case O_VERIFY: o->verify = 1; break;
 		case O_JSON:
 			o->json = 1;
@@ -145,7 +151,7 @@ int cmd_run(int argc, char **argv)
 	struct pipeline_opts po = {
 		.file = o.c.file, .dist = o.dist, .isolation = o.isolation, .mirror = o.mirror,
 		.print_env = o.print_env, .jobs = o.c.jobs, .keep_going = o.keep_going, .offline = o.offline,
-		.timeout_ms = o.timeout_ms,
+		.timeout_ms = o.timeout_ms, .no_cache = o.no_cache,
 	};
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);

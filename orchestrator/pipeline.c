@@ -1,13 +1,17 @@
 #define _GNU_SOURCE
 #include "pipeline.h"
+#include "actcache.h"
 #include "archives.h"
 #include "build.h"
 #include "checksums.h"
 #include "cpu.h"
 #include "events.h"
 #include "hash.h"
+#include "inputs.h"
 #include "manifest.h"
 #include "proc.h"
+#include "remote.h"
+#include "runner.h"
 #include "source.h"
 #include "toolchains/mirror.h"
 #include "util.h"
@@ -36,6 +40,8 @@ struct run_state {
 	struct cpu_budget budget;
 	enum iso_level iso;
 	char *trampoline;
+	struct actcache *actions; /* NULL with --no-cache */
+	char (*keys)[65];       /* per job input digests */
 };
 
 static char *abs_path(const char *path)
@@ -215,6 +221,48 @@ static int prepare(struct run_state *s)
 	return EXIT_OK;
 }
 
+/* The remote cache: XGO_REMOTE_CACHE, else release.lua's cache { url }.
+ * *rc = EXIT_USAGE for a bad address. */
+static struct remote *open_remote(const struct release *r, int *rc)
+{
+	const char *url = getenv("XGO_REMOTE_CACHE");
+	const char *ro = getenv("XGO_REMOTE_CACHE_READ_ONLY");
+	const char *token_env = r->cache.token_env ? r->cache.token_env : "XGO_REMOTE_CACHE_TOKEN";
+	if (!url || !*url)
+		url = r->cache.url;
+	if (!url)
+		return NULL;
+	int read_only = r->cache.read_only || (ro && *ro && strcmp(ro, "0"));
+	struct remote *rem = remote_open(url, getenv(token_env), read_only);
+	if (!rem)
+		*rc = EXIT_USAGE;
+	else
+		note("remote cache: %s%s", url, read_only ? " (read-only)" : "");
+	return rem;
+}
+
+/* Input digests of every job and the action cache, unless --no-cache. */
+static int open_cache(struct run_state *s, struct jobenv_ctx *ctx)
+{
+	int rc = EXIT_OK;
+	if (s->o->no_cache)
+		return EXIT_OK;
+	struct remote *rem = open_remote(&s->rel, &rc);
+	if (rc != EXIT_OK)
+		return rc;
+	if (!(s->actions = actcache_open(s->cache, rem)))
+		return EXIT_JOB;
+	const char *base = strrchr(s->dist, '/');
+	const char *skip[] = { base ? base + 1 : s->dist, NULL };
+	struct inputs_ctx ic = { .env = ctx, .project_dir = s->project, .work_dir = s->work, .skip = skip,
+				 .sdk_tree_digest = s->sdk.tree_digest };
+	s->keys = xcalloc(s->plan.n ? s->plan.n : 1, sizeof(*s->keys));
+	runner_catch_signals(NULL); /* go list may take a moment: stay interruptible */
+	rc = inputs_job_keys(&ic, &s->plan, s->keys) < 0 ? EXIT_INTERRUPTED : EXIT_OK;
+	runner_restore_signals();
+	return rc;
+}
+
 /* A job built: its archives may be complete now. */
 static void job_built(struct result *res, void *user)
 {
@@ -233,11 +281,15 @@ static int build_all(struct run_state *s, struct jobenv_ctx *ctx)
 		.iso = s->iso, .trampoline = s->trampoline,
 	};
 	int rc;
-	if ((rc = build_prefetch(&bo)) != EXIT_OK || (rc = build_before_hooks(&s->rel, &bo)) != EXIT_OK)
+	if ((rc = build_prefetch(&bo)) != EXIT_OK || (rc = build_before_hooks(&s->rel, &bo)) != EXIT_OK ||
+	    (rc = open_cache(s, ctx)) != EXIT_OK)
 		return rc;
+	bo.cache = s->actions;
+	bo.keys = s->keys;
 	note("building %zu job%s: %d at a time, -p %d each, isolation %s", s->plan.n, s->plan.n == 1 ? "" : "s",
 	     s->budget.parallel, s->budget.procs, iso_level_name(s->iso));
-	s->packer = packer_start(&s->arcs, &s->plan, s->stage, strtoll(s->sde, NULL, 10), s->budget.parallel);
+	s->packer = packer_start(&s->arcs, &s->plan, s->stage, strtoll(s->sde, NULL, 10), s->budget.parallel,
+				 s->actions);
 	rc = build_run(&s->plan, &bo, &s->res);
 	if (packer_finish(s->packer) < 0 && rc == EXIT_OK)
 		rc = EXIT_JOB; /* pkg_write named the archive */
@@ -343,6 +395,8 @@ static void run_state_free(struct run_state *s)
 	free(s->gocache);
 	free(s->gomodcache);
 	free(s->trampoline);
+	actcache_close(s->actions);
+	free(s->keys);
 }
 
 int pipeline_run(const struct pipeline_opts *o)
@@ -384,10 +438,16 @@ int pipeline_run(const struct pipeline_opts *o)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (rc == EXIT_OK) {
 		double cpu = 0;
-		for (size_t i = 0; i < s.plan.n; i++)
+		size_t cached = 0;
+		for (size_t i = 0; i < s.plan.n; i++) {
 			cpu += s.res[i].cpu;
-		note("built %zu job%s in %.1fs (job cpu %.1fs) into %s", s.plan.n, s.plan.n == 1 ? "" : "s",
-		     (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, cpu, s.dist);
+			cached += s.res[i].cached;
+		}
+		char from[64] = "";
+		if (cached)
+			snprintf(from, sizeof(from), ", %zu from the action cache", cached);
+		note("built %zu job%s in %.1fs (job cpu %.1fs%s) into %s", s.plan.n, s.plan.n == 1 ? "" : "s",
+		     (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, cpu, from, s.dist);
 	} else if (rc == EXIT_INTERRUPTED) {
 		error("interrupted: %s is unchanged", s.dist);
 	}

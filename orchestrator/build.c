@@ -105,6 +105,56 @@ out:
 	return rc;
 }
 
+/* What a prefetch depends on: go.mod, go.sum, the SDK, GOMODCACHE and
+ * the network environment.  0 (and "") when go.mod cannot be read. */
+static int prefetch_stamp(const struct build_opts *o, char stamp[65])
+{
+	struct hasher *h = hasher_new(HASH_SHA256);
+	struct strv env = { 0 };
+	char hex[HASH_HEX_MAX];
+	const char *files[] = { "go.mod", "go.sum" };
+	int ok = 1;
+	stamp[0] = '\0';
+	for (size_t i = 0; i < ARRAY_LEN(files); i++) {
+		char *path = xasprintf("%s/%s", o->project_dir, files[i]);
+		if (access(path, F_OK) != 0 || hash_file_hex(HASH_SHA256, path, hex, NULL) < 0)
+			snprintf(hex, sizeof(hex), "%s", i == 0 ? "" : "-");
+		ok &= hex[0] != '\0';
+		hasher_update(h, hex, strlen(hex) + 1);
+		free(path);
+	}
+	jobenv_network(o->env, "/<scratch>", &env);
+	for (size_t i = 0; i < env.n; i++)
+		if (strncmp(env.v[i], "GOMAXPROCS=", 11))
+			hasher_update(h, env.v[i], strlen(env.v[i]) + 1);
+	strv_release(&env);
+	hasher_final_hex(h, hex);
+	hasher_free(h);
+	if (ok)
+		memcpy(stamp, hex, 65);
+	return ok;
+}
+
+/* The last prefetch had this stamp and its modules are still there. */
+static int prefetch_done(const struct build_opts *o, const char *stamp_path, const char *stamp)
+{
+	char *sum = xasprintf("%s/go.sum", o->project_dir);
+	char *dl = xasprintf("%s/cache/download", o->env->gomodcache);
+	int gone = access(sum, F_OK) == 0 && access(dl, F_OK) != 0;
+	free(sum);
+	free(dl);
+	if (gone)
+		return 0;
+	size_t len;
+	int saved = quiet_errors;
+	quiet_errors = 1;
+	char *last = read_file(stamp_path, 128, &len);
+	quiet_errors = saved;
+	int same = last && len == 64 && !memcmp(last, stamp, 64);
+	free(last);
+	return same;
+}
+
 int build_prefetch(const struct build_opts *o)
 {
 	if (o->env->vendor)
@@ -114,9 +164,17 @@ int build_prefetch(const struct build_opts *o)
 	free(gomod);
 	if (!has_mod)
 		return error("no go.mod in '%s': xgo-build builds Go modules", o->project_dir), EXIT_USAGE;
+	char stamp[65];
+	char *stamp_path = xasprintf("%s/prefetch.done", o->work_dir);
+	if (prefetch_stamp(o, stamp) && prefetch_done(o, stamp_path, stamp)) {
+		free(stamp_path);
+		return EXIT_OK;
+	}
 	char *scratch = jobenv_scratch(o->work_dir, "prefetch");
-	if (!scratch)
+	if (!scratch) {
+		free(stamp_path);
 		return EXIT_JOB;
+	}
 	struct strv env = { 0 }, argv = { 0 };
 	jobenv_network(o->env, scratch, &env);
 	strv_pushf(&argv, "%s/bin/go", o->env->sdk_root);
@@ -124,6 +182,9 @@ int build_prefetch(const struct build_opts *o)
 	strv_push(&argv, "download");
 	note("prefetching modules (go mod download)");
 	int rc = run_one(o, &argv, &env, "prefetch", "module prefetch (go mod download)");
+	if (rc == EXIT_OK && stamp[0])
+		write_file_atomic(stamp_path, stamp, 64, 0644);
+	free(stamp_path);
 	strv_release(&env);
 	strv_release(&argv);
 	remove_tree(scratch);

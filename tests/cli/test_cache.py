@@ -316,3 +316,78 @@ def test_bad_remote_address_is_a_usage_error(tmp_path, sdk_session):
     (proj / "release.lua").write_text(RELEASE + 'cache { url = "file:///tmp/x" }\n')
     r = run_xgo("run", cwd=proj, env=sdk_session["env"])
     assert r.rc == 2 and "release.lua:6" in r.err and "http:// or https://" in r.err, r
+
+
+class Hostile:
+    """A cache server that serves a real store wrongly: truncated bodies
+    (a Content-Length it does not keep) or action entries that are not
+    JSON.  Counts the requests it saw."""
+
+    def __init__(self, store, mode):
+        import http.server
+        import threading
+        outer = self
+        self.requests = []
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                outer.requests.append(self.path)
+                f = store / self.path.lstrip("/")
+                if not f.is_file():
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                data = f.read_bytes()
+                if mode == "garbage-ac" and "/ac/" in self.path:
+                    data = b"{not an action result"
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if mode == "truncate" and "/cas/" in self.path:
+                    self.wfile.write(data[: len(data) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
+                self.wfile.write(data)
+
+            do_HEAD = do_GET
+
+            def do_PUT(self):
+                outer.requests.append("PUT " + self.path)
+                self.send_response(403)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/xgo"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize("mode, message", [
+    ("truncate", "building without it from here on"),
+    ("garbage-ac", "is not an action result; ignoring it"),
+])
+def test_a_lying_server_costs_a_build_not_a_wrong_artifact(tmp_path, sdk_session, nginx, mode, message):
+    first = project(tmp_path / "first", sdk_session)
+    assert run_json(first, env_with_cache(sdk_session, tmp_path / "c1", XGO_REMOTE_CACHE=nginx.url))[0].rc == 0
+    bad = Hostile(nginx.root, mode)
+    try:
+        second = checkout(first, tmp_path / "second")
+        r, ev = run_json(second, env_with_cache(sdk_session, tmp_path / "c2", XGO_REMOTE_CACHE=bad.url))
+    finally:
+        bad.stop()
+    assert r.rc == 0, r
+    assert message in r.err, r.err
+    assert any("/ac/" in p for p in bad.requests)
+    jobs, fin = outcome(ev)
+    assert fin["built"] >= 1
+    assert sums(second / "dist") == sums(first / "dist")
+    assert subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=second / "dist").returncode == 0

@@ -4,6 +4,7 @@
 #include "remote.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define ENTRY_MAX 4096
@@ -222,6 +224,9 @@ int actcache_get(struct actcache *c, const char *key, const char *dest, int mode
 		free(entry);
 		return 0;
 	}
+	char *entry = xasprintf("%s/%s", c->ac, key);
+	utimensat(AT_FDCWD, entry, NULL, 0); /* recently used: gc keeps it longer */
+	free(entry);
 	atomic_fetch_add(remote ? &c->remote_hits : &c->local_hits, 1);
 	return 1;
 }
@@ -266,4 +271,207 @@ void actcache_put(struct actcache *c, const char *key, const char *path, const s
 	write_local_entry(c, key, e);
 	atomic_fetch_add(&c->stored, 1);
 	put_remote(c, key, path, e);
+}
+
+/* ---- maintenance ---- */
+
+struct gc_entry {
+	char key[65], sha[65];
+	time_t used;
+	int keep;
+};
+
+struct gc_blob {
+	char sha[65];
+	uint64_t size;
+	unsigned refs;
+};
+
+static int cmp_used(const void *a, const void *b)
+{
+	const struct gc_entry *x = a, *y = b;
+	return x->used < y->used ? -1 : x->used > y->used;
+}
+
+static int cmp_blob(const void *a, const void *b)
+{
+	return strcmp(((const struct gc_blob *)a)->sha, ((const struct gc_blob *)b)->sha);
+}
+
+/* The 64-hex-digit file names in dir. */
+static int hex_names(const char *dir, struct strv *out)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	if (!d)
+		return errno == ENOENT ? 0 : error("cannot read '%s':", dir);
+	while ((de = readdir(d)))
+		if (is_hex64(de->d_name))
+			strv_push(out, de->d_name);
+	closedir(d);
+	return 0;
+}
+
+static struct gc_blob *find_blob(struct gc_blob *v, size_t n, const char *sha)
+{
+	struct gc_blob key;
+	memcpy(key.sha, sha, 65);
+	return bsearch(&key, v, n, sizeof(*v), cmp_blob);
+}
+
+static void unlink_in(const char *dir, const char *name)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	if (unlink(path) < 0 && errno != ENOENT)
+		warn("cannot remove '%s':", path);
+	free(path);
+}
+
+struct gc_state {
+	char *ac, *cas, *tmp;
+	struct gc_entry *e;
+	size_t ne;
+	struct gc_blob *b;
+	size_t nb;
+};
+
+static void gc_state_free(struct gc_state *g)
+{
+	free(g->ac);
+	free(g->cas);
+	free(g->tmp);
+	free(g->e);
+	free(g->b);
+}
+
+/* Read every entry and content, link entries to contents. */
+static int gc_load(const char *cache_root, struct gc_state *g)
+{
+	struct strv keys = { 0 }, shas = { 0 };
+	g->ac = xasprintf("%s/actions/ac", cache_root);
+	g->cas = xasprintf("%s/actions/cas", cache_root);
+	g->tmp = xasprintf("%s/actions/tmp", cache_root);
+	if (hex_names(g->ac, &keys) < 0 || hex_names(g->cas, &shas) < 0) {
+		strv_release(&keys);
+		strv_release(&shas);
+		return -1;
+	}
+	g->b = xcalloc(shas.n + 1, sizeof(*g->b));
+	for (size_t i = 0; i < shas.n; i++) {
+		char *path = xasprintf("%s/%s", g->cas, shas.v[i]);
+		struct stat st;
+		memcpy(g->b[g->nb].sha, shas.v[i], 65);
+		g->b[g->nb++].size = stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+		free(path);
+	}
+	qsort(g->b, g->nb, sizeof(*g->b), cmp_blob);
+	g->e = xcalloc(keys.n + 1, sizeof(*g->e));
+	for (size_t i = 0; i < keys.n; i++) {
+		char *path = xasprintf("%s/%s", g->ac, keys.v[i]);
+		struct gc_entry *e = &g->e[g->ne];
+		struct ac_entry a;
+		struct stat st;
+		size_t len;
+		int saved = quiet_errors;
+		quiet_errors = 1;
+		char *text = read_file(path, ENTRY_MAX, &len);
+		quiet_errors = saved;
+		memcpy(e->key, keys.v[i], 65);
+		e->keep = text && parse_entry(text, len, &a) == 0 && stat(path, &st) == 0;
+		if (e->keep) {
+			memcpy(e->sha, a.sha256, 65);
+			e->used = st.st_mtime;
+		}
+		g->ne++;
+		free(text);
+		free(path);
+	}
+	strv_release(&keys);
+	strv_release(&shas);
+	qsort(g->e, g->ne, sizeof(*g->e), cmp_used);
+	return 0;
+}
+
+static uint64_t live_bytes(struct gc_state *g)
+{
+	uint64_t total = 0;
+	for (size_t i = 0; i < g->nb; i++)
+		g->b[i].refs = 0;
+	for (size_t i = 0; i < g->ne; i++) {
+		struct gc_blob *b = g->e[i].keep ? find_blob(g->b, g->nb, g->e[i].sha) : NULL;
+		if (!b)
+			g->e[i].keep = 0; /* an entry without its content is useless */
+		else if (b->refs++ == 0)
+			total += b->size;
+	}
+	return total;
+}
+
+/* Temporary files a run left behind (killed mid-copy); an hour old, so
+ * that a run copying right now keeps its own. */
+static void gc_tmp(const char *dir, time_t now)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		char *path = xasprintf("%s/%s", dir, de->d_name);
+		struct stat st;
+		if (de->d_name[0] != '.' && lstat(path, &st) == 0 && S_ISREG(st.st_mode) && now - st.st_mtime > 3600)
+			unlink(path);
+		free(path);
+	}
+	if (d)
+		closedir(d);
+}
+
+int actcache_usage(const char *cache_root, struct ac_usage *u)
+{
+	struct gc_state g = { 0 };
+	memset(u, 0, sizeof(*u));
+	int rc = gc_load(cache_root, &g);
+	if (rc == 0) {
+		u->entries = g.ne;
+		u->blobs = g.nb;
+		for (size_t i = 0; i < g.nb; i++)
+			u->bytes += g.b[i].size;
+	}
+	gc_state_free(&g);
+	return rc;
+}
+
+int actcache_gc(const char *cache_root, uint64_t max_bytes, long max_age, struct ac_usage *removed)
+{
+	struct gc_state g = { 0 };
+	time_t now = time(NULL);
+	memset(removed, 0, sizeof(*removed));
+	if (gc_load(cache_root, &g) < 0) {
+		gc_state_free(&g);
+		return -1;
+	}
+	for (size_t i = 0; i < g.ne && max_age > 0; i++)
+		if (g.e[i].keep && now - g.e[i].used > max_age)
+			g.e[i].keep = 0;
+	uint64_t live = live_bytes(&g);
+	for (size_t i = 0; i < g.ne && max_bytes > 0 && live > max_bytes; i++) {
+		if (!g.e[i].keep)
+			continue;
+		g.e[i].keep = 0; /* oldest first */
+		struct gc_blob *b = find_blob(g.b, g.nb, g.e[i].sha);
+		if (--b->refs == 0)
+			live -= b->size;
+	}
+	for (size_t i = 0; i < g.ne; i++)
+		if (!g.e[i].keep) {
+			unlink_in(g.ac, g.e[i].key);
+			removed->entries++;
+		}
+	for (size_t i = 0; i < g.nb; i++)
+		if (g.b[i].refs == 0) {
+			unlink_in(g.cas, g.b[i].sha);
+			removed->blobs++;
+			removed->bytes += g.b[i].size;
+		}
+	gc_tmp(g.tmp, now);
+	gc_state_free(&g);
+	return 0;
 }

@@ -43,4 +43,20 @@ void actcache_put(struct actcache *c, const char *key, const char *path, const s
 /* What happened, for the end-of-run note: hits (local, remote), stores. */
 void actcache_stats(const struct actcache *c, unsigned *local_hits, unsigned *remote_hits, unsigned *stored);
 
+/* ---- maintenance (xgo-build cache) ---- */
+
+struct ac_usage {
+	unsigned long entries, blobs; /* ac/ entries, cas/ contents */
+	uint64_t bytes;               /* of the contents */
+};
+
+/* What <cache_root>/actions holds. */
+int actcache_usage(const char *cache_root, struct ac_usage *u);
+
+/* Drop entries unused for max_age seconds (0: no age limit), then the
+ * least recently used ones (a hit renews an entry) until the contents
+ * fit in max_bytes (0: no size limit), then every content no entry
+ * names and leftover temporary files.  *removed gets what went. */
+int actcache_gc(const char *cache_root, uint64_t max_bytes, long max_age, struct ac_usage *removed);
+
 #endif

@@ -21,6 +21,7 @@ static const char usage[] =
 	"  plan      show the expanded jobs (--json for CI)\n"
 	"  verify    rebuild under varied conditions and compare bit for bit\n"
 	"  sdk       manage pinned Go SDKs (install, list, path, verify, import, gc)\n"
+	"  cache     the action cache: stats, gc, clean\n"
 	"  lock      pin the Go SDK's hashes in release.lock\n"
 	"  targets   list every GOOS/GOARCH port with its first-class and cgo flags\n"
 	"  version   print the version\n"
@@ -40,6 +41,7 @@ static const struct command commands[] = {
 	{ "plan", cmd_plan },
 	{ "verify", cmd_verify },
 	{ "sdk", cmd_sdk },
+	{ "cache", cmd_cache },
 	{ "lock", cmd_lock },
 	{ "targets", cmd_targets },
 };

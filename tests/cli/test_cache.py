@@ -391,3 +391,32 @@ def test_a_lying_server_costs_a_build_not_a_wrong_artifact(tmp_path, sdk_session
     assert fin["built"] >= 1
     assert sums(second / "dist") == sums(first / "dist")
     assert subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=second / "dist").returncode == 0
+
+
+def test_cache_stats_gc_and_clean(tmp_path, cached_env, sdk_session):
+    proj = project(tmp_path / "p", sdk_session)
+    assert run_json(proj, cached_env)[0].rc == 0
+    r = run_xgo("cache", "stats", env=cached_env)
+    assert r.rc == 0 and "holds: 6 entries, 6 contents" in r.out, r
+    # entries unused for 40 days go; a hit renews an entry
+    ac = tmp_path / "xgo-cache/actions/ac"
+    old = time.time() - 40 * 86400
+    for e in ac.iterdir():
+        os.utime(e, (old, old))
+    (proj / "cmd/b/main.go").write_text(MAIN_B.replace('"b"', '"B"'))
+    jobs, _ = outcome(run_json(proj, cached_env)[1])  # renews a's two entries, adds four
+    assert jobs["a linux/amd64"] == "cached" and jobs["b linux/amd64"] == "ok"
+    r = run_xgo("cache", "gc", env=cached_env)
+    # b's old jobs and the old archives (they held the old b)
+    assert r.rc == 0 and "removed: 4 entries, 4 contents" in r.out, r
+    assert len(list(ac.iterdir())) == 6, "the entries just used or made stay"
+    # a size limit drops the least recently used first, and their contents
+    r = run_xgo("cache", "gc", "--max-size", "1", env=cached_env)
+    assert r.rc == 0 and "removed: " in r.out, r
+    assert list(ac.iterdir()) == [] and list((tmp_path / "xgo-cache/actions/cas").iterdir()) == []
+    jobs, _ = outcome(run_json(proj, cached_env)[1])
+    assert set(jobs.values()) == {"ok"}, "an empty cache builds everything again"
+    r = run_xgo("cache", "clean", env=cached_env)
+    assert r.rc == 0 and not (tmp_path / "xgo-cache/actions").exists(), r
+    r = run_xgo("cache", "gc", "--max-size", "12Q", env=cached_env)
+    assert r.rc == 2 and "'12Q'" in r.err, r

@@ -64,22 +64,12 @@ static char *tmp_name(struct actcache *c)
 	return xasprintf("%s/%ld-%u", c->tmp, (long)getpid(), atomic_fetch_add(&c->seq, 1));
 }
 
-static int is_hex64(const char *s)
-{
-	if (!s || strlen(s) != 64)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
-			return 0;
-	return 1;
-}
-
 static int parse_entry(const char *text, size_t len, struct ac_entry *e)
 {
 	json_t *o = json_loadb(text, len, 0, NULL);
 	const char *sha = json_string_value(json_object_get(o, "sha256"));
 	json_t *size = json_object_get(o, "size");
-	int ok = is_hex64(sha) && json_is_integer(size) && json_integer_value(size) >= 0;
+	int ok = hash_is_sha256_hex(sha) && json_is_integer(size) && json_integer_value(size) >= 0;
 	if (ok) {
 		memcpy(e->sha256, sha, 65);
 		e->size = (uint64_t)json_integer_value(size);
@@ -203,7 +193,7 @@ out:
 
 int actcache_get(struct actcache *c, const char *key, const char *dest, int mode, struct ac_entry *e)
 {
-	if (!c || !is_hex64(key))
+	if (!c || !hash_is_sha256_hex(key))
 		return 0;
 	int remote = 0;
 	if (read_local_entry(c, key, e) < 0) {
@@ -262,7 +252,7 @@ static void put_remote(struct actcache *c, const char *key, const char *path, co
 
 void actcache_put(struct actcache *c, const char *key, const char *path, const struct ac_entry *e)
 {
-	if (!c || !is_hex64(key))
+	if (!c || !hash_is_sha256_hex(key))
 		return;
 	if (store_blob(c, path, e) < 0) {
 		warn("cannot store '%s' in the action cache", path);
@@ -306,7 +296,7 @@ static int hex_names(const char *dir, struct strv *out)
 	if (!d)
 		return errno == ENOENT ? 0 : error("cannot read '%s':", dir);
 	while ((de = readdir(d)))
-		if (is_hex64(de->d_name))
+		if (hash_is_sha256_hex(de->d_name))
 			strv_push(out, de->d_name);
 	closedir(d);
 	return 0;

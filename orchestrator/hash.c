@@ -107,3 +107,13 @@ int hash_algo_parse(const char *name, enum hash_algo *algo)
 		return -1;
 	return 0;
 }
+
+int hash_is_sha256_hex(const char *s)
+{
+	if (!s || strlen(s) != 64)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+			return 0;
+	return 1;
+}

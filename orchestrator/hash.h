@@ -27,6 +27,9 @@ void hasher_free(struct hasher *h);
 void hash_bytes_hex(enum hash_algo algo, const void *p, size_t n, char *hex);
 int hash_file_hex(enum hash_algo algo, const char *path, char *hex, uint64_t *size);
 
+/* 1 when s is 64 lowercase hex digits (a SHA-256 as this module writes it). */
+int hash_is_sha256_hex(const char *s);
+
 const char *hash_algo_name(enum hash_algo algo);
 /* "sha256" / "sha512" -> algo; -1 for anything else. */
 int hash_algo_parse(const char *name, enum hash_algo *algo);

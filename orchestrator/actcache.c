@@ -168,6 +168,13 @@ static int fetch_remote(struct actcache *c, const char *key, struct ac_entry *e)
 	path = xasprintf("cas/%s", e->sha256);
 	tmp = tmp_name(c);
 	blob = xasprintf("%s/%s", c->cas, e->sha256);
+	if (access(blob, F_OK) == 0) {
+		/* the content is here already (another key built the same bytes);
+		 * actcache_get checks it while copying */
+		write_local_entry(c, key, e);
+		rc = 1;
+		goto out;
+	}
 	if (remote_get_file(c->remote, path, tmp, e->size + 1) != 1)
 		goto out;
 	char hex[HASH_HEX_MAX];

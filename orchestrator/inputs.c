@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "inputs.h"
+#include "cpu.h"
 #include "hash.h"
 #include "proc.h"
 #include "runner.h"
@@ -7,6 +8,7 @@
 #include "util.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 
 #define LIST_OUTPUT_MAX (256u << 20)
 #define STATE_MAX (16u << 20)
+#define LIST_THREADS_MAX 8
 #define LIST_FIELDS                                                                                    \
 	"-json=ImportPath,Dir,Standard,Module,Error,DepsErrors,GoFiles,CgoFiles,CFiles,CXXFiles,MFiles," \
 	"HFiles,FFiles,SFiles,SwigFiles,SwigCXXFiles,SysoFiles,EmbedFiles,IgnoredGoFiles,IgnoredOtherFiles"
@@ -22,6 +25,7 @@
 struct listing {
 	char key[65];
 	char digest[65]; /* "" until known; stays "" when go list failed */
+	int need;        /* not in the saved state: go list must run */
 	int done;
 	int outside;     /* read files outside the project: not reusable */
 	size_t job;      /* the first job with this listing */
@@ -173,9 +177,11 @@ static int digest_listing(const struct inputs_ctx *c, const char *out, size_t le
 }
 
 /* Run go list for job j (the listing's first job) and digest its answer. */
-static void run_listing(const struct inputs_ctx *c, const struct job *j, struct listing *l)
+static void run_listing(const struct inputs_ctx *c, const struct job *j, struct listing *l, size_t idx)
 {
-	char *scratch = jobenv_scratch(c->work_dir, "golist");
+	char name[32];
+	snprintf(name, sizeof(name), "golist-%zu", idx);
+	char *scratch = jobenv_scratch(c->work_dir, name);
 	struct strv env = { 0 }, argv = { 0 }, list = { 0 };
 	struct buf out, err;
 	int status = -1;
@@ -221,7 +227,13 @@ static int str_is(const json_t *v, const char *want)
 
 static json_t *load_state(const char *path, const char *fingerprint, const char *sdk)
 {
-	json_t *st = json_load_file(path, 0, NULL);
+	size_t len;
+	int saved = quiet_errors;
+	quiet_errors = 1; /* no state yet is the usual first run */
+	char *text = read_file(path, STATE_MAX, &len);
+	quiet_errors = saved;
+	json_t *st = text ? json_loadb(text, len, 0, NULL) : NULL;
+	free(text);
 	if (st && json_is_object(st) &&
 	    str_is(json_object_get(st, "fingerprint"), fingerprint) && str_is(json_object_get(st, "sdk"), sdk) &&
 	    json_is_object(json_object_get(st, "sources")))
@@ -274,6 +286,53 @@ static size_t find_or_add(struct listing **ls, size_t *n, const char *key, size_
 	return (*n)++;
 }
 
+/* The go list runs still needed, a few at a time (each is mostly the go
+ * command starting up and reading the module). */
+struct list_pool {
+	const struct inputs_ctx *c;
+	const struct plan *p;
+	struct listing *ls;
+	size_t nls, next;
+	pthread_mutex_t mu;
+};
+
+static void *list_worker(void *arg)
+{
+	struct list_pool *lp = arg;
+	for (;;) {
+		pthread_mutex_lock(&lp->mu);
+		while (lp->next < lp->nls && !lp->ls[lp->next].need)
+			lp->next++;
+		size_t k = lp->next++;
+		pthread_mutex_unlock(&lp->mu);
+		if (k >= lp->nls || runner_last_signal())
+			return NULL;
+		run_listing(lp->c, &lp->p->jobs[lp->ls[k].job], &lp->ls[k], k);
+	}
+}
+
+static void run_listings(const struct inputs_ctx *c, const struct plan *p, struct listing *ls, size_t nls)
+{
+	struct list_pool lp = { .c = c, .p = p, .ls = ls, .nls = nls };
+	pthread_t th[LIST_THREADS_MAX];
+	size_t need = 0;
+	int n = 0, want = cpu_available();
+	for (size_t k = 0; k < nls; k++)
+		need += ls[k].need;
+	if (want > LIST_THREADS_MAX)
+		want = LIST_THREADS_MAX;
+	if ((size_t)want > need)
+		want = (int)need;
+	pthread_mutex_init(&lp.mu, NULL);
+	while (n < want && pthread_create(&th[n], NULL, list_worker, &lp) == 0)
+		n++;
+	if (n == 0)
+		list_worker(&lp); /* no thread: one at a time here */
+	for (int i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+	pthread_mutex_destroy(&lp.mu);
+}
+
 int inputs_job_keys(const struct inputs_ctx *c, const struct plan *p, char (*keys)[65])
 {
 	struct job_in *in = xcalloc(p->n ? p->n : 1, sizeof(*in));
@@ -293,17 +352,19 @@ int inputs_job_keys(const struct inputs_ctx *c, const struct plan *p, char (*key
 		fp[0] = '\0';
 	json_t *st = load_state(state_path, fp, c->sdk_tree_digest);
 	json_t *sources = json_object_get(st, "sources");
-	for (size_t k = 0; k < nls && rc == 0; k++) {
+	for (size_t k = 0; k < nls; k++) {
 		const char *known = json_string_value(json_object_get(sources, ls[k].key));
-		if (fp[0] && known && strlen(known) == 64) {
+		if (fp[0] && known && strlen(known) == 64)
 			memcpy(ls[k].digest, known, 65);
+		else
+			ls[k].need = 1;
+	}
+	run_listings(c, p, ls, nls);
+	if (runner_last_signal())
+		rc = -1; /* the caller caught SIGINT/SIGTERM meanwhile */
+	for (size_t k = 0; k < nls && rc == 0; k++) {
+		if (!ls[k].need)
 			continue;
-		}
-		if (runner_last_signal()) {
-			rc = -1; /* the caller caught SIGINT/SIGTERM meanwhile */
-			break;
-		}
-		run_listing(c, &p->jobs[ls[k].job], &ls[k]);
 		if (ls[k].outside)
 			reusable = 0;
 		if (ls[k].digest[0])

@@ -67,8 +67,10 @@ json_t *manifest_json(const struct manifest_in *m)
 	json_object_set_new(doc, "archives", m->archives ? json_incref(m->archives) : json_array());
 	if (m->checksums_file)
 		json_object_set_new(doc, "checksums",
-				    json_pack("{s:s, s:s}", "file", m->checksums_file, "algorithm",
-					      r->checksums.algorithm));
+				    json_pack("{s:s, s:s, s:b}", "file", m->checksums_file, "algorithm",
+					      r->checksums.algorithm, "per_file", r->checksums.per_file));
+	if (m->shard)
+		json_object_set(doc, "shard", m->shard);
 	return doc;
 }
 

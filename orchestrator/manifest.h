@@ -28,6 +28,7 @@ struct manifest_in {
 	int parallel, procs;
 	json_t *archives;           /* borrowed; NULL = none */
 	const char *checksums_file; /* NULL = none */
+	json_t *shard;              /* borrowed; run --shard's record (shard.h), NULL = none */
 };
 
 /* The manifest as a JSON object (caller decrefs). */

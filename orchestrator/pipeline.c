@@ -35,6 +35,7 @@ struct run_state {
 	struct cpu_budget budget;
 	enum iso_level iso;
 	char *trampoline;
+	json_t *shard;  /* the manifest's "shard" record, or NULL */
 };
 
 static char *abs_path(const char *path)
@@ -110,35 +111,6 @@ static int write_checksums(struct run_state *s)
 	return rc;
 }
 
-/* Put the complete staging directory in the place of dist/. */
-static int swap_into_place(const char *stage, const char *dist)
-{
-	char *old = xasprintf("%s.old-%ld", dist, (long)getpid());
-	struct stat st;
-	int had = lstat(dist, &st) == 0;
-	int rc = -1;
-	if (had && !S_ISDIR(st.st_mode)) {
-		error("'%s' exists and is not a directory: move it away", dist);
-		goto out;
-	}
-	if (had && rename(dist, old) < 0) {
-		error("cannot move the previous '%s' aside:", dist);
-		goto out;
-	}
-	if (rename(stage, dist) < 0) {
-		error("cannot move the new release into '%s':", dist);
-		if (had)
-			rename(old, dist);
-		goto out;
-	}
-	if (had)
-		remove_tree(old);
-	rc = 0;
-out:
-	free(old);
-	return rc;
-}
-
 static void gosum_digest(const char *dir, char out[65])
 {
 	char *path = xasprintf("%s/go.sum", dir);
@@ -195,6 +167,8 @@ static int prepare(struct run_state *s)
 		ports_builtin(&s->ports);
 	}
 	if (plan_make(&s->rel, &s->ports, &s->plan) < 0)
+		return EXIT_USAGE;
+	if (s->o->shard.n && shard_apply(&s->o->shard, &s->plan, &s->shard) < 0)
 		return EXIT_USAGE;
 	if (!(s->project = abs_path(s->rel.dir)) || arc_plan(&s->rel, &s->plan, s->project, &s->arcs) < 0)
 		return EXIT_USAGE;
@@ -262,7 +236,7 @@ static int publish(struct run_state *s)
 		.release = &s->rel, .sdk = &s->sdk, .sde = s->sde, .sde_source = s->sde_source,
 		.isolation = iso_level_name(s->iso), .gosum_digest = gosum, .source_digest = source,
 		.plan = &s->plan, .results = s->res, .parallel = s->budget.parallel, .procs = s->budget.procs,
-		.checksums_file = s->rel.checksums.file, .archives = archives,
+		.checksums_file = s->rel.checksums.file, .archives = archives, .shard = s->shard,
 	};
 	char *path = xasprintf("%s/manifest.json", s->stage);
 	int rc = manifest_write(path, &m);
@@ -289,6 +263,7 @@ static void run_state_free(struct run_state *s)
 	free(s->gocache);
 	free(s->gomodcache);
 	free(s->trampoline);
+	json_decref(s->shard);
 }
 
 int pipeline_run(const struct pipeline_opts *o)

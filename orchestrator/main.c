@@ -17,8 +17,9 @@ static const char usage[] =
 	"\n"
 	"commands:\n"
 	"  run       build and package the whole matrix into dist/\n"
-	"  plan      show the expanded jobs (--json for CI)\n"
+	"  plan      show the expanded jobs (--json for CI, --matrix N for CI shards)\n"
 	"  verify    rebuild under varied conditions and compare bit for bit\n"
+	"  merge     combine the dists of 'run --shard K/N' into one dist/\n"
 	"  sdk       manage pinned Go SDKs (install, list, path, verify, import, gc)\n"
 	"  lock      pin the Go SDK's hashes in release.lock\n"
 	"  targets   list every GOOS/GOARCH port with its first-class and cgo flags\n"
@@ -38,6 +39,7 @@ static const struct command commands[] = {
 	{ "run", cmd_run },
 	{ "plan", cmd_plan },
 	{ "verify", cmd_verify },
+	{ "merge", cmd_merge },
 	{ "sdk", cmd_sdk },
 	{ "lock", cmd_lock },
 	{ "targets", cmd_targets },

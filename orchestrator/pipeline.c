@@ -96,17 +96,11 @@ static int write_checksums(struct run_state *s)
 	hash_algo_parse(r->checksums.algorithm, &algo);
 	sums_init(&sums, algo);
 	for (size_t i = 0; i < s->arcs.n && rc == 0; i++)
-		rc = algo == HASH_SHA256 ? sums_add(&sums, s->arcs.v[i].name, s->arcs.v[i].res.sha256)
-					 : sums_add_file(&sums, s->stage, s->arcs.v[i].name);
+		rc = sums_add_published(&sums, s->stage, s->arcs.v[i].name, s->arcs.v[i].res.sha256);
 	for (size_t i = 0; s->arcs.n == 0 && i < s->plan.n && rc == 0; i++)
-		rc = algo == HASH_SHA256 ? sums_add(&sums, s->plan.jobs[i].output, s->res[i].sha256)
-					 : sums_add_file(&sums, s->stage, s->plan.jobs[i].output);
-	char *path = xasprintf("%s/%s", s->stage, r->checksums.file);
+		rc = sums_add_published(&sums, s->stage, s->plan.jobs[i].output, s->res[i].sha256);
 	if (rc == 0)
-		rc = sums_write(&sums, path);
-	if (rc == 0 && r->checksums.per_file)
-		rc = sums_write_each(&sums, s->stage);
-	free(path);
+		rc = sums_publish(&sums, s->stage, r->checksums.file, r->checksums.per_file);
 	sums_release(&sums);
 	return rc;
 }

@@ -388,30 +388,52 @@ static int second_copy(const struct merge *m, size_t s, json_t *arc)
 	return 0;
 }
 
+struct arc_ref {
+	json_t *arc;
+	size_t shard;
+	long key; /* the plan position of its first binary */
+};
+
+/* Every shard's archives (the overlap's second copies left out), ordered
+ * by the plan position of their first binary, then by shard. */
+static struct arc_ref *archives_in_order(const struct merge *m, size_t *n)
+{
+	struct arc_ref *v = NULL;
+	*n = 0;
+	for (size_t s = 0; s < m->n; s++) {
+		size_t k;
+		json_t *arc;
+		json_array_foreach(json_object_get(m->v[s].doc, "archives"), k, arc) {
+			if (second_copy(m, s, arc))
+				continue;
+			json_t *b0 = json_array_get(json_object_get(arc, "binaries"), 0);
+			struct arc_ref r = { arc, s, plan_index(m, str(b0, "build"), str(b0, "target")) };
+			size_t at_ = (*n)++;
+			v = xreallocarray(v, *n, sizeof(*v));
+			for (; at_ > 0 && v[at_ - 1].key > r.key; at_--)
+				v[at_] = v[at_ - 1];
+			v[at_] = r;
+		}
+	}
+	return v;
+}
+
 /* Copy every binary and archive; collect the merged "jobs" and
  * "archives" lists in plan order. */
 static int copy_all(const struct merge *m, json_t *jobs, json_t *archives)
 {
-	size_t np = json_array_size(m->plan);
+	size_t np = json_array_size(m->plan), na;
 	int rc = EXIT_OK;
 	for (size_t i = 0; i < np && rc == EXIT_OK; i++) {
 		rc = copy_checked(m, m->v[m->first_in[i]].dir, str(m->first[i], "output"), str(m->first[i], "sha256"));
 		json_array_append(jobs, m->first[i]);
 	}
-	/* Archives ordered by the plan position of their first binary. */
-	for (size_t i = 0; i < np && rc == EXIT_OK; i++)
-		for (size_t s = 0; s < m->n && rc == EXIT_OK; s++) {
-			size_t k;
-			json_t *arc;
-			json_array_foreach(json_object_get(m->v[s].doc, "archives"), k, arc) {
-				json_t *b0 = json_array_get(json_object_get(arc, "binaries"), 0);
-				if (plan_index(m, str(b0, "build"), str(b0, "target")) != (long)i || second_copy(m, s, arc))
-					continue;
-				if ((rc = copy_checked(m, m->v[s].dir, str(arc, "name"), str(arc, "sha256"))) != EXIT_OK)
-					break;
-				json_array_append(archives, arc);
-			}
-		}
+	struct arc_ref *arcs = archives_in_order(m, &na);
+	for (size_t i = 0; i < na && rc == EXIT_OK; i++) {
+		rc = copy_checked(m, m->v[arcs[i].shard].dir, str(arcs[i].arc, "name"), str(arcs[i].arc, "sha256"));
+		json_array_append(archives, arcs[i].arc);
+	}
+	free(arcs);
 	return rc;
 }
 

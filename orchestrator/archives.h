@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "orchestrator/actcache.h"
 #include "orchestrator/package.h"
 #include "orchestrator/plan.h"
 
@@ -45,9 +46,10 @@ void arc_plan_release(struct arcplan *ap);
 
 struct packer;
 
-/* Start `threads` workers writing into stage_dir with every mtime = epoch. */
+/* Start `threads` workers writing into stage_dir with every mtime = epoch;
+ * archives the action cache holds (cache may be NULL) are copied from it. */
 struct packer *packer_start(struct arcplan *ap, const struct plan *p, const char *stage_dir, int64_t epoch,
-			    int threads);
+			    int threads, struct actcache *cache);
 /* Job idx built its binary at path: queue the archives waiting for it. */
 void packer_job_done(struct packer *pk, size_t idx, const char *path);
 /* Wait for every queued archive; stop the workers.  Returns 0 when every

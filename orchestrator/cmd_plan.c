@@ -1,6 +1,7 @@
 /* xgo-build plan: the expanded jobs, as a table or as JSON for CI. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "events.h"
 #include "plan.h"
 #include "shard.h"
 #include "toolchains/sdk.h"
@@ -19,8 +20,8 @@ static const char plan_help[] =
 	"the output path under dist/ and the variant variable set for it.\n"
 	"\n"
 	"options:\n"
-	"      --json          print a JSON document instead of a table; its \"include\"\n"
-	"                      list works as a CI job matrix (fromJSON)\n"
+	"      --json          one JSON event (README, \"JSON events\") instead of a\n"
+	"                      table: the plan, each job in its \"include\" list\n"
 	"      --matrix N      print the CI matrix of N shards instead, as one line of\n"
 	"                      JSON: {\"include\":[{\"shard\":\"1/N\",\"targets\":\"linux/amd64\n"
 	"                      ...\",\"jobs\":4,\"weight\":4.0},...]}; each entry's shard is\n"
@@ -54,14 +55,10 @@ static int print_json(const struct release *r, const struct plan *p, const struc
 	json_t *skipped = json_array();
 	for (size_t i = 0; i < p->skipped.n; i++)
 		json_array_append_new(skipped, json_string(p->skipped.v[i]));
-	json_t *doc = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "schema", 1,
-				"project", r->project, "version", r->version, "go", r->go_version,
-				"release_digest", r->digest, "ports", ports->source,
-				"skipped", skipped, "include", jobs);
-	int rc = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(doc);
-	fputc('\n', stdout);
-	return rc < 0 ? error("cannot write the plan to standard output") : 0;
+	events_emit("plan", json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "project", r->project, "version",
+				      r->version, "go", r->go_version, "release_digest", r->digest, "ports",
+				      ports->source, "skipped", skipped, "include", jobs));
+	return ferror(stdout) ? error("cannot write the plan to standard output") : 0;
 }
 
 static void print_table(const struct release *r, const struct plan *p, const struct port_table *ports)
@@ -162,6 +159,7 @@ int cmd_plan(int argc, char **argv)
 		}
 		if (opt == 'J') {
 			c.json = 1;
+			events_init(1);
 			continue;
 		}
 		if (opt == 'M' || opt == 'T' || opt == 'O') {

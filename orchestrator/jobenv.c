@@ -243,3 +243,27 @@ int jobenv_sde(const struct release *r, char out[24], const char **source)
 	*source = "default";
 	return 0;
 }
+
+char *jobenv_scratch(const char *work_dir, const char *name)
+{
+	char *scratch = xasprintf("%s/jobs/%s", work_dir, name);
+	char *home = xasprintf("%s/home", scratch), *tmp = xasprintf("%s/tmp", scratch);
+	/* The go command's telemetry would start a child that writes into HOME
+	 * after the job ends; its mode file in the private HOME turns it off. */
+	char *tele = xasprintf("%s/.config/go/telemetry", home);
+	char *mode = xasprintf("%s/mode", tele);
+	int rc = remove_tree(scratch);
+	if (rc == 0)
+		rc = mkdir_p(tele, 0755);
+	if (rc == 0)
+		rc = write_file_atomic(mode, "off\n", 4, 0644);
+	if (rc == 0)
+		rc = mkdir_p(tmp, 0755);
+	free(home);
+	free(tmp);
+	free(tele);
+	free(mode);
+	if (rc < 0)
+		FREE_AND_NULL(scratch);
+	return scratch;
+}

@@ -56,6 +56,11 @@ int jobenv_sde(const struct release *r, char out[24], const char **source);
  * the same release differ here and nowhere else; merge compares the rest. */
 int jobenv_local(const char *name);
 
+/* Make <work_dir>/jobs/<name> afresh with home/ (go telemetry off) and
+ * tmp/: a job's private HOME and TMPDIR.  Returns its path (owned), or
+ * NULL after an error. */
+char *jobenv_scratch(const char *work_dir, const char *name);
+
 /* Sort an environment by name (for printing and hashing). */
 void jobenv_sort(struct strv *env);
 

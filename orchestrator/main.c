@@ -1,6 +1,7 @@
 /* main.c - dispatch to a subcommand (cli.h).  Nothing else lives here. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "events.h"
 #include "isolate.h"
 #include "package.h"
 #include "util.h"
@@ -51,6 +52,7 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "__exec"))
 		return iso_exec_main(argc - 1, argv + 1);
 	pkg_init(); /* TZ=UTC for zip times, before any thread starts */
+	events_init(0);
 	const char *nc = getenv("NO_COLOR");
 	use_color = isatty(2) && !(nc && *nc);
 	if (argc < 2) {

@@ -31,6 +31,9 @@ static json_t *job_json(const struct result *res)
 			      j->target.cgo, "variant", j->target.vkey, "variant_value", j->target.vval,
 			      "output", j->output, "env", strv_json(&res->env), "argv", strv_json(&res->argv));
 	json_object_set_new(o, "status", json_integer(res->status));
+	json_object_set_new(o, "cached", json_boolean(res->cached));
+	if (res->key)
+		json_object_set_new(o, "input_digest", json_string(res->key));
 	json_object_set_new(o, "duration_s", json_real((double)(long)(res->wall * 1000) / 1000));
 	json_object_set_new(o, "cpu_s", json_real((double)(long)(res->cpu * 1000) / 1000));
 	if (res->done && res->status == 0) {

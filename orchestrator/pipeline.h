@@ -23,6 +23,7 @@ struct pipeline_opts {
 	int reverse_order;       /* schedule the jobs last to first */
 	int keep_going;
 	int offline;
+	int no_cache;            /* build every job; neither read nor write the action cache */
 	long timeout_ms;
 	struct shard_spec shard;   /* run --shard K/N: only that shard's targets (shard.h) */
 	/* verify's job-level variations (verify.h); 0/NULL: none */

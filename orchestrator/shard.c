@@ -51,7 +51,8 @@ static void group_targets(const struct plan *p, struct shard_split *s)
 	}
 }
 
-/* The duration of (build, target) in a manifest's jobs, or -1. */
+/* The duration of (build, target) in a manifest's jobs, or -1 when it
+ * is not there or was not built (taken from the action cache). */
 static double recorded(json_t *jobs, const struct job *j)
 {
 	size_t i;
@@ -60,6 +61,9 @@ static double recorded(json_t *jobs, const struct job *j)
 		const char *b = json_string_value(json_object_get(o, "build"));
 		const char *t = json_string_value(json_object_get(o, "target"));
 		json_t *d = json_object_get(o, "duration_s");
+		/* A job taken from the action cache took no time: it says nothing. */
+		if (json_is_true(json_object_get(o, "cached")))
+			continue;
 		if (b && t && json_is_number(d) && !strcmp(b, j->build->name) && !strcmp(t, j->id))
 			return json_number_value(d) > 0 ? json_number_value(d) : 0;
 	}

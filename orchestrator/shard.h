@@ -6,8 +6,9 @@
  * longest-first: targets sorted by weight, heaviest first and plan order
  * on ties, each given to the least-loaded shard, the lowest number on
  * ties.  A target weighs the sum of its jobs' durations recorded in a
- * previous manifest.json (--timings; a job it does not list weighs the
- * mean of those it does), else its number of jobs.  So every machine that
+ * previous manifest.json (--timings; a job it does not list, or lists as
+ * taken from the action cache, weighs the mean of the others), else its
+ * number of jobs.  So every machine that
  * has the same release.lua, N and timings file computes the same split.
  *
  * With overlap, one target is built by two shards so that merge can

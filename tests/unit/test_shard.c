@@ -94,7 +94,9 @@ static void test_shard__timings_weigh_targets_longest_first(void **state)
 	static const char doc[] = "{\"jobs\": ["
 				  "{\"build\": \"cli\", \"target\": \"darwin/amd64\", \"duration_s\": 9.0},"
 				  "{\"build\": \"cli\", \"target\": \"linux/amd64\", \"duration_s\": 2.0},"
-				  "{\"build\": \"cli\", \"target\": \"linux/arm64\", \"duration_s\": 4.0}]}";
+				  "{\"build\": \"cli\", \"target\": \"linux/arm64\", \"duration_s\": 4.0},"
+				  "{\"build\": \"cli\", \"target\": \"darwin/arm64\", \"duration_s\": 0.0,"
+				  " \"cached\": true}]}";
 	assert_int_equal(write(fd, doc, sizeof(doc) - 1), (ssize_t)(sizeof(doc) - 1));
 	close(fd);
 	struct plan p;
@@ -105,8 +107,8 @@ static void test_shard__timings_weigh_targets_longest_first(void **state)
 	unlink(path);
 	assert_true(s.timed);
 	assert_int_equal(strlen(s.timings_sha256), 64);
-	/* Weights 2, 4, 9, 5, 5 (the two unlisted ones weigh the mean of 2, 4
-	 * and 9); longest first: 9 -> 1, 5 -> 2, 5 -> 2 (5 < 9), 4 -> 1
+	/* Weights 2, 4, 9, 5, 5 (the unlisted and the cached one weigh the
+	 * mean of 2, 4 and 9); longest first: 9 -> 1, 5 -> 2, 5 -> 2 (5 < 9), 4 -> 1
 	 * (9 < 10), 2 -> 2 (10 < 13). */
 	assert_true(s.v[3].weight == 5.0 && s.v[4].weight == 5.0);
 	int want[] = { 2, 1, 1, 2, 2 };

@@ -110,7 +110,7 @@ static int print_matrix(const struct plan *p, const struct shard_spec *sp)
 		return EXIT_USAGE;
 	json_t *doc = shard_matrix(&split);
 	shard_split_release(&split);
-	int rc = json_dumpf(doc, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	int rc = json_dumpf(doc, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
 	json_decref(doc);
 	fputc('\n', stdout);
 	return rc < 0 ? error("cannot write the matrix to standard output"), EXIT_JOB : EXIT_OK;

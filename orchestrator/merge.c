@@ -6,8 +6,6 @@
 #include "manifest.h"
 #include "util.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -302,75 +300,25 @@ static int compare_overlap(const struct merge *m)
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Copy dir/name to the stage, hashing it on the way: EXIT_OK, EXIT_USAGE
  * (missing), EXIT_MISMATCH (not what the manifest records) or EXIT_JOB. */
 static int copy_checked(const struct merge *m, const char *dir, const char *name, const char *want)
 {
 	char *src = xasprintf("%s/%s", dir, name), *dst = xasprintf("%s/%s", m->stage, name);
-	char *parent = xstrdup(dst), buf[1 << 16], hex[HASH_HEX_MAX];
-	struct hasher *h = hasher_new(HASH_SHA256);
+	char *parent = xstrdup(dst), hex[HASH_HEX_MAX];
 	struct stat st;
-	int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, rc = EXIT_USAGE;
+	int rc = EXIT_USAGE;
 	*strrchr(parent, '/') = '\0';
-	if (in < 0 || fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (stat(src, &st) < 0 || !S_ISREG(st.st_mode))
 		error("cannot read '%s', which its shard's manifest.json records:", src);
-		goto out;
-	}
-	rc = EXIT_JOB;
-	if (mkdir_p(parent, 0755) < 0)
-		goto out;
-	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (out < 0) {
-		error("cannot create '%s':", dst);
-		goto out;
-	}
-	for (;;) {
-		ssize_t r = read(in, buf, sizeof(buf));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			error("cannot read '%s':", src);
-			goto out;
-		}
-		if (r == 0)
-			break;
-		hasher_update(h, buf, (size_t)r);
-		if (write_all(out, buf, (size_t)r) < 0) {
-			error("cannot write '%s':", dst);
-			goto out;
-		}
-	}
-	if (fchmod(out, st.st_mode & 0777) < 0 || close(out) < 0) {
-		out = -1;
-		error("cannot write '%s':", dst);
-		goto out;
-	}
-	out = -1;
-	hasher_final_hex(h, hex);
-	rc = EXIT_OK;
-	if (strcmp(hex, want))
+	else if (mkdir_p(parent, 0755) < 0 ||
+		 hash_copy_file(HASH_SHA256, src, dst, (int)(st.st_mode & 0777), hex, NULL) < 0)
+		rc = EXIT_JOB;
+	else if (strcmp(hex, want))
 		rc = EXIT_MISMATCH, error("'%s' is corrupted: its sha256 is %s, its shard's manifest.json records %s",
 					  src, hex, *want ? want : "none");
-out:
-	if (in >= 0)
-		close(in);
-	if (out >= 0)
-		close(out);
-	hasher_free(h);
+	else
+		rc = EXIT_OK;
 	free(src);
 	free(dst);
 	free(parent);

@@ -50,8 +50,9 @@ struct packer;
  * archives the action cache holds (cache may be NULL) are copied from it. */
 struct packer *packer_start(struct arcplan *ap, const struct plan *p, const char *stage_dir, int64_t epoch,
 			    int threads, struct actcache *cache);
-/* Job idx built its binary at path: queue the archives waiting for it. */
-void packer_job_done(struct packer *pk, size_t idx, const char *path);
+/* Job idx built its binary at path (with this sha256, or NULL when not
+ * known): queue the archives waiting for it. */
+void packer_job_done(struct packer *pk, size_t idx, const char *path, const char *sha256);
 /* Wait for every queued archive; stop the workers.  Returns 0 when every
  * archive was written, -1 when one failed or was never queued. */
 int packer_finish(struct packer *pk);

@@ -235,7 +235,7 @@ static int open_cache(struct run_state *s, struct jobenv_ctx *ctx)
 static void job_built(struct result *res, void *user)
 {
 	struct run_state *s = user;
-	packer_job_done(s->packer, (size_t)(res->job - s->plan.jobs), res->path);
+	packer_job_done(s->packer, (size_t)(res->job - s->plan.jobs), res->path, res->sha256);
 }
 
 static int build_all(struct run_state *s, struct jobenv_ctx *ctx)

@@ -287,7 +287,7 @@ static void mark_checked(const char *entry, const char *fingerprint)
 }
 
 static int entry_state(const char *entry, const char *version, const char *platform,
-			const struct lock_platform *pin, struct sdk *out)
+			const struct lock_platform *pin, struct sdk *out, int walk)
 {
 	struct sdk s;
 	int r = record_read(entry, &s);
@@ -307,7 +307,7 @@ static int entry_state(const char *entry, const char *version, const char *platf
 		sdk_release(&s);
 		return ENTRY_BAD;
 	}
-	if (recently_checked(entry, s.fingerprint)) {
+	if (!walk && recently_checked(entry, s.fingerprint)) {
 		*out = s;
 		return ENTRY_OK;
 	}
@@ -329,13 +329,13 @@ static int entry_state(const char *entry, const char *version, const char *platf
 /* Messages only when loud: the first, unlocked look stays silent and the
  * look under the lock says what is wrong. */
 static int check_entry(const char *entry, const char *version, const char *platform,
-		       const struct lock_platform *pin, struct sdk *out, int loud)
+		       const struct lock_platform *pin, struct sdk *out, int loud, int walk)
 {
 	struct sdk s;
 	int saved_v = verbosity, saved_q = quiet_errors;
 	if (!loud)
 		verbosity = -1, quiet_errors = 1;
-	int r = entry_state(entry, version, platform, pin, &s);
+	int r = entry_state(entry, version, platform, pin, &s, walk);
 	verbosity = saved_v, quiet_errors = saved_q;
 	if (r == ENTRY_OK)
 		*out = s;
@@ -752,7 +752,7 @@ int sdk_resolve(const struct sdk_request *req, struct sdk *out)
 	memset(out, 0, sizeof(*out));
 	if (ctx_init(&c, req) < 0)
 		goto out;
-	if (!req->reinstall && check_entry(c.entry, req->version, c.platform, req->pin, out, 0) == ENTRY_OK) {
+	if (!req->reinstall && check_entry(c.entry, req->version, c.platform, req->pin, out, 0, req->walk) == ENTRY_OK) {
 		rc = 0;
 		goto out;
 	}
@@ -761,7 +761,7 @@ int sdk_resolve(const struct sdk_request *req, struct sdk *out)
 		goto out;
 	remove_leftovers(&c);
 	/* Someone may have installed it while we waited. */
-	int state = check_entry(c.entry, req->version, c.platform, req->pin, out, 1);
+	int state = check_entry(c.entry, req->version, c.platform, req->pin, out, 1, req->walk);
 	if (state == ENTRY_OK && !req->reinstall) {
 		rc = 0;
 		goto out;
@@ -811,7 +811,7 @@ int sdk_import(const char *dir, const struct sdk_request *req, struct sdk *out)
 	fd = lock_entry(c.sdkdir, c.name, 0, NULL);
 	if (fd < 0)
 		goto out;
-	int state = check_entry(c.entry, req->version, c.platform, req->pin, out, 1);
+	int state = check_entry(c.entry, req->version, c.platform, req->pin, out, 1, req->walk);
 	if (state == ENTRY_OK) {
 		note("go %s is already in the cache at '%s'", req->version, out->root);
 		rc = 0;

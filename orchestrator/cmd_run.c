@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "events.h"
 #include "pipeline.h"
+#include "shard.h"
 #include "util.h"
 #include "verify.h"
 
@@ -41,6 +42,14 @@ static const char run_help[] =
 	"      --no-vary LIST      variations --verify leaves out\n"
 	"      --json              JSON Lines events on stdout (README, \"JSON events\");\n"
 	"                          human output stays on stderr\n"
+	"      --shard K/N         build only shard K of N: whole targets, balanced, the\n"
+	"                          same split on every machine; dist/ then holds that\n"
+	"                          shard, for 'xgo-build merge' (see 'plan --matrix')\n"
+	"      --timings FILE      with --shard: balance by the job durations recorded in\n"
+	"                          FILE, a previous run's manifest.json (default: every\n"
+	"                          job weighs the same)\n"
+	"      --overlap           with --shard: one target is built by two shards, and\n"
+	"                          merge checks the two copies are identical\n"
 	CLI_COMMON_HELP
 	"\n"
 	"environment: XGO_CACHE (cache root), XGO_GOCACHE (the shared GOCACHE; default\n"
@@ -60,6 +69,7 @@ struct run_opts {
 	long timeout_ms;
 	int verify, json, explicit_vary;
 	unsigned vary;
+	struct shard_spec shard;
 };
 
 static int parse_timeout(const char *arg, long *ms)
@@ -75,7 +85,7 @@ static int parse_timeout(const char *arg, long *ms)
 static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_DIST = 256, O_KEEP, O_FAIL, O_TIMEOUT, O_ISO, O_PRINT, O_MIRROR, O_OFFLINE, O_VERIFY, O_VARY,
-	       O_NOVARY, O_JSON, O_NOCACHE };
+	       O_NOVARY, O_JSON, O_NOCACHE, O_SHARD, O_TIMINGS, O_OVERLAP };
 	static const struct option longopts[] = {
 		{ "dist", required_argument, 0, O_DIST },
 		{ "keep-going", no_argument, 0, O_KEEP },
@@ -90,6 +100,9 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		{ "no-vary", required_argument, 0, O_NOVARY },
 		{ "json", no_argument, 0, O_JSON },
 		{ "no-cache", no_argument, 0, O_NOCACHE },
+		{ "shard", required_argument, 0, O_SHARD },
+		{ "timings", required_argument, 0, O_TIMINGS },
+		{ "overlap", no_argument, 0, O_OVERLAP },
 		CLI_COMMON_LONG,
 		{ 0, 0, 0, 0 },
 	};
@@ -118,6 +131,12 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 			o->json = 1;
 			events_init(1);
 			break;
+		case O_SHARD:
+			if (shard_parse(optarg, &o->shard) < 0)
+				return -1;
+			break;
+		case O_TIMINGS: o->shard.timings = optarg; break;
+		case O_OVERLAP: o->shard.overlap = 1; break;
 		case O_VARY:
 			/* the first --vary replaces the default set; later ones add */
 			if (!o->explicit_vary++)
@@ -138,6 +157,9 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		}
 		}
 	}
+	if (!o->shard.n && (o->shard.timings || o->shard.overlap))
+		return cli_usage_error("run", "--%s only applies with --shard K/N",
+				       o->shard.timings ? "timings" : "overlap"), -1;
 	return cli_positional_file(&o->c, argc, argv, optind);
 }
 
@@ -151,7 +173,7 @@ int cmd_run(int argc, char **argv)
 	struct pipeline_opts po = {
 		.file = o.c.file, .dist = o.dist, .isolation = o.isolation, .mirror = o.mirror,
 		.print_env = o.print_env, .jobs = o.c.jobs, .keep_going = o.keep_going, .offline = o.offline,
-		.timeout_ms = o.timeout_ms, .no_cache = o.no_cache,
+		.timeout_ms = o.timeout_ms, .no_cache = o.no_cache, .shard = o.shard,
 	};
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);

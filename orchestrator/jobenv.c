@@ -81,6 +81,16 @@ static void base_env(const struct jobenv_ctx *c, const char *scratch, struct str
 	strv_pushf(env, "GOMAXPROCS=%d", c->procs);
 }
 
+int jobenv_local(const char *name)
+{
+	static const char *const local[] = { "GOCACHE", "GOMAXPROCS", "GOMODCACHE", "GOROOT", "GOTMPDIR", "HOME",
+					     "TMPDIR" };
+	for (size_t i = 0; i < ARRAY_LEN(local); i++)
+		if (!strcmp(name, local[i]))
+			return 1;
+	return 0;
+}
+
 void jobenv_network(const struct jobenv_ctx *c, const char *scratch, struct strv *env)
 {
 	base_env(c, scratch, env);

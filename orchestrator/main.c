@@ -18,8 +18,9 @@ static const char usage[] =
 	"\n"
 	"commands:\n"
 	"  run       build and package the whole matrix into dist/\n"
-	"  plan      show the expanded jobs (--json for CI)\n"
+	"  plan      show the expanded jobs (--json for CI, --matrix N for CI shards)\n"
 	"  verify    rebuild under varied conditions and compare bit for bit\n"
+	"  merge     combine the dists of 'run --shard K/N' into one dist/\n"
 	"  sdk       manage pinned Go SDKs (install, list, path, verify, import, gc)\n"
 	"  cache     the action cache: stats, gc, clean\n"
 	"  lock      pin the Go SDK's hashes in release.lock\n"
@@ -40,6 +41,7 @@ static const struct command commands[] = {
 	{ "run", cmd_run },
 	{ "plan", cmd_plan },
 	{ "verify", cmd_verify },
+	{ "merge", cmd_merge },
 	{ "sdk", cmd_sdk },
 	{ "cache", cmd_cache },
 	{ "lock", cmd_lock },

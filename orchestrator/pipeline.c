@@ -42,6 +42,7 @@ struct run_state {
 	char *trampoline;
 	struct actcache *actions; /* NULL with --no-cache */
 	char (*keys)[65];       /* per job input digests */
+	json_t *shard;  /* the manifest's "shard" record, or NULL */
 };
 
 static char *abs_path(const char *path)
@@ -102,47 +103,12 @@ static int write_checksums(struct run_state *s)
 	hash_algo_parse(r->checksums.algorithm, &algo);
 	sums_init(&sums, algo);
 	for (size_t i = 0; i < s->arcs.n && rc == 0; i++)
-		rc = algo == HASH_SHA256 ? sums_add(&sums, s->arcs.v[i].name, s->arcs.v[i].res.sha256)
-					 : sums_add_file(&sums, s->stage, s->arcs.v[i].name);
+		rc = sums_add_published(&sums, s->stage, s->arcs.v[i].name, s->arcs.v[i].res.sha256);
 	for (size_t i = 0; s->arcs.n == 0 && i < s->plan.n && rc == 0; i++)
-		rc = algo == HASH_SHA256 ? sums_add(&sums, s->plan.jobs[i].output, s->res[i].sha256)
-					 : sums_add_file(&sums, s->stage, s->plan.jobs[i].output);
-	char *path = xasprintf("%s/%s", s->stage, r->checksums.file);
+		rc = sums_add_published(&sums, s->stage, s->plan.jobs[i].output, s->res[i].sha256);
 	if (rc == 0)
-		rc = sums_write(&sums, path);
-	if (rc == 0 && r->checksums.per_file)
-		rc = sums_write_each(&sums, s->stage);
-	free(path);
+		rc = sums_publish(&sums, s->stage, r->checksums.file, r->checksums.per_file);
 	sums_release(&sums);
-	return rc;
-}
-
-/* Put the complete staging directory in the place of dist/. */
-static int swap_into_place(const char *stage, const char *dist)
-{
-	char *old = xasprintf("%s.old-%ld", dist, (long)getpid());
-	struct stat st;
-	int had = lstat(dist, &st) == 0;
-	int rc = -1;
-	if (had && !S_ISDIR(st.st_mode)) {
-		error("'%s' exists and is not a directory: move it away", dist);
-		goto out;
-	}
-	if (had && rename(dist, old) < 0) {
-		error("cannot move the previous '%s' aside:", dist);
-		goto out;
-	}
-	if (rename(stage, dist) < 0) {
-		error("cannot move the new release into '%s':", dist);
-		if (had)
-			rename(old, dist);
-		goto out;
-	}
-	if (had)
-		remove_tree(old);
-	rc = 0;
-out:
-	free(old);
 	return rc;
 }
 
@@ -202,6 +168,8 @@ static int prepare(struct run_state *s)
 		ports_builtin(&s->ports);
 	}
 	if (plan_make(&s->rel, &s->ports, &s->plan) < 0)
+		return EXIT_USAGE;
+	if (s->o->shard.n && shard_apply(&s->o->shard, &s->plan, &s->shard) < 0)
 		return EXIT_USAGE;
 	if (!(s->project = abs_path(s->rel.dir)) || arc_plan(&s->rel, &s->plan, s->project, &s->arcs) < 0)
 		return EXIT_USAGE;
@@ -315,7 +283,7 @@ static int publish(struct run_state *s)
 		.release = &s->rel, .sdk = &s->sdk, .sde = s->sde, .sde_source = s->sde_source,
 		.isolation = iso_level_name(s->iso), .gosum_digest = gosum, .source_digest = source,
 		.plan = &s->plan, .results = s->res, .parallel = s->budget.parallel, .procs = s->budget.procs,
-		.checksums_file = s->rel.checksums.file, .archives = archives,
+		.checksums_file = s->rel.checksums.file, .archives = archives, .shard = s->shard,
 	};
 	char *path = xasprintf("%s/manifest.json", s->stage);
 	int rc = manifest_write(path, &m);
@@ -397,6 +365,7 @@ static void run_state_free(struct run_state *s)
 	free(s->trampoline);
 	actcache_close(s->actions);
 	free(s->keys);
+	json_decref(s->shard);
 }
 
 int pipeline_run(const struct pipeline_opts *o)

@@ -18,7 +18,6 @@
 
 #define ENTRY_MAX 4096
 #define BLOB_MAX (8ULL << 30)
-#define COPY_CHUNK (1 << 20)
 
 struct actcache {
 	char *ac, *cas, *tmp;
@@ -89,43 +88,21 @@ static char *entry_text(const struct ac_entry *e)
 	return text;
 }
 
-/* Copy src to dest (mode) while hashing; 0 when its sha256 is want. */
+/* Copy src to dest (mode) while hashing: 0 when its sha256 is want, 1
+ * when it is not (dest removed), -1 when it could not be copied. */
 static int copy_verified(const char *src, const char *dest, int mode, const char *want)
 {
-	int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, rc = -1;
-	char *chunk = NULL, hex[HASH_HEX_MAX];
-	struct hasher *h = NULL;
-	if (in < 0)
+	char hex[HASH_HEX_MAX];
+	if (access(src, F_OK) != 0)
 		return -1;
-	if ((out = open(dest, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)) < 0) {
-		error("cannot create '%s':", dest);
-		goto out;
-	}
-	chunk = xmalloc(COPY_CHUNK);
-	h = hasher_new(HASH_SHA256);
-	ssize_t n;
-	while ((n = read(in, chunk, COPY_CHUNK)) > 0) {
-		hasher_update(h, chunk, (size_t)n);
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(out, chunk + off, (size_t)(n - off));
-			if (w < 0) {
-				error("cannot write '%s':", dest);
-				goto out;
-			}
-			off += w;
-		}
-	}
-	hasher_final_hex(h, hex);
-	rc = n == 0 && !strcmp(hex, want) ? 0 : 1;
-out:
-	hasher_free(h);
-	free(chunk);
-	close(in);
-	if (out >= 0 && close(out) < 0 && rc == 0)
-		rc = error("cannot write '%s':", dest);
-	if (rc != 0 && out >= 0)
+	unlink(dest); /* hash_copy_file creates it afresh */
+	if (hash_copy_file(HASH_SHA256, src, dest, mode, hex, NULL) < 0)
+		return -1;
+	if (strcmp(hex, want) != 0) {
 		unlink(dest);
-	return rc;
+		return 1;
+	}
+	return 0;
 }
 
 static int read_local_entry(struct actcache *c, const char *key, struct ac_entry *e)

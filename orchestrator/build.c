@@ -393,6 +393,7 @@ static void take_cached(struct sched *s)
 		free(scratch);
 		memcpy(res->sha256, e.sha256, 65);
 		res->size = e.size;
+		res->built_wall = e.wall;
 		res->started = res->done = res->cached = 1;
 		s->started++;
 		s->finished++;

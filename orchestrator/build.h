@@ -23,6 +23,7 @@ struct result {
 	int started, done;
 	int cached;           /* taken from the action cache: no go build ran */
 	const char *key;      /* the input digest (inputs.h), or NULL */
+	double built_wall;    /* cached: what building it took when it was built */
 	int status;           /* exit code; 128+signal when killed */
 	int timed_out;
 	double wall, cpu;     /* seconds; cpu = user + sys */

@@ -34,6 +34,8 @@ static json_t *job_json(const struct result *res)
 	json_object_set_new(o, "cached", json_boolean(res->cached));
 	if (res->key)
 		json_object_set_new(o, "input_digest", json_string(res->key));
+	if (res->cached) /* what it took when it was built: shard timings use it */
+		json_object_set_new(o, "built_duration_s", json_real((double)(long)(res->built_wall * 1000) / 1000));
 	json_object_set_new(o, "duration_s", json_real((double)(long)(res->wall * 1000) / 1000));
 	json_object_set_new(o, "cpu_s", json_real((double)(long)(res->cpu * 1000) / 1000));
 	if (res->done && res->status == 0) {

@@ -61,8 +61,9 @@ static double recorded(json_t *jobs, const struct job *j)
 		const char *b = json_string_value(json_object_get(o, "build"));
 		const char *t = json_string_value(json_object_get(o, "target"));
 		json_t *d = json_object_get(o, "duration_s");
-		/* A job taken from the action cache took no time: it says nothing. */
-		if (json_is_true(json_object_get(o, "cached")))
+		/* A job taken from the action cache took no time: what it took
+		 * when it was built is recorded beside, in newer manifests. */
+		if (json_is_true(json_object_get(o, "cached")) && !json_is_number(d = json_object_get(o, "built_duration_s")))
 			continue;
 		if (b && t && json_is_number(d) && !strcmp(b, j->build->name) && !strcmp(t, j->id))
 			return json_number_value(d) > 0 ? json_number_value(d) : 0;

@@ -313,6 +313,8 @@ static void finish_job(struct sched *s, struct runner_result *rr)
 	free(scratch);
 	if (res->status == 0 && hash_file_hex(HASH_SHA256, res->path, res->sha256, &res->size) < 0)
 		res->status = 1;
+	if (res->status == 0 && s->o->check && s->o->check(res, s->o->user) != 0)
+		res->status = 1, res->check_failed = 1;
 	progress_done(s->progress, i, res->status == 0, res->wall);
 	if (res->status == 0) {
 		if (s->o->on_success)
@@ -324,10 +326,11 @@ static void finish_job(struct sched *s, struct runner_result *rr)
 			error("%s %s: %s", j->build->name, j->id, rr->error);
 		if (res->timed_out)
 			error("%s %s timed out after %.0fs", j->build->name, j->id, res->wall);
-		else
+		else if (!res->check_failed)
 			error("%s %s failed (%s %d)", j->build->name, j->id,
 			      res->status > 128 ? "signal" : "exit", res->status > 128 ? res->status - 128 : res->status);
-		print_tail(j->id, res->log_path);
+		if (!res->check_failed)
+			print_tail(j->id, res->log_path);
 		progress_release(s->progress);
 		if (!s->o->keep_going && !s->stop) {
 			s->stop = 1;

@@ -22,6 +22,7 @@ struct result {
 	int started, done;
 	int status;           /* exit code; 128+signal when killed */
 	int timed_out;
+	int check_failed;     /* built, but o->check refused the binary */
 	double wall, cpu;     /* seconds; cpu = user + sys */
 	char *log_path;       /* owned */
 	char *path;           /* owned: the binary in the staging dir */
@@ -44,6 +45,9 @@ struct build_opts {
 	long vary_uid;             /* verify: jobs as this uid in a user namespace; 0 none */
 	const char *vary_hostname; /* verify: jobs in a UTS namespace with this name */
 	const char *hook_faketime; /* verify: libfaketime for hooks; NULL none */
+	/* Called when a job's binary is built and hashed, before on_success:
+	 * non-zero fails the job, which check explained (the static check). */
+	int (*check)(struct result *res, void *user);
 	/* Called when a job ended well (binary hashed), e.g. to package it. */
 	void (*on_success)(struct result *res, void *user);
 	void *user;

@@ -31,6 +31,10 @@ static const char run_help[] =
 	"                          'xgo-build plan' shows it, or BUILD:TARGET) and exit\n"
 	"      --sdk-mirror URL    where to download the Go SDK from (also XGO_SDK_MIRROR)\n"
 	"      --offline           never download the SDK\n"
+	"      --smoke             run every linux binary once after the build (natively,\n"
+	"                          or under qemu-user-static for other architectures)\n"
+	"                          and check its exit status and smoke.expect; binaries\n"
+	"                          that cannot run here are reported as skipped\n"
 	"      --verify            then rebuild once under varied conditions and compare\n"
 	"                          with dist/ (as 'xgo-build verify'; exit 3 on a\n"
 	"                          difference); variations: all but gocache by default\n"
@@ -40,7 +44,8 @@ static const char run_help[] =
 	CLI_COMMON_HELP
 	"\n"
 	"environment: XGO_CACHE (cache root), XGO_GOCACHE (the shared GOCACHE; default\n"
-	"<cache>/gocache), SOURCE_DATE_EPOCH.\n"
+	"<cache>/gocache), XGO_ZIG (the zig binary), XGO_ZIG_CACHE (zig's cache;\n"
+	"default <cache>/zig-cache), SOURCE_DATE_EPOCH.\n"
 	"exit codes: 0 ok, 1 a job failed, 2 usage or build-file error, 3 --verify found\n"
 	"a difference, 4 SDK problem, 130 interrupted\n";
 
@@ -50,7 +55,7 @@ struct run_opts {
 	const char *print_env;
 	const char *isolation;
 	const char *mirror;
-	int keep_going, offline;
+	int keep_going, offline, smoke;
 	long timeout_ms;
 	int verify, json, explicit_vary;
 	unsigned vary;
@@ -69,7 +74,7 @@ static int parse_timeout(const char *arg, long *ms)
 static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_DIST = 256, O_KEEP, O_FAIL, O_TIMEOUT, O_ISO, O_PRINT, O_MIRROR, O_OFFLINE, O_VERIFY, O_VARY,
-	       O_NOVARY, O_JSON };
+	       O_NOVARY, O_JSON, O_SMOKE };
 	static const struct option longopts[] = {
 		{ "dist", required_argument, 0, O_DIST },
 		{ "keep-going", no_argument, 0, O_KEEP },
@@ -83,6 +88,7 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		{ "vary", required_argument, 0, O_VARY },
 		{ "no-vary", required_argument, 0, O_NOVARY },
 		{ "json", no_argument, 0, O_JSON },
+		{ "smoke", no_argument, 0, O_SMOKE },
 		CLI_COMMON_LONG,
 		{ 0, 0, 0, 0 },
 	};
@@ -107,6 +113,7 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		case O_OFFLINE: o->offline = 1; break;
 		case O_VERIFY: o->verify = 1; break;
 		case O_JSON: o->json = 1; break;
+		case O_SMOKE: o->smoke = 1; break;
 		case O_VARY:
 			/* the first --vary replaces the default set; later ones add */
 			if (!o->explicit_vary++)
@@ -140,7 +147,7 @@ int cmd_run(int argc, char **argv)
 	struct pipeline_opts po = {
 		.file = o.c.file, .dist = o.dist, .isolation = o.isolation, .mirror = o.mirror,
 		.print_env = o.print_env, .jobs = o.c.jobs, .keep_going = o.keep_going, .offline = o.offline,
-		.timeout_ms = o.timeout_ms,
+		.timeout_ms = o.timeout_ms, .smoke = o.smoke,
 	};
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -7,7 +7,10 @@
 #include "hash.h"
 #include "manifest.h"
 #include "proc.h"
+#include "smoke.h"
 #include "source.h"
+#include "static.h"
+#include "toolchains/cc.h"
 #include "toolchains/mirror.h"
 #include "util.h"
 
@@ -26,10 +29,12 @@ struct run_state {
 	struct sdk sdk;
 	struct port_table ports;
 	struct plan plan;
+	struct cc_set ccs;
+	struct smoke_result *smoke;
 	struct arcplan arcs;
 	struct packer *packer;
 	struct result *res;
-	char *project, *dist, *work, *stage, *cache, *gocache, *gomodcache;
+	char *project, *dist, *work, *stage, *cache, *gocache, *gomodcache, *zig_cache;
 	char sde[24];
 	const char *sde_source;
 	struct cpu_budget budget;
@@ -168,6 +173,10 @@ static int resolve_dirs(struct run_state *s)
 		return error("XGO_GOCACHE='%s' must be an absolute path", gc), EXIT_USAGE;
 	s->gocache = gc ? xstrdup(gc) : xasprintf("%s/gocache", s->cache);
 	s->gomodcache = xasprintf("%s/gomodcache", s->cache);
+	const char *zc = getenv("XGO_ZIG_CACHE");
+	if (zc && zc[0] != '/')
+		return error("XGO_ZIG_CACHE='%s' must be an absolute path", zc), EXIT_USAGE;
+	s->zig_cache = zc ? xstrdup(zc) : xasprintf("%s/zig-cache", s->cache);
 	if (mkdir_p(s->work, 0755) < 0 || mkdir_p(s->gocache, 0755) < 0 || mkdir_p(s->gomodcache, 0755) < 0)
 		return EXIT_JOB;
 	return EXIT_OK;
@@ -201,7 +210,7 @@ static int prepare(struct run_state *s)
 	if (jobenv_sde(&s->rel, s->sde, &s->sde_source) < 0)
 		return EXIT_USAGE;
 	int rc = resolve_dirs(s);
-	if (rc != EXIT_OK)
+	if (rc != EXIT_OK || (rc = cc_resolve(&s->rel, &s->plan, s->cache, &s->ccs)) != EXIT_OK)
 		return rc;
 	int cpus = cpu_available();
 	s->budget = cpu_budget((int)s->plan.n, cpus);
@@ -212,6 +221,13 @@ static int prepare(struct run_state *s)
 	if (!(s->trampoline = iso_self_exe()))
 		return EXIT_JOB;
 	return EXIT_OK;
+}
+
+/* A job built: is it what it was declared to be? */
+static int job_check(struct result *res, void *user)
+{
+	(void)user;
+	return static_check_job(res->job, res->path);
 }
 
 /* A job built: its archives may be complete now. */
@@ -226,7 +242,7 @@ static int build_all(struct run_state *s, struct jobenv_ctx *ctx)
 	struct build_opts bo = {
 		.env = ctx, .project_dir = s->project, .stage_dir = s->stage, .work_dir = s->work,
 		.parallel = s->budget.parallel, .keep_going = s->o->keep_going, .timeout_ms = s->o->timeout_ms,
-		.reverse_order = s->o->reverse_order, .on_success = job_built, .user = s,
+		.reverse_order = s->o->reverse_order, .on_success = job_built, .check = job_check, .user = s,
 		.vary_uid = s->o->vary_uid, .vary_hostname = s->o->vary_hostname,
 		.hook_faketime = s->o->hook_faketime,
 		.iso = s->iso, .trampoline = s->trampoline,
@@ -243,6 +259,9 @@ static int build_all(struct run_state *s, struct jobenv_ctx *ctx)
 	s->packer = NULL;
 	if (rc == EXIT_OK)
 		rc = build_after_hooks(&s->rel, &bo, s->res, s->plan.n);
+	if (rc == EXIT_OK)
+		rc = smoke_run(&s->plan, s->res, &(struct smoke_opts){ .release = &s->rel, .all = s->o->smoke,
+				.work_dir = s->work, .project_dir = s->project }, &s->smoke);
 	return rc;
 }
 
@@ -262,7 +281,7 @@ static int publish(struct run_state *s)
 		.release = &s->rel, .sdk = &s->sdk, .sde = s->sde, .sde_source = s->sde_source,
 		.isolation = iso_level_name(s->iso), .gosum_digest = gosum, .source_digest = source,
 		.plan = &s->plan, .results = s->res, .parallel = s->budget.parallel, .procs = s->budget.procs,
-		.checksums_file = s->rel.checksums.file, .archives = archives,
+		.checksums_file = s->rel.checksums.file, .archives = archives, .smoke = s->smoke,
 	};
 	char *path = xasprintf("%s/manifest.json", s->stage);
 	int rc = manifest_write(path, &m);
@@ -277,6 +296,8 @@ static void run_state_free(struct run_state *s)
 {
 	results_free(s->res, s->plan.n);
 	arc_plan_release(&s->arcs);
+	free(s->smoke);
+	cc_set_release(&s->ccs);
 	plan_release(&s->plan);
 	ports_release(&s->ports);
 	sdk_release(&s->sdk);
@@ -288,6 +309,7 @@ static void run_state_free(struct run_state *s)
 	free(s->cache);
 	free(s->gocache);
 	free(s->gomodcache);
+	free(s->zig_cache);
 	free(s->trampoline);
 }
 
@@ -303,7 +325,7 @@ int pipeline_run(const struct pipeline_opts *o)
 		goto out;
 	struct jobenv_ctx ctx = {
 		.release = &s.rel, .sdk_root = s.sdk.root, .gocache = s.gocache, .gomodcache = s.gomodcache,
-		.sde = s.sde, .procs = s.budget.procs,
+		.sde = s.sde, .procs = s.budget.procs, .project = s.project, .zig_cache = s.zig_cache,
 	};
 	char *vendor = xasprintf("%s/vendor/modules.txt", s.project);
 	ctx.vendor = access(vendor, F_OK) == 0;

@@ -21,6 +21,8 @@ struct pipeline_opts {
 	int reverse_order;       /* schedule the jobs last to first */
 	int keep_going;
 	int offline;
+	int smoke;               /* --smoke: smoke-test every linux job (smoke.h);
+	                            0: only the builds that declare smoke */
 	long timeout_ms;
 	/* verify's job-level variations (verify.h); 0/NULL: none */
 	long vary_uid;             /* jobs run as this uid in a new user namespace */

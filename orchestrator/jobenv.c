@@ -113,10 +113,10 @@ static void drop_var(struct strv *env, const char *name)
 
 /* The C toolchain of a cgo job: its variables, and its directory on PATH
  * after the SDK's when it is not /usr/bin. */
-static void cc_env(const struct jobenv_ctx *c, const struct job *j, const char *scratch, struct strv *env)
+static void cc_env(const struct jobenv_ctx *c, const struct job *j, struct strv *env)
 {
 	struct cc_env_in in = { .project = c->project ? c->project : c->release->dir, .gomodcache = c->gomodcache,
-				.scratch = scratch, .zig_cache = c->zig_cache, .user = &j->build->env_set };
+				.zig_cache = c->zig_cache, .user = &j->build->env_set };
 	const char *slash = strrchr(j->cc->path, '/');
 	size_t dirlen = slash ? (size_t)(slash - j->cc->path) : 0;
 	cc_job_env(j->cc, &j->target, &in, env);
@@ -141,7 +141,7 @@ static int job_env(const struct jobenv_ctx *c, const struct job *j, const char *
 	const struct target *t = &j->target;
 	base_env(c, scratch, env);
 	if (t->cgo && j->cc)
-		cc_env(c, j, scratch, env);
+		cc_env(c, j, env);
 	strv_pushf(env, "GOFLAGS=-trimpath -buildvcs=false -mod=%s", c->vendor ? "vendor" : "readonly");
 	strv_push(env, "GOPROXY=off");
 	strv_pushf(env, "GOOS=%s", t->goos);

@@ -38,6 +38,12 @@ def cgo(tmp_path_factory, sdk_session):
     base = tmp_path_factory.mktemp("cgo")
     env = dict(sdk_session["env"])
     env["XGO_ZIG_CACHE"] = str(base / "zig-cache")
+    # For repeated local runs only (CI leaves them unset): persistent zig
+    # and Go caches, so that musl and the standard library are not rebuilt.
+    if os.environ.get("XGO_TEST_ZIG_CACHE"):
+        env["XGO_ZIG_CACHE"] = os.environ["XGO_TEST_ZIG_CACHE"]
+    if os.environ.get("XGO_TEST_GOCACHE"):
+        env["XGO_GOCACHE"] = os.environ["XGO_TEST_GOCACHE"]
     proj = base / "lockproj"
     shutil.copytree(ROOT / "examples/cgo", proj, ignore=shutil.ignore_patterns("dist", ".xgo-build"))
     (proj / "release.lock").write_text(sdk_session["lock"])

@@ -22,20 +22,20 @@ struct preset {
 	const char *goos, *goarch;
 	const char *zig;     /* zig -target, "%s" = musl or gnu (linux) */
 	const char *gcc;     /* Debian cross gcc triple */
-	const char *package; /* the Debian package that has it */
+	const char *package; /* the Debian packages: the compiler and its libc */
 };
 
 static const struct preset presets[] = {
-	{ "linux", "amd64", "x86_64-linux-%s", "x86_64-linux-gnu", "gcc-x86-64-linux-gnu" },
-	{ "linux", "386", "x86-linux-%s", "i686-linux-gnu", "gcc-i686-linux-gnu" },
-	{ "linux", "arm64", "aarch64-linux-%s", "aarch64-linux-gnu", "gcc-aarch64-linux-gnu" },
-	{ "linux", "arm", "arm-linux-%seabihf", "arm-linux-gnueabihf", "gcc-arm-linux-gnueabihf" },
-	{ "linux", "riscv64", "riscv64-linux-%s", "riscv64-linux-gnu", "gcc-riscv64-linux-gnu" },
-	{ "linux", "ppc64le", "powerpc64le-linux-%s", "powerpc64le-linux-gnu", "gcc-powerpc64le-linux-gnu" },
-	{ "linux", "s390x", "s390x-linux-%s", "s390x-linux-gnu", "gcc-s390x-linux-gnu" },
-	{ "linux", "loong64", "loongarch64-linux-%s", "loongarch64-linux-gnu", "gcc-loongarch64-linux-gnu" },
-	{ "linux", "mips64le", NULL, "mips64el-linux-gnuabi64", "gcc-mips64el-linux-gnuabi64" },
-	{ "linux", "mipsle", NULL, "mipsel-linux-gnu", "gcc-mipsel-linux-gnu" },
+	{ "linux", "amd64", "x86_64-linux-%s", "x86_64-linux-gnu", "gcc-x86-64-linux-gnu libc6-dev-amd64-cross" },
+	{ "linux", "386", "x86-linux-%s", "i686-linux-gnu", "gcc-i686-linux-gnu libc6-dev-i386-cross" },
+	{ "linux", "arm64", "aarch64-linux-%s", "aarch64-linux-gnu", "gcc-aarch64-linux-gnu libc6-dev-arm64-cross" },
+	{ "linux", "arm", "arm-linux-%seabihf", "arm-linux-gnueabihf", "gcc-arm-linux-gnueabihf libc6-dev-armhf-cross" },
+	{ "linux", "riscv64", "riscv64-linux-%s", "riscv64-linux-gnu", "gcc-riscv64-linux-gnu libc6-dev-riscv64-cross" },
+	{ "linux", "ppc64le", "powerpc64le-linux-%s", "powerpc64le-linux-gnu", "gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross" },
+	{ "linux", "s390x", "s390x-linux-%s", "s390x-linux-gnu", "gcc-s390x-linux-gnu libc6-dev-s390x-cross" },
+	{ "linux", "loong64", "loongarch64-linux-%s", "loongarch64-linux-gnu", "gcc-loongarch64-linux-gnu libc6-dev-loong64-cross" },
+	{ "linux", "mips64le", NULL, "mips64el-linux-gnuabi64", "gcc-mips64el-linux-gnuabi64 libc6-dev-mips64el-cross" },
+	{ "linux", "mipsle", NULL, "mipsel-linux-gnu", "gcc-mipsel-linux-gnu libc6-dev-mipsel-cross" },
 	{ "windows", "amd64", "x86_64-windows-gnu", "x86_64-w64-mingw32", "gcc-mingw-w64-x86-64" },
 	{ "windows", "386", "x86-windows-gnu", "i686-w64-mingw32", "gcc-mingw-w64-i686" },
 	{ "windows", "arm64", "aarch64-windows-gnu", NULL, NULL },
@@ -70,7 +70,7 @@ const char *cc_gcc_triple(const struct target *t, const char **package)
 		*package = p ? p->package : NULL;
 	if (p && !strcmp(t->goarch, "arm") && t->vval[0] == '5') {
 		if (package)
-			*package = "gcc-arm-linux-gnueabi";
+			*package = "gcc-arm-linux-gnueabi libc6-dev-armel-cross";
 		return "arm-linux-gnueabi";
 	}
 	return p ? p->gcc : NULL;
@@ -340,7 +340,7 @@ static int no_toolchain(struct resolver *rs, const struct job *j)
 	const char *pkg = NULL, *triple = cc_gcc_triple(&j->target, &pkg);
 	char zt[48];
 	const char *zig = cc_zig_triple(&j->target, "musl", zt, sizeof(zt));
-	char also[160] = "";
+	char also[200] = "";
 	if (triple && pkg)
 		snprintf(also, sizeof(also), "%sor install %s and add cc { use = \"gcc\" }", zig ? "; " : "", pkg);
 	return error("%s:%d: build '%s': %s uses cgo but no C toolchain serves it: %s%s%s", rs->r->path,

@@ -322,6 +322,8 @@ static int zig_verify(const char *path, const char *version, const struct lock_t
 	return rc;
 }
 
+static char *macos_stubs(const char *cache_dir);
+
 /* ---- resolution ---- */
 
 struct resolver {
@@ -385,6 +387,13 @@ static int resolve_zig(struct resolver *rs, const struct job *j, struct cc_tool 
 	memcpy(t->sha256, rs->zigpin.sha256, sizeof(t->sha256));
 	memcpy(t->lib_digest, rs->zigpin.tree_digest, sizeof(t->lib_digest));
 	t->triple = xstrdup(triple);
+	if (!strcmp(j->target.goos, "darwin") && !(t->ldflags = macos_stubs(rs->cache_dir)))
+		return EXIT_TOOLCHAIN;
+	if (t->ldflags) {
+		char *dir = t->ldflags;
+		t->ldflags = xasprintf("-F%s -L%s", dir, dir);
+		free(dir);
+	}
 	char *q = quoted(rs->zig);
 	t->cc = xasprintf("%s cc -target %s", q, triple);
 	t->cxx = xasprintf("%s c++ -target %s", q, triple);
@@ -499,9 +508,59 @@ void cc_set_release(struct cc_set *s)
 		free(t->cc);
 		free(t->cxx);
 		free(t->ar);
+		free(t->ldflags);
 	}
 	free(s->v);
 	memset(s, 0, sizeof(*s));
+}
+
+/* ---- macOS link stubs ---- */
+
+/* zig ships libSystem for macOS but no other part of the macOS SDK, while
+ * every Go program for darwin links -lresolv (internal/syscall/unix) and,
+ * on arm64, -framework CoreFoundation (runtime/cgo).  These text stubs
+ * (Apple's .tbd format: install name and exported symbols, no code) let
+ * the linker write the load commands; the real libraries are part of
+ * every macOS.  They list the symbols Go 1.26's runtime and net use. */
+static const char stub_resolv[] =
+	"--- !tapi-tbd\n"
+	"tbd-version: 4\n"
+	"targets: [ x86_64-macos, arm64-macos ]\n"
+	"install-name: '/usr/lib/libresolv.9.dylib'\n"
+	"exports:\n"
+	"  - targets: [ x86_64-macos, arm64-macos ]\n"
+	"    symbols: [ _res_9_dn_expand, _res_9_init, _res_9_nclose, _res_9_ninit, _res_9_nquery, "
+	"_res_9_nsearch, _res_9_query, _res_9_search ]\n"
+	"...\n";
+static const char stub_corefoundation[] =
+	"--- !tapi-tbd\n"
+	"tbd-version: 4\n"
+	"targets: [ x86_64-macos, arm64-macos ]\n"
+	"install-name: '/System/Library/Frameworks/CoreFoundation.framework/Versions/A/CoreFoundation'\n"
+	"exports:\n"
+	"  - targets: [ x86_64-macos, arm64-macos ]\n"
+	"    symbols: [ ___CFConstantStringClassReference, _CFBundleCopyResourceURL, _CFBundleGetMainBundle, "
+	"_CFBundleGetValueForInfoDictionaryKey, _CFRelease, _CFStringGetCString, _CFURLGetString, "
+	"_kCFAllocatorDefault ]\n"
+	"...\n";
+
+/* The stub directory under cache_dir, written once (caller frees). */
+static char *macos_stubs(const char *cache_dir)
+{
+	char *dir = xasprintf("%s/cc/macos-stubs-v1", cache_dir);
+	char *fw = xasprintf("%s/CoreFoundation.framework", dir);
+	char *lib = xasprintf("%s/libresolv.tbd", dir), *cf = xasprintf("%s/CoreFoundation.tbd", fw);
+	int rc = mkdir_p(fw, 0755);
+	if (rc == 0 && access(lib, F_OK) < 0)
+		rc = write_file_atomic(lib, stub_resolv, strlen(stub_resolv), 0644);
+	if (rc == 0 && access(cf, F_OK) < 0)
+		rc = write_file_atomic(cf, stub_corefoundation, strlen(stub_corefoundation), 0644);
+	free(fw);
+	free(lib);
+	free(cf);
+	if (rc < 0)
+		FREE_AND_NULL(dir);
+	return dir;
 }
 
 /* ---- the job environment ---- */
@@ -547,7 +606,8 @@ void cc_job_env(const struct cc_tool *t, const struct target *tg, const struct c
 		if (!strcmp(name, "CGO_LDFLAGS") && !strcmp(t->kind, "gcc") && !strcmp(tg->goos, "windows"))
 			extra = " -Wl,--no-insert-timestamp"; /* GNU ld stamps PE headers with the time */
 		if (!strcmp(name, "CGO_LDFLAGS"))
-			strv_pushf(env, "%s=-O2 -g%s%s%s", name, extra, user ? " " : "", user ? user : "");
+			strv_pushf(env, "%s=-O2 -g%s%s%s%s%s", name, extra, t->ldflags ? " " : "",
+				   t->ldflags ? t->ldflags : "", user ? " " : "", user ? user : "");
 		else
 			strv_pushf(env, "%s=-O2 -g %s%s%s", name, maps, user ? " " : "", user ? user : "");
 	}

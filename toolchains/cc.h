@@ -49,6 +49,7 @@ struct cc_tool {
 	char lib_digest[65];   /* zig: tree digest of lib/; "" otherwise */
 	char *triple;          /* zig -target value or gcc triple; "" for host and paths */
 	char *cc, *cxx, *ar;   /* the values of CC, CXX and AR */
+	char *ldflags;         /* extra CGO_LDFLAGS (zig darwin: -F/-L of the macOS stubs), or NULL */
 	char digest[65];       /* the identity digest (above) */
 };
 

@@ -12,7 +12,10 @@
 #
 # BUILDS selects the programs ("cgohello sqlitedemo" = the whole example;
 # default cgohello: SQLite's 8 MB of C makes one cold run of the full
-# matrix take many minutes on 2 cores).  Not a test: numbers depend on the
+# matrix take many minutes on 2 cores).  LINUX_ARCHS="amd64 arm64" replaces
+# the example's 6 targets with those linux ones (a cold run compiles the
+# standard library once per target).  zig's cache is $XGO_ZIG_CACHE, else
+# <XGO_CACHE>/zig-cache, as for xgo-build.  Not a test: numbers depend on the
 # machine and its load; the script prints the load before and after.
 # usage: sh bench/cgo_bench.sh [REPEAT]          (default 3)
 #        BUILDS="cgohello sqlitedemo" sh bench/cgo_bench.sh 3
@@ -26,8 +29,15 @@ trap 'rm -rf "$work"' EXIT
 cp -r "$root/examples/cgo" "$work/cgo"
 rm -rf "$work/cgo/dist" "$work/cgo/.xgo-build"
 export XGO_CACHE=${XGO_CACHE:-$HOME/.cache/xgo-build} TMPDIR=$work
-export XGO_ZIG_CACHE=$work/zig-cache
+export XGO_ZIG_CACHE=${XGO_ZIG_CACHE:-$XGO_CACHE/zig-cache}
 proj=$work/cgo
+
+if [ -n "${LINUX_ARCHS:-}" ]; then
+	list=$(for a in $LINUX_ARCHS; do printf '"%s", ' "$a"; done)
+	awk -v m="matrix { goos = { \"linux\" }, goarch = { $list }, cgo = true }" '
+		/^local function targets\(\)/ { print; print "  return " m; skip = 1; next }
+		skip && /^end/ { skip = 0 } !skip' "$proj/release.lua" >"$proj/r.tmp" && mv "$proj/r.tmp" "$proj/release.lua"
+fi
 
 # Only the selected builds: drop the others from release.lua.
 for b in cgohello sqlitedemo; do
@@ -75,7 +85,7 @@ run_one() { # label gocache
 }
 median() { grep "^$1 " "$work/times" | cut -d' ' -f2 | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
-echo "builds: $builds; cores: $(nproc); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "builds: $builds; targets: ${LINUX_ARCHS:-all 6}; cores: $(nproc); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 # One run first: warms zig's cache and gives the manifest the loop replays.
 xgo "$work/gocache-first"
 cp "$work/dist-xgo/manifest.json" "$work/manifest.json"

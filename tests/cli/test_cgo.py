@@ -255,3 +255,15 @@ def test_zig_pin_is_checked_before_use(cgo, tmp_path):
     r = run_xgo("run", cwd=proj, env=cgo["env"])
     assert r.rc == 4, r
     assert "but release.lock pins " + "0" * 64 in r.err
+
+
+def test_plan_shows_static_and_the_toolchain(root):
+    r = run_xgo("plan", "examples/cgo/release.lua", cwd=root)
+    assert r.rc == 0, r
+    header, rows = r.out.splitlines()[2], [l.split() for l in r.out.splitlines()[3:]]
+    assert header.split()[:5] == ["BUILD", "TARGET", "CGO", "STATIC", "CC"]
+    assert len(rows) == 12 and all(row[2:5] == ["yes", "yes", "zig"] for row in rows)
+    doc = json.loads(run_xgo("plan", "--json", "examples/cgo/release.lua", cwd=root).out)
+    assert {(j["static"], j["cc"]) for j in doc["include"]} == {(True, "zig")}
+    hello = json.loads(run_xgo("plan", "--json", "examples/hello/release.lua", cwd=root).out)
+    assert {(j["static"], j["cc"]) for j in hello["include"]} == {(True, None)}

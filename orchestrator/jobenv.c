@@ -111,22 +111,35 @@ static void drop_var(struct strv *env, const char *name)
 		env->v[k] = NULL;
 }
 
+/* Set NAME's value in env to value (owned). */
+static void replace_var(struct strv *env, const char *name, char *value)
+{
+	size_t len = strlen(name);
+	for (size_t i = 0; i < env->n; i++)
+		if (!strncmp(env->v[i], name, len) && env->v[i][len] == '=') {
+			free(env->v[i]);
+			env->v[i] = xasprintf("%s=%s", name, value);
+		}
+	free(value);
+}
+
 /* The C toolchain of a cgo job: its variables, and its directory on PATH
  * after the SDK's when it is not /usr/bin. */
 static void cc_env(const struct jobenv_ctx *c, const struct job *j, struct strv *env)
 {
-	struct cc_env_in in = { .project = c->project ? c->project : c->release->dir, .gomodcache = c->gomodcache,
-				.zig_cache = c->zig_cache, .user = &j->build->env_set };
+	struct cc_env_in in = { .zig_cache = c->zig_cache, .user = &j->build->env_set };
 	const char *slash = strrchr(j->cc->path, '/');
 	size_t dirlen = slash ? (size_t)(slash - j->cc->path) : 0;
 	cc_job_env(j->cc, &j->target, &in, env);
 	if (dirlen && strncmp(j->cc->path, "/usr/bin", dirlen) && strncmp(j->cc->path, "/bin", dirlen))
-		for (size_t i = 0; i < env->n; i++)
-			if (!strncmp(env->v[i], "PATH=", 5)) {
-				free(env->v[i]);
-				env->v[i] = xasprintf("PATH=%s/bin:%.*s:/usr/bin:/bin", c->sdk_root, (int)dirlen,
-						      j->cc->path);
-			}
+		replace_var(env, "PATH", xasprintf("%s/bin:%.*s:/usr/bin:/bin", c->sdk_root, (int)dirlen, j->cc->path));
+	/* The go command's work directory must not lie under the project:
+	 * there the module's prefix map (-trimpath) would win over go's own
+	 * map of the work directory, and its random name would reach the C
+	 * debug info.  go makes a unique directory inside GOTMPDIR and
+	 * removes it. */
+	if (c->cgo_tmpdir)
+		replace_var(env, "GOTMPDIR", xstrdup(c->cgo_tmpdir));
 }
 
 /* Set by cc_env, with the build's own value appended there. */

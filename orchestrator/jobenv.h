@@ -26,8 +26,8 @@ struct jobenv_ctx {
 	const char *sde;         /* SOURCE_DATE_EPOCH, decimal */
 	int procs;               /* GOMAXPROCS and go build -p */
 	int vendor;              /* -mod=vendor instead of -mod=readonly */
-	const char *project;     /* absolute project dir (cgo prefix maps); NULL: release->dir */
 	const char *zig_cache;   /* ZIG_GLOBAL_CACHE_DIR of zig jobs: shared, absolute */
+	const char *cgo_tmpdir;  /* GOTMPDIR of cgo jobs, outside the project; NULL: the job's */
 };
 
 /* Refuse a build whose env sets a variable xgo-build controls, or drops

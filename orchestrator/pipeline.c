@@ -34,7 +34,7 @@ struct run_state {
 	struct arcplan arcs;
 	struct packer *packer;
 	struct result *res;
-	char *project, *dist, *work, *stage, *cache, *gocache, *gomodcache, *zig_cache;
+	char *project, *dist, *work, *stage, *cache, *gocache, *gomodcache, *zig_cache, *cgo_tmp;
 	char sde[24];
 	const char *sde_source;
 	struct cpu_budget budget;
@@ -177,7 +177,8 @@ static int resolve_dirs(struct run_state *s)
 	if (zc && zc[0] != '/')
 		return error("XGO_ZIG_CACHE='%s' must be an absolute path", zc), EXIT_USAGE;
 	s->zig_cache = zc ? xstrdup(zc) : xasprintf("%s/zig-cache", s->cache);
-	if (mkdir_p(s->work, 0755) < 0 || mkdir_p(s->gocache, 0755) < 0 || mkdir_p(s->gomodcache, 0755) < 0)
+	s->cgo_tmp = xasprintf("%s/cgo-tmp", s->cache);
+	if (mkdir_p(s->cgo_tmp, 0755) < 0 || mkdir_p(s->work, 0755) < 0 || mkdir_p(s->gocache, 0755) < 0 || mkdir_p(s->gomodcache, 0755) < 0)
 		return EXIT_JOB;
 	return EXIT_OK;
 }
@@ -310,6 +311,7 @@ static void run_state_free(struct run_state *s)
 	free(s->gocache);
 	free(s->gomodcache);
 	free(s->zig_cache);
+	free(s->cgo_tmp);
 	free(s->trampoline);
 }
 
@@ -325,7 +327,8 @@ int pipeline_run(const struct pipeline_opts *o)
 		goto out;
 	struct jobenv_ctx ctx = {
 		.release = &s.rel, .sdk_root = s.sdk.root, .gocache = s.gocache, .gomodcache = s.gomodcache,
-		.sde = s.sde, .procs = s.budget.procs, .project = s.project, .zig_cache = s.zig_cache,
+		.sde = s.sde, .procs = s.budget.procs, .zig_cache = s.zig_cache,
+		.cgo_tmpdir = s.cgo_tmp,
 	};
 	char *vendor = xasprintf("%s/vendor/modules.txt", s.project);
 	ctx.vendor = access(vendor, F_OK) == 0;

@@ -593,13 +593,12 @@ void cc_job_env(const struct cc_tool *t, const struct target *tg, const struct c
 	strv_pushf(env, "CC=%s", t->cc);
 	strv_pushf(env, "CXX=%s", t->cxx);
 	strv_pushf(env, "AR=%s", t->ar);
-	/* Paths of this machine must not reach the objects: map the project
-	 * and the module cache (the go command maps its own work directory,
-	 * under the job's scratch, to /tmp/go-build).  No per-job path appears
-	 * in the flags, so the jobs of one target share their C objects in
-	 * GOCACHE.  The identity define puts the toolchain into the cache keys. */
-	char *maps = xasprintf("-ffile-prefix-map=%s=/xgo/src -ffile-prefix-map=%s=/xgo/mod -DXGO_CC_ID=%s",
-			       in->project, in->gomodcache, id);
+	/* No path in the flags: the go command maps the module directories
+	 * (-trimpath) and its work directory (to /tmp/go-build) itself, and
+	 * the flags are part of the build ID embedded in the binary, so a
+	 * project path here would make the binary depend on where the project
+	 * lies.  The identity define puts the toolchain into the cache keys. */
+	char *maps = xasprintf("-DXGO_CC_ID=%s", id);
 	for (size_t i = 0; i < ARRAY_LEN(cgo_flag_vars); i++) {
 		const char *name = cgo_flag_vars[i], *user = user_value(in->user, name);
 		const char *extra = "";

@@ -86,12 +86,12 @@ int cc_zig_find(const char *version, char **path);
 int cc_zig_pin(const char *path, struct lock_tool *out);
 
 /* The cgo part of a job's environment: CC, CXX, AR, CGO_CFLAGS,
- * CGO_CXXFLAGS, CGO_LDFLAGS (prefix maps of the project and the module
- * cache; the identity define) and, for zig, the shared
+ * CGO_CXXFLAGS, CGO_LDFLAGS (the identity define; no paths: they would
+ * reach the build ID) and, for zig, the shared
  * ZIG_GLOBAL_CACHE_DIR/ZIG_LOCAL_CACHE_DIR.  user holds the build's own
  * "CGO_CFLAGS=..." settings, appended after xgo-build's. */
 struct cc_env_in {
-	const char *project, *gomodcache, *zig_cache;
+	const char *zig_cache;
 	const struct strv *user;
 };
 void cc_job_env(const struct cc_tool *t, const struct target *tg, const struct cc_env_in *in, struct strv *env);

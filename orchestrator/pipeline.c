@@ -178,7 +178,8 @@ static int resolve_dirs(struct run_state *s)
 		return error("XGO_ZIG_CACHE='%s' must be an absolute path", zc), EXIT_USAGE;
 	s->zig_cache = zc ? xstrdup(zc) : xasprintf("%s/zig-cache", s->cache);
 	s->cgo_tmp = xasprintf("%s/cgo-tmp", s->cache);
-	if (mkdir_p(s->cgo_tmp, 0755) < 0 || mkdir_p(s->work, 0755) < 0 || mkdir_p(s->gocache, 0755) < 0 || mkdir_p(s->gomodcache, 0755) < 0)
+	if (mkdir_p(s->cgo_tmp, 0755) < 0 || mkdir_p(s->work, 0755) < 0 || mkdir_p(s->gocache, 0755) < 0 ||
+	    mkdir_p(s->gomodcache, 0755) < 0)
 		return EXIT_JOB;
 	return EXIT_OK;
 }

@@ -4,6 +4,7 @@
 #include "release.h"
 #include "lua_embed.h"
 #include "orchestrator/hash.h"
+#include "toolchains/lockfile.h"
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -638,10 +639,26 @@ out:
 	return rc;
 }
 
+/* smoke = { args = { "--version" }, expect = "hello {version}" } */
+static int conv_smoke(struct conv *c, int t, struct build_decl *b)
+{
+	static const char *const keys[] = { "args", "expect" };
+	int rc;
+	if ((rc = table_field(c, t, "smoke", "a table { args = { ... }, expect = \"...\" }")) <= 0)
+		goto out;
+	b->smoke = 1;
+	int s = lua_gettop(c->L);
+	rc = check_keys(c, s, keys, ARRAY_LEN(keys)) < 0 || get_strlist(c, s, "args", &b->smoke_args) < 0 ||
+	     get_str(c, s, "expect", &b->smoke_expect, NULL) < 0 ? -1 : 0;
+out:
+	lua_pop(c->L, 1);
+	return rc;
+}
+
 static int conv_build(struct conv *c, int t, const char *name, struct release *r)
 {
 	static const char *const keys[] = { "name", "main", "binary", "output", "ldflags", "flags",
-					    "tags", "env", "targets" };
+					    "tags", "env", "targets", "static", "smoke" };
 	for (size_t i = 0; i < r->nbuilds; i++)
 		if (!strcmp(r->builds[i].name, name))
 			return conv_error(c, "a build of that name is declared already at line %d",
@@ -661,6 +678,8 @@ static int conv_build(struct conv *c, int t, const char *name, struct release *r
 	    get_strlist(c, t, "flags", &b->flags) < 0 ||
 	    get_strlist(c, t, "tags", &b->tags) < 0 ||
 	    conv_build_env(c, t, b) < 0 ||
+	    get_bool(c, t, "static", &b->static_link, 1) < 0 ||
+	    conv_smoke(c, t, b) < 0 ||
 	    conv_matrix(c, t, &b->targets) < 0)
 		return -1;
 	if (!*b->binary || strchr(b->binary, '/'))
@@ -821,6 +840,58 @@ static int conv_cache(struct conv *c, int t, struct release *r)
 	return 0;
 }
 
+static int valid_toolchain(const char *s)
+{
+	return !strcmp(s, "zig") || !strcmp(s, "gcc") || !strcmp(s, "host") || s[0] == '/';
+}
+
+/* targets = { ["linux/riscv64"] = "gcc", windows = "zig" } */
+static int conv_cc_targets(struct conv *c, int t, struct strv *out)
+{
+	lua_State *L = c->L;
+	int rc;
+	if ((rc = table_field(c, t, "targets", "a table { [\"linux/arm64\"] = \"gcc\" }")) <= 0)
+		goto out;
+	rc = 0;
+	lua_pushnil(L);
+	while (rc == 0 && lua_next(L, -2)) {
+		char *val = NULL;
+		if (lua_type(L, -2) != LUA_TSTRING)
+			rc = conv_error(c, "targets: keys are targets such as [\"linux/arm64\"] or windows");
+		else if ((rc = to_string(c, -1, lua_tostring(L, -2), &val)) == 0 && !valid_toolchain(val))
+			rc = conv_error(c, "targets: '%s' is no toolchain (zig, gcc, host or an absolute path)", val);
+		else if (rc == 0)
+			strv_pushf(out, "%s=%s", lua_tostring(L, -2), val);
+		free(val);
+		lua_pop(L, 1);
+	}
+	if (rc)
+		lua_pop(L, 1);
+out:
+	lua_pop(L, 1);
+	return rc;
+}
+
+static int conv_cc(struct conv *c, int t, struct release *r)
+{
+	static const char *const keys[] = { "zig", "use", "libc", "targets" };
+	struct cc_decl *d = &r->cc;
+	if (d->line)
+		return conv_error(c, "declared already at line %d", d->line);
+	d->line = c->line;
+	if (check_keys(c, t, keys, ARRAY_LEN(keys)) < 0 || get_str(c, t, "zig", &d->zig, NULL) < 0 ||
+	    get_str(c, t, "use", &d->use, NULL) < 0 || get_str(c, t, "libc", &d->libc, "musl") < 0 ||
+	    conv_cc_targets(c, t, &d->targets) < 0)
+		return -1;
+	if (d->zig && !lock_is_version(d->zig))
+		return conv_error(c, "zig = '%s' is not a version such as \"0.17.0\"", d->zig);
+	if (d->use && !valid_toolchain(d->use))
+		return conv_error(c, "use = '%s': want \"zig\", \"gcc\", \"host\" or an absolute path", d->use);
+	if (strcmp(d->libc, "musl") && strcmp(d->libc, "glibc"))
+		return conv_error(c, "libc = '%s': want \"musl\" or \"glibc\"", d->libc);
+	return 0;
+}
+
 static int conv_hooks(struct conv *c, int t, struct strv *out)
 {
 	lua_Unsigned n = lua_rawlen(c->L, t);
@@ -860,6 +931,8 @@ static int conv_decl(lua_State *L, const char *file, struct release *r)
 		rc = conv_checksums(&c, t, r);
 	} else if (!strcmp(kind, "cache")) {
 		rc = conv_cache(&c, t, r);
+	} else if (!strcmp(kind, "cc")) {
+		rc = conv_cc(&c, t, r);
 	} else if (!strcmp(kind, "before")) {
 		rc = conv_hooks(&c, t, &r->before);
 	} else {
@@ -1001,6 +1074,8 @@ void release_clear(struct release *r)
 		strv_release(&b->env_pass);
 		strv_release(&b->env_set);
 		strv_release(&b->env_unset);
+		strv_release(&b->smoke_args);
+		free(b->smoke_expect);
 		spec_release(&b->targets);
 	}
 	for (size_t i = 0; i < r->narchives; i++) {
@@ -1026,6 +1101,10 @@ void release_clear(struct release *r)
 	free(r->cache.token_env);
 	free(r->checksums.file);
 	free(r->checksums.algorithm);
+	free(r->cc.zig);
+	free(r->cc.use);
+	free(r->cc.libc);
+	strv_release(&r->cc.targets);
 	strv_release(&r->before);
 	strv_release(&r->after);
 	free(r->path);

@@ -47,6 +47,21 @@ struct build_decl {
 	struct strv env_unset; /* NAME = false: left out of the job's env (only
 	                          SOURCE_DATE_EPOCH may be; jobenv checks) */
 	struct mx_spec targets;
+	int static_link;      /* static = true (default): static binaries, checked */
+	int smoke;            /* a smoke = { ... } key was given */
+	struct strv smoke_args; /* smoke.args */
+	char *smoke_expect;   /* smoke.expect (a template), NULL = exit status only */
+};
+
+/* cc { zig = "0.17.0", use = "zig", libc = "musl", targets = { ... } }:
+ * which C compiler serves the cgo targets (toolchains/cc.h resolves it). */
+struct cc_decl {
+	int line;             /* 0: no cc declaration (built-in presets) */
+	char *zig;            /* pinned zig version, or NULL */
+	char *use;            /* "zig", "gcc", "host", or NULL = zig when pinned, else host */
+	char *libc;           /* zig's linux libc: "musl" (default) or "glibc" */
+	struct strv targets;  /* "goos/goarch=toolchain" or "goos=toolchain"; a
+	                         toolchain is zig, gcc, host or an absolute path */
 };
 
 struct archive_file {
@@ -108,6 +123,7 @@ struct release {
 	size_t narchives;
 	struct checksums_decl checksums;
 	struct cache_decl cache;
+	struct cc_decl cc;
 
 	struct strv before;  /* hook commands run once before the builds */
 	struct strv after;   /* hook commands run per artifact */

@@ -220,3 +220,165 @@ int binfmt_section_named(const unsigned char *d, size_t n, const char *name, str
 	free(tab);
 	return found;
 }
+
+/* ---- load-time dependencies ---- */
+
+/* Copy the NUL-terminated string at file offset off, when it lies in d. */
+static void copy_str(const struct view *v, uint64_t off, char *out, size_t size)
+{
+	size_t k = 0;
+	while (k + 1 < size && off + k < v->n && v->d[off + k])
+		k++;
+	if (off < v->n)
+		memcpy(out, v->d + off, k);
+	out[k] = '\0';
+}
+
+static void add_dep(struct binfmt_deps *out, const struct view *v, uint64_t off)
+{
+	if (out->n < BINFMT_MAX_DEPS && off < v->n)
+		copy_str(v, off, out->needed[out->n++], BINFMT_DEP_NAME);
+}
+
+struct elf_hdr {
+	int is64;
+	uint64_t phoff, phent, phnum;
+};
+
+/* ELF program header i: type, file offset, virtual address, file size. */
+static void elf_phdr(const struct view *v, const struct elf_hdr *h, uint64_t i, uint32_t *type, uint64_t *off,
+		     uint64_t *vaddr, uint64_t *filesz)
+{
+	uint64_t p = h->phoff + i * h->phent;
+	*type = (uint32_t)rd(v, p, 4);
+	*off = h->is64 ? rd(v, p + 8, 8) : rd(v, p + 4, 4);
+	*vaddr = h->is64 ? rd(v, p + 16, 8) : rd(v, p + 8, 4);
+	*filesz = h->is64 ? rd(v, p + 32, 8) : rd(v, p + 16, 4);
+}
+
+/* The file offset of virtual address addr, through the PT_LOAD segments. */
+static uint64_t elf_addr_off(const struct view *v, const struct elf_hdr *h, uint64_t addr)
+{
+	for (uint64_t i = 0; i < h->phnum; i++) {
+		uint32_t type;
+		uint64_t off, vaddr, filesz;
+		elf_phdr(v, h, i, &type, &off, &vaddr, &filesz);
+		if (type == 1 /* PT_LOAD */ && addr >= vaddr && addr - vaddr < filesz)
+			return off + (addr - vaddr);
+	}
+	return UINT64_MAX;
+}
+
+static void elf_dynamic(const struct view *v, const struct elf_hdr *h, uint64_t off, uint64_t size,
+			struct binfmt_deps *out)
+{
+	uint64_t ent = h->is64 ? 16 : 8, strtab = UINT64_MAX;
+	if (!in_range(v, off, size))
+		return;
+	for (uint64_t p = off; p + ent <= off + size; p += ent) /* DT_STRTAB first: names point into it */
+		if (rd(v, p, ent / 2) == 5)
+			strtab = elf_addr_off(v, h, rd(v, p + ent / 2, ent / 2));
+	for (uint64_t p = off; p + ent <= off + size; p += ent) {
+		uint64_t tag = rd(v, p, ent / 2), val = rd(v, p + ent / 2, ent / 2);
+		if (tag == 0)
+			break;
+		if (tag == 1 /* DT_NEEDED */ && strtab != UINT64_MAX)
+			add_dep(out, v, strtab + val);
+	}
+}
+
+static int elf_deps(const struct view *v0, struct binfmt_deps *out)
+{
+	struct view v = *v0;
+	struct elf_hdr h = { .is64 = v.d[4] == 2 };
+	v.be = v.d[5] == 2;
+	h.phoff = h.is64 ? rd(&v, 0x20, 8) : rd(&v, 0x1c, 4);
+	h.phent = h.is64 ? rd(&v, 0x36, 2) : rd(&v, 0x2a, 2);
+	h.phnum = h.is64 ? rd(&v, 0x38, 2) : rd(&v, 0x2c, 2);
+	if (h.phent < (h.is64 ? 56u : 32u) || h.phnum > BINFMT_MAX_SECTIONS || !in_range(&v, h.phoff, h.phnum * h.phent))
+		return 0;
+	for (uint64_t i = 0; i < h.phnum; i++) {
+		uint32_t type;
+		uint64_t off, vaddr, filesz;
+		elf_phdr(&v, &h, i, &type, &off, &vaddr, &filesz);
+		if (type == 3 /* PT_INTERP */)
+			copy_str(&v, off, out->interp, sizeof(out->interp));
+		else if (type == 2 /* PT_DYNAMIC */)
+			elf_dynamic(&v, &h, off, filesz, out);
+	}
+	return 0;
+}
+
+/* The file offset of relative virtual address rva, through the sections. */
+static uint64_t pe_rva_off(const struct view *v, uint64_t table, uint64_t nsect, uint64_t rva)
+{
+	for (uint64_t i = 0; i < nsect && i < BINFMT_MAX_SECTIONS; i++) {
+		uint64_t h = table + i * 40;
+		uint64_t vsize = rd(v, h + 8, 4), va = rd(v, h + 12, 4), raw = rd(v, h + 16, 4);
+		uint64_t size = vsize > raw ? vsize : raw;
+		if (rva >= va && rva - va < size)
+			return rd(v, h + 20, 4) + (rva - va);
+	}
+	return UINT64_MAX;
+}
+
+static int pe_deps(const struct view *v, struct binfmt_deps *out)
+{
+	uint64_t pe = rd(v, 0x3c, 4);
+	uint64_t nsect = rd(v, pe + 6, 2), optsize = rd(v, pe + 20, 2);
+	uint64_t opt = pe + 24, table = opt + optsize;
+	uint64_t magic = rd(v, opt, 2);
+	uint64_t dirs = magic == 0x20b ? opt + 112 : opt + 96; /* PE32+ or PE32 */
+	if (optsize < dirs - opt + 16)
+		return 0;
+	uint64_t rva = rd(v, dirs + 8, 4); /* data directory 1: imports */
+	uint64_t imp = rva ? pe_rva_off(v, table, nsect, rva) : UINT64_MAX;
+	for (uint64_t d = imp; d != UINT64_MAX && in_range(v, d, 20) && out->n < BINFMT_MAX_DEPS; d += 20) {
+		uint64_t name = rd(v, d + 12, 4);
+		if (!name && !rd(v, d, 4) && !rd(v, d + 16, 4))
+			break;
+		uint64_t off = pe_rva_off(v, table, nsect, name);
+		if (off != UINT64_MAX)
+			add_dep(out, v, off);
+	}
+	return 0;
+}
+
+static int macho_deps(const struct view *v, struct binfmt_deps *out)
+{
+	uint64_t ncmds = rd(v, 16, 4), off = 32;
+	for (uint64_t c = 0; c < ncmds && c < BINFMT_MAX_SECTIONS; c++) {
+		uint64_t cmd = rd(v, off, 4), size = rd(v, off + 4, 4);
+		if (size < 8 || !in_range(v, off, size))
+			break;
+		/* LC_LOAD_DYLIB, LC_LOAD_WEAK_DYLIB, LC_REEXPORT_DYLIB, LC_LAZY_LOAD_DYLIB, LC_LOAD_UPWARD_DYLIB */
+		if ((cmd == 0xc || cmd == 0x80000018 || cmd == 0x8000001f || cmd == 0x20 || cmd == 0x80000023) &&
+		    size >= 24) {
+			uint64_t name = rd(v, off + 8, 4);
+			if (name < size && out->n < BINFMT_MAX_DEPS) {
+				char *dst = out->needed[out->n++];
+				size_t k = 0;
+				while (name + k < size && k + 1 < BINFMT_DEP_NAME && v->d[off + name + k])
+					k++;
+				memcpy(dst, v->d + off + name, k);
+				dst[k] = '\0';
+			}
+		}
+		off += size;
+	}
+	return 0;
+}
+
+int binfmt_deps(const unsigned char *d, size_t n, struct binfmt_deps *out)
+{
+	const char *kind = binfmt_kind(d, n);
+	struct view v = { d, n, 0 };
+	memset(out, 0, sizeof(*out));
+	if (!kind)
+		return -1;
+	if (!strcmp(kind, "elf"))
+		return elf_deps(&v, out);
+	if (!strcmp(kind, "pe"))
+		return pe_deps(&v, out);
+	return macho_deps(&v, out);
+}

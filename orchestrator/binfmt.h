@@ -9,6 +9,10 @@
  * Supported: ELF32/ELF64, little and big endian (section headers); PE/COFF
  * (section table, long "/N" names from the COFF string table); Mach-O 64
  * little endian (segments and their sections, "__TEXT,__text").
+ *
+ * binfmt_deps reads what a binary needs at load time, for the static
+ * check (static.h): ELF PT_INTERP and DT_NEEDED, PE import DLL names,
+ * Mach-O LC_LOAD_DYLIB (and weak, re-export, lazy) names.
  */
 #ifndef XGO_BINFMT_H
 #define XGO_BINFMT_H
@@ -38,5 +42,18 @@ int binfmt_section_at(const unsigned char *d, size_t n, uint64_t off, struct bin
 
 /* The section called name: 1 found (its range lies inside d), 0 not. */
 int binfmt_section_named(const unsigned char *d, size_t n, const char *name, struct binfmt_section *out);
+
+#define BINFMT_MAX_DEPS 64
+#define BINFMT_DEP_NAME 256
+
+struct binfmt_deps {
+	char interp[BINFMT_DEP_NAME];  /* ELF PT_INTERP; "" when none */
+	char needed[BINFMT_MAX_DEPS][BINFMT_DEP_NAME]; /* DT_NEEDED / DLL / dylib names */
+	size_t n;                      /* names stored (at most BINFMT_MAX_DEPS) */
+};
+
+/* What d needs from the system to load.  Returns 0, or -1 when d is not a
+ * supported format.  A malformed table yields fewer names, never a crash. */
+int binfmt_deps(const unsigned char *d, size_t n, struct binfmt_deps *out);
 
 #endif

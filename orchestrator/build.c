@@ -438,6 +438,8 @@ static void finish_job(struct sched *s, struct runner_result *rr)
 	free(scratch);
 	if (res->status == 0 && hash_file_hex(HASH_SHA256, res->path, res->sha256, &res->size) < 0)
 		res->status = 1;
+	if (res->status == 0 && s->o->check && s->o->check(res, s->o->user) != 0)
+		res->status = 1, res->check_failed = 1;
 	progress_done(s->progress, i, res->status == 0, res->wall);
 	if (res->status == 0) {
 		store_built(s, i);
@@ -452,16 +454,24 @@ static void finish_job(struct sched *s, struct runner_result *rr)
 			error("%s %s: %s", j->build->name, j->id, rr->error);
 		if (res->timed_out)
 			snprintf(msg, sizeof(msg), "%s %s timed out after %.0fs", j->build->name, j->id, res->wall);
+		else if (res->check_failed) /* the check printed why */
+			snprintf(msg, sizeof(msg), "%s", error_last());
 		else
 			snprintf(msg, sizeof(msg), "%s %s failed (%s %d)", j->build->name, j->id,
 				 res->status > 128 ? "signal" : "exit",
 				 res->status > 128 ? res->status - 128 : res->status);
-		error("%s", msg);
 		char what[128];
 		snprintf(what, sizeof(what), "%s %s", j->build->name, j->id);
-		char *tail = print_tail(what, msg, res->log_path);
-		emit_finished(res, tail);
-		free(tail);
+		if (res->check_failed) {
+			if (events_ci() == CI_GITHUB || events_ci() == CI_GITLAB)
+				ci_failure(what, msg, "");
+			emit_finished(res, msg);
+		} else {
+			error("%s", msg);
+			char *tail = print_tail(what, msg, res->log_path);
+			emit_finished(res, tail);
+			free(tail);
+		}
 		progress_release(s->progress);
 		if (!s->o->keep_going && !s->stop) {
 			s->stop = 1;

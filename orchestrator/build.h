@@ -26,6 +26,7 @@ struct result {
 	double built_wall;    /* cached: what building it took when it was built */
 	int status;           /* exit code; 128+signal when killed */
 	int timed_out;
+	int check_failed;     /* built, but o->check refused the binary */
 	double wall, cpu;     /* seconds; cpu = user + sys */
 	char *log_path;       /* owned */
 	char *path;           /* owned: the binary in the staging dir */
@@ -50,6 +51,9 @@ struct build_opts {
 	const char *hook_faketime; /* verify: libfaketime for hooks; NULL none */
 	struct actcache *cache;  /* NULL: build everything, store nothing */
 	char (*keys)[65];        /* per job input digests ("" = unknown); NULL with no cache */
+	/* Called when a job's binary is built and hashed, before on_success:
+	 * non-zero fails the job, which check explained (the static check). */
+	int (*check)(struct result *res, void *user);
 	/* Called when a job ended well (binary hashed), e.g. to package it. */
 	void (*on_success)(struct result *res, void *user);
 	void *user;

@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "util.h"
 #include "lua/release.h"
+#include "toolchains/cc.h"
 #include "toolchains/lockfile.h"
 #include "toolchains/mirror.h"
 #include "toolchains/sdk.h"
@@ -19,7 +20,9 @@ static const char lock_help[] =
 	"\"1.26.8\"), the archive file name, size and sha256 for each host platform,\n"
 	"read from the mirror's index.  The archive for this host is downloaded,\n"
 	"verified and extracted into the cache to record its tree digest; the other\n"
-	"platforms' tree digests stay null until a lock runs there.\n"
+	"platforms' tree digests stay null until a lock runs there.  With cc { zig =\n"
+	"\"0.17.0\" } it also pins this host's zig: the binary's sha256 and its lib/\n"
+	"tree digest (XGO_ZIG, zig on PATH, or python3's ziglang package).\n"
 	"\n"
 	"options:\n"
 	"      --sdk-mirror URL  read the index and archives from URL (http, https,\n"
@@ -50,6 +53,27 @@ static int host_digest(const struct release *r, const char *mirror, struct lock_
 		return -1;
 	memcpy(p->tree_digest, s.tree_digest, sizeof(p->tree_digest));
 	sdk_release(&s);
+	return 0;
+}
+
+/* cc { zig = "..." }: pin this host's zig binary and lib/ tree; other
+ * hosts' entries for the same version stay. */
+static int lock_zig(const struct release *r, const struct lock *old, struct lock *out)
+{
+	struct lock_tool t = { .name = (char *)sdk_host_platform() };
+	char *path = NULL;
+	if (cc_zig_find(r->cc.zig, &path) < 0 || cc_zig_pin(path, &t) < 0) {
+		free(path);
+		return -1;
+	}
+	out->zig = xstrdup(r->cc.zig);
+	for (size_t i = 0; old->zig && !strcmp(old->zig, r->cc.zig) && i < old->nzig; i++)
+		lock_set_zig(out, &old->zigplat[i]);
+	lock_set_zig(out, &t);
+	if (verbosity >= 0)
+		note("pinned zig %s at %s (sha256 %.12s..., lib/ tree %.12s...)", r->cc.zig, path, t.sha256,
+		     t.tree_digest);
+	free(path);
 	return 0;
 }
 
@@ -85,6 +109,8 @@ static int make_lock(const struct release *r, const char *mirror, const struct s
 	}
 	struct lock_platform *hp = lock_find(out, host);
 	if (hp && host_digest(r, mirror, hp) < 0)
+		goto out;
+	if (r->cc.zig && lock_zig(r, old, out) < 0)
 		goto out;
 	rc = 0;
 out:

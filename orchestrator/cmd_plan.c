@@ -4,6 +4,7 @@
 #include "events.h"
 #include "plan.h"
 #include "shard.h"
+#include "toolchains/cc.h"
 #include "toolchains/sdk.h"
 #include "util.h"
 
@@ -17,7 +18,9 @@ static const char plan_help[] =
 	"usage: xgo-build plan [options] [release.lua]\n"
 	"\n"
 	"Show the jobs the build file expands to: one per build and target, with\n"
-	"the output path under dist/ and the variant variable set for it.\n"
+	"the output path under dist/ and the variant variable set for it, whether\n"
+	"the binary is linked static (and checked to be, after the build), and\n"
+	"which C toolchain builds a cgo target (zig, gcc, host or a path).\n"
 	"\n"
 	"options:\n"
 	"      --json          one JSON event (README, \"JSON events\") instead of a\n"
@@ -31,7 +34,14 @@ static const char plan_help[] =
 	"      --overlap       with --matrix: as 'run --overlap' (one target on two shards)\n"
 	CLI_COMMON_HELP;
 
-static json_t *job_json(const struct job *j)
+/* The toolchain a cgo job will use, as declared ("-" without cgo). */
+static const char *cc_name(const struct release *r, const struct job *j)
+{
+	const char *cc = j->target.cgo ? cc_choose(&r->cc, &j->target) : "-";
+	return cc ? cc : "none";
+}
+
+static json_t *job_json(const struct release *r, const struct job *j)
 {
 	json_t *env = json_object();
 	json_object_set_new(env, "GOOS", json_string(j->target.goos));
@@ -39,19 +49,22 @@ static json_t *job_json(const struct job *j)
 	json_object_set_new(env, "CGO_ENABLED", json_string(j->target.cgo ? "1" : "0"));
 	if (j->target.vkey[0])
 		json_object_set_new(env, j->target.vkey, json_string(j->target.vval));
-	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:b, s:s, s:b, s:o}",
-			 "build", j->build->name, "target", j->id, "goos", j->target.goos,
-			 "goarch", j->target.goarch, "cgo", j->target.cgo,
-			 "variant", j->target.vkey[0] ? j->target.vkey : "",
-			 "variant_value", j->target.vval, "variant_explicit", j->target.vexplicit,
-			 "output", j->output, "first_class", j->target.first_class, "env", env);
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:b, s:s, s:b, s:o}",
+			      "build", j->build->name, "target", j->id, "goos", j->target.goos,
+			      "goarch", j->target.goarch, "cgo", j->target.cgo,
+			      "variant", j->target.vkey[0] ? j->target.vkey : "",
+			      "variant_value", j->target.vval, "variant_explicit", j->target.vexplicit,
+			      "output", j->output, "first_class", j->target.first_class, "env", env);
+	json_object_set_new(o, "static", json_boolean(j->static_link));
+	json_object_set_new(o, "cc", j->target.cgo ? json_string(cc_name(r, j)) : json_null());
+	return o;
 }
 
 static int print_json(const struct release *r, const struct plan *p, const struct port_table *ports)
 {
 	json_t *jobs = json_array();
 	for (size_t i = 0; i < p->n; i++)
-		json_array_append_new(jobs, job_json(&p->jobs[i]));
+		json_array_append_new(jobs, job_json(r, &p->jobs[i]));
 	json_t *skipped = json_array();
 	for (size_t i = 0; i < p->skipped.n; i++)
 		json_array_append_new(skipped, json_string(p->skipped.v[i]));
@@ -73,15 +86,16 @@ static void print_table(const struct release *r, const struct plan *p, const str
 	}
 	printf("%s %s, go %s, %zu job%s (ports: %s)\n\n", r->project, r->version, r->go_version, p->n,
 	       p->n == 1 ? "" : "s", ports->source);
-	printf("%-*s  %-*s  %-3s  %-*s  %s\n", (int)wb, "BUILD", (int)wt, "TARGET", "CGO", (int)wv, "VARIANT",
-	       "OUTPUT");
+	printf("%-*s  %-*s  %-3s  %-6s  %-4s  %-*s  %s\n", (int)wb, "BUILD", (int)wt, "TARGET", "CGO", "STATIC", "CC",
+	       (int)wv, "VARIANT", "OUTPUT");
 	for (size_t i = 0; i < p->n; i++) {
 		const struct job *j = &p->jobs[i];
 		char variant[64] = "-";
 		if (j->target.vkey[0])
 			snprintf(variant, sizeof(variant), "%s=%s", j->target.vkey, j->target.vval);
-		printf("%-*s  %-*s  %-3s  %-*s  %s\n", (int)wb, j->build->name, (int)wt, j->id,
-		       j->target.cgo ? "yes" : "no", (int)wv, variant, j->output);
+		printf("%-*s  %-*s  %-3s  %-6s  %-4s  %-*s  %s\n", (int)wb, j->build->name, (int)wt, j->id,
+		       j->target.cgo ? "yes" : "no", j->static_link ? "yes" : "no", cc_name(r, j), (int)wv, variant,
+		       j->output);
 	}
 }
 

@@ -35,6 +35,10 @@ static const char run_help[] =
 	"      --offline           never download the SDK\n"
 	"      --no-cache          build every job: neither read nor write the action\n"
 	"                          cache (local or remote)\n"
+	"      --smoke             run every linux binary once after the build (natively,\n"
+	"                          or under qemu-user-static for other architectures)\n"
+	"                          and check its exit status and smoke.expect; binaries\n"
+	"                          that cannot run here are reported as skipped\n"
 	"      --verify            then rebuild once under varied conditions and compare\n"
 	"                          with dist/ (as 'xgo-build verify'; exit 3 on a\n"
 	"                          difference); variations: all but gocache by default\n"
@@ -55,7 +59,8 @@ static const char run_help[] =
 	"environment: XGO_CACHE (cache root), XGO_GOCACHE (the shared GOCACHE; default\n"
 	"<cache>/gocache), SOURCE_DATE_EPOCH, XGO_REMOTE_CACHE (http(s) URL of a shared\n"
 	"cache; overrides release.lua's cache { url }), XGO_REMOTE_CACHE_READ_ONLY=1,\n"
-	"XGO_REMOTE_CACHE_TOKEN (bearer token; or the variable cache { token_env } names).\n"
+	"XGO_REMOTE_CACHE_TOKEN (bearer token; or the variable cache { token_env } names),\n"
+	"XGO_ZIG (the zig binary), XGO_ZIG_CACHE (zig's cache; default <cache>/zig-cache).\n"
 	"exit codes: 0 ok, 1 a job failed, 2 usage or build-file error, 3 --verify found\n"
 	"a difference, 4 SDK problem, 130 interrupted\n";
 
@@ -65,7 +70,7 @@ struct run_opts {
 	const char *print_env;
 	const char *isolation;
 	const char *mirror;
-	int keep_going, offline, no_cache;
+	int keep_going, offline, no_cache, smoke;
 	long timeout_ms;
 	int verify, json, explicit_vary;
 	unsigned vary;
@@ -85,7 +90,7 @@ static int parse_timeout(const char *arg, long *ms)
 static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_DIST = 256, O_KEEP, O_FAIL, O_TIMEOUT, O_ISO, O_PRINT, O_MIRROR, O_OFFLINE, O_VERIFY, O_VARY,
-	       O_NOVARY, O_JSON, O_NOCACHE, O_SHARD, O_TIMINGS, O_OVERLAP };
+	       O_NOVARY, O_JSON, O_NOCACHE, O_SHARD, O_TIMINGS, O_OVERLAP, O_SMOKE };
 	static const struct option longopts[] = {
 		{ "dist", required_argument, 0, O_DIST },
 		{ "keep-going", no_argument, 0, O_KEEP },
@@ -103,6 +108,7 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		{ "shard", required_argument, 0, O_SHARD },
 		{ "timings", required_argument, 0, O_TIMINGS },
 		{ "overlap", no_argument, 0, O_OVERLAP },
+		{ "smoke", no_argument, 0, O_SMOKE },
 		CLI_COMMON_LONG,
 		{ 0, 0, 0, 0 },
 	};
@@ -137,6 +143,7 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 			break;
 		case O_TIMINGS: o->shard.timings = optarg; break;
 		case O_OVERLAP: o->shard.overlap = 1; break;
+		case O_SMOKE: o->smoke = 1; break;
 		case O_VARY:
 			/* the first --vary replaces the default set; later ones add */
 			if (!o->explicit_vary++)
@@ -173,7 +180,7 @@ int cmd_run(int argc, char **argv)
 	struct pipeline_opts po = {
 		.file = o.c.file, .dist = o.dist, .isolation = o.isolation, .mirror = o.mirror,
 		.print_env = o.print_env, .jobs = o.c.jobs, .keep_going = o.keep_going, .offline = o.offline,
-		.timeout_ms = o.timeout_ms, .no_cache = o.no_cache, .shard = o.shard,
+		.timeout_ms = o.timeout_ms, .no_cache = o.no_cache, .shard = o.shard, .smoke = o.smoke,
 	};
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -59,6 +59,8 @@ static int normalised(const struct inputs_ctx *c, const struct job *j, struct jo
 	n.sdk_root = "/<sdk>";
 	n.gocache = "/<gocache>";
 	n.gomodcache = "/<gomodcache>";
+	n.zig_cache = c->env->zig_cache ? "/<zigcache>" : NULL;
+	n.cgo_tmpdir = c->env->cgo_tmpdir ? "/<cgotmp>" : NULL;
 	n.procs = 0;
 	struct strv env = { 0 }, argv = { 0 };
 	if (jobenv_job(&n, j, "/<scratch>", "/<out>", &env, &argv) < 0)

@@ -3,7 +3,8 @@
  * A job's digest covers everything its bytes can depend on: the SDK tree
  * digest, the C toolchain's identity (job->cc_digest), the job's whole
  * sanitized environment and argv (with the paths that cannot change the
- * output -- SDK root, GOCACHE, GOMODCACHE, scratch and output directory --
+ * output -- SDK root, GOCACHE, GOMODCACHE, zig's cache, scratch, cgo and
+ * output directories --
  * replaced by placeholders, GOMAXPROCS and -p left out; the project
  * directory is kept when -trimpath is turned off), go.mod, go.sum and
  * vendor/modules.txt, and the source files the build reads.

@@ -1,6 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "jobenv.h"
 #include "proc.h"
+#include "toolchains/cc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,8 @@ static const char *const network_vars[] = {
 
 static int is_controlled(const char *name, size_t len)
 {
+	if (cc_controls(name, len))
+		return 1;
 	for (size_t i = 0; i < ARRAY_LEN(controlled); i++)
 		if (strlen(controlled[i]) == len && !strncmp(controlled[i], name, len))
 			return 1;
@@ -84,7 +87,7 @@ static void base_env(const struct jobenv_ctx *c, const char *scratch, struct str
 int jobenv_local(const char *name)
 {
 	static const char *const local[] = { "GOCACHE", "GOMAXPROCS", "GOMODCACHE", "GOROOT", "GOTMPDIR", "HOME",
-					     "TMPDIR" };
+					     "TMPDIR", "ZIG_GLOBAL_CACHE_DIR", "ZIG_LOCAL_CACHE_DIR" };
 	for (size_t i = 0; i < ARRAY_LEN(local); i++)
 		if (!strcmp(name, local[i]))
 			return 1;
@@ -118,10 +121,50 @@ static void drop_var(struct strv *env, const char *name)
 		env->v[k] = NULL;
 }
 
+/* Set NAME's value in env to value (owned). */
+static void replace_var(struct strv *env, const char *name, char *value)
+{
+	size_t len = strlen(name);
+	for (size_t i = 0; i < env->n; i++)
+		if (!strncmp(env->v[i], name, len) && env->v[i][len] == '=') {
+			free(env->v[i]);
+			env->v[i] = xasprintf("%s=%s", name, value);
+		}
+	free(value);
+}
+
+/* The C toolchain of a cgo job: its variables, and its directory on PATH
+ * after the SDK's when it is not /usr/bin. */
+static void cc_env(const struct jobenv_ctx *c, const struct job *j, struct strv *env)
+{
+	struct cc_env_in in = { .zig_cache = c->zig_cache, .user = &j->build->env_set };
+	const char *slash = strrchr(j->cc->path, '/');
+	size_t dirlen = slash ? (size_t)(slash - j->cc->path) : 0;
+	cc_job_env(j->cc, &j->target, &in, env);
+	if (dirlen && strncmp(j->cc->path, "/usr/bin", dirlen) && strncmp(j->cc->path, "/bin", dirlen))
+		replace_var(env, "PATH", xasprintf("%s/bin:%.*s:/usr/bin:/bin", c->sdk_root, (int)dirlen, j->cc->path));
+	/* The go command's work directory must not lie under the project:
+	 * there the module's prefix map (-trimpath) would win over go's own
+	 * map of the work directory, and its random name would reach the C
+	 * debug info.  go makes a unique directory inside GOTMPDIR and
+	 * removes it. */
+	if (c->cgo_tmpdir)
+		replace_var(env, "GOTMPDIR", xstrdup(c->cgo_tmpdir));
+}
+
+/* Set by cc_env, with the build's own value appended there. */
+static int merged_by_cc(const struct job *j, const char *kv)
+{
+	return j->cc && (!strncmp(kv, "CGO_CFLAGS=", 11) || !strncmp(kv, "CGO_CXXFLAGS=", 13) ||
+			 !strncmp(kv, "CGO_LDFLAGS=", 12));
+}
+
 static int job_env(const struct jobenv_ctx *c, const struct job *j, const char *scratch, struct strv *env)
 {
 	const struct target *t = &j->target;
 	base_env(c, scratch, env);
+	if (t->cgo && j->cc)
+		cc_env(c, j, env);
 	strv_pushf(env, "GOFLAGS=-trimpath -buildvcs=false -mod=%s", c->vendor ? "vendor" : "readonly");
 	strv_push(env, "GOPROXY=off");
 	strv_pushf(env, "GOOS=%s", t->goos);
@@ -135,11 +178,24 @@ static int job_env(const struct jobenv_ctx *c, const struct job *j, const char *
 			strv_pushf(env, "%s=%s", j->build->env_pass.v[i], v);
 	}
 	for (size_t i = 0; i < j->build->env_set.n; i++)
-		strv_push(env, j->build->env_set.v[i]);
+		if (!merged_by_cc(j, j->build->env_set.v[i]))
+			strv_push(env, j->build->env_set.v[i]);
 	for (size_t i = 0; i < j->build->env_unset.n; i++)
 		drop_var(env, j->build->env_unset.v[i]);
 	jobenv_sort(env);
 	return 0;
+}
+
+/* The link flags of a static cgo job: the C parts linked in too. */
+static const char *static_ldflags(const struct job *j)
+{
+	if (!j->static_link || !j->target.cgo)
+		return NULL;
+	if (!strcmp(j->target.goos, "linux"))
+		return "-linkmode=external -extldflags=-static";
+	if (!strcmp(j->target.goos, "windows"))
+		return "-extldflags=-static";
+	return NULL; /* macOS has no static libSystem: the check allows only system libraries */
 }
 
 static int job_argv(const struct jobenv_ctx *c, const struct job *j, const char *out_path, struct strv *argv)
@@ -160,19 +216,25 @@ static int job_argv(const struct jobenv_ctx *c, const struct job *j, const char 
 			rc = error("%s: longer than %zu bytes", where, ld.max);
 		free(flag);
 	}
+	const char *static_ld = static_ldflags(j);
+	if (rc == 0 && static_ld && ((ld.len && buf_puts(&ld, " ") < 0) || buf_puts(&ld, static_ld) < 0))
+		rc = error("%s: longer than %zu bytes", where, ld.max);
 	if (rc == 0) {
 		strv_pushf(argv, "%s/bin/go", c->sdk_root);
 		strv_push(argv, "build");
 		strv_push(argv, "-o");
 		strv_push(argv, out_path);
 		strv_pushf(argv, "-p=%d", c->procs);
-		if (b->ldflags.n)
+		if (ld.len)
 			strv_pushf(argv, "-ldflags=%s", ld.data);
-		if (b->tags.n) {
+		int netgo = static_ld && !strcmp(j->target.goos, "linux");
+		if (b->tags.n || netgo) {
 			struct buf tags;
 			buf_init(&tags, 16384);
 			for (size_t i = 0; i < b->tags.n; i++)
 				buf_printf(&tags, "%s%s", i ? "," : "", b->tags.v[i]);
+			if (netgo) /* the static C library has no working NSS: Go's resolver and user lookup */
+				buf_printf(&tags, "%snetgo,osusergo", b->tags.n ? "," : "");
 			strv_pushf(argv, "-tags=%s", tags.data);
 			buf_release(&tags);
 		}

@@ -6,7 +6,10 @@
  * GOTOOLCHAIN=local, GOWORK=off, GOPROXY=off, LC_ALL=C, TZ=UTC,
  * SOURCE_DATE_EPOCH, GOMAXPROCS), HOME/TMPDIR/GOTMPDIR are private to the
  * job, GOCACHE/GOMODCACHE are shared and absolute, PATH is the SDK's bin
- * then /usr/bin:/bin.  Only variables release.lua names reach a job from
+ * then /usr/bin:/bin.  cgo jobs add their C toolchain (toolchains/cc.h:
+ * CC, CXX, AR, CGO_*FLAGS, the zig cache) and, when static, link with
+ * -linkmode=external -extldflags=-static and the netgo,osusergo tags
+ * (linux) or -extldflags=-static (windows).  Only variables release.lua names reach a job from
  * the host.  Environments are sorted, so they print and hash the same
  * everywhere.
  */
@@ -23,6 +26,8 @@ struct jobenv_ctx {
 	const char *sde;         /* SOURCE_DATE_EPOCH, decimal */
 	int procs;               /* GOMAXPROCS and go build -p */
 	int vendor;              /* -mod=vendor instead of -mod=readonly */
+	const char *zig_cache;   /* ZIG_GLOBAL_CACHE_DIR of zig jobs: shared, absolute */
+	const char *cgo_tmpdir;  /* GOTMPDIR of cgo jobs, outside the project; NULL: the job's */
 };
 
 /* Refuse a build whose env sets a variable xgo-build controls, or drops
@@ -51,8 +56,8 @@ int jobenv_sde(const struct release *r, char out[24], const char **source);
 
 /* Whether variable name (of a job's environment) holds a machine's own
  * business rather than a build input: the job's private HOME/TMPDIR/
- * GOTMPDIR, the shared caches, where the SDK is installed (GOROOT; PATH
- * starts with it) and the CPU share (GOMAXPROCS).  Two machines building
+ * GOTMPDIR, the shared caches (Go's and zig's), where the SDK is installed
+ * (GOROOT; PATH starts with it) and the CPU share (GOMAXPROCS).  Two machines building
  * the same release differ here and nowhere else; merge compares the rest. */
 int jobenv_local(const char *name);
 

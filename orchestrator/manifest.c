@@ -1,5 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "manifest.h"
+#include "toolchains/cc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@ static json_t *env_reads_json(const struct release *r)
 	return a;
 }
 
-static json_t *job_json(const struct result *res)
+static json_t *job_json(const struct result *res, const struct smoke_result *smoke)
 {
 	const struct job *j = res->job;
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:o, s:o}", "build", j->build->name,
@@ -42,6 +43,11 @@ static json_t *job_json(const struct result *res)
 		json_object_set_new(o, "size", json_integer((json_int_t)res->size));
 		json_object_set_new(o, "sha256", json_string(res->sha256));
 	}
+	json_object_set_new(o, "static", json_boolean(j->static_link));
+	if (j->cc)
+		json_object_set_new(o, "cc", cc_json(j->cc));
+	if (smoke && smoke->status != SMOKE_NOT_RUN)
+		json_object_set_new(o, "smoke", smoke_json(smoke));
 	return o;
 }
 
@@ -51,7 +57,7 @@ json_t *manifest_json(const struct manifest_in *m)
 	json_t *jobs = json_array();
 	for (size_t i = 0; i < m->plan->n; i++)
 		if (m->results[i].done)
-			json_array_append_new(jobs, job_json(&m->results[i]));
+			json_array_append_new(jobs, job_json(&m->results[i], m->smoke ? &m->smoke[i] : NULL));
 	json_t *doc = json_object();
 	json_object_set_new(doc, "schema", json_integer(1));
 	json_object_set_new(doc, "tool", json_pack("{s:s, s:s}", "name", "xgo-build", "version", XGO_VERSION));

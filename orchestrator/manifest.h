@@ -4,7 +4,7 @@
  * and the env() variables it read, SDK pin and digests, go.sum and source
  * digests, SOURCE_DATE_EPOCH, isolation level, CPU budget) and every
  * output (per job: target, full environment, argv, duration, output name,
- * size and sha256; per archive: name, size, sha256).  verify --against,
+ * size and sha256, static, C toolchain identity, smoke result; per archive: name, size, sha256).  verify --against,
  * shard merge and the action cache read this record, not another format.
  * Schema: README.md, "manifest.json".
  */
@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "orchestrator/build.h"
+#include "orchestrator/smoke.h"
 #include "toolchains/sdk.h"
 
 struct manifest_in {
@@ -29,6 +30,7 @@ struct manifest_in {
 	json_t *archives;           /* borrowed; NULL = none */
 	const char *checksums_file; /* NULL = none */
 	json_t *shard;              /* borrowed; run --shard's record (shard.h), NULL = none */
+	const struct smoke_result *smoke; /* one per job, or NULL: no smoke run */
 };
 
 /* The manifest as a JSON object (caller decrefs). */

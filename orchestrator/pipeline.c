@@ -12,7 +12,10 @@
 #include "proc.h"
 #include "remote.h"
 #include "runner.h"
+#include "smoke.h"
 #include "source.h"
+#include "static.h"
+#include "toolchains/cc.h"
 #include "toolchains/mirror.h"
 #include "util.h"
 
@@ -31,10 +34,12 @@ struct run_state {
 	struct sdk sdk;
 	struct port_table ports;
 	struct plan plan;
+	struct cc_set ccs;
+	struct smoke_result *smoke;
 	struct arcplan arcs;
 	struct packer *packer;
 	struct result *res;
-	char *project, *dist, *work, *stage, *cache, *gocache, *gomodcache;
+	char *project, *dist, *work, *stage, *cache, *gocache, *gomodcache, *zig_cache, *cgo_tmp;
 	char sde[24];
 	const char *sde_source;
 	struct cpu_budget budget;
@@ -141,7 +146,13 @@ static int resolve_dirs(struct run_state *s)
 		return error("XGO_GOCACHE='%s' must be an absolute path", gc), EXIT_USAGE;
 	s->gocache = gc ? xstrdup(gc) : xasprintf("%s/gocache", s->cache);
 	s->gomodcache = xasprintf("%s/gomodcache", s->cache);
-	if (mkdir_p(s->work, 0755) < 0 || mkdir_p(s->gocache, 0755) < 0 || mkdir_p(s->gomodcache, 0755) < 0)
+	const char *zc = getenv("XGO_ZIG_CACHE");
+	if (zc && zc[0] != '/')
+		return error("XGO_ZIG_CACHE='%s' must be an absolute path", zc), EXIT_USAGE;
+	s->zig_cache = zc ? xstrdup(zc) : xasprintf("%s/zig-cache", s->cache);
+	s->cgo_tmp = xasprintf("%s/cgo-tmp", s->cache);
+	if (mkdir_p(s->cgo_tmp, 0755) < 0 || mkdir_p(s->work, 0755) < 0 || mkdir_p(s->gocache, 0755) < 0 ||
+	    mkdir_p(s->gomodcache, 0755) < 0)
 		return EXIT_JOB;
 	return EXIT_OK;
 }
@@ -176,7 +187,7 @@ static int prepare(struct run_state *s)
 	if (jobenv_sde(&s->rel, s->sde, &s->sde_source) < 0)
 		return EXIT_USAGE;
 	int rc = resolve_dirs(s);
-	if (rc != EXIT_OK)
+	if (rc != EXIT_OK || (rc = cc_resolve(&s->rel, &s->plan, s->cache, &s->ccs)) != EXIT_OK)
 		return rc;
 	int cpus = cpu_available();
 	s->budget = cpu_budget((int)s->plan.n, cpus);
@@ -231,6 +242,13 @@ static int open_cache(struct run_state *s, struct jobenv_ctx *ctx)
 	return rc;
 }
 
+/* A job built: is it what it was declared to be? */
+static int job_check(struct result *res, void *user)
+{
+	(void)user;
+	return static_check_job(res->job, res->path);
+}
+
 /* A job built: its archives may be complete now. */
 static void job_built(struct result *res, void *user)
 {
@@ -243,7 +261,7 @@ static int build_all(struct run_state *s, struct jobenv_ctx *ctx)
 	struct build_opts bo = {
 		.env = ctx, .project_dir = s->project, .stage_dir = s->stage, .work_dir = s->work,
 		.parallel = s->budget.parallel, .keep_going = s->o->keep_going, .timeout_ms = s->o->timeout_ms,
-		.reverse_order = s->o->reverse_order, .on_success = job_built, .user = s,
+		.reverse_order = s->o->reverse_order, .on_success = job_built, .check = job_check, .user = s,
 		.vary_uid = s->o->vary_uid, .vary_hostname = s->o->vary_hostname,
 		.hook_faketime = s->o->hook_faketime,
 		.iso = s->iso, .trampoline = s->trampoline,
@@ -264,6 +282,9 @@ static int build_all(struct run_state *s, struct jobenv_ctx *ctx)
 	s->packer = NULL;
 	if (rc == EXIT_OK)
 		rc = build_after_hooks(&s->rel, &bo, s->res, s->plan.n);
+	if (rc == EXIT_OK)
+		rc = smoke_run(&s->plan, s->res, &(struct smoke_opts){ .release = &s->rel, .all = s->o->smoke,
+				.work_dir = s->work, .project_dir = s->project }, &s->smoke);
 	return rc;
 }
 
@@ -283,7 +304,7 @@ static int publish(struct run_state *s)
 		.release = &s->rel, .sdk = &s->sdk, .sde = s->sde, .sde_source = s->sde_source,
 		.isolation = iso_level_name(s->iso), .gosum_digest = gosum, .source_digest = source,
 		.plan = &s->plan, .results = s->res, .parallel = s->budget.parallel, .procs = s->budget.procs,
-		.checksums_file = s->rel.checksums.file, .archives = archives, .shard = s->shard,
+		.checksums_file = s->rel.checksums.file, .archives = archives, .shard = s->shard, .smoke = s->smoke,
 	};
 	char *path = xasprintf("%s/manifest.json", s->stage);
 	int rc = manifest_write(path, &m);
@@ -351,6 +372,8 @@ static void run_state_free(struct run_state *s)
 {
 	results_free(s->res, s->plan.n);
 	arc_plan_release(&s->arcs);
+	free(s->smoke);
+	cc_set_release(&s->ccs);
 	plan_release(&s->plan);
 	ports_release(&s->ports);
 	sdk_release(&s->sdk);
@@ -362,6 +385,8 @@ static void run_state_free(struct run_state *s)
 	free(s->cache);
 	free(s->gocache);
 	free(s->gomodcache);
+	free(s->zig_cache);
+	free(s->cgo_tmp);
 	free(s->trampoline);
 	actcache_close(s->actions);
 	free(s->keys);
@@ -383,7 +408,8 @@ int pipeline_run(const struct pipeline_opts *o)
 		goto out;
 	struct jobenv_ctx ctx = {
 		.release = &s.rel, .sdk_root = s.sdk.root, .gocache = s.gocache, .gomodcache = s.gomodcache,
-		.sde = s.sde, .procs = s.budget.procs,
+		.sde = s.sde, .procs = s.budget.procs, .zig_cache = s.zig_cache,
+		.cgo_tmpdir = s.cgo_tmp,
 	};
 	char *vendor = xasprintf("%s/vendor/modules.txt", s.project);
 	ctx.vendor = access(vendor, F_OK) == 0;

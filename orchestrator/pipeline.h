@@ -24,6 +24,8 @@ struct pipeline_opts {
 	int keep_going;
 	int offline;
 	int no_cache;            /* build every job; neither read nor write the action cache */
+	int smoke;               /* --smoke: smoke-test every linux job (smoke.h);
+	                            0: only the builds that declare smoke */
 	long timeout_ms;
 	struct shard_spec shard;   /* run --shard K/N: only that shard's targets (shard.h) */
 	/* verify's job-level variations (verify.h); 0/NULL: none */

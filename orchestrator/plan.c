@@ -58,6 +58,7 @@ static int add_job(struct plan *p, const struct build_decl *b, const struct targ
 	if (tmpl_expand(b->output, vars, PLAN_VARS, where, &j->output) < 0)
 		return -1;
 	j->binary = xasprintf("%s%s", b->binary, strcmp(t->goos, "windows") ? "" : ".exe");
+	j->static_link = b->static_link;
 	p->n++;
 	if (!plan_path_ok(j->output))
 		return error("%s: \"%s\" gives '%s', which is not a relative path inside dist/", where, b->output,

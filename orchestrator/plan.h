@@ -13,13 +13,21 @@
 #include "matrix/matrix.h"
 #include "orchestrator/template.h"
 
+struct cc_tool; /* toolchains/cc.h */
+
 struct job {
 	const struct build_decl *build; /* borrowed from the release */
 	struct target target;
 	char id[64];    /* "linux/arm/7" (target_id) */
 	char *output;   /* path relative to dist/, from build->output */
 	char *binary;   /* file name: binary + ".exe" on windows */
-	char cc_digest[65]; /* the C toolchain's identity; "" when none is used */
+	int static_link; /* the build's static: linked static and checked after the build */
+	/* The job's C toolchain (toolchains/cc.h cc_resolve, before the builds
+	 * start): NULL and "" when the job uses none.  cc_digest is the
+	 * lowercase sha256 hex of the compiler identity (path, version line,
+	 * binary digest, target triple); input digests hash it. */
+	const struct cc_tool *cc;
+	char cc_digest[65];
 };
 
 struct plan {

@@ -47,6 +47,10 @@ void lock_clear(struct lock *l)
 	}
 	free(l->plat);
 	free(l->go);
+	for (size_t i = 0; i < l->nzig; i++)
+		free(l->zigplat[i].name);
+	free(l->zigplat);
+	free(l->zig);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -72,6 +76,51 @@ void lock_set(struct lock *l, const struct lock_platform *p)
 	e->size = p->size;
 	memcpy(e->sha256, p->sha256, sizeof(e->sha256));
 	memcpy(e->tree_digest, p->tree_digest, sizeof(e->tree_digest));
+}
+
+const struct lock_tool *lock_find_zig(const struct lock *l, const char *name)
+{
+	for (size_t i = 0; i < l->nzig; i++)
+		if (!strcmp(l->zigplat[i].name, name))
+			return &l->zigplat[i];
+	return NULL;
+}
+
+void lock_set_zig(struct lock *l, const struct lock_tool *t)
+{
+	struct lock_tool *e = (struct lock_tool *)lock_find_zig(l, t->name);
+	if (!e) {
+		l->zigplat = xreallocarray(l->zigplat, l->nzig + 1, sizeof(*l->zigplat));
+		e = &l->zigplat[l->nzig++];
+		e->name = xstrdup(t->name);
+	}
+	memcpy(e->sha256, t->sha256, sizeof(e->sha256));
+	memcpy(e->tree_digest, t->tree_digest, sizeof(e->tree_digest));
+}
+
+/* "zig": { "version": ..., "platforms": { name: { sha256, lib_tree_digest } } } */
+static int parse_zig(const char *path, json_t *z, struct lock *l)
+{
+	json_t *ver = json_object_get(z, "version"), *plats = json_object_get(z, "platforms");
+	const char *key;
+	json_t *val;
+	if (!json_is_string(ver) || !lock_is_version(json_string_value(ver)))
+		return error("'%s': \"zig\" needs a \"version\" such as \"0.17.0\"", path);
+	if (!json_is_object(plats) || json_object_size(plats) > LOCK_MAX_PLATFORMS)
+		return error("'%s': \"zig\" needs a \"platforms\" object", path);
+	l->zig = xstrdup(json_string_value(ver));
+	json_object_foreach(plats, key, val) {
+		json_t *sha = json_object_get(val, "sha256"), *td = json_object_get(val, "lib_tree_digest");
+		struct lock_tool t = { .name = (char *)key };
+		if (!lock_is_platform(key) || !json_is_string(sha) || !lock_is_hex64(json_string_value(sha)) ||
+		    !json_is_string(td) || !lock_is_hex64(json_string_value(td)))
+			return error("'%s': zig platform '%s' needs \"sha256\" and \"lib_tree_digest\" (64 hex "
+				     "digits each); run 'xgo-build lock'", path, key);
+		snprintf(t.sha256, sizeof(t.sha256), "%s", json_string_value(sha));
+		snprintf(t.tree_digest, sizeof(t.tree_digest), "%s", json_string_value(td));
+		lock_set_zig(l, &t);
+	}
+	return 0;
 }
 
 static int parse_platform(const char *path, const char *name, json_t *o, struct lock *l)
@@ -159,6 +208,12 @@ int lock_parse(const char *path, const char *text, size_t len, struct lock *l)
 		if (parse_platform(path, key, val, l) < 0)
 			goto out;
 	}
+	json_t *zig = json_object_get(root, "zig");
+	if (zig && !json_is_null(zig) && (!json_is_object(zig) || parse_zig(path, zig, l) < 0)) {
+		if (!json_is_object(zig))
+			error("'%s': \"zig\" must be an object", path);
+		goto out;
+	}
 	rc = 0;
 out:
 	json_decref(root);
@@ -199,6 +254,14 @@ char *lock_dump(const struct lock *l)
 		json_object_set_new(plats, p->name, o);
 	}
 	json_object_set_new(root, "platforms", plats);
+	if (l->zig) {
+		json_t *zp = json_object();
+		for (size_t i = 0; i < l->nzig; i++)
+			json_object_set_new(zp, l->zigplat[i].name,
+					    json_pack("{s:s, s:s}", "sha256", l->zigplat[i].sha256, "lib_tree_digest",
+						      l->zigplat[i].tree_digest));
+		json_object_set_new(root, "zig", json_pack("{s:s, s:o}", "version", l->zig, "platforms", zp));
+	}
 	char *s = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(root);
 	if (!s)

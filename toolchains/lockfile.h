@@ -18,6 +18,13 @@
  *     }
  *   }
  *
+ * With a cc { zig = "..." } declaration the lock also pins zig, per host
+ * platform: the zig binary's sha256 and the tree digest of its lib/
+ * directory (libc headers and sources zig compiles from):
+ *
+ *     "zig": { "version": "0.17.0", "platforms": { "linux-amd64": {
+ *              "sha256": "<64 hex>", "lib_tree_digest": "<64 hex>" } } }
+ *
  * "platforms" keys are "<goos>-<goarch>" of the machine that runs the build
  * (the SDK host), not build targets.  tree_digest (treedigest.h) is known
  * only for archives xgo-build has extracted: `lock` fills it for the host
@@ -42,10 +49,20 @@ struct lock_platform {
 	char tree_digest[65]; /* "" = unknown (null in JSON) */
 };
 
+/* A pinned tool binary (zig) for one host platform. */
+struct lock_tool {
+	char *name;            /* host platform: "linux-amd64" */
+	char sha256[65];       /* the binary */
+	char tree_digest[65];  /* its lib/ tree (treedigest.h) */
+};
+
 struct lock {
 	char *go;          /* "1.26.8" */
 	struct lock_platform *plat;
 	size_t nplat;
+	char *zig;         /* pinned zig version, or NULL */
+	struct lock_tool *zigplat;
+	size_t nzig;
 };
 
 /* Read path.  Returns 0, 1 when the file does not exist (*l empty), or -1
@@ -63,6 +80,10 @@ void lock_clear(struct lock *l);
 struct lock_platform *lock_find(const struct lock *l, const char *name);
 /* Add or replace the entry for p->name (copies strings). */
 void lock_set(struct lock *l, const struct lock_platform *p);
+
+/* The zig entry for host platform name, or NULL; add or replace one. */
+const struct lock_tool *lock_find_zig(const struct lock *l, const char *name);
+void lock_set_zig(struct lock *l, const struct lock_tool *t);
 
 /* Helpers shared with the mirror index: 64 lowercase hex digits? */
 int lock_is_hex64(const char *s);

@@ -129,12 +129,14 @@ static int l_print_err(lua_State *L)
 	return 0;
 }
 
-static lua_State *new_state(struct limits *lim)
+/* Open the libraries the build file may use and run the prelude, in a
+ * protected call (lua_pcall of this function): every step allocates, and
+ * an allocation failure outside a protected call would be a Lua panic.
+ * Argument: the build file's chunk name.  Returns the sandbox env and the
+ * decls table. */
+static int l_setup(lua_State *L)
 {
-	lua_State *L = lua_newstate(l_alloc, lim);
-	if (!L)
-		return NULL;
-	lua_atpanic(L, l_panic);
+	const char *chunk = lua_touserdata(L, 1);
 	static const luaL_Reg libs[] = {
 		{ LUA_GNAME, luaopen_base },
 		{ LUA_STRLIBNAME, luaopen_string },
@@ -148,27 +150,43 @@ static lua_State *new_state(struct limits *lim)
 	}
 	lua_newtable(L);
 	lua_setfield(L, LUA_REGISTRYINDEX, "xgo.env");
-	return L;
-}
-
-/* Run the prelude; leaves the sandbox env and the decls table on the stack. */
-static int run_prelude(lua_State *L, const char *chunk)
-{
 	const struct embedded_file *pre = NULL;
 	for (size_t i = 0; i < embedded_lua_count; i++)
 		if (!strcmp(embedded_lua[i].name, "prelude"))
 			pre = &embedded_lua[i];
 	if (!pre)
-		return error("internal: the DSL prelude is not embedded");
+		return luaL_error(L, "the DSL prelude is not embedded");
 	if (luaL_loadbufferx(L, (const char *)pre->data, pre->len, "=prelude", "t") != LUA_OK)
-		return error("internal: prelude: %s", lua_tostring(L, -1));
+		return lua_error(L);
 	lua_pushstring(L, chunk);
 	lua_pushcclosure(L, l_where, 1);
 	lua_pushcfunction(L, l_env_read);
 	lua_pushcfunction(L, l_print_err);
-	if (lua_pcall(L, 3, 2, 0) != LUA_OK)
-		return error("internal: prelude: %s", lua_tostring(L, -1));
-	return 0;
+	lua_call(L, 3, 2);
+	return 2;
+}
+
+/* A state with the sandbox env and the decls table on its stack (1, 2),
+ * or NULL with error(). */
+static lua_State *new_state(struct limits *lim, const char *chunk, const char *path)
+{
+	lua_State *L = lua_newstate(l_alloc, lim);
+	if (!L) {
+		error("cannot create a Lua state for '%s': out of memory", path);
+		return NULL;
+	}
+	lua_atpanic(L, l_panic);
+	lua_pushcfunction(L, l_setup);
+	lua_pushlightuserdata(L, (void *)chunk);
+	int st = lua_pcall(L, 1, 2, 0);
+	if (st == LUA_OK)
+		return L;
+	if (st == LUA_ERRMEM)
+		error("cannot set up the Lua state for '%s': out of memory", path);
+	else
+		error("internal: prelude: %s", lua_isstring(L, -1) ? lua_tostring(L, -1) : "(no message)");
+	lua_close(L);
+	return NULL;
 }
 
 static int run_file(lua_State *L, struct limits *lim, const char *path, int env_idx)
@@ -906,6 +924,21 @@ static int convert(lua_State *L, const char *file, struct release *r)
 	return conv_env_reads(L, r);
 }
 
+/* convert() in a protected call: converting allocates Lua strings too. */
+struct conv_call {
+	const char *file;
+	struct release *r;
+	int rc;
+};
+
+static int l_convert(lua_State *L)
+{
+	struct conv_call *cc = lua_touserdata(L, 1);
+	/* the decls table is on top, where convert() expects it */
+	cc->rc = convert(L, cc->file, cc->r);
+	return 0;
+}
+
 static char *dir_of(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -929,11 +962,9 @@ int release_load(const char *path, const struct release_limits *lim_in, struct r
 	if (hash_file_hex(HASH_SHA256, path, hex, NULL) < 0)
 		return -1;
 	memcpy(r->digest, hex, sizeof(r->digest) - 1);
-	lua_State *L = new_state(&lim);
-	if (!L)
-		return error("cannot create a Lua state for '%s'", path);
 	char *chunk = xasprintf("@%s", path);
-	if (run_prelude(L, chunk) < 0)
+	lua_State *L = new_state(&lim, chunk, path);
+	if (!L)
 		goto out;
 	/* stack: sandbox, decls */
 	if (run_file(L, &lim, path, 1) < 0)
@@ -941,10 +972,17 @@ int release_load(const char *path, const struct release_limits *lim_in, struct r
 	lim.cap = (size_t)-1; /* conversion is ours, not the file's */
 	r->path = xstrdup(path);
 	r->dir = dir_of(path);
-	rc = convert(L, path, r);
+	struct conv_call cc = { path, r, -1 };
+	lua_pushcfunction(L, l_convert);
+	lua_pushlightuserdata(L, &cc);
+	lua_pushvalue(L, 2);
+	if (lua_pcall(L, 2, 0, 0) != LUA_OK)
+		error("%s: out of memory while reading the build file's declarations", path);
+	rc = cc.rc;
 out:
 	free(chunk);
-	lua_close(L);
+	if (L)
+		lua_close(L);
 	if (rc < 0)
 		release_clear(r);
 	return rc;

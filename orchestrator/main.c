@@ -48,6 +48,7 @@ int main(int argc, char **argv)
 	/* The job trampoline (isolate.h) runs before anything else. */
 	if (argc > 1 && !strcmp(argv[1], "__exec"))
 		return iso_exec_main(argc - 1, argv + 1);
+	json_alloc_init();
 	pkg_init(); /* TZ=UTC for zip times, before any thread starts */
 	const char *nc = getenv("NO_COLOR");
 	use_color = isatty(2) && !(nc && *nc);

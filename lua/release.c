@@ -8,12 +8,16 @@
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #define DEFAULT_MAX_BYTES (64u << 20)
 #define DEFAULT_MAX_INSTR 100000000ul
+#define DEFAULT_MAX_SECONDS 10
 #define HOOK_EVERY 1000
 #define MAX_FILE_BYTES (1u << 20)
 #define MAX_STRING 4096
@@ -23,6 +27,7 @@
 struct limits {
 	size_t used, cap;
 	unsigned long instr, max_instr;
+	unsigned max_seconds;
 	int mem_hit, instr_hit;
 };
 
@@ -189,6 +194,40 @@ static lua_State *new_state(struct limits *lim, const char *chunk, const char *p
 	return NULL;
 }
 
+/* The watchdog (release.h): its message is formatted before it is armed,
+ * the handler only writes it and exits. */
+static char watchdog_msg[512];
+static size_t watchdog_len;
+
+static void watchdog(int sig)
+{
+	(void)sig;
+	if (write(2, watchdog_msg, watchdog_len) < 0) {
+		/* nothing more to do: we are exiting */
+	}
+	_exit(EXIT_USAGE);
+}
+
+static void watchdog_arm(const char *path, unsigned seconds, struct sigaction *old)
+{
+	int n = snprintf(watchdog_msg, sizeof(watchdog_msg),
+			 "xgo-build: error: %s: time limit of %u s exceeded while running the build file "
+			 "(a string pattern that backtracks without end?)\n", path, seconds);
+	watchdog_len = n < 0 ? 0 : (size_t)n < sizeof(watchdog_msg) ? (size_t)n : sizeof(watchdog_msg) - 1;
+	struct sigaction sa = { .sa_handler = watchdog };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGVTALRM, &sa, old);
+	struct itimerval it = { .it_value = { .tv_sec = (time_t)seconds } };
+	setitimer(ITIMER_VIRTUAL, &it, NULL);
+}
+
+static void watchdog_disarm(const struct sigaction *old)
+{
+	struct itimerval off = { 0 };
+	setitimer(ITIMER_VIRTUAL, &off, NULL);
+	sigaction(SIGVTALRM, old, NULL);
+}
+
 static int run_file(lua_State *L, struct limits *lim, const char *path, int env_idx)
 {
 	size_t len;
@@ -210,9 +249,12 @@ static int run_file(lua_State *L, struct limits *lim, const char *path, int env_
 	}
 	lua_pushvalue(L, env_idx);
 	lua_setupvalue(L, -2, 1);
+	struct sigaction old;
+	watchdog_arm(path, lim->max_seconds, &old);
 	lua_sethook(L, l_hook, LUA_MASKCOUNT, HOOK_EVERY);
 	st = lua_pcall(L, 0, 0, 0);
 	lua_sethook(L, NULL, 0, 0);
+	watchdog_disarm(&old);
 	if (st == LUA_OK)
 		return 0;
 	if (st == LUA_ERRMEM || lim->mem_hit)
@@ -951,13 +993,19 @@ static char *dir_of(const char *path)
 
 int release_load(const char *path, const struct release_limits *lim_in, struct release *r)
 {
-	struct limits lim = { .cap = DEFAULT_MAX_BYTES, .max_instr = DEFAULT_MAX_INSTR };
+	struct limits lim = { .cap = DEFAULT_MAX_BYTES, .max_instr = DEFAULT_MAX_INSTR,
+			      .max_seconds = DEFAULT_MAX_SECONDS };
 	int rc = -1;
 	memset(r, 0, sizeof(*r));
 	if (lim_in && lim_in->max_bytes)
 		lim.cap = lim_in->max_bytes;
 	if (lim_in && lim_in->max_instr)
 		lim.max_instr = lim_in->max_instr;
+	const char *secs = getenv("XGO_LUA_MAX_SECONDS"); /* README: for tests and slow machines */
+	if (lim_in && lim_in->max_seconds)
+		lim.max_seconds = lim_in->max_seconds;
+	else if (secs && strtoul(secs, NULL, 10) > 0 && strtoul(secs, NULL, 10) < 100000)
+		lim.max_seconds = (unsigned)strtoul(secs, NULL, 10);
 	char hex[HASH_HEX_MAX];
 	if (hash_file_hex(HASH_SHA256, path, hex, NULL) < 0)
 		return -1;

@@ -84,7 +84,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		hash_file_hex(HASH_SHA256, path, hex, NULL);
 	}
 	fuzz_write(path, d, n);
-	struct release_limits lim = { .max_bytes = 8u << 20, .max_instr = 200000 };
+	/* max_seconds: past it the watchdog exits the process; let libFuzzer's own
+	 * -timeout report such an input as a finding instead. */
+	struct release_limits lim = { .max_bytes = 8u << 20, .max_instr = 200000, .max_seconds = 3600 };
 	struct release r;
 	quiet_errors = 1;
 	loading = 1;

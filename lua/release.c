@@ -122,15 +122,26 @@ static int l_env_read(lua_State *L)
 	return 1;
 }
 
+/* print(): one line to stderr, built whole before it is written, so that a
+ * __tostring that fails (or runs into a limit) leaves no half line in front
+ * of the error message. */
 static int l_print_err(lua_State *L)
 {
 	int n = lua_gettop(L);
+	luaL_Buffer b;
+	luaL_buffinit(L, &b);
+	luaL_addstring(&b, "release.lua: ");
 	for (int i = 1; i <= n; i++) {
-		fputs(i > 1 ? "\t" : "release.lua: ", stderr);
-		fputs(luaL_tolstring(L, i, NULL), stderr);
-		lua_pop(L, 1);
+		if (i > 1)
+			luaL_addchar(&b, '\t');
+		luaL_tolstring(L, i, NULL);
+		luaL_addvalue(&b);
 	}
-	fputc('\n', stderr);
+	luaL_addchar(&b, '\n');
+	luaL_pushresult(&b);
+	size_t len;
+	const char *line = lua_tolstring(L, -1, &len);
+	fwrite(line, 1, len, stderr);
 	return 0;
 }
 

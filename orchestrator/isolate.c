@@ -273,14 +273,17 @@ static int run_as_init(char **prog)
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return tramp_fail(126, "cannot wait for", prog[0]);
+	/* _exit, not return: once the namespace's init is gone no process can
+	 * be created in it, and exit handlers that fork (LeakSanitizer's
+	 * tracer, in sanitizer builds) would fail and change the status. */
 	if (WIFEXITED(st))
-		return WEXITSTATUS(st);
+		_exit(WEXITSTATUS(st));
 	/* Die of the same signal, so that the runner sees what the job saw. */
 	int sig = WTERMSIG(st);
 	signal(sig, SIG_DFL);
 	prctl(PR_SET_DUMPABLE, 0);
 	raise(sig);
-	return 128 + sig;
+	_exit(128 + sig);
 }
 
 int iso_exec_main(int argc, char **argv)

@@ -264,7 +264,8 @@ def test_sigint_during_sdk_download_and_extraction(setup, tmp_path, sdk_session)
             e = dict(env, XGO_CACHE=str(cache), XGO_SDK_MIRROR=server.url, VERSION="1.0.0", **NO_LOCAL_GO)
             previous = dist_files(proj / "dist")
             rc, err, sent = interrupt_at(proj, e, phase, delay, signal.SIGINT, SDK_INSTALL)
-            assert rc in INTERRUPTED or (rc == 0 and sent), (phase, delay, rc, err)
+            # rc 0: the run ended before (or as) the signal was sent; counted below.
+            assert rc in INTERRUPTED or rc == 0, (phase, delay, rc, err)
             hits += rc in INTERRUPTED
             assert_no_survivors(str(cache))
             assert_sdk_cache_sound(cache)
@@ -286,7 +287,8 @@ def test_sigint_during_builds_archives_and_checksums(setup):
         e = dict(env, VERSION=f"2.0.{i}")
         previous = dist_files(proj / "dist")
         rc, err, sent = interrupt_at(proj, e, phase, delay, signal.SIGINT)
-        assert rc in INTERRUPTED or (rc == 0 and sent), (phase, delay, rc, err)
+        # rc 0: the run ended before (or as) the signal was sent; counted below.
+        assert rc in INTERRUPTED or rc == 0, (phase, delay, rc, err)
         if rc in INTERRUPTED:
             lines = [line for line in err.splitlines() if line.startswith("xgo-build: error: ")]
             assert len(lines) <= 1, err
@@ -311,7 +313,7 @@ def test_sigkill_of_xgo_build_alone_leaves_no_process_and_a_sound_dist(setup):
         e = dict(env, VERSION=f"4.0.{i}")
         previous = dist_files(proj / "dist")
         rc, err, sent = interrupt_at(proj, e, phase, delay, signal.SIGKILL)
-        assert rc == -signal.SIGKILL or (rc == 0 and sent), (phase, delay, rc, err)
+        assert rc == -signal.SIGKILL or rc == 0, (phase, delay, rc, err)
         assert_no_survivors(str(proj))
         assert assert_dist_sound(proj, previous) in ("previous", "new")
     run_ok(proj, dict(env, VERSION="5.0.0"))

@@ -877,6 +877,21 @@ static int conv_checksums(struct conv *c, int t, struct release *r)
 	return 0;
 }
 
+static int conv_cache(struct conv *c, int t, struct release *r)
+{
+	static const char *const keys[] = { "url", "read_only", "token_env" };
+	struct cache_decl *k = &r->cache;
+	if (k->line)
+		return conv_error(c, "declared twice (first at line %d)", k->line);
+	k->line = c->line;
+	if (check_keys(c, t, keys, ARRAY_LEN(keys)) < 0 || get_str(c, t, "url", &k->url, NULL) < 0 ||
+	    get_bool(c, t, "read_only", &k->read_only, 0) < 0 || get_str(c, t, "token_env", &k->token_env, NULL) < 0)
+		return -1;
+	if (!k->url || (strncmp(k->url, "http://", 7) && strncmp(k->url, "https://", 8)))
+		return conv_error(c, "url must be an http:// or https:// address, not '%s'", k->url ? k->url : "");
+	return 0;
+}
+
 static int conv_hooks(struct conv *c, int t, struct strv *out)
 {
 	lua_Unsigned n = lua_rawlen(c->L, t);
@@ -914,6 +929,8 @@ static int conv_decl(lua_State *L, const char *file, struct release *r)
 		rc = conv_archive(&c, t, r);
 	} else if (!strcmp(kind, "checksums")) {
 		rc = conv_checksums(&c, t, r);
+	} else if (!strcmp(kind, "cache")) {
+		rc = conv_cache(&c, t, r);
 	} else if (!strcmp(kind, "before")) {
 		rc = conv_hooks(&c, t, &r->before);
 	} else {
@@ -1102,6 +1119,8 @@ void release_clear(struct release *r)
 	free(r->env_reads);
 	free(r->builds);
 	free(r->archives);
+	free(r->cache.url);
+	free(r->cache.token_env);
 	free(r->checksums.file);
 	free(r->checksums.algorithm);
 	strv_release(&r->before);

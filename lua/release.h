@@ -80,6 +80,14 @@ struct env_read {
 	int from_default; /* the variable was unset */
 };
 
+/* cache { url = "http://host/prefix", read_only = false, token_env = "NAME" } */
+struct cache_decl {
+	int line;
+	char *url;        /* the remote cache; NULL = none */
+	int read_only;    /* fetch, never upload */
+	char *token_env;  /* name of the variable holding a bearer token */
+};
+
 struct release {
 	char *path;        /* as given */
 	char *dir;         /* directory of release.lua: the project root */
@@ -99,6 +107,7 @@ struct release {
 	struct archive_decl *archives;
 	size_t narchives;
 	struct checksums_decl checksums;
+	struct cache_decl cache;
 
 	struct strv before;  /* hook commands run once before the builds */
 	struct strv after;   /* hook commands run per artifact */

@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Go 1.26's `go tool dist list -json`, used when the pinned SDK is not at
  * hand; the SDK's own list wins when it is. */
@@ -117,8 +118,37 @@ int ports_from_json(const char *json, size_t len, struct port_table *t)
 	return 0;
 }
 
+/* A cached SDK (an xgo-build cache entry: sdk.json beside GOROOT) never
+ * changes, so its port table is kept beside it after the first ask. */
+static char *saved_table_path(const char *goroot)
+{
+	char *record = xasprintf("%s/../sdk.json", goroot);
+	char *path = access(record, F_OK) == 0 ? xasprintf("%s/../dist-list.json", goroot) : NULL;
+	free(record);
+	return path;
+}
+
+static int ports_from_saved(const char *path, struct port_table *t)
+{
+	size_t len;
+	int saved = quiet_errors;
+	quiet_errors = 1;
+	char *text = path ? read_file(path, 1 << 20, &len) : NULL;
+	quiet_errors = saved;
+	int rc = text ? ports_from_json(text, len, t) : -1;
+	free(text);
+	if (rc == 0)
+		t->source = "go tool dist list";
+	return rc;
+}
+
 int ports_from_sdk(const char *goroot, struct port_table *t)
 {
+	char *saved = saved_table_path(goroot);
+	if (ports_from_saved(saved, t) == 0) {
+		free(saved);
+		return 0;
+	}
 	char *go = xasprintf("%s/bin/go", goroot);
 	char *root = xasprintf("GOROOT=%s", goroot);
 	char *argv[] = { go, "tool", "dist", "list", "-json", NULL };
@@ -135,7 +165,10 @@ int ports_from_sdk(const char *goroot, struct port_table *t)
 	rc = ports_from_json(out.data, out.len, t);
 	if (rc == 0)
 		t->source = "go tool dist list";
+	if (rc == 0 && saved && write_file_atomic(saved, out.data, out.len, 0644) < 0)
+		warn("cannot keep the port table in '%s'", saved);
 out:
+	free(saved);
 	buf_release(&out);
 	free(go);
 	free(root);

@@ -1,11 +1,13 @@
 #define _POSIX_C_SOURCE 200809L
 #include "archives.h"
+#include "hash.h"
 #include "template.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static int selects(const struct archive_decl *d, const struct build_decl *b)
 {
@@ -151,13 +153,77 @@ struct packer {
 	const char *stage;
 	int64_t epoch;
 	char **paths;         /* built binaries, by job index */
+	char (*shas)[65];     /* their sha256, by job index */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	size_t *queue, qhead, qtail;
 	int closing;
 	pthread_t *threads;
 	int nthreads;
+	struct actcache *cache;
 };
+
+/* The archive's digest: everything its bytes depend on -- name, format,
+ * level and library versions, epoch, wrap directory and every entry's
+ * path, mode and content (binaries by the digest their job recorded,
+ * extra files hashed here). */
+static int arc_key(const struct packer *pk, const struct arc *a, const struct pkg_request *req, char key[65])
+{
+	struct pkg_result d;
+	struct hasher *h = hasher_new(HASH_SHA256);
+	char head[128];
+	const char *name = strrchr(req->dest, '/');
+	int rc = 0;
+	pkg_describe(req, &d);
+	snprintf(head, sizeof(head), "xgo-build archive v1 %s %s %d %lld", pkg_format_name(req->format),
+		 d.compression, d.level, (long long)req->mtime);
+	hasher_update(h, head, strlen(head) + 1);
+	hasher_update(h, d.writer, strlen(d.writer) + 1);
+	hasher_update(h, name ? name + 1 : req->dest, strlen(name ? name + 1 : req->dest) + 1);
+	hasher_update(h, req->wrap_dir ? req->wrap_dir : "", strlen(req->wrap_dir ? req->wrap_dir : "") + 1);
+	for (size_t i = 0; i < req->nentries && rc == 0; i++) {
+		const struct pkg_entry *e = &req->entries[i];
+		char hex[HASH_HEX_MAX], mode[16];
+		struct stat st;
+		size_t bin = i - a->extra.n; /* entries: the extra files, then the binaries */
+		if (i >= a->extra.n && pk->shas[a->jobs[bin]][0])
+			memcpy(hex, pk->shas[a->jobs[bin]], 65);
+		else
+			rc = hash_file_hex(HASH_SHA256, e->src, hex, NULL);
+		int exec = e->mode == 0 && stat(e->src, &st) == 0 && (st.st_mode & 0111);
+		snprintf(mode, sizeof(mode), "%o%s", (unsigned)e->mode, exec ? "x" : "");
+		hasher_update(h, e->path, strlen(e->path) + 1);
+		hasher_update(h, mode, strlen(mode) + 1);
+		hasher_update(h, hex, strlen(hex) + 1);
+	}
+	hasher_final_hex(h, key);
+	hasher_free(h);
+	return rc;
+}
+
+/* pkg_write through the action cache (not for plain binaries: a copy is
+ * as cheap as the cache, and the copy sets the mtime). */
+static int write_cached(struct packer *pk, const struct arc *a, const struct pkg_request *req,
+			struct pkg_result *res)
+{
+	char key[65];
+	struct ac_entry e;
+	if (!pk->cache || req->format == PKG_BINARY || arc_key(pk, a, req, key) < 0)
+		return pkg_write(req, res);
+	if (actcache_get(pk->cache, key, req->dest, 0644, &e)) {
+		pkg_describe(req, res);
+		res->size = e.size;
+		memcpy(res->sha256, e.sha256, 65);
+		return 0;
+	}
+	if (pkg_write(req, res) < 0)
+		return -1;
+	memset(&e, 0, sizeof(e));
+	memcpy(e.sha256, res->sha256, 65);
+	e.size = res->size;
+	actcache_put(pk->cache, key, req->dest, &e);
+	return 0;
+}
 
 static int write_one(struct packer *pk, struct arc *a)
 {
@@ -175,7 +241,7 @@ static int write_one(struct packer *pk, struct arc *a)
 		req.entries = &e.v[e.n - 1]; /* the binary alone: extra files go in archives only */
 		req.nentries = 1;
 	}
-	int rc = pkg_write(&req, &a->res);
+	int rc = write_cached(pk, a, &req, &a->res);
 	free(dest);
 	pkg_entries_release(&e);
 	return rc;
@@ -201,14 +267,16 @@ static void *worker(void *arg)
 }
 
 struct packer *packer_start(struct arcplan *ap, const struct plan *p, const char *stage_dir, int64_t epoch,
-			    int threads)
+			    int threads, struct actcache *cache)
 {
 	struct packer *pk = xcalloc(1, sizeof(*pk));
+	pk->cache = cache;
 	pk->ap = ap;
 	pk->plan = p;
 	pk->stage = stage_dir;
 	pk->epoch = epoch;
 	pk->paths = xcalloc(p->n ? p->n : 1, sizeof(*pk->paths));
+	pk->shas = xcalloc(p->n ? p->n : 1, sizeof(*pk->shas));
 	pk->queue = xcalloc(ap->n ? ap->n : 1, sizeof(*pk->queue));
 	pthread_mutex_init(&pk->mu, NULL);
 	pthread_cond_init(&pk->cv, NULL);
@@ -219,9 +287,10 @@ struct packer *packer_start(struct arcplan *ap, const struct plan *p, const char
 	return pk;
 }
 
-void packer_job_done(struct packer *pk, size_t idx, const char *path)
+void packer_job_done(struct packer *pk, size_t idx, const char *path, const char *sha256)
 {
 	pthread_mutex_lock(&pk->mu);
+	snprintf(pk->shas[idx], sizeof(pk->shas[idx]), "%s", sha256 ? sha256 : "");
 	free(pk->paths[idx]);
 	pk->paths[idx] = xstrdup(path);
 	for (size_t k = 0; k < pk->ap->n; k++) {
@@ -254,6 +323,7 @@ int packer_finish(struct packer *pk)
 	for (size_t i = 0; i < pk->plan->n; i++)
 		free(pk->paths[i]);
 	free(pk->paths);
+	free(pk->shas);
 	free(pk->queue);
 	free(pk->threads);
 	pthread_cond_destroy(&pk->cv);

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "orchestrator/actcache.h"
 #include "orchestrator/package.h"
 #include "orchestrator/plan.h"
 
@@ -45,11 +46,13 @@ void arc_plan_release(struct arcplan *ap);
 
 struct packer;
 
-/* Start `threads` workers writing into stage_dir with every mtime = epoch. */
+/* Start `threads` workers writing into stage_dir with every mtime = epoch;
+ * archives the action cache holds (cache may be NULL) are copied from it. */
 struct packer *packer_start(struct arcplan *ap, const struct plan *p, const char *stage_dir, int64_t epoch,
-			    int threads);
-/* Job idx built its binary at path: queue the archives waiting for it. */
-void packer_job_done(struct packer *pk, size_t idx, const char *path);
+			    int threads, struct actcache *cache);
+/* Job idx built its binary at path (with this sha256, or NULL when not
+ * known): queue the archives waiting for it. */
+void packer_job_done(struct packer *pk, size_t idx, const char *path, const char *sha256);
 /* Wait for every queued archive; stop the workers.  Returns 0 when every
  * archive was written, -1 when one failed or was never queued. */
 int packer_finish(struct packer *pk);

@@ -1,6 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "build.h"
 #include "cpu.h"
+#include "events.h"
 #include "hash.h"
 #include "progress.h"
 #include "runner.h"
@@ -27,41 +28,22 @@ static int mkdir_parent(const char *path)
 	return rc;
 }
 
-/* A job's private HOME and TMPDIR. */
-static char *make_scratch(const struct build_opts *o, const char *name)
-{
-	char *scratch = xasprintf("%s/jobs/%s", o->work_dir, name);
-	char *home = xasprintf("%s/home", scratch), *tmp = xasprintf("%s/tmp", scratch);
-	/* The go command's telemetry would start a child that writes into HOME
-	 * after the job ends; its mode file in the private HOME turns it off. */
-	char *tele = xasprintf("%s/.config/go/telemetry", home);
-	char *mode = xasprintf("%s/mode", tele);
-	int rc = remove_tree(scratch);
-	if (rc == 0)
-		rc = mkdir_p(tele, 0755);
-	if (rc == 0)
-		rc = write_file_atomic(mode, "off\n", 4, 0644);
-	if (rc == 0)
-		rc = mkdir_p(tmp, 0755);
-	free(home);
-	free(tmp);
-	free(tele);
-	free(mode);
-	if (rc < 0)
-		FREE_AND_NULL(scratch);
-	return scratch;
-}
-
-static void print_tail(const char *what, const char *log_path)
+/* The tail of a failed step's log, to stderr (in a collapsible group
+ * under CI); returns the tail (owned) for the event stream. */
+static char *print_tail(const char *what, const char *message, const char *log_path)
 {
 	char *tail = runner_log_tail(log_path, TAIL_LINES);
-	fprintf(stderr, "xgo-build: --- last lines of %s (%s) ---\n%s", what, log_path, tail ? tail : "");
-	if (tail && *tail && tail[strlen(tail) - 1] != '\n')
-		fputc('\n', stderr);
-	if (tail && (strstr(tail, "GOPROXY=off") || strstr(tail, "lookup disabled")))
+	char title[256];
+	if (!tail)
+		tail = xstrdup("");
+	snprintf(title, sizeof(title), "last lines of %s (%s)", what, log_path);
+	if (events_ci() == CI_GITHUB || events_ci() == CI_GITLAB)
+		snprintf(title, sizeof(title), "%s", what);
+	ci_failure(title, message, tail);
+	if (strstr(tail, "GOPROXY=off") || strstr(tail, "lookup disabled"))
 		fprintf(stderr, "xgo-build: hint: the build needs a module the prefetch did not download; "
 				"run 'go mod tidy' and commit go.mod and go.sum\n");
-	free(tail);
+	return tail;
 }
 
 static void fill_spec(struct runner_spec *spec, const struct build_opts *o, char **argv, char **env,
@@ -103,11 +85,16 @@ static int run_one(const struct build_opts *o, struct strv *argv, struct strv *e
 		if (res.status == 0) {
 			rc = EXIT_OK;
 		} else {
-			error("%s failed (%s%d)", what, res.status > 128 ? "signal " : "exit ",
-			      res.status > 128 ? res.status - 128 : res.status);
+			char msg[256];
+			snprintf(msg, sizeof(msg), "%s failed (%s%d)", what, res.status > 128 ? "signal " : "exit ",
+				 res.status > 128 ? res.status - 128 : res.status);
+			error("%s", msg);
 			if (res.error)
 				error("%s", res.error);
-			print_tail(what, log);
+			char *tail = print_tail(what, msg, log);
+			events_emit("step_failed", json_pack("{s:s, s:i, s:o}", "step", what, "exit", res.status,
+							     "log_tail", events_text(tail)));
+			free(tail);
 		}
 		runner_result_release(&res);
 	}
@@ -116,6 +103,56 @@ out:
 	runner_free(r);
 	free(log);
 	return rc;
+}
+
+/* What a prefetch depends on: go.mod, go.sum, the SDK, GOMODCACHE and
+ * the network environment.  0 (and "") when go.mod cannot be read. */
+static int prefetch_stamp(const struct build_opts *o, char stamp[65])
+{
+	struct hasher *h = hasher_new(HASH_SHA256);
+	struct strv env = { 0 };
+	char hex[HASH_HEX_MAX];
+	const char *files[] = { "go.mod", "go.sum" };
+	int ok = 1;
+	stamp[0] = '\0';
+	for (size_t i = 0; i < ARRAY_LEN(files); i++) {
+		char *path = xasprintf("%s/%s", o->project_dir, files[i]);
+		if (access(path, F_OK) != 0 || hash_file_hex(HASH_SHA256, path, hex, NULL) < 0)
+			snprintf(hex, sizeof(hex), "%s", i == 0 ? "" : "-");
+		ok &= hex[0] != '\0';
+		hasher_update(h, hex, strlen(hex) + 1);
+		free(path);
+	}
+	jobenv_network(o->env, "/<scratch>", &env);
+	for (size_t i = 0; i < env.n; i++)
+		if (strncmp(env.v[i], "GOMAXPROCS=", 11))
+			hasher_update(h, env.v[i], strlen(env.v[i]) + 1);
+	strv_release(&env);
+	hasher_final_hex(h, hex);
+	hasher_free(h);
+	if (ok)
+		memcpy(stamp, hex, 65);
+	return ok;
+}
+
+/* The last prefetch had this stamp and its modules are still there. */
+static int prefetch_done(const struct build_opts *o, const char *stamp_path, const char *stamp)
+{
+	char *sum = xasprintf("%s/go.sum", o->project_dir);
+	char *dl = xasprintf("%s/cache/download", o->env->gomodcache);
+	int gone = access(sum, F_OK) == 0 && access(dl, F_OK) != 0;
+	free(sum);
+	free(dl);
+	if (gone)
+		return 0;
+	size_t len;
+	int saved = quiet_errors;
+	quiet_errors = 1;
+	char *last = read_file(stamp_path, 128, &len);
+	quiet_errors = saved;
+	int same = last && len == 64 && !memcmp(last, stamp, 64);
+	free(last);
+	return same;
 }
 
 int build_prefetch(const struct build_opts *o)
@@ -127,9 +164,17 @@ int build_prefetch(const struct build_opts *o)
 	free(gomod);
 	if (!has_mod)
 		return error("no go.mod in '%s': xgo-build builds Go modules", o->project_dir), EXIT_USAGE;
-	char *scratch = make_scratch(o, "prefetch");
-	if (!scratch)
+	char stamp[65];
+	char *stamp_path = xasprintf("%s/prefetch.done", o->work_dir);
+	if (prefetch_stamp(o, stamp) && prefetch_done(o, stamp_path, stamp)) {
+		free(stamp_path);
+		return EXIT_OK;
+	}
+	char *scratch = jobenv_scratch(o->work_dir, "prefetch");
+	if (!scratch) {
+		free(stamp_path);
 		return EXIT_JOB;
+	}
 	struct strv env = { 0 }, argv = { 0 };
 	jobenv_network(o->env, scratch, &env);
 	strv_pushf(&argv, "%s/bin/go", o->env->sdk_root);
@@ -137,6 +182,9 @@ int build_prefetch(const struct build_opts *o)
 	strv_push(&argv, "download");
 	note("prefetching modules (go mod download)");
 	int rc = run_one(o, &argv, &env, "prefetch", "module prefetch (go mod download)");
+	if (rc == EXIT_OK && stamp[0])
+		write_file_atomic(stamp_path, stamp, 64, 0644);
+	free(stamp_path);
 	strv_release(&env);
 	strv_release(&argv);
 	remove_tree(scratch);
@@ -150,7 +198,7 @@ int build_before_hooks(const struct release *r, const struct build_opts *o)
 		char name[32], what[64];
 		snprintf(name, sizeof(name), "before-%zu", i + 1);
 		snprintf(what, sizeof(what), "before hook %zu", i + 1);
-		char *scratch = make_scratch(o, name);
+		char *scratch = jobenv_scratch(o->work_dir, name);
 		if (!scratch)
 			return EXIT_JOB;
 		struct strv env = { 0 }, argv = { 0 };
@@ -235,13 +283,41 @@ static void job_name(const struct job *j, char *out, size_t size)
 			*p = '_';
 }
 
+static json_t *job_fields(const struct job *j)
+{
+	return json_pack("{s:s, s:s, s:s}", "build", j->build->name, "target", j->id, "output", j->output);
+}
+
+/* "job_finished": the outcome; tail is the log tail of a failure. */
+static void emit_finished(const struct result *res, const char *tail)
+{
+	if (!events_on())
+		return;
+	const char *status = res->status == 0 ? (res->cached ? "cached" : "ok") : res->timed_out ? "timeout" : "failed";
+	json_t *o = job_fields(res->job);
+	json_object_set_new(o, "status", json_string(status));
+	json_object_set_new(o, "exit", json_integer(res->status));
+	json_object_set_new(o, "cached", json_boolean(res->cached));
+	json_object_set_new(o, "duration_s", json_real((double)(long long)(res->wall * 1000) / 1000));
+	json_object_set_new(o, "cpu_s", json_real((double)(long long)(res->cpu * 1000) / 1000));
+	if (res->status == 0) {
+		json_object_set_new(o, "size", json_integer((json_int_t)res->size));
+		json_object_set_new(o, "sha256", json_string(res->sha256));
+	}
+	if (tail)
+		json_object_set_new(o, "log_tail", events_text(tail));
+	if (res->log_path)
+		json_object_set_new(o, "log", json_string(res->log_path));
+	events_emit("job_finished", o);
+}
+
 static int start_job(struct sched *s, size_t i)
 {
 	const struct job *j = &s->plan->jobs[i];
 	struct result *res = &s->res[i];
 	char name[128];
 	job_name(j, name, sizeof(name));
-	char *scratch = make_scratch(s->o, name);
+	char *scratch = jobenv_scratch(s->o->work_dir, name);
 	if (!scratch)
 		return -1;
 	res->path = xasprintf("%s/%s", s->o->stage_dir, j->output);
@@ -269,6 +345,7 @@ static int start_job(struct sched *s, size_t i)
 	char label[96];
 	snprintf(label, sizeof(label), "%s %s", j->build->name, j->id);
 	progress_start(s->progress, i, label);
+	events_emit("job_started", job_fields(j));
 	rc = 0;
 out:
 	free(scratch);
@@ -294,6 +371,54 @@ static void fill_slots(struct sched *s)
 	}
 }
 
+/* Take every job the action cache holds: no go build for those. */
+static void take_cached(struct sched *s)
+{
+	mode_t mask = umask(0);
+	umask(mask);
+	for (size_t i = 0; i < s->plan->n && s->o->cache; i++) {
+		const struct job *j = &s->plan->jobs[i];
+		struct result *res = &s->res[i];
+		struct ac_entry e;
+		if (!s->o->keys[i][0])
+			continue;
+		res->key = s->o->keys[i];
+		res->path = xasprintf("%s/%s", s->o->stage_dir, j->output);
+		if (mkdir_parent(res->path) < 0 || !actcache_get(s->o->cache, res->key, res->path, 0777 & ~mask, &e)) {
+			FREE_AND_NULL(res->path);
+			continue;
+		}
+		char *scratch = xasprintf("%s/jobs/-", s->o->work_dir);
+		jobenv_job(s->o->env, j, scratch, res->path, &res->env, &res->argv);
+		free(scratch);
+		memcpy(res->sha256, e.sha256, 65);
+		res->size = e.size;
+		res->built_wall = e.wall;
+		res->started = res->done = res->cached = 1;
+		s->started++;
+		s->finished++;
+		char label[96];
+		snprintf(label, sizeof(label), "%s %s (cached)", j->build->name, j->id);
+		progress_start(s->progress, i, label);
+		progress_done(s->progress, i, 1, 0);
+		emit_finished(res, NULL);
+		if (s->o->on_success)
+			s->o->on_success(res, s->o->user);
+	}
+}
+
+/* Record a job that built well under its input digest. */
+static void store_built(const struct sched *s, size_t i)
+{
+	struct result *res = &s->res[i];
+	if (!s->o->cache || !s->o->keys[i][0])
+		return;
+	res->key = s->o->keys[i];
+	struct ac_entry e = { .size = res->size, .wall = res->wall, .cpu = res->cpu };
+	memcpy(e.sha256, res->sha256, 65);
+	actcache_put(s->o->cache, res->key, res->path, &e);
+}
+
 static void finish_job(struct sched *s, struct runner_result *rr)
 {
 	size_t i = (size_t)(uintptr_t)rr->user;
@@ -315,19 +440,28 @@ static void finish_job(struct sched *s, struct runner_result *rr)
 		res->status = 1;
 	progress_done(s->progress, i, res->status == 0, res->wall);
 	if (res->status == 0) {
+		store_built(s, i);
+		emit_finished(res, NULL);
 		if (s->o->on_success)
 			s->o->on_success(res, s->o->user);
 	} else {
+		char msg[256];
 		s->failed++;
 		progress_hold(s->progress);
 		if (rr->error)
 			error("%s %s: %s", j->build->name, j->id, rr->error);
 		if (res->timed_out)
-			error("%s %s timed out after %.0fs", j->build->name, j->id, res->wall);
+			snprintf(msg, sizeof(msg), "%s %s timed out after %.0fs", j->build->name, j->id, res->wall);
 		else
-			error("%s %s failed (%s %d)", j->build->name, j->id,
-			      res->status > 128 ? "signal" : "exit", res->status > 128 ? res->status - 128 : res->status);
-		print_tail(j->id, res->log_path);
+			snprintf(msg, sizeof(msg), "%s %s failed (%s %d)", j->build->name, j->id,
+				 res->status > 128 ? "signal" : "exit",
+				 res->status > 128 ? res->status - 128 : res->status);
+		error("%s", msg);
+		char what[128];
+		snprintf(what, sizeof(what), "%s %s", j->build->name, j->id);
+		char *tail = print_tail(what, msg, res->log_path);
+		emit_finished(res, tail);
+		free(tail);
 		progress_release(s->progress);
 		if (!s->o->keep_going && !s->stop) {
 			s->stop = 1;
@@ -355,6 +489,7 @@ int build_run(const struct plan *p, const struct build_opts *o, struct result **
 	s.runner = runner_new(o->parallel);
 	s.progress = progress_new(p->n, progress_want_live());
 	runner_catch_signals(s.runner);
+	take_cached(&s);
 	fill_slots(&s);
 	struct runner_result rr;
 	int w;

@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 
+#include "orchestrator/actcache.h"
 #include "orchestrator/isolate.h"
 #include "orchestrator/jobenv.h"
 #include "orchestrator/plan.h"
@@ -20,6 +21,9 @@
 struct result {
 	const struct job *job;
 	int started, done;
+	int cached;           /* taken from the action cache: no go build ran */
+	const char *key;      /* the input digest (inputs.h), or NULL */
+	double built_wall;    /* cached: what building it took when it was built */
 	int status;           /* exit code; 128+signal when killed */
 	int timed_out;
 	double wall, cpu;     /* seconds; cpu = user + sys */
@@ -44,6 +48,8 @@ struct build_opts {
 	long vary_uid;             /* verify: jobs as this uid in a user namespace; 0 none */
 	const char *vary_hostname; /* verify: jobs in a UTS namespace with this name */
 	const char *hook_faketime; /* verify: libfaketime for hooks; NULL none */
+	struct actcache *cache;  /* NULL: build everything, store nothing */
+	char (*keys)[65];        /* per job input digests ("" = unknown); NULL with no cache */
 	/* Called when a job ended well (binary hashed), e.g. to package it. */
 	void (*on_success)(struct result *res, void *user);
 	void *user;

@@ -245,3 +245,18 @@ int sums_read(const char *path, enum hash_algo algo, struct sums *out)
 	free(data);
 	return rc;
 }
+
+int sums_add_published(struct sums *s, const char *dir, const char *name, const char *sha256)
+{
+	return s->algo == HASH_SHA256 ? sums_add(s, name, sha256) : sums_add_file(s, dir, name);
+}
+
+int sums_publish(const struct sums *s, const char *dir, const char *file, int per_file)
+{
+	char *path = xasprintf("%s/%s", dir, file);
+	int rc = sums_write(s, path);
+	free(path);
+	if (rc == 0 && per_file)
+		rc = sums_write_each(s, dir);
+	return rc;
+}

@@ -39,6 +39,9 @@ void sums_release(struct sums *s);
 int sums_add(struct sums *s, const char *name, const char *hex);
 /* Hash dir/name and add it under name. */
 int sums_add_file(struct sums *s, const char *dir, const char *name);
+/* Add a published file: with its known sha256 when s is a sha256 list,
+ * else by hashing dir/name. */
+int sums_add_published(struct sums *s, const char *dir, const char *name, const char *sha256);
 /* The digest recorded for name, or NULL. */
 const char *sums_find(const struct sums *s, const char *name);
 
@@ -51,6 +54,10 @@ int sums_write(const struct sums *s, const char *path);
 /* Write dir/<name>.sha256 (or .sha512) per entry, each one line naming the
  * file by its base name, so the check runs in the file's own directory. */
 int sums_write_each(const struct sums *s, const char *dir);
+
+/* Write dir/file and, when per_file, the per-file checksums in dir: what
+ * a release publishes (run and merge alike). */
+int sums_publish(const struct sums *s, const char *dir, const char *file, int per_file);
 
 /* Parse a checksum file's text; what names it in errors, which carry the
  * line number ("'SHA256SUMS':3: ...").  Accepts the text ("  ") and binary

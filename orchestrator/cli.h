@@ -43,7 +43,9 @@ int cmd_run(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_sdk(int argc, char **argv);
+int cmd_cache(int argc, char **argv);
 int cmd_lock(int argc, char **argv);
 int cmd_targets(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 
 #endif

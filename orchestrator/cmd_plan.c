@@ -1,13 +1,16 @@
 /* xgo-build plan: the expanded jobs, as a table or as JSON for CI. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "events.h"
 #include "plan.h"
+#include "shard.h"
 #include "toolchains/sdk.h"
 #include "util.h"
 
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char plan_help[] =
@@ -17,8 +20,15 @@ static const char plan_help[] =
 	"the output path under dist/ and the variant variable set for it.\n"
 	"\n"
 	"options:\n"
-	"      --json          print a JSON document instead of a table; its \"include\"\n"
-	"                      list works as a CI job matrix (fromJSON)\n"
+	"      --json          one JSON event (README, \"JSON events\") instead of a\n"
+	"                      table: the plan, each job in its \"include\" list\n"
+	"      --matrix N      print the CI matrix of N shards instead, as one line of\n"
+	"                      JSON: {\"include\":[{\"shard\":\"1/N\",\"targets\":\"linux/amd64\n"
+	"                      ...\",\"jobs\":4,\"weight\":4.0},...]}; each entry's shard is\n"
+	"                      the value of 'run --shard', targets what it builds\n"
+	"      --timings FILE  with --matrix: balance by the durations in FILE, a previous\n"
+	"                      run's manifest.json (as 'run --timings')\n"
+	"      --overlap       with --matrix: as 'run --overlap' (one target on two shards)\n"
 	CLI_COMMON_HELP;
 
 static json_t *job_json(const struct job *j)
@@ -45,14 +55,10 @@ static int print_json(const struct release *r, const struct plan *p, const struc
 	json_t *skipped = json_array();
 	for (size_t i = 0; i < p->skipped.n; i++)
 		json_array_append_new(skipped, json_string(p->skipped.v[i]));
-	json_t *doc = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "schema", 1,
-				"project", r->project, "version", r->version, "go", r->go_version,
-				"release_digest", r->digest, "ports", ports->source,
-				"skipped", skipped, "include", jobs);
-	int rc = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(doc);
-	fputc('\n', stdout);
-	return rc < 0 ? error("cannot write the plan to standard output") : 0;
+	events_emit("plan", json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "project", r->project, "version",
+				      r->version, "go", r->go_version, "release_digest", r->digest, "ports",
+				      ports->source, "skipped", skipped, "include", jobs));
+	return ferror(stdout) ? error("cannot write the plan to standard output") : 0;
 }
 
 static void print_table(const struct release *r, const struct plan *p, const struct port_table *ports)
@@ -77,6 +83,37 @@ static void print_table(const struct release *r, const struct plan *p, const str
 		printf("%-*s  %-*s  %-3s  %-*s  %s\n", (int)wb, j->build->name, (int)wt, j->id,
 		       j->target.cgo ? "yes" : "no", (int)wv, variant, j->output);
 	}
+}
+
+static int shard_option(int opt, const char *arg, struct shard_spec *sp)
+{
+	char *end;
+	long n;
+	switch (opt) {
+	case 'M':
+		n = strtol(arg, &end, 10);
+		if (end == arg || *end || n < 1 || n > SHARD_MAX)
+			return cli_usage_error("plan", "--matrix wants a number of shards from 1 to %d, not '%s'",
+					       SHARD_MAX, arg), -1;
+		sp->n = (int)n;
+		return 0;
+	case 'T': sp->timings = arg; return 0;
+	default: sp->overlap = 1; return 0;
+	}
+}
+
+/* One line, so that CI can put it in an output variable as it is. */
+static int print_matrix(const struct plan *p, const struct shard_spec *sp)
+{
+	struct shard_split split;
+	if (shard_split(p, sp, &split) < 0)
+		return EXIT_USAGE;
+	json_t *doc = shard_matrix(&split);
+	shard_split_release(&split);
+	int rc = json_dumpf(doc, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+	json_decref(doc);
+	fputc('\n', stdout);
+	return rc < 0 ? error("cannot write the matrix to standard output"), EXIT_JOB : EXIT_OK;
 }
 
 /* The pinned SDK's port table when the SDK is already in the cache; plan
@@ -105,10 +142,14 @@ int cmd_plan(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, 0, 'J' },
+		{ "matrix", required_argument, 0, 'M' },
+		{ "timings", required_argument, 0, 'T' },
+		{ "overlap", no_argument, 0, 'O' },
 		CLI_COMMON_LONG,
 		{ 0, 0, 0, 0 },
 	};
 	struct cli_common c = { 0 };
+	struct shard_spec shards = { 0 };
 	int opt;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, longopts, NULL)) != -1) {
@@ -118,6 +159,12 @@ int cmd_plan(int argc, char **argv)
 		}
 		if (opt == 'J') {
 			c.json = 1;
+			events_init(1);
+			continue;
+		}
+		if (opt == 'M' || opt == 'T' || opt == 'O') {
+			if (shard_option(opt, optarg, &shards) < 0)
+				return EXIT_USAGE;
 			continue;
 		}
 		int r = cli_common_opt(&c, opt, optarg);
@@ -128,6 +175,8 @@ int cmd_plan(int argc, char **argv)
 	}
 	if (cli_positional_file(&c, argc, argv, optind) < 0)
 		return EXIT_USAGE;
+	if (!shards.n && (shards.timings || shards.overlap))
+		return cli_usage_error("plan", "--%s only applies with --matrix N", shards.timings ? "timings" : "overlap");
 
 	struct release rel;
 	struct port_table ports;
@@ -140,7 +189,9 @@ int cmd_plan(int argc, char **argv)
 		goto out;
 	for (size_t i = 0; i < p.skipped.n && verbosity >= 0; i++)
 		note("skipped %s: not a Go port", p.skipped.v[i]);
-	if (c.json)
+	if (shards.n)
+		rc = print_matrix(&p, &shards);
+	else if (c.json)
 		rc = print_json(&rel, &p, &ports) < 0 ? EXIT_JOB : EXIT_OK;
 	else {
 		print_table(&rel, &p, &ports);

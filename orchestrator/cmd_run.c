@@ -1,7 +1,9 @@
 /* xgo-build run: options, then the pipeline (pipeline.h). */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "events.h"
 #include "pipeline.h"
+#include "shard.h"
 #include "util.h"
 #include "verify.h"
 
@@ -31,16 +33,29 @@ static const char run_help[] =
 	"                          'xgo-build plan' shows it, or BUILD:TARGET) and exit\n"
 	"      --sdk-mirror URL    where to download the Go SDK from (also XGO_SDK_MIRROR)\n"
 	"      --offline           never download the SDK\n"
+	"      --no-cache          build every job: neither read nor write the action\n"
+	"                          cache (local or remote)\n"
 	"      --verify            then rebuild once under varied conditions and compare\n"
 	"                          with dist/ (as 'xgo-build verify'; exit 3 on a\n"
 	"                          difference); variations: all but gocache by default\n"
 	"      --vary LIST         the variations of --verify (see 'verify --help')\n"
 	"      --no-vary LIST      variations --verify leaves out\n"
-	"      --json              with --verify: the verify report as JSON on stdout\n"
+	"      --json              JSON Lines events on stdout (README, \"JSON events\");\n"
+	"                          human output stays on stderr\n"
+	"      --shard K/N         build only shard K of N: whole targets, balanced, the\n"
+	"                          same split on every machine; dist/ then holds that\n"
+	"                          shard, for 'xgo-build merge' (see 'plan --matrix')\n"
+	"      --timings FILE      with --shard: balance by the job durations recorded in\n"
+	"                          FILE, a previous run's manifest.json (default: every\n"
+	"                          job weighs the same)\n"
+	"      --overlap           with --shard: one target is built by two shards, and\n"
+	"                          merge checks the two copies are identical\n"
 	CLI_COMMON_HELP
 	"\n"
 	"environment: XGO_CACHE (cache root), XGO_GOCACHE (the shared GOCACHE; default\n"
-	"<cache>/gocache), SOURCE_DATE_EPOCH.\n"
+	"<cache>/gocache), SOURCE_DATE_EPOCH, XGO_REMOTE_CACHE (http(s) URL of a shared\n"
+	"cache; overrides release.lua's cache { url }), XGO_REMOTE_CACHE_READ_ONLY=1,\n"
+	"XGO_REMOTE_CACHE_TOKEN (bearer token; or the variable cache { token_env } names).\n"
 	"exit codes: 0 ok, 1 a job failed, 2 usage or build-file error, 3 --verify found\n"
 	"a difference, 4 SDK problem, 130 interrupted\n";
 
@@ -50,10 +65,11 @@ struct run_opts {
 	const char *print_env;
 	const char *isolation;
 	const char *mirror;
-	int keep_going, offline;
+	int keep_going, offline, no_cache;
 	long timeout_ms;
 	int verify, json, explicit_vary;
 	unsigned vary;
+	struct shard_spec shard;
 };
 
 static int parse_timeout(const char *arg, long *ms)
@@ -69,7 +85,7 @@ static int parse_timeout(const char *arg, long *ms)
 static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_DIST = 256, O_KEEP, O_FAIL, O_TIMEOUT, O_ISO, O_PRINT, O_MIRROR, O_OFFLINE, O_VERIFY, O_VARY,
-	       O_NOVARY, O_JSON };
+	       O_NOVARY, O_JSON, O_NOCACHE, O_SHARD, O_TIMINGS, O_OVERLAP };
 	static const struct option longopts[] = {
 		{ "dist", required_argument, 0, O_DIST },
 		{ "keep-going", no_argument, 0, O_KEEP },
@@ -83,6 +99,10 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		{ "vary", required_argument, 0, O_VARY },
 		{ "no-vary", required_argument, 0, O_NOVARY },
 		{ "json", no_argument, 0, O_JSON },
+		{ "no-cache", no_argument, 0, O_NOCACHE },
+		{ "shard", required_argument, 0, O_SHARD },
+		{ "timings", required_argument, 0, O_TIMINGS },
+		{ "overlap", no_argument, 0, O_OVERLAP },
 		CLI_COMMON_LONG,
 		{ 0, 0, 0, 0 },
 	};
@@ -105,8 +125,18 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		case O_PRINT: o->print_env = optarg; break;
 		case O_MIRROR: o->mirror = optarg; break;
 		case O_OFFLINE: o->offline = 1; break;
+		case O_NOCACHE: o->no_cache = 1; break;
 		case O_VERIFY: o->verify = 1; break;
-		case O_JSON: o->json = 1; break;
+		case O_JSON:
+			o->json = 1;
+			events_init(1);
+			break;
+		case O_SHARD:
+			if (shard_parse(optarg, &o->shard) < 0)
+				return -1;
+			break;
+		case O_TIMINGS: o->shard.timings = optarg; break;
+		case O_OVERLAP: o->shard.overlap = 1; break;
 		case O_VARY:
 			/* the first --vary replaces the default set; later ones add */
 			if (!o->explicit_vary++)
@@ -127,6 +157,9 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		}
 		}
 	}
+	if (!o->shard.n && (o->shard.timings || o->shard.overlap))
+		return cli_usage_error("run", "--%s only applies with --shard K/N",
+				       o->shard.timings ? "timings" : "overlap"), -1;
 	return cli_positional_file(&o->c, argc, argv, optind);
 }
 
@@ -140,7 +173,7 @@ int cmd_run(int argc, char **argv)
 	struct pipeline_opts po = {
 		.file = o.c.file, .dist = o.dist, .isolation = o.isolation, .mirror = o.mirror,
 		.print_env = o.print_env, .jobs = o.c.jobs, .keep_going = o.keep_going, .offline = o.offline,
-		.timeout_ms = o.timeout_ms,
+		.timeout_ms = o.timeout_ms, .no_cache = o.no_cache, .shard = o.shard,
 	};
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -228,6 +228,7 @@ static int sdk_install(int argc, char **argv)
 	struct sdk_request req = {
 		.version = version, .platform = platform, .pin = pin, .mirror = mirror,
 		.offline = o.offline, .no_local = o.no_local, .reinstall = o.reinstall,
+		.walk = 1, /* an explicit install always checks the entry */
 	};
 	if (sdk_resolve(&req, &s) < 0)
 		goto out;

@@ -1,6 +1,7 @@
 /* xgo-build verify: options, then verify.h does the work. */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "events.h"
 #include "pipeline.h"
 #include "util.h"
 #include "verify.h"
@@ -39,7 +40,8 @@ static const char verify_help[] =
 	"                          URL of one; a manifest's SDK must match release.lock\n"
 	"      --keep              keep the temporary builds and print where\n"
 	"      --diffoscope        run diffoscope on each differing pair (implies --keep)\n"
-	"      --json              the report as JSON on stdout\n"
+	"      --json              JSON Lines events on stdout: each build's events, then\n"
+	"                          one \"verify\" event with the report (README)\n"
 	"      --isolation MODE    as for run: auto, none, net\n"
 	"      --sdk-mirror URL    where to download the Go SDK from\n"
 	"      --offline           never download the SDK\n"
@@ -93,7 +95,10 @@ static int parse_verify_opts(int argc, char **argv, struct verify_cli *o)
 		case O_AGAINST: o->against = optarg; break;
 		case O_KEEP: o->v.keep = 1; break;
 		case O_DSO: o->v.diffoscope = 1; break;
-		case O_JSON: o->v.json = 1; break;
+		case O_JSON:
+			o->v.json = 1;
+			events_init(1);
+			break;
 		case O_ISO: o->isolation = optarg; break;
 		case O_MIRROR: o->mirror = optarg; break;
 		case O_OFFLINE: o->offline = 1; break;

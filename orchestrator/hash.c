@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct hasher {
@@ -61,13 +62,36 @@ void hash_bytes_hex(enum hash_algo algo, const void *p, size_t n, char *hex)
 	hasher_free(h);
 }
 
+static int write_all(int fd, const unsigned char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
 int hash_file_hex(enum hash_algo algo, const char *path, char *hex, uint64_t *size)
+{
+	return hash_copy_file(algo, path, NULL, 0, hex, size);
+}
+
+int hash_copy_file(enum hash_algo algo, const char *path, const char *to, int mode, char *hex, uint64_t *size)
 {
 	static _Thread_local unsigned char chunk[1 << 17];
 	uint64_t total = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), out = -1, rc = -1;
 	if (fd < 0)
 		return error("cannot read '%s':", path);
+	if (to && (out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)) < 0) {
+		close(fd);
+		return error("cannot create '%s':", to);
+	}
 	struct hasher *h = hasher_new(algo);
 	for (;;) {
 		ssize_t n = read(fd, chunk, sizeof(chunk));
@@ -75,21 +99,35 @@ int hash_file_hex(enum hash_algo algo, const char *path, char *hex, uint64_t *si
 			continue;
 		if (n < 0) {
 			error("cannot read '%s':", path);
-			hasher_free(h);
-			close(fd);
-			return -1;
+			goto out;
 		}
 		if (n == 0)
 			break;
 		hasher_update(h, chunk, (size_t)n);
 		total += (uint64_t)n;
+		if (out >= 0 && write_all(out, chunk, (size_t)n) < 0) {
+			error("cannot write '%s':", to);
+			goto out;
+		}
 	}
-	close(fd);
+	if (out >= 0 && (fchmod(out, (mode_t)mode) < 0 || close(out) < 0)) {
+		out = -1;
+		error("cannot write '%s':", to);
+		goto out;
+	}
+	out = -1;
 	hasher_final_hex(h, hex);
-	hasher_free(h);
 	if (size)
 		*size = total;
-	return 0;
+	rc = 0;
+out:
+	if (out >= 0)
+		close(out);
+	if (rc < 0 && to)
+		unlink(to);
+	close(fd);
+	hasher_free(h);
+	return rc;
 }
 
 const char *hash_algo_name(enum hash_algo algo)
@@ -106,4 +144,14 @@ int hash_algo_parse(const char *name, enum hash_algo *algo)
 	else
 		return -1;
 	return 0;
+}
+
+int hash_is_sha256_hex(const char *s)
+{
+	if (!s || strlen(s) != 64)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+			return 0;
+	return 1;
 }

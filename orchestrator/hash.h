@@ -26,6 +26,13 @@ void hasher_free(struct hasher *h);
 /* One-shot helpers.  hash_file streams the file and reports its size. */
 void hash_bytes_hex(enum hash_algo algo, const void *p, size_t n, char *hex);
 int hash_file_hex(enum hash_algo algo, const char *path, char *hex, uint64_t *size);
+/* hash_file_hex that also copies the file to `to` on the way (one read):
+ * `to` is created with exactly mode and must not exist yet; on failure it
+ * is removed. */
+int hash_copy_file(enum hash_algo algo, const char *path, const char *to, int mode, char *hex, uint64_t *size);
+
+/* 1 when s is 64 lowercase hex digits (a SHA-256 as this module writes it). */
+int hash_is_sha256_hex(const char *s);
 
 const char *hash_algo_name(enum hash_algo algo);
 /* "sha256" / "sha512" -> algo; -1 for anything else. */

@@ -81,6 +81,16 @@ static void base_env(const struct jobenv_ctx *c, const char *scratch, struct str
 	strv_pushf(env, "GOMAXPROCS=%d", c->procs);
 }
 
+int jobenv_local(const char *name)
+{
+	static const char *const local[] = { "GOCACHE", "GOMAXPROCS", "GOMODCACHE", "GOROOT", "GOTMPDIR", "HOME",
+					     "TMPDIR" };
+	for (size_t i = 0; i < ARRAY_LEN(local); i++)
+		if (!strcmp(name, local[i]))
+			return 1;
+	return 0;
+}
+
 void jobenv_network(const struct jobenv_ctx *c, const char *scratch, struct strv *env)
 {
 	base_env(c, scratch, env);
@@ -232,4 +242,28 @@ int jobenv_sde(const struct release *r, char out[24], const char **source)
 	snprintf(out, 24, "%s", JOBENV_SDE_DEFAULT);
 	*source = "default";
 	return 0;
+}
+
+char *jobenv_scratch(const char *work_dir, const char *name)
+{
+	char *scratch = xasprintf("%s/jobs/%s", work_dir, name);
+	char *home = xasprintf("%s/home", scratch), *tmp = xasprintf("%s/tmp", scratch);
+	/* The go command's telemetry would start a child that writes into HOME
+	 * after the job ends; its mode file in the private HOME turns it off. */
+	char *tele = xasprintf("%s/.config/go/telemetry", home);
+	char *mode = xasprintf("%s/mode", tele);
+	int rc = remove_tree(scratch);
+	if (rc == 0)
+		rc = mkdir_p(tele, 0755);
+	if (rc == 0)
+		rc = write_file_atomic(mode, "off\n", 4, 0644);
+	if (rc == 0)
+		rc = mkdir_p(tmp, 0755);
+	free(home);
+	free(tmp);
+	free(tele);
+	free(mode);
+	if (rc < 0)
+		FREE_AND_NULL(scratch);
+	return scratch;
 }

@@ -49,6 +49,18 @@ void jobenv_network(const struct jobenv_ctx *c, const char *scratch, struct strv
 #define JOBENV_SDE_DEFAULT "315532800" /* 1980-01-01, the earliest zip time */
 int jobenv_sde(const struct release *r, char out[24], const char **source);
 
+/* Whether variable name (of a job's environment) holds a machine's own
+ * business rather than a build input: the job's private HOME/TMPDIR/
+ * GOTMPDIR, the shared caches, where the SDK is installed (GOROOT; PATH
+ * starts with it) and the CPU share (GOMAXPROCS).  Two machines building
+ * the same release differ here and nowhere else; merge compares the rest. */
+int jobenv_local(const char *name);
+
+/* Make <work_dir>/jobs/<name> afresh with home/ (go telemetry off) and
+ * tmp/: a job's private HOME and TMPDIR.  Returns its path (owned), or
+ * NULL after an error. */
+char *jobenv_scratch(const char *work_dir, const char *name);
+
 /* Sort an environment by name (for printing and hashing). */
 void jobenv_sort(struct strv *env);
 

@@ -1,6 +1,7 @@
 /* main.c - dispatch to a subcommand (cli.h).  Nothing else lives here. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "events.h"
 #include "isolate.h"
 #include "package.h"
 #include "util.h"
@@ -17,9 +18,11 @@ static const char usage[] =
 	"\n"
 	"commands:\n"
 	"  run       build and package the whole matrix into dist/\n"
-	"  plan      show the expanded jobs (--json for CI)\n"
+	"  plan      show the expanded jobs (--json for CI, --matrix N for CI shards)\n"
 	"  verify    rebuild under varied conditions and compare bit for bit\n"
+	"  merge     combine the dists of 'run --shard K/N' into one dist/\n"
 	"  sdk       manage pinned Go SDKs (install, list, path, verify, import, gc)\n"
+	"  cache     the action cache: stats, gc, clean\n"
 	"  lock      pin the Go SDK's hashes in release.lock\n"
 	"  targets   list every GOOS/GOARCH port with its first-class and cgo flags\n"
 	"  version   print the version\n"
@@ -38,7 +41,9 @@ static const struct command commands[] = {
 	{ "run", cmd_run },
 	{ "plan", cmd_plan },
 	{ "verify", cmd_verify },
+	{ "merge", cmd_merge },
 	{ "sdk", cmd_sdk },
+	{ "cache", cmd_cache },
 	{ "lock", cmd_lock },
 	{ "targets", cmd_targets },
 };
@@ -50,6 +55,7 @@ int main(int argc, char **argv)
 		return iso_exec_main(argc - 1, argv + 1);
 	json_alloc_init();
 	pkg_init(); /* TZ=UTC for zip times, before any thread starts */
+	events_init(0);
 	const char *nc = getenv("NO_COLOR");
 	use_color = isatty(2) && !(nc && *nc);
 	if (argc < 2) {

@@ -31,6 +31,11 @@ static json_t *job_json(const struct result *res)
 			      j->target.cgo, "variant", j->target.vkey, "variant_value", j->target.vval,
 			      "output", j->output, "env", strv_json(&res->env), "argv", strv_json(&res->argv));
 	json_object_set_new(o, "status", json_integer(res->status));
+	json_object_set_new(o, "cached", json_boolean(res->cached));
+	if (res->key)
+		json_object_set_new(o, "input_digest", json_string(res->key));
+	if (res->cached) /* what it took when it was built: shard timings use it */
+		json_object_set_new(o, "built_duration_s", json_real((double)(long)(res->built_wall * 1000) / 1000));
 	json_object_set_new(o, "duration_s", json_real((double)(long)(res->wall * 1000) / 1000));
 	json_object_set_new(o, "cpu_s", json_real((double)(long)(res->cpu * 1000) / 1000));
 	if (res->done && res->status == 0) {
@@ -67,16 +72,41 @@ json_t *manifest_json(const struct manifest_in *m)
 	json_object_set_new(doc, "archives", m->archives ? json_incref(m->archives) : json_array());
 	if (m->checksums_file)
 		json_object_set_new(doc, "checksums",
-				    json_pack("{s:s, s:s}", "file", m->checksums_file, "algorithm",
-					      r->checksums.algorithm));
+				    json_pack("{s:s, s:s, s:b}", "file", m->checksums_file, "algorithm",
+					      r->checksums.algorithm, "per_file", r->checksums.per_file));
+	if (m->shard)
+		json_object_set(doc, "shard", m->shard);
 	return doc;
 }
 
 int manifest_write(const char *path, const struct manifest_in *m)
 {
 	json_t *doc = manifest_json(m);
-	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	int rc = manifest_write_json(path, doc);
 	json_decref(doc);
+	return rc;
+}
+
+json_t *manifest_read(const char *dir)
+{
+	char *path = xasprintf("%s/manifest.json", dir);
+	size_t len;
+	char *text = read_file(path, MANIFEST_MAX_BYTES, &len);
+	json_error_t je;
+	json_t *doc = text ? json_loadb(text, len, 0, &je) : NULL;
+	if (text && !json_is_object(doc)) {
+		error("'%s':%d: not a manifest: %s", path, doc ? 1 : je.line, doc ? "not a JSON object" : je.text);
+		json_decref(doc);
+		doc = NULL;
+	}
+	free(text);
+	free(path);
+	return doc;
+}
+
+int manifest_write_json(const char *path, json_t *doc)
+{
+	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	if (!text)
 		return error("cannot serialise the manifest");
 	size_t len = strlen(text);

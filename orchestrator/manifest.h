@@ -28,11 +28,19 @@ struct manifest_in {
 	int parallel, procs;
 	json_t *archives;           /* borrowed; NULL = none */
 	const char *checksums_file; /* NULL = none */
+	json_t *shard;              /* borrowed; run --shard's record (shard.h), NULL = none */
 };
 
 /* The manifest as a JSON object (caller decrefs). */
 json_t *manifest_json(const struct manifest_in *m);
 /* Write it to path atomically. */
 int manifest_write(const char *path, const struct manifest_in *m);
+/* Write a manifest document (e.g. merge's) to path atomically, in the
+ * same layout: two-space indent, keys in order, a final newline. */
+int manifest_write_json(const char *path, json_t *doc);
+/* Read dir/manifest.json (at most MANIFEST_MAX_BYTES); NULL after an
+ * error naming the file. */
+#define MANIFEST_MAX_BYTES (64u << 20)
+json_t *manifest_read(const char *dir);
 
 #endif

@@ -575,14 +575,19 @@ int pkg_write(const struct pkg_request *req, struct pkg_result *res)
 	}
 	if (sink_commit(&s, req->dest, mode, req->mtime, res) < 0)
 		goto out;
-	res->compression = formats[req->format].compression;
-	res->level = level_of(req);
-	res->writer = writer_details ? writer_details : archive_version_string();
+	pkg_describe(req, res);
 	rc = 0;
 out:
 	sink_release(&s);
 	plan_release(&p);
 	return rc;
+}
+
+void pkg_describe(const struct pkg_request *req, struct pkg_result *res)
+{
+	res->compression = formats[req->format].compression;
+	res->level = level_of(req);
+	res->writer = writer_details ? writer_details : archive_version_string();
 }
 
 /* ---- extra files from release.lua ---- */

@@ -75,6 +75,10 @@ int pkg_init(void);
  * file at fault has been printed and -1 is returned. */
 int pkg_write(const struct pkg_request *req, struct pkg_result *res);
 
+/* Fill res's compression, level and writer for req without writing
+ * (what pkg_write records; the action cache reuses archives). */
+void pkg_describe(const struct pkg_request *req, struct pkg_result *res);
+
 /* Expand release.lua's archive files: each src is a glob(3) pattern relative
  * to project_dir (matches sorted bytewise).  The archive path is the matched
  * path relative to project_dir; with dst, it is dst itself for a literal

@@ -1,12 +1,17 @@
 #define _GNU_SOURCE
 #include "pipeline.h"
+#include "actcache.h"
 #include "archives.h"
 #include "build.h"
 #include "checksums.h"
 #include "cpu.h"
+#include "events.h"
 #include "hash.h"
+#include "inputs.h"
 #include "manifest.h"
 #include "proc.h"
+#include "remote.h"
+#include "runner.h"
 #include "source.h"
 #include "toolchains/mirror.h"
 #include "util.h"
@@ -35,6 +40,9 @@ struct run_state {
 	struct cpu_budget budget;
 	enum iso_level iso;
 	char *trampoline;
+	struct actcache *actions; /* NULL with --no-cache */
+	char (*keys)[65];       /* per job input digests */
+	json_t *shard;  /* the manifest's "shard" record, or NULL */
 };
 
 static char *abs_path(const char *path)
@@ -95,47 +103,12 @@ static int write_checksums(struct run_state *s)
 	hash_algo_parse(r->checksums.algorithm, &algo);
 	sums_init(&sums, algo);
 	for (size_t i = 0; i < s->arcs.n && rc == 0; i++)
-		rc = algo == HASH_SHA256 ? sums_add(&sums, s->arcs.v[i].name, s->arcs.v[i].res.sha256)
-					 : sums_add_file(&sums, s->stage, s->arcs.v[i].name);
+		rc = sums_add_published(&sums, s->stage, s->arcs.v[i].name, s->arcs.v[i].res.sha256);
 	for (size_t i = 0; s->arcs.n == 0 && i < s->plan.n && rc == 0; i++)
-		rc = algo == HASH_SHA256 ? sums_add(&sums, s->plan.jobs[i].output, s->res[i].sha256)
-					 : sums_add_file(&sums, s->stage, s->plan.jobs[i].output);
-	char *path = xasprintf("%s/%s", s->stage, r->checksums.file);
+		rc = sums_add_published(&sums, s->stage, s->plan.jobs[i].output, s->res[i].sha256);
 	if (rc == 0)
-		rc = sums_write(&sums, path);
-	if (rc == 0 && r->checksums.per_file)
-		rc = sums_write_each(&sums, s->stage);
-	free(path);
+		rc = sums_publish(&sums, s->stage, r->checksums.file, r->checksums.per_file);
 	sums_release(&sums);
-	return rc;
-}
-
-/* Put the complete staging directory in the place of dist/. */
-static int swap_into_place(const char *stage, const char *dist)
-{
-	char *old = xasprintf("%s.old-%ld", dist, (long)getpid());
-	struct stat st;
-	int had = lstat(dist, &st) == 0;
-	int rc = -1;
-	if (had && !S_ISDIR(st.st_mode)) {
-		error("'%s' exists and is not a directory: move it away", dist);
-		goto out;
-	}
-	if (had && rename(dist, old) < 0) {
-		error("cannot move the previous '%s' aside:", dist);
-		goto out;
-	}
-	if (rename(stage, dist) < 0) {
-		error("cannot move the new release into '%s':", dist);
-		if (had)
-			rename(old, dist);
-		goto out;
-	}
-	if (had)
-		remove_tree(old);
-	rc = 0;
-out:
-	free(old);
 	return rc;
 }
 
@@ -196,6 +169,8 @@ static int prepare(struct run_state *s)
 	}
 	if (plan_make(&s->rel, &s->ports, &s->plan) < 0)
 		return EXIT_USAGE;
+	if (s->o->shard.n && shard_apply(&s->o->shard, &s->plan, &s->shard) < 0)
+		return EXIT_USAGE;
 	if (!(s->project = abs_path(s->rel.dir)) || arc_plan(&s->rel, &s->plan, s->project, &s->arcs) < 0)
 		return EXIT_USAGE;
 	if (jobenv_sde(&s->rel, s->sde, &s->sde_source) < 0)
@@ -214,11 +189,53 @@ static int prepare(struct run_state *s)
 	return EXIT_OK;
 }
 
+/* The remote cache: XGO_REMOTE_CACHE, else release.lua's cache { url }.
+ * *rc = EXIT_USAGE for a bad address. */
+static struct remote *open_remote(const struct release *r, int *rc)
+{
+	const char *url = getenv("XGO_REMOTE_CACHE");
+	const char *ro = getenv("XGO_REMOTE_CACHE_READ_ONLY");
+	const char *token_env = r->cache.token_env ? r->cache.token_env : "XGO_REMOTE_CACHE_TOKEN";
+	if (!url || !*url)
+		url = r->cache.url;
+	if (!url)
+		return NULL;
+	int read_only = r->cache.read_only || (ro && *ro && strcmp(ro, "0"));
+	struct remote *rem = remote_open(url, getenv(token_env), read_only);
+	if (!rem)
+		*rc = EXIT_USAGE;
+	else
+		note("remote cache: %s%s", url, read_only ? " (read-only)" : "");
+	return rem;
+}
+
+/* Input digests of every job and the action cache, unless --no-cache. */
+static int open_cache(struct run_state *s, struct jobenv_ctx *ctx)
+{
+	int rc = EXIT_OK;
+	if (s->o->no_cache)
+		return EXIT_OK;
+	struct remote *rem = open_remote(&s->rel, &rc);
+	if (rc != EXIT_OK)
+		return rc;
+	if (!(s->actions = actcache_open(s->cache, rem)))
+		return EXIT_JOB;
+	const char *base = strrchr(s->dist, '/');
+	const char *skip[] = { base ? base + 1 : s->dist, NULL };
+	struct inputs_ctx ic = { .env = ctx, .project_dir = s->project, .work_dir = s->work, .skip = skip,
+				 .sdk_tree_digest = s->sdk.tree_digest };
+	s->keys = xcalloc(s->plan.n ? s->plan.n : 1, sizeof(*s->keys));
+	runner_catch_signals(NULL); /* go list may take a moment: stay interruptible */
+	rc = inputs_job_keys(&ic, &s->plan, s->keys) < 0 ? EXIT_INTERRUPTED : EXIT_OK;
+	runner_restore_signals();
+	return rc;
+}
+
 /* A job built: its archives may be complete now. */
 static void job_built(struct result *res, void *user)
 {
 	struct run_state *s = user;
-	packer_job_done(s->packer, (size_t)(res->job - s->plan.jobs), res->path);
+	packer_job_done(s->packer, (size_t)(res->job - s->plan.jobs), res->path, res->sha256);
 }
 
 static int build_all(struct run_state *s, struct jobenv_ctx *ctx)
@@ -232,11 +249,15 @@ static int build_all(struct run_state *s, struct jobenv_ctx *ctx)
 		.iso = s->iso, .trampoline = s->trampoline,
 	};
 	int rc;
-	if ((rc = build_prefetch(&bo)) != EXIT_OK || (rc = build_before_hooks(&s->rel, &bo)) != EXIT_OK)
+	if ((rc = build_prefetch(&bo)) != EXIT_OK || (rc = build_before_hooks(&s->rel, &bo)) != EXIT_OK ||
+	    (rc = open_cache(s, ctx)) != EXIT_OK)
 		return rc;
+	bo.cache = s->actions;
+	bo.keys = s->keys;
 	note("building %zu job%s: %d at a time, -p %d each, isolation %s", s->plan.n, s->plan.n == 1 ? "" : "s",
 	     s->budget.parallel, s->budget.procs, iso_level_name(s->iso));
-	s->packer = packer_start(&s->arcs, &s->plan, s->stage, strtoll(s->sde, NULL, 10), s->budget.parallel);
+	s->packer = packer_start(&s->arcs, &s->plan, s->stage, strtoll(s->sde, NULL, 10), s->budget.parallel,
+				 s->actions);
 	rc = build_run(&s->plan, &bo, &s->res);
 	if (packer_finish(s->packer) < 0 && rc == EXIT_OK)
 		rc = EXIT_JOB; /* pkg_write named the archive */
@@ -262,7 +283,7 @@ static int publish(struct run_state *s)
 		.release = &s->rel, .sdk = &s->sdk, .sde = s->sde, .sde_source = s->sde_source,
 		.isolation = iso_level_name(s->iso), .gosum_digest = gosum, .source_digest = source,
 		.plan = &s->plan, .results = s->res, .parallel = s->budget.parallel, .procs = s->budget.procs,
-		.checksums_file = s->rel.checksums.file, .archives = archives,
+		.checksums_file = s->rel.checksums.file, .archives = archives, .shard = s->shard,
 	};
 	char *path = xasprintf("%s/manifest.json", s->stage);
 	int rc = manifest_write(path, &m);
@@ -271,6 +292,59 @@ static int publish(struct run_state *s)
 	if (rc < 0 || swap_into_place(s->stage, s->dist) < 0)
 		return EXIT_JOB;
 	return EXIT_OK;
+}
+
+/* The artifacts as a Markdown table, for $GITHUB_STEP_SUMMARY. */
+static void github_summary(const struct run_state *s, int rc)
+{
+	if (events_ci() != CI_GITHUB)
+		return;
+	struct buf md;
+	buf_init(&md, 1 << 20);
+	buf_printf(&md, "### xgo-build: %s %s — %s\n\n", s->rel.project, s->rel.version,
+		   rc == EXIT_OK ? "built" : "failed");
+	buf_puts(&md, "| Job | Status | Time | SHA-256 |\n|---|---|---|---|\n");
+	for (size_t i = 0; s->res && i < s->plan.n; i++) {
+		const struct result *r = &s->res[i];
+		const char *st = !r->done ? "not run" : r->status ? "**failed**" : r->cached ? "cached" : "ok";
+		buf_printf(&md, "| %s %s | %s | %.1fs | `%s` |\n", s->plan.jobs[i].build->name, s->plan.jobs[i].id,
+			   st, r->wall, r->status == 0 && r->done ? r->sha256 : "");
+	}
+	if (rc == EXIT_OK && s->arcs.n) {
+		buf_puts(&md, "\n| Archive | Size | SHA-256 |\n|---|---|---|\n");
+		for (size_t i = 0; i < s->arcs.n; i++)
+			buf_printf(&md, "| %s | %llu | `%s` |\n", s->arcs.v[i].name,
+				   (unsigned long long)s->arcs.v[i].res.size, s->arcs.v[i].res.sha256);
+	}
+	buf_puts(&md, "\n");
+	ci_summary(md.data ? md.data : "");
+	buf_release(&md);
+}
+
+static void emit_finished(const struct run_state *s, int rc, double seconds)
+{
+	size_t built = 0, cached = 0, failed = 0;
+	double cpu = 0;
+	for (size_t i = 0; s->res && i < s->plan.n; i++) {
+		const struct result *r = &s->res[i];
+		built += r->done && r->status == 0 && !r->cached;
+		cached += r->done && r->status == 0 && r->cached;
+		failed += r->done && r->status != 0;
+		cpu += r->cpu;
+	}
+	for (size_t i = 0; rc == EXIT_OK && i < s->arcs.n; i++)
+		events_emit("archive", json_pack("{s:s, s:I, s:s}", "name", s->arcs.v[i].name, "size",
+						 (json_int_t)s->arcs.v[i].res.size, "sha256", s->arcs.v[i].res.sha256));
+	const char *status = rc == EXIT_OK ? "ok" : rc == EXIT_INTERRUPTED ? "interrupted" : "failed";
+	json_t *o = json_pack("{s:s, s:i, s:I, s:I, s:I, s:I, s:f, s:f}", "status", status, "exit", rc, "jobs",
+			      (json_int_t)s->plan.n, "built", (json_int_t)built, "cached", (json_int_t)cached,
+			      "failed", (json_int_t)failed, "duration_s", (double)(long long)(seconds * 1000) / 1000,
+			      "job_cpu_s", (double)(long long)(cpu * 1000) / 1000);
+	if (s->dist)
+		json_object_set_new(o, "dist", json_string(s->dist));
+	if (rc != EXIT_OK && error_last()[0])
+		json_object_set_new(o, "error", events_text(error_last()));
+	events_emit("run_finished", o);
 }
 
 static void run_state_free(struct run_state *s)
@@ -289,6 +363,9 @@ static void run_state_free(struct run_state *s)
 	free(s->gocache);
 	free(s->gomodcache);
 	free(s->trampoline);
+	actcache_close(s->actions);
+	free(s->keys);
+	json_decref(s->shard);
 }
 
 int pipeline_run(const struct pipeline_opts *o)
@@ -298,6 +375,9 @@ int pipeline_run(const struct pipeline_opts *o)
 	s.o = o;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	events_emit("run_started", json_pack("{s:s, s:s}", "release", o->file ? o->file : "release.lua", "tool",
+					     XGO_VERSION));
+	error_clear();
 	int rc = prepare(&s);
 	if (rc != EXIT_OK)
 		goto out;
@@ -316,21 +396,33 @@ int pipeline_run(const struct pipeline_opts *o)
 		rc = EXIT_JOB;
 		goto out;
 	}
+	events_emit("plan_ready", json_pack("{s:I, s:i, s:i, s:s, s:s}", "jobs", (json_int_t)s.plan.n, "parallel",
+					    s.budget.parallel, "procs_per_job", s.budget.procs, "isolation",
+					    iso_level_name(s.iso), "dist", s.dist));
 	rc = build_all(&s, &ctx);
 	if (rc == EXIT_OK)
 		rc = publish(&s);
 	remove_tree(s.stage);
+	github_summary(&s, rc);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (rc == EXIT_OK) {
 		double cpu = 0;
-		for (size_t i = 0; i < s.plan.n; i++)
+		size_t cached = 0;
+		for (size_t i = 0; i < s.plan.n; i++) {
 			cpu += s.res[i].cpu;
-		note("built %zu job%s in %.1fs (job cpu %.1fs) into %s", s.plan.n, s.plan.n == 1 ? "" : "s",
-		     (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, cpu, s.dist);
+			cached += s.res[i].cached;
+		}
+		char from[64] = "";
+		if (cached)
+			snprintf(from, sizeof(from), ", %zu from the action cache", cached);
+		note("built %zu job%s in %.1fs (job cpu %.1fs%s) into %s", s.plan.n, s.plan.n == 1 ? "" : "s",
+		     (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, cpu, from, s.dist);
 	} else if (rc == EXIT_INTERRUPTED) {
 		error("interrupted: %s is unchanged", s.dist);
 	}
 out:
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	emit_finished(&s, rc, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	run_state_free(&s);
 	return rc;
 }

@@ -9,6 +9,8 @@
 #ifndef XGO_PIPELINE_H
 #define XGO_PIPELINE_H
 
+#include "orchestrator/shard.h"
+
 struct pipeline_opts {
 	const char *file;        /* release.lua */
 	const char *dist;        /* NULL: dist/ beside release.lua */
@@ -21,7 +23,9 @@ struct pipeline_opts {
 	int reverse_order;       /* schedule the jobs last to first */
 	int keep_going;
 	int offline;
+	int no_cache;            /* build every job; neither read nor write the action cache */
 	long timeout_ms;
+	struct shard_spec shard;   /* run --shard K/N: only that shard's targets (shard.h) */
 	/* verify's job-level variations (verify.h); 0/NULL: none */
 	long vary_uid;             /* jobs run as this uid in a new user namespace */
 	const char *vary_hostname; /* jobs run in a new UTS namespace with this name */

@@ -19,6 +19,7 @@ struct job {
 	char id[64];    /* "linux/arm/7" (target_id) */
 	char *output;   /* path relative to dist/, from build->output */
 	char *binary;   /* file name: binary + ".exe" on windows */
+	char cc_digest[65]; /* the C toolchain's identity; "" when none is used */
 };
 
 struct plan {

@@ -87,7 +87,28 @@ out:
 	return rc;
 }
 
-int source_digest(const char *dir, const char *const *skip, char out[65], unsigned long *files)
+static int stat_record(struct hasher *h, const char *dir, const char *rel)
+{
+	char *full = xasprintf("%s/%s", dir, rel);
+	struct stat st;
+	int rc = lstat(full, &st);
+	if (rc < 0) {
+		error("cannot read '%s':", full);
+	} else {
+		char rec[128];
+		int n = snprintf(rec, sizeof(rec), "%o %lld %lld.%09ld %lld.%09ld %llu ", (unsigned)st.st_mode,
+				 (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+				 (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec, (unsigned long long)st.st_ino);
+		hasher_update(h, rec, (size_t)n);
+		hasher_update(h, rel, strlen(rel) + 1);
+	}
+	free(full);
+	return rc;
+}
+
+/* Walk dir and feed one record per file, in path order, to h. */
+static int walk_tree(const char *dir, const char *const *skip, struct hasher *h,
+		     int (*record)(struct hasher *, const char *, const char *))
 {
 	int rc = -1;
 	memset(&walk, 0, sizeof(walk));
@@ -102,12 +123,33 @@ int source_digest(const char *dir, const char *const *skip, char out[65], unsign
 		goto out;
 	}
 	qsort(walk.paths.v, walk.paths.n, sizeof(char *), cmp_str);
-	struct hasher *h = hasher_new(HASH_SHA256);
 	for (size_t i = 0; i < walk.paths.n; i++)
-		if (add_record(h, dir, walk.paths.v[i]) < 0) {
-			hasher_free(h);
+		if (record(h, dir, walk.paths.v[i]) < 0)
 			goto out;
-		}
+	rc = 0;
+out:
+	return rc;
+}
+
+int source_fingerprint(const char *dir, const char *const *skip, char out[65])
+{
+	struct hasher *h = hasher_new(HASH_SHA256);
+	int rc = walk_tree(dir, skip, h, stat_record);
+	if (rc == 0)
+		hasher_final_hex(h, out);
+	hasher_free(h);
+	strv_release(&walk.paths);
+	return rc;
+}
+
+int source_digest(const char *dir, const char *const *skip, char out[65], unsigned long *files)
+{
+	int rc = -1;
+	struct hasher *h = hasher_new(HASH_SHA256);
+	if (walk_tree(dir, skip, h, add_record) < 0) {
+		hasher_free(h);
+		goto out;
+	}
 	char hex[HASH_HEX_MAX];
 	hasher_final_hex(h, hex);
 	hasher_free(h);

@@ -14,4 +14,10 @@
  * may be NULL), e.g. the dist directory's name. */
 int source_digest(const char *dir, const char *const *skip, char out[65], unsigned long *files);
 
+/* A cheap fingerprint of the same tree: paths and stat data (mode, size,
+ * mtime and ctime in ns, inode), no contents.  Equal fingerprints mean
+ * nothing was written since (the action cache uses it to reuse the
+ * source digests of the last run without asking the go command). */
+int source_fingerprint(const char *dir, const char *const *skip, char out[65]);
+
 #endif

@@ -409,3 +409,31 @@ int remove_tree(const char *path)
 		return errno == ENOENT ? 0 : error("cannot remove '%s':", path);
 	return nftw(path, remove_one, 32, FTW_DEPTH | FTW_PHYS) ? -1 : 0;
 }
+
+int swap_into_place(const char *stage, const char *dist)
+{
+	char *old = xasprintf("%s.old-%ld", dist, (long)getpid());
+	struct stat st;
+	int had = lstat(dist, &st) == 0;
+	int rc = -1;
+	if (had && !S_ISDIR(st.st_mode)) {
+		error("'%s' exists and is not a directory: move it away", dist);
+		goto out;
+	}
+	if (had && rename(dist, old) < 0) {
+		error("cannot move the previous '%s' aside:", dist);
+		goto out;
+	}
+	if (rename(stage, dist) < 0) {
+		error("cannot move the new release into '%s':", dist);
+		if (had)
+			rename(old, dist);
+		goto out;
+	}
+	if (had)
+		remove_tree(old);
+	rc = 0;
+out:
+	free(old);
+	return rc;
+}

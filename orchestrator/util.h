@@ -88,5 +88,10 @@ int write_file_atomic(const char *path, const void *data, size_t len, int mode);
 int mkdir_p(const char *path, int mode);
 /* rm -rf; a missing path is fine. */
 int remove_tree(const char *path);
+/* Put the complete directory stage in the place of dist (beside it, on
+ * the same file system): the previous dist is moved aside, replaced and
+ * removed, or put back when the rename fails.  Every writer of a dist/
+ * (run, merge) builds a staging directory and publishes it with this. */
+int swap_into_place(const char *stage, const char *dist);
 
 #endif

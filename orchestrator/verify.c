@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "verify.h"
 #include "cpu.h"
+#include "events.h"
 #include "explain.h"
 #include "hash.h"
 #include "isolate.h"
@@ -236,7 +237,10 @@ int verify_build(const struct pipeline_opts *base, unsigned vary, const char *ro
 		o.jobs = (base->jobs ? base->jobs : cpu_available()) + 1;
 	}
 	vary_jobs(vary, &o, skipped);
+	o.no_cache = 1; /* a rebuild that reused cached artifacts would prove nothing */
+	events_context(vary ? "verify:rebuild" : "verify:first");
 	rc = pipeline_run(&o);
+	events_context(NULL);
 out:
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	*seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
@@ -658,8 +662,8 @@ static int finish(json_t *report, json_t *rows, const struct verify_opts *vo, co
 				json_array_remove(applied, k);
 	json_object_set_new(report, "artifacts", rows);
 	if (vo->json) {
-		json_dumpf(report, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		putchar('\n');
+		events_context(NULL);
+		events_emit("verify", json_incref(report));
 	} else {
 		json_array_foreach(json_object_get(report, "skipped"), i, s)
 			note("variation '%s' skipped: %s", json_string_value(json_object_get(s, "variation")),

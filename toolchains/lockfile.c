@@ -1,6 +1,7 @@
 /* lockfile.c - release.lock reader and writer (see lockfile.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "toolchains/lockfile.h"
+#include "orchestrator/hash.h"
 #include "orchestrator/util.h"
 
 #include <errno.h>
@@ -12,12 +13,7 @@
 
 int lock_is_hex64(const char *s)
 {
-	if (!s || strlen(s) != 64)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
-			return 0;
-	return 1;
+	return hash_is_sha256_hex(s);
 }
 
 int lock_is_filename(const char *s)

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -236,8 +237,57 @@ int sdk_matches_pin(const struct sdk *s, const char *version, const struct lock_
 	return strcmp(s->archive_sha256, pin->sha256) == 0;
 }
 
+/* The fingerprint walk (one lstat per file, ~18,000 for an SDK) is the
+ * guard against a cache entry changed after its verified install.  A
+ * walk that passed less than XGO_SDK_RECHECK seconds ago (default 600;
+ * 0 = every time) is not repeated: back-to-back runs skip it.  The
+ * stamp holds the fingerprint it vouches for and the time. */
+#define SDK_RECHECK_DEFAULT 600L
+
+static long recheck_window(void)
+{
+	const char *v = getenv("XGO_SDK_RECHECK");
+	char *end;
+	long s = v && *v ? strtol(v, &end, 10) : SDK_RECHECK_DEFAULT;
+	return v && *v && (*end || s < 0) ? SDK_RECHECK_DEFAULT : s;
+}
+
+static int recently_checked(const char *entry, const char *fingerprint)
+{
+	long window = recheck_window();
+	if (window == 0)
+		return 0;
+	char *path = xasprintf("%s/checked", entry), *text;
+	size_t len;
+	int saved = quiet_errors, ok = 0;
+	quiet_errors = 1;
+	text = read_file(path, 256, &len);
+	quiet_errors = saved;
+	char fp[65];
+	long long when;
+	if (text && sscanf(text, "%64s %lld", fp, &when) == 2 && !strcmp(fp, fingerprint)) {
+		long long now = (long long)time(NULL);
+		ok = when <= now && now - when < window;
+	}
+	free(text);
+	free(path);
+	return ok;
+}
+
+static void mark_checked(const char *entry, const char *fingerprint)
+{
+	char *path = xasprintf("%s/checked", entry);
+	char *text = xasprintf("%s %lld\n", fingerprint, (long long)time(NULL));
+	int saved = quiet_errors;
+	quiet_errors = 1; /* a read-only cache just walks every time */
+	write_file_atomic(path, text, strlen(text), 0644);
+	quiet_errors = saved;
+	free(text);
+	free(path);
+}
+
 static int entry_state(const char *entry, const char *version, const char *platform,
-			const struct lock_platform *pin, struct sdk *out)
+			const struct lock_platform *pin, struct sdk *out, int walk)
 {
 	struct sdk s;
 	int r = record_read(entry, &s);
@@ -257,6 +307,10 @@ static int entry_state(const char *entry, const char *version, const char *platf
 		sdk_release(&s);
 		return ENTRY_BAD;
 	}
+	if (!walk && recently_checked(entry, s.fingerprint)) {
+		*out = s;
+		return ENTRY_OK;
+	}
 	struct td_result td;
 	int saved = quiet_errors;
 	quiet_errors = 1;
@@ -267,6 +321,7 @@ static int entry_state(const char *entry, const char *version, const char *platf
 		sdk_release(&s);
 		return ENTRY_BAD;
 	}
+	mark_checked(entry, s.fingerprint);
 	*out = s;
 	return ENTRY_OK;
 }
@@ -274,13 +329,13 @@ static int entry_state(const char *entry, const char *version, const char *platf
 /* Messages only when loud: the first, unlocked look stays silent and the
  * look under the lock says what is wrong. */
 static int check_entry(const char *entry, const char *version, const char *platform,
-		       const struct lock_platform *pin, struct sdk *out, int loud)
+		       const struct lock_platform *pin, struct sdk *out, int loud, int walk)
 {
 	struct sdk s;
 	int saved_v = verbosity, saved_q = quiet_errors;
 	if (!loud)
 		verbosity = -1, quiet_errors = 1;
-	int r = entry_state(entry, version, platform, pin, &s);
+	int r = entry_state(entry, version, platform, pin, &s, walk);
 	verbosity = saved_v, quiet_errors = saved_q;
 	if (r == ENTRY_OK)
 		*out = s;
@@ -697,7 +752,7 @@ int sdk_resolve(const struct sdk_request *req, struct sdk *out)
 	memset(out, 0, sizeof(*out));
 	if (ctx_init(&c, req) < 0)
 		goto out;
-	if (!req->reinstall && check_entry(c.entry, req->version, c.platform, req->pin, out, 0) == ENTRY_OK) {
+	if (!req->reinstall && check_entry(c.entry, req->version, c.platform, req->pin, out, 0, req->walk) == ENTRY_OK) {
 		rc = 0;
 		goto out;
 	}
@@ -706,7 +761,7 @@ int sdk_resolve(const struct sdk_request *req, struct sdk *out)
 		goto out;
 	remove_leftovers(&c);
 	/* Someone may have installed it while we waited. */
-	int state = check_entry(c.entry, req->version, c.platform, req->pin, out, 1);
+	int state = check_entry(c.entry, req->version, c.platform, req->pin, out, 1, req->walk);
 	if (state == ENTRY_OK && !req->reinstall) {
 		rc = 0;
 		goto out;
@@ -756,7 +811,7 @@ int sdk_import(const char *dir, const struct sdk_request *req, struct sdk *out)
 	fd = lock_entry(c.sdkdir, c.name, 0, NULL);
 	if (fd < 0)
 		goto out;
-	int state = check_entry(c.entry, req->version, c.platform, req->pin, out, 1);
+	int state = check_entry(c.entry, req->version, c.platform, req->pin, out, 1, req->walk);
 	if (state == ENTRY_OK) {
 		note("go %s is already in the cache at '%s'", req->version, out->root);
 		rc = 0;

@@ -62,6 +62,8 @@ struct sdk_request {
 					    * entry, which stays until the new
 					    * one is verified */
 	int cache_only;                    /* never install: a miss is an error */
+	int walk;                          /* check the fingerprint even within
+					    * XGO_SDK_RECHECK of the last walk */
 };
 
 int sdk_resolve(const struct sdk_request *req, struct sdk *out);

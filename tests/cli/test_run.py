@@ -81,7 +81,7 @@ def test_manifest_records_inputs_and_every_job(built):
 
 def test_second_run_gives_identical_hashes(built, sdk_session):
     first = sums(built / "dist")
-    r = run_xgo("run", cwd=built, env=sdk_session["env"])
+    r = run_xgo("run", "--no-cache", cwd=built, env=sdk_session["env"])
     assert r.rc == 0, r
     assert sums(built / "dist") == first
 
@@ -102,7 +102,7 @@ def test_hostile_host_environment_changes_nothing(built, sdk_session, tmp_path):
         "LC_ALL": "tr_TR.UTF-8", "HOME": str(tmp_path),
     })
     shutil.rmtree(built / "dist")
-    r = run_xgo("run", cwd=built, env=hostile)
+    r = run_xgo("run", "--no-cache", cwd=built, env=hostile)
     assert r.rc == 0, r
     assert sums(built / "dist") == clean
 
@@ -250,7 +250,7 @@ def test_sigint_leaves_no_child_and_no_partial_dist(hello, sdk_session, tmp_path
     env["XGO_GOCACHE"] = str(tmp_path / "gocache")
     (hello / "dist").mkdir()
     (hello / "dist" / "previous.txt").write_text("the previous release\n")
-    proc = subprocess.Popen([str(BINARY), "run"], cwd=hello, env=env, stdout=subprocess.PIPE,
+    proc = subprocess.Popen([str(BINARY), "run", "--no-cache"], cwd=hello, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 60
     while time.time() < deadline and not (hello / ".xgo-build" / "logs").exists():

@@ -279,9 +279,13 @@ def test_tampered_entry_is_reinstalled(tmp_path, fake_mirror, fake_sdk):
     assert r.rc == 0, r
     script = cache / "sdk" / ENTRY / "go" / "bin" / "go"
     st = script.stat()
+    assert xgo("sdk", "path", "-f", rl, cache=cache).rc == 0  # walks and stamps the entry
     script.write_text("#!/bin/sh\necho evil\n")
     os.utime(script, ns=(st.st_atime_ns, st.st_mtime_ns))  # hide the mtime, not the ctime
-    r = xgo("sdk", "path", "-f", rl, cache=cache)
+    # within XGO_SDK_RECHECK of the last walk the walk is skipped (documented) ...
+    assert xgo("sdk", "path", "-f", rl, cache=cache).rc == 0
+    # ... and with 0 every use walks
+    r = xgo("sdk", "path", "-f", rl, cache=cache, env={"XGO_SDK_RECHECK": "0"})
     assert r.rc == 4 and "changed after it was installed" in r.err, r
     r = xgo("sdk", "install", "--no-local", "--sdk-mirror", fake_mirror.url, "-f", rl, cache=cache)
     assert r.rc == 0 and "installing go 1.99.0 again" in r.err, r

@@ -81,7 +81,12 @@ def test_cgo_date_time_without_source_date_epoch_is_caught(tmp_path, sdk_session
     }, sdk_session)
     r = run_xgo("verify", "--json", cwd=proj, env=env_for(sdk_session, tmp_path), timeout=900)
     assert r.rc == 3, r
-    rep = json.loads(r.out)
+    events = [json.loads(line) for line in r.out.splitlines()]
+    assert all(e["schema"] == 1 for e in events)
+    # each build's events carry its context; the report comes last
+    assert {e.get("context") for e in events if e["event"] == "run_started"} == {"verify:first", "verify:rebuild"}
+    rep = events[-1]
+    assert rep["event"] == "verify"
     assert rep["identical"] is False and "gocache" in rep["variations"]
     row = next(a for a in rep["artifacts"] if a["artifact"] == "c_linux_amd64/c")
     assert row["identical"] is False and row["target"] == "linux/amd64+cgo"

@@ -1,0 +1,501 @@
+#define _GNU_SOURCE
+#include "merge.h"
+#include "checksums.h"
+#include "hash.h"
+#include "jobenv.h"
+#include "manifest.h"
+#include "util.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct shard_dir {
+	const char *dir;
+	json_t *doc;   /* owned: its manifest.json */
+	json_t *rec;   /* borrowed: the manifest's "shard" */
+	int k, n;
+};
+
+struct merge {
+	struct shard_dir *v;
+	size_t n;
+	json_t *plan;          /* borrowed: the plan every shard records */
+	const char *overlap;   /* the overlap target id, or NULL */
+	json_t **first, **second; /* per plan job: its record in a shard, or NULL */
+	int *first_in, *second_in; /* and which shard (index into v) */
+	char *out, *stage;
+};
+
+/* Inputs every shard must share; a dotted path into the manifest. */
+static const char *const same_fields[] = {
+	"tool.version", "sdk.version", "sdk.platform", "sdk.archive_sha256", "sdk.tree_digest",
+	"release.digest", "release.env_reads", "inputs.source_digest", "inputs.go_sum_digest",
+	"inputs.source_date_epoch", "execution.isolation", "checksums", "shard.count", "shard.overlap",
+	"shard.weights", "shard.timings_sha256", "shard.plan",
+};
+
+static json_t *at(json_t *doc, const char *path)
+{
+	char key[64];
+	while (doc && *path) {
+		size_t len = strcspn(path, ".");
+		snprintf(key, sizeof(key), "%.*s", (int)len, path);
+		doc = json_object_get(doc, key);
+		path += len + (path[len] == '.');
+	}
+	return doc;
+}
+
+static const char *str(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
+}
+
+static int load(struct merge *m, const struct merge_opts *o)
+{
+	m->v = xcalloc(o->ndirs, sizeof(*m->v));
+	m->n = o->ndirs; /* merge_release frees every loaded document */
+	for (size_t i = 0; i < o->ndirs; i++) {
+		struct shard_dir *s = &m->v[i];
+		s->dir = o->dirs[i];
+		if (!(s->doc = manifest_read(s->dir)))
+			return -1;
+		s->rec = json_object_get(s->doc, "shard");
+		json_int_t k = json_integer_value(json_object_get(s->rec, "index"));
+		json_int_t n = json_integer_value(json_object_get(s->rec, "count"));
+		if (!json_is_object(s->rec) || k < 1 || k > n || !json_is_array(json_object_get(s->rec, "plan")) ||
+		    !json_is_array(json_object_get(s->doc, "jobs")))
+			return error("'%s/manifest.json' is not a shard's: build shards with 'xgo-build run "
+				     "--shard K/N'", s->dir);
+		s->k = (int)k;
+		s->n = (int)n;
+		for (size_t j = 0; j < i; j++)
+			if (m->v[j].k == s->k)
+				return error("'%s' and '%s' are both shard %d/%d", m->v[j].dir, s->dir, s->k, s->n);
+	}
+	m->plan = json_object_get(m->v[0].rec, "plan");
+	m->overlap = json_string_value(json_object_get(m->v[0].rec, "overlap"));
+	return 0;
+}
+
+static int same_inputs(const struct merge *m)
+{
+	for (size_t i = 1; i < m->n; i++)
+		for (size_t f = 0; f < ARRAY_LEN(same_fields); f++) {
+			json_t *a = at(m->v[0].doc, same_fields[f]), *b = at(m->v[i].doc, same_fields[f]);
+			if (a == b || (a && b && json_equal(a, b)))
+				continue;
+			if (json_is_string(a) && json_is_string(b))
+				return error("shards '%s' and '%s' differ in %s ('%s' and '%s'): build every shard "
+					     "from the same inputs", m->v[0].dir, m->v[i].dir, same_fields[f],
+					     json_string_value(a), json_string_value(b));
+			return error("shards '%s' and '%s' differ in %s: build every shard from the same inputs",
+				     m->v[0].dir, m->v[i].dir, same_fields[f]);
+		}
+	return 0;
+}
+
+/* A job's environment without what differs between machines (jobenv_local)
+ * or between targets: the variables to compare across shards. */
+static void portable_env(json_t *job, struct strv *out)
+{
+	static const char *const target_vars[] = { "GOOS", "GOARCH", "CGO_ENABLED" };
+	json_t *env = json_object_get(job, "env");
+	const char *variant = str(job, "variant"), *goroot = "";
+	size_t i;
+	json_t *e;
+	json_array_foreach(env, i, e) {
+		const char *s = json_string_value(e);
+		if (s && !strncmp(s, "GOROOT=", 7))
+			goroot = s + 7;
+	}
+	json_array_foreach(env, i, e) {
+		const char *s = json_string_value(e), *eq = s ? strchr(s, '=') : NULL;
+		if (!eq)
+			continue;
+		char name[128];
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - s), s);
+		int skip = jobenv_local(name) || !strcmp(name, variant);
+		for (size_t t = 0; t < ARRAY_LEN(target_vars); t++)
+			skip |= !strcmp(name, target_vars[t]);
+		if (skip)
+			continue;
+		struct buf b;
+		buf_init(&b, 1u << 20);
+		for (const char *p = s; *p;) {
+			const char *hit = *goroot ? strstr(p, goroot) : NULL;
+			if (!hit) {
+				buf_puts(&b, p);
+				break;
+			}
+			buf_append(&b, p, (size_t)(hit - p));
+			buf_puts(&b, "$GOROOT");
+			p = hit + strlen(goroot);
+		}
+		strv_push_owned(out, buf_detach(&b));
+	}
+}
+
+static const char *only_in(const struct strv *a, const struct strv *b)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (!strv_contains(b, a->v[i]))
+			return a->v[i];
+	return NULL;
+}
+
+/* Per build (and cgo or not), the first job of each shard against the
+ * first shard that has one. */
+static int same_env(const struct merge *m)
+{
+	struct seen {
+		const char *build;
+		int cgo;
+		size_t shard;
+		struct strv env;
+	} *seen = NULL;
+	size_t nseen = 0;
+	int rc = 0;
+	for (size_t s = 0; s < m->n && rc == 0; s++) {
+		size_t i;
+		json_t *job;
+		json_array_foreach(json_object_get(m->v[s].doc, "jobs"), i, job) {
+			const char *build = str(job, "build");
+			int cgo = json_is_true(json_object_get(job, "cgo"));
+			struct strv env = { 0 };
+			portable_env(job, &env);
+			struct seen *x = NULL;
+			for (size_t k = 0; k < nseen && !x; k++)
+				if (!strcmp(seen[k].build, build) && seen[k].cgo == cgo)
+					x = &seen[k];
+			if (!x) {
+				seen = xreallocarray(seen, nseen + 1, sizeof(*seen));
+				seen[nseen++] = (struct seen){ build, cgo, s, env };
+				continue;
+			}
+			const char *diff = only_in(&env, &x->env);
+			size_t where = s;
+			if (!diff && (diff = only_in(&x->env, &env)))
+				where = x->shard;
+			if (diff)
+				rc = error("shards '%s' and '%s' differ in the job environment of build '%s': '%s' "
+					   "is only in '%s'", m->v[x->shard].dir, m->v[s].dir, build, diff,
+					   m->v[where].dir);
+			strv_release(&env);
+			if (rc)
+				break;
+		}
+	}
+	for (size_t k = 0; k < nseen; k++)
+		strv_release(&seen[k].env);
+	free(seen);
+	return rc;
+}
+
+static long plan_index(const struct merge *m, const char *build, const char *target)
+{
+	size_t i;
+	json_t *p;
+	json_array_foreach(m->plan, i, p)
+		if (!strcmp(str(p, "build"), build) && !strcmp(str(p, "target"), target))
+			return (long)i;
+	return -1;
+}
+
+static int is_overlap(const struct merge *m, const char *target)
+{
+	return m->overlap && !strcmp(m->overlap, target);
+}
+
+/* The shard numbers that are not among the inputs, for a gap's hint. */
+static void missing_shards(const struct merge *m, struct buf *b)
+{
+	for (int k = 1; k <= m->v[0].n; k++) {
+		int found = 0;
+		for (size_t s = 0; s < m->n; s++)
+			found |= m->v[s].k == k;
+		if (!found)
+			buf_printf(b, "%s%d/%d", b->len ? ", " : " (missing: shard ", k, m->v[0].n);
+	}
+	if (b->len)
+		buf_puts(b, ")");
+}
+
+static int place_jobs(struct merge *m)
+{
+	size_t np = json_array_size(m->plan);
+	m->first = xcalloc(np + 1, sizeof(*m->first));
+	m->second = xcalloc(np + 1, sizeof(*m->second));
+	m->first_in = xcalloc(np + 1, sizeof(*m->first_in));
+	m->second_in = xcalloc(np + 1, sizeof(*m->second_in));
+	for (size_t s = 0; s < m->n; s++) {
+		size_t i;
+		json_t *job;
+		json_array_foreach(json_object_get(m->v[s].doc, "jobs"), i, job) {
+			const char *build = str(job, "build"), *target = str(job, "target");
+			long at_ = plan_index(m, build, target);
+			if (at_ < 0)
+				return error("'%s/manifest.json' has job '%s:%s', which its plan does not list",
+					     m->v[s].dir, build, target);
+			int again = m->first[at_] != NULL;
+			if (again && (m->second[at_] || !is_overlap(m, target)))
+				return error("job '%s:%s' is in two shards, '%s' and '%s': each job belongs to "
+					     "exactly one", build, target, m->v[m->first_in[at_]].dir, m->v[s].dir);
+			(again ? m->second : m->first)[at_] = job;
+			(again ? m->second_in : m->first_in)[at_] = (int)s;
+		}
+	}
+	for (size_t i = 0; i < np; i++) {
+		json_t *p = json_array_get(m->plan, i);
+		const char *build = str(p, "build"), *target = str(p, "target");
+		if (!m->first[i]) {
+			struct buf hint;
+			buf_init(&hint, 4096);
+			missing_shards(m, &hint);
+			error("job '%s:%s' of the plan is in no shard%s", build, target, hint.data);
+			buf_release(&hint);
+			return -1;
+		}
+		if (is_overlap(m, target) && !m->second[i])
+			return error("overlap target '%s' is only in '%s': merge both shards that build it", target,
+				     m->v[m->first_in[i]].dir);
+	}
+	return 0;
+}
+
+static int differ(const char *target, const char *name, const char *a, const char *da, const char *b,
+		  const char *db)
+{
+	return error("overlap target '%s' is not reproducible across machines: '%s' is sha256 %s in '%s' "
+		     "and %s in '%s'", target, name, a, da, b, db);
+}
+
+/* The overlap target's binaries and archives, built twice, must agree. */
+static int compare_overlap(const struct merge *m)
+{
+	for (size_t i = 0; i < json_array_size(m->plan); i++) {
+		if (!m->second[i])
+			continue;
+		const char *a = str(m->first[i], "sha256"), *b = str(m->second[i], "sha256");
+		if (strcmp(a, b))
+			return differ(m->overlap, str(m->first[i], "output"), a, m->v[m->first_in[i]].dir, b,
+				      m->v[m->second_in[i]].dir);
+	}
+	for (size_t s = 0; s < m->n && m->overlap; s++)
+		for (size_t t = s + 1; t < m->n; t++) {
+			size_t i, j;
+			json_t *x, *y;
+			json_array_foreach(json_object_get(m->v[s].doc, "archives"), i, x)
+				json_array_foreach(json_object_get(m->v[t].doc, "archives"), j, y)
+					if (!strcmp(str(x, "name"), str(y, "name")) &&
+					    strcmp(str(x, "sha256"), str(y, "sha256")))
+						return differ(m->overlap, str(x, "name"), str(x, "sha256"), m->v[s].dir,
+							      str(y, "sha256"), m->v[t].dir);
+		}
+	return 0;
+}
+
+/* Copy dir/name to the stage, hashing it on the way: EXIT_OK, EXIT_USAGE
+ * (missing), EXIT_MISMATCH (not what the manifest records) or EXIT_JOB. */
+static int copy_checked(const struct merge *m, const char *dir, const char *name, const char *want)
+{
+	char *src = xasprintf("%s/%s", dir, name), *dst = xasprintf("%s/%s", m->stage, name);
+	char *parent = xstrdup(dst), hex[HASH_HEX_MAX];
+	struct stat st;
+	int rc = EXIT_USAGE;
+	*strrchr(parent, '/') = '\0';
+	if (stat(src, &st) < 0 || !S_ISREG(st.st_mode))
+		error("cannot read '%s', which its shard's manifest.json records:", src);
+	else if (mkdir_p(parent, 0755) < 0 ||
+		 hash_copy_file(HASH_SHA256, src, dst, (int)(st.st_mode & 0777), hex, NULL) < 0)
+		rc = EXIT_JOB;
+	else if (strcmp(hex, want))
+		rc = EXIT_MISMATCH, error("'%s' is corrupted: its sha256 is %s, its shard's manifest.json records %s",
+					  src, hex, *want ? want : "none");
+	else
+		rc = EXIT_OK;
+	free(src);
+	free(dst);
+	free(parent);
+	return rc;
+}
+
+/* The overlap's second copy is compared, not copied. */
+static int second_copy(const struct merge *m, size_t s, json_t *arc)
+{
+	if (!is_overlap(m, str(arc, "target")))
+		return 0;
+	for (size_t i = 0; i < json_array_size(m->plan); i++)
+		if (m->second[i] && m->second_in[i] == (int)s)
+			return 1;
+	return 0;
+}
+
+struct arc_ref {
+	json_t *arc;
+	size_t shard;
+	long key; /* the plan position of its first binary */
+};
+
+/* Every shard's archives (the overlap's second copies left out), ordered
+ * by the plan position of their first binary, then by shard. */
+static struct arc_ref *archives_in_order(const struct merge *m, size_t *n)
+{
+	struct arc_ref *v = NULL;
+	*n = 0;
+	for (size_t s = 0; s < m->n; s++) {
+		size_t k;
+		json_t *arc;
+		json_array_foreach(json_object_get(m->v[s].doc, "archives"), k, arc) {
+			if (second_copy(m, s, arc))
+				continue;
+			json_t *b0 = json_array_get(json_object_get(arc, "binaries"), 0);
+			struct arc_ref r = { arc, s, plan_index(m, str(b0, "build"), str(b0, "target")) };
+			size_t at_ = (*n)++;
+			v = xreallocarray(v, *n, sizeof(*v));
+			for (; at_ > 0 && v[at_ - 1].key > r.key; at_--)
+				v[at_] = v[at_ - 1];
+			v[at_] = r;
+		}
+	}
+	return v;
+}
+
+/* Copy every binary and archive; collect the merged "jobs" and
+ * "archives" lists in plan order. */
+static int copy_all(const struct merge *m, json_t *jobs, json_t *archives)
+{
+	size_t np = json_array_size(m->plan), na;
+	int rc = EXIT_OK;
+	for (size_t i = 0; i < np && rc == EXIT_OK; i++) {
+		rc = copy_checked(m, m->v[m->first_in[i]].dir, str(m->first[i], "output"), str(m->first[i], "sha256"));
+		json_array_append(jobs, m->first[i]);
+	}
+	struct arc_ref *arcs = archives_in_order(m, &na);
+	for (size_t i = 0; i < na && rc == EXIT_OK; i++) {
+		rc = copy_checked(m, m->v[arcs[i].shard].dir, str(arcs[i].arc, "name"), str(arcs[i].arc, "sha256"));
+		json_array_append(archives, arcs[i].arc);
+	}
+	free(arcs);
+	return rc;
+}
+
+static int write_sums(const struct merge *m, json_t *jobs, json_t *archives)
+{
+	json_t *c = json_object_get(m->v[0].doc, "checksums");
+	if (!c)
+		return EXIT_OK; /* the release publishes no checksum file */
+	enum hash_algo algo;
+	if (hash_algo_parse(str(c, "algorithm"), &algo) < 0 || !*str(c, "file"))
+		return error("'%s/manifest.json': checksums has no known algorithm and file", m->v[0].dir), EXIT_USAGE;
+	/* Like a full run: the archives, or the binaries when there are none. */
+	json_t *list = json_array_size(archives) ? archives : jobs;
+	const char *key = list == archives ? "name" : "output";
+	struct sums sums;
+	size_t i;
+	json_t *o;
+	int rc = 0;
+	sums_init(&sums, algo);
+	json_array_foreach(list, i, o)
+		if (rc == 0)
+			rc = sums_add_published(&sums, m->stage, str(o, key), str(o, "sha256"));
+	if (rc == 0)
+		rc = sums_publish(&sums, m->stage, str(c, "file"), json_is_true(json_object_get(c, "per_file")));
+	sums_release(&sums);
+	return rc < 0 ? EXIT_JOB : EXIT_OK;
+}
+
+static json_t *merged_record(const struct merge *m)
+{
+	json_t *shards = json_array();
+	for (size_t s = 0; s < m->n; s++) {
+		char name[32];
+		snprintf(name, sizeof(name), "%d/%d", m->v[s].k, m->v[s].n);
+		json_array_append_new(shards, json_pack("{s:s, s:s, s:O}", "dir", m->v[s].dir, "shard", name, "targets",
+							json_object_get(m->v[s].rec, "targets")));
+	}
+	return json_pack("{s:i, s:s?, s:o}", "count", m->v[0].n, "overlap", m->overlap, "shards", shards);
+}
+
+static int publish(struct merge *m)
+{
+	json_t *jobs = json_array(), *archives = json_array();
+	int rc = copy_all(m, jobs, archives);
+	if (rc == EXIT_OK)
+		rc = write_sums(m, jobs, archives);
+	if (rc == EXIT_OK) {
+		json_t *doc = json_deep_copy(m->v[0].doc);
+		json_object_set(doc, "jobs", jobs);
+		json_object_set(doc, "archives", archives);
+		json_object_del(doc, "shard");
+		json_object_set_new(doc, "merged", merged_record(m));
+		char *path = xasprintf("%s/manifest.json", m->stage);
+		if (manifest_write_json(path, doc) < 0 || swap_into_place(m->stage, m->out) < 0)
+			rc = EXIT_JOB;
+		free(path);
+		json_decref(doc);
+	}
+	json_decref(jobs);
+	json_decref(archives);
+	return rc;
+}
+
+/* The output, absolute; refused when it is one of the inputs. */
+static int resolve_out(struct merge *m, const char *dist)
+{
+	char *cwd = getcwd(NULL, 0), real[PATH_MAX], other[PATH_MAX];
+	m->out = dist[0] == '/' ? xstrdup(dist) : xasprintf("%s/%s", cwd ? cwd : ".", dist);
+	free(cwd);
+	size_t len = strlen(m->out);
+	while (len > 1 && m->out[len - 1] == '/')
+		m->out[--len] = '\0';
+	m->stage = xasprintf("%s.tmp-%ld", m->out, (long)getpid());
+	if (!realpath(m->out, real))
+		return 0;
+	for (size_t s = 0; s < m->n; s++)
+		if (realpath(m->v[s].dir, other) && !strcmp(real, other))
+			return error("--dist '%s' is one of the shards: merge into another directory", dist);
+	return 0;
+}
+
+static void merge_release(struct merge *m)
+{
+	for (size_t s = 0; s < m->n; s++)
+		json_decref(m->v[s].doc);
+	free(m->v);
+	free(m->first);
+	free(m->second);
+	free(m->first_in);
+	free(m->second_in);
+	free(m->out);
+	free(m->stage);
+}
+
+int merge_run(const struct merge_opts *o)
+{
+	struct merge m;
+	memset(&m, 0, sizeof(m));
+	int rc = EXIT_USAGE;
+	if (load(&m, o) < 0 || same_inputs(&m) < 0 || same_env(&m) < 0 || place_jobs(&m) < 0 ||
+	    resolve_out(&m, o->dist ? o->dist : "dist") < 0)
+		goto out;
+	rc = EXIT_MISMATCH;
+	if (compare_overlap(&m) < 0)
+		goto out;
+	rc = EXIT_JOB;
+	if (mkdir_p(m.stage, 0755) < 0)
+		goto out;
+	rc = publish(&m);
+	remove_tree(m.stage);
+	if (rc == EXIT_OK)
+		note("merged %zu shard%s, %zu job%s, into %s", m.n, m.n == 1 ? "" : "s", json_array_size(m.plan),
+		     json_array_size(m.plan) == 1 ? "" : "s", m.out);
+out:
+	merge_release(&m);
+	return rc;
+}

@@ -1,0 +1,45 @@
+/* merge.h - combine the dists of `run --shard K/N` into one dist/.
+ *
+ * Reads only the shards' manifest.json files and the files they record:
+ * no release.lua, no SDK.  In order, and stopping at the first problem:
+ *
+ *  1. every shard was built from the same inputs: tool version, SDK pin
+ *     and tree digest, release.lua digest and env() reads, source and
+ *     go.sum digests, SOURCE_DATE_EPOCH, isolation, checksum settings, the
+ *     same N, overlap, weights and plan, and the same job environment per
+ *     build (jobenv_local variables aside): else exit 2 naming the two
+ *     shard directories and the field;
+ *  2. every job of the plan is in exactly one shard (the overlap target's
+ *     in exactly two): else exit 2 naming the job;
+ *  3. the overlap target's two copies (binaries and archives) have the same
+ *     sha256: else exit 3 naming the target and both digests;
+ *  4. the binaries and archives are copied into a staging directory beside
+ *     the output, each hashed while copied and checked against its
+ *     shard's manifest (exit 3 naming a corrupted file);
+ *  5. the checksum file (same name, algorithm, order and format as a full
+ *     run, with the per-file checksums when the release declares them)
+ *     and a merged manifest.json are written, and the staging directory
+ *     replaces the output (swap_into_place): a failed merge leaves the
+ *     previous output as it was.
+ *
+ * The merged manifest is the first shard's with every shard's jobs and
+ * archives in plan order, "shard" replaced by "merged" (count, overlap,
+ * and per shard its directory, K/N and targets).
+ */
+#ifndef XGO_MERGE_H
+#define XGO_MERGE_H
+
+#include <stddef.h>
+
+struct merge_opts {
+	const char *dist;          /* output directory; NULL: ./dist */
+	const char *const *dirs;   /* the shards' dist directories */
+	size_t ndirs;
+};
+
+/* Returns EXIT_OK, EXIT_USAGE (bad or mismatched shards, gaps,
+ * duplicates), EXIT_MISMATCH (overlap copies differ, a corrupted file) or
+ * EXIT_JOB (cannot write the output). */
+int merge_run(const struct merge_opts *o);
+
+#endif

@@ -99,6 +99,17 @@ local safe = {
 }
 for _, k in ipairs(safe) do dsl[k] = _G[k] end
 
+-- A __gc metamethod runs when the state is collected or closed, after the
+-- build file's run and outside its budget (an endless loop there hung the
+-- loader): refuse it.  Lua looks __gc up raw, and so does this check.
+local real_setmetatable, raw_get = setmetatable, rawget
+dsl.setmetatable = function(t, mt)
+  if type(mt) == "table" and raw_get(mt, "__gc") ~= nil then
+    error("setmetatable: __gc metamethods are not available in a build file", 2)
+  end
+  return real_setmetatable(t, mt)
+end
+
 local function copy(t, except)
   local c = {}
   for k, v in pairs(t) do

@@ -9,12 +9,16 @@
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #define DEFAULT_MAX_BYTES (64u << 20)
 #define DEFAULT_MAX_INSTR 100000000ul
+#define DEFAULT_MAX_SECONDS 10
 #define HOOK_EVERY 1000
 #define MAX_FILE_BYTES (1u << 20)
 #define MAX_STRING 4096
@@ -24,6 +28,7 @@
 struct limits {
 	size_t used, cap;
 	unsigned long instr, max_instr;
+	unsigned max_seconds;
 	int mem_hit, instr_hit;
 };
 
@@ -118,24 +123,37 @@ static int l_env_read(lua_State *L)
 	return 1;
 }
 
+/* print(): one line to stderr, built whole before it is written, so that a
+ * __tostring that fails (or runs into a limit) leaves no half line in front
+ * of the error message. */
 static int l_print_err(lua_State *L)
 {
 	int n = lua_gettop(L);
+	luaL_Buffer b;
+	luaL_buffinit(L, &b);
+	luaL_addstring(&b, "release.lua: ");
 	for (int i = 1; i <= n; i++) {
-		fputs(i > 1 ? "\t" : "release.lua: ", stderr);
-		fputs(luaL_tolstring(L, i, NULL), stderr);
-		lua_pop(L, 1);
+		if (i > 1)
+			luaL_addchar(&b, '\t');
+		luaL_tolstring(L, i, NULL);
+		luaL_addvalue(&b);
 	}
-	fputc('\n', stderr);
+	luaL_addchar(&b, '\n');
+	luaL_pushresult(&b);
+	size_t len;
+	const char *line = lua_tolstring(L, -1, &len);
+	fwrite(line, 1, len, stderr);
 	return 0;
 }
 
-static lua_State *new_state(struct limits *lim)
+/* Open the libraries the build file may use and run the prelude, in a
+ * protected call (lua_pcall of this function): every step allocates, and
+ * an allocation failure outside a protected call would be a Lua panic.
+ * Argument: the build file's chunk name.  Returns the sandbox env and the
+ * decls table. */
+static int l_setup(lua_State *L)
 {
-	lua_State *L = lua_newstate(l_alloc, lim);
-	if (!L)
-		return NULL;
-	lua_atpanic(L, l_panic);
+	const char *chunk = lua_touserdata(L, 1);
 	static const luaL_Reg libs[] = {
 		{ LUA_GNAME, luaopen_base },
 		{ LUA_STRLIBNAME, luaopen_string },
@@ -149,27 +167,77 @@ static lua_State *new_state(struct limits *lim)
 	}
 	lua_newtable(L);
 	lua_setfield(L, LUA_REGISTRYINDEX, "xgo.env");
-	return L;
-}
-
-/* Run the prelude; leaves the sandbox env and the decls table on the stack. */
-static int run_prelude(lua_State *L, const char *chunk)
-{
 	const struct embedded_file *pre = NULL;
 	for (size_t i = 0; i < embedded_lua_count; i++)
 		if (!strcmp(embedded_lua[i].name, "prelude"))
 			pre = &embedded_lua[i];
 	if (!pre)
-		return error("internal: the DSL prelude is not embedded");
+		return luaL_error(L, "the DSL prelude is not embedded");
 	if (luaL_loadbufferx(L, (const char *)pre->data, pre->len, "=prelude", "t") != LUA_OK)
-		return error("internal: prelude: %s", lua_tostring(L, -1));
+		return lua_error(L);
 	lua_pushstring(L, chunk);
 	lua_pushcclosure(L, l_where, 1);
 	lua_pushcfunction(L, l_env_read);
 	lua_pushcfunction(L, l_print_err);
-	if (lua_pcall(L, 3, 2, 0) != LUA_OK)
-		return error("internal: prelude: %s", lua_tostring(L, -1));
-	return 0;
+	lua_call(L, 3, 2);
+	return 2;
+}
+
+/* A state with the sandbox env and the decls table on its stack (1, 2),
+ * or NULL with error(). */
+static lua_State *new_state(struct limits *lim, const char *chunk, const char *path)
+{
+	lua_State *L = lua_newstate(l_alloc, lim);
+	if (!L) {
+		error("cannot create a Lua state for '%s': out of memory", path);
+		return NULL;
+	}
+	lua_atpanic(L, l_panic);
+	lua_pushcfunction(L, l_setup);
+	lua_pushlightuserdata(L, (void *)chunk);
+	int st = lua_pcall(L, 1, 2, 0);
+	if (st == LUA_OK)
+		return L;
+	if (st == LUA_ERRMEM)
+		error("cannot set up the Lua state for '%s': out of memory", path);
+	else
+		error("internal: prelude: %s", lua_isstring(L, -1) ? lua_tostring(L, -1) : "(no message)");
+	lua_close(L);
+	return NULL;
+}
+
+/* The watchdog (release.h): its message is formatted before it is armed,
+ * the handler only writes it and exits. */
+static char watchdog_msg[512];
+static size_t watchdog_len;
+
+static void watchdog(int sig)
+{
+	(void)sig;
+	if (write(2, watchdog_msg, watchdog_len) < 0) {
+		/* nothing more to do: we are exiting */
+	}
+	_exit(EXIT_USAGE);
+}
+
+static void watchdog_arm(const char *path, unsigned seconds, struct sigaction *old)
+{
+	int n = snprintf(watchdog_msg, sizeof(watchdog_msg),
+			 "xgo-build: error: %s: time limit of %u s exceeded while running the build file "
+			 "(a string pattern that backtracks without end?)\n", path, seconds);
+	watchdog_len = n < 0 ? 0 : (size_t)n < sizeof(watchdog_msg) ? (size_t)n : sizeof(watchdog_msg) - 1;
+	struct sigaction sa = { .sa_handler = watchdog };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGVTALRM, &sa, old);
+	struct itimerval it = { .it_value = { .tv_sec = (time_t)seconds } };
+	setitimer(ITIMER_VIRTUAL, &it, NULL);
+}
+
+static void watchdog_disarm(const struct sigaction *old)
+{
+	struct itimerval off = { 0 };
+	setitimer(ITIMER_VIRTUAL, &off, NULL);
+	sigaction(SIGVTALRM, old, NULL);
 }
 
 static int run_file(lua_State *L, struct limits *lim, const char *path, int env_idx)
@@ -193,9 +261,12 @@ static int run_file(lua_State *L, struct limits *lim, const char *path, int env_
 	}
 	lua_pushvalue(L, env_idx);
 	lua_setupvalue(L, -2, 1);
+	struct sigaction old;
+	watchdog_arm(path, lim->max_seconds, &old);
 	lua_sethook(L, l_hook, LUA_MASKCOUNT, HOOK_EVERY);
 	st = lua_pcall(L, 0, 0, 0);
 	lua_sethook(L, NULL, 0, 0);
+	watchdog_disarm(&old);
 	if (st == LUA_OK)
 		return 0;
 	if (st == LUA_ERRMEM || lim->mem_hit)
@@ -996,6 +1067,21 @@ static int convert(lua_State *L, const char *file, struct release *r)
 	return conv_env_reads(L, r);
 }
 
+/* convert() in a protected call: converting allocates Lua strings too. */
+struct conv_call {
+	const char *file;
+	struct release *r;
+	int rc;
+};
+
+static int l_convert(lua_State *L)
+{
+	struct conv_call *cc = lua_touserdata(L, 1);
+	/* the decls table is on top, where convert() expects it */
+	cc->rc = convert(L, cc->file, cc->r);
+	return 0;
+}
+
 static char *dir_of(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -1008,22 +1094,26 @@ static char *dir_of(const char *path)
 
 int release_load(const char *path, const struct release_limits *lim_in, struct release *r)
 {
-	struct limits lim = { .cap = DEFAULT_MAX_BYTES, .max_instr = DEFAULT_MAX_INSTR };
+	struct limits lim = { .cap = DEFAULT_MAX_BYTES, .max_instr = DEFAULT_MAX_INSTR,
+			      .max_seconds = DEFAULT_MAX_SECONDS };
 	int rc = -1;
 	memset(r, 0, sizeof(*r));
 	if (lim_in && lim_in->max_bytes)
 		lim.cap = lim_in->max_bytes;
 	if (lim_in && lim_in->max_instr)
 		lim.max_instr = lim_in->max_instr;
+	const char *secs = getenv("XGO_LUA_MAX_SECONDS"); /* README: for tests and slow machines */
+	if (lim_in && lim_in->max_seconds)
+		lim.max_seconds = lim_in->max_seconds;
+	else if (secs && strtoul(secs, NULL, 10) > 0 && strtoul(secs, NULL, 10) < 100000)
+		lim.max_seconds = (unsigned)strtoul(secs, NULL, 10);
 	char hex[HASH_HEX_MAX];
 	if (hash_file_hex(HASH_SHA256, path, hex, NULL) < 0)
 		return -1;
 	memcpy(r->digest, hex, sizeof(r->digest) - 1);
-	lua_State *L = new_state(&lim);
-	if (!L)
-		return error("cannot create a Lua state for '%s'", path);
 	char *chunk = xasprintf("@%s", path);
-	if (run_prelude(L, chunk) < 0)
+	lua_State *L = new_state(&lim, chunk, path);
+	if (!L)
 		goto out;
 	/* stack: sandbox, decls */
 	if (run_file(L, &lim, path, 1) < 0)
@@ -1031,10 +1121,17 @@ int release_load(const char *path, const struct release_limits *lim_in, struct r
 	lim.cap = (size_t)-1; /* conversion is ours, not the file's */
 	r->path = xstrdup(path);
 	r->dir = dir_of(path);
-	rc = convert(L, path, r);
+	struct conv_call cc = { path, r, -1 };
+	lua_pushcfunction(L, l_convert);
+	lua_pushlightuserdata(L, &cc);
+	lua_pushvalue(L, 2);
+	if (lua_pcall(L, 2, 0, 0) != LUA_OK)
+		error("%s: out of memory while reading the build file's declarations", path);
+	rc = cc.rc;
 out:
 	free(chunk);
-	lua_close(L);
+	if (L)
+		lua_close(L);
 	if (rc < 0)
 		release_clear(r);
 	return rc;

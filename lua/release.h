@@ -135,10 +135,19 @@ struct release {
 struct release_limits {
 	size_t max_bytes;        /* Lua heap cap; 0 = default (64 MiB) */
 	unsigned long max_instr; /* VM instruction cap; 0 = default (100M) */
+	unsigned max_seconds;    /* CPU time cap; 0 = default (10 s) */
 };
 
 /* Load and validate path.  On error, prints one message naming
- * "file:line" and returns -1; *r is then empty. */
+ * "file:line" and returns -1; *r is then empty.
+ *
+ * The instruction and memory caps end a runaway build file with an error.
+ * Time spent inside one C library call (a Lua pattern that backtracks
+ * exponentially: string.find(("a"):rep(40), ("a?"):rep(40) .. ("a"):rep(40)))
+ * is invisible to the instruction count, so a CPU-time watchdog
+ * (ITIMER_VIRTUAL, SIGVTALRM) runs while the file does: past max_seconds it
+ * prints "<file>: time limit of N s exceeded ..." and exits the program
+ * with EXIT_USAGE, since the call cannot be interrupted safely. */
 int release_load(const char *path, const struct release_limits *lim, struct release *r);
 void release_clear(struct release *r);
 

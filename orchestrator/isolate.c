@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -148,6 +149,29 @@ int iso_net_available(const char **why)
 	return cached;
 }
 
+/* The probe child: in a new PID namespace, our first child is PID 1. */
+static int enter_pidns(int in_userns);
+static int probe_pidns_child(void)
+{
+	if (enter_pidns(0) < 0)
+		return 1;
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(getpid() == 1 ? 0 : 3);
+	int st;
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return 2;
+	return WEXITSTATUS(st);
+}
+
+int iso_pidns_available(void)
+{
+	static int cached = -1;
+	if (cached < 0)
+		cached = run_probe(probe_pidns_child) == 0;
+	return cached;
+}
+
 const char *iso_level_name(enum iso_level level)
 {
 	return level == ISO_NET ? "net" : "none";
@@ -204,6 +228,64 @@ static int tramp_usage(const char *arg)
 	return 126;
 }
 
+/* A new PID namespace for the job, whose first child will be its init.
+ * Root (or a process already in a user namespace of its own: in_userns)
+ * needs nothing else; otherwise a user namespace mapping our own ids comes
+ * with it.  0, or -1 when namespaces are not available (the fallback). */
+static int enter_pidns(int in_userns)
+{
+	if (unshare(CLONE_NEWPID) == 0)
+		return 0;
+	if (errno != EPERM || in_userns)
+		return -1;
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	if (unshare(CLONE_NEWUSER | CLONE_NEWPID) < 0)
+		return -1;
+	return map_ids(uid, uid, gid);
+}
+
+/* Fork the job as PID 1 of the new namespace and wait for it, passing its
+ * status on as ours.  When init dies the kernel kills every process in the
+ * namespace, and init dies with us (its parent-death signal), and we with
+ * xgo-build: so SIGKILL of xgo-build takes down the job's whole tree, even
+ * grandchildren that setsid() out of its process group. */
+static int run_as_init(char **prog)
+{
+	int alive[2]; /* the child sees EOF on alive[0] once we are gone */
+	if (pipe2(alive, O_CLOEXEC) < 0)
+		return tramp_fail(126, "cannot create a pipe for", prog[0]);
+	pid_t pid = fork();
+	if (pid < 0)
+		return tramp_fail(126, "cannot fork the PID namespace's init for", prog[0]);
+	if (pid == 0) {
+		close(alive[1]);
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+			_exit(tramp_fail(126, "cannot set the parent-death signal for", prog[0]));
+		struct pollfd pf = { .fd = alive[0], .events = POLLIN };
+		if (poll(&pf, 1, 0) != 0) /* the trampoline died before the prctl */
+			_exit(126);
+		execve(prog[0], prog, environ);
+		_exit(tramp_fail(errno == ENOENT ? 127 : 126, "cannot run", prog[0]));
+	}
+	close(alive[0]);
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return tramp_fail(126, "cannot wait for", prog[0]);
+	/* _exit, not return: once the namespace's init is gone no process can
+	 * be created in it, and exit handlers that fork (LeakSanitizer's
+	 * tracer, in sanitizer builds) would fail and change the status. */
+	if (WIFEXITED(st))
+		_exit(WEXITSTATUS(st));
+	/* Die of the same signal, so that the runner sees what the job saw. */
+	int sig = WTERMSIG(st);
+	signal(sig, SIG_DFL);
+	prctl(PR_SET_DUMPABLE, 0);
+	raise(sig);
+	_exit(128 + sig);
+}
+
 int iso_exec_main(int argc, char **argv)
 {
 	int netns = 0;
@@ -246,6 +328,8 @@ int iso_exec_main(int argc, char **argv)
 			return tramp_fail(126, "cannot set the parent-death signal for", prog[0]);
 		if (getppid() != (pid_t)ppid)
 			return 126;
+		if (enter_pidns(netns || uid > 0 || hostname) == 0)
+			return run_as_init(prog);
 	}
 	execve(prog[0], prog, environ);
 	return tramp_fail(errno == ENOENT ? 127 : 126, "cannot run", prog[0]);

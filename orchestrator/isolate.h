@@ -57,8 +57,21 @@ int iso_vary_available(const char **why);
  * at once.  Same rules as iso_enter_netns. */
 int iso_enter(int netns, long uid, const char *hostname);
 
+/* Whether a job can get a PID namespace of its own here (probed once in a
+ * forked child, cached): 1 yes, 0 no.  For tests and reports; the
+ * trampoline simply tries. */
+int iso_pidns_available(void);
+
 /* The trampoline: argv[0] is "__exec".  Applies the options in the order
  * namespaces (net, user, uts), umask, chdir, pdeathsig, then execve()s PROGRAM with environ.
+ * With --pdeathsig, when namespaces allow, the job runs as PID 1 of a new
+ * PID namespace (unshare CLONE_NEWPID, plus CLONE_NEWUSER mapping our own
+ * ids when unprivileged) and the trampoline stays as its parent, passing
+ * its exit status or signal on: when the job's init dies, the kernel kills
+ * the whole namespace, so nothing the job started (compile, link, a
+ * setsid() daemon) outlives it or xgo-build.  Otherwise (no namespaces) the
+ * job itself is exec'd with the parent-death signal: the documented
+ * fallback, where grandchildren can outlive a SIGKILLed xgo-build.
  * Returns only on failure, after printing "xgo-build: ..." to stderr:
  * 127 when PROGRAM cannot be found, 126 for any other failure. */
 int iso_exec_main(int argc, char **argv);

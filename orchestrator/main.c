@@ -53,6 +53,7 @@ int main(int argc, char **argv)
 	/* The job trampoline (isolate.h) runs before anything else. */
 	if (argc > 1 && !strcmp(argv[1], "__exec"))
 		return iso_exec_main(argc - 1, argv + 1);
+	json_alloc_init();
 	pkg_init(); /* TZ=UTC for zip times, before any thread starts */
 	events_init(0);
 	const char *nc = getenv("NO_COLOR");

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,6 +116,11 @@ void *xreallocarray(void *p, size_t n, size_t size)
 	size_t bytes = n * size;
 	p = realloc(p, bytes ? bytes : 1);
 	return p ? p : oom();
+}
+
+void json_alloc_init(void)
+{
+	json_set_alloc_funcs(xmalloc, free);
 }
 
 char *xstrdup(const char *s)

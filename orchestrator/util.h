@@ -45,6 +45,11 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap);
+/* Route jansson's allocations through xmalloc.  Called first by main:
+ * jansson's parser does not always fail when an allocation fails (its lexer
+ * drops the byte it could not store, found by tests/torture), so out of
+ * memory must end the program, never yield a silently altered document. */
+void json_alloc_init(void);
 #define FREE_AND_NULL(p) do { free(p); (p) = NULL; } while (0)
 
 /* A growable byte buffer with a hard maximum: appends past max fail with -1

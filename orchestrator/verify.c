@@ -790,6 +790,23 @@ static int manifest_expected(json_t *doc, json_t *expected, const char *what)
 	return json_object_size(expected) ? 0 : error("'%s' records no artifacts", what);
 }
 
+int verify_parse_record(const char *what, const char *text, size_t len, json_t *expected, json_t **manifest)
+{
+	*manifest = NULL;
+	if (!len || text[strspn(text, " \t\r\n")] != '{')
+		return parse_sums(text, expected, what);
+	json_error_t je;
+	json_t *doc = json_loadb(text, len, 0, &je);
+	if (!doc)
+		return error("'%s' is not valid JSON: %s (line %d)", what, je.text, je.line);
+	if (manifest_expected(doc, expected, what) < 0) {
+		json_decref(doc);
+		return -1;
+	}
+	*manifest = doc;
+	return 0;
+}
+
 /* The published manifest's SDK must be the one release.lock pins. */
 static int check_sdk(json_t *doc, const char *file, const char *what)
 {
@@ -874,17 +891,11 @@ static int load_published(const char *src, const char *file, json_t *expected, c
 	}
 	if (!text)
 		return -1;
-	if (len && text[strspn(text, " \t\r\n")] == '{') {
-		json_error_t je;
-		json_t *doc = json_loadb(text, len, 0, &je);
-		if (!doc)
-			error("'%s' is not valid JSON: %s (line %d)", src, je.text, je.line);
-		else if (manifest_expected(doc, expected, src) == 0)
-			rc = check_sdk(doc, file, src) == 0 ? 0 : -2;
-		json_decref(doc);
-	} else {
-		rc = parse_sums(text, expected, src);
-	}
+	json_t *doc = NULL;
+	rc = verify_parse_record(src, text, len, expected, &doc);
+	if (rc == 0 && doc)
+		rc = check_sdk(doc, file, src) == 0 ? 0 : -2;
+	json_decref(doc);
 	if (rc == 0 && *pub_dir)
 		use_published_files(*pub_dir, expected);
 	free(text);

@@ -105,6 +105,13 @@ int verify_run(const struct pipeline_opts *po, const struct verify_opts *vo);
 #define VERIFY_MAX_RECORD (16u << 20)
 int verify_against(const struct pipeline_opts *po, const struct verify_opts *vo, const char *src);
 
+/* Read a published record (text[len], NUL-terminated): a manifest.json,
+ * whose jobs' outputs and archives with their sha256 go into expected
+ * (name -> hex) and whose document is returned in *manifest (caller
+ * decrefs), or SHA256SUMS lines (*manifest NULL).  what names it in
+ * errors.  0, or -1 with error() for a malformed or empty record. */
+int verify_parse_record(const char *what, const char *text, size_t len, json_t *expected, json_t **manifest);
+
 /* A copy of directory src at dst (regular files, directories, symlinks),
  * leaving out the top-level names in skip (NULL-terminated). */
 int verify_copy_tree(const char *src, const char *dst, const char *const *skip);

@@ -80,7 +80,7 @@ int ext_check_symlink(const char *archive, const char *path, const char *target)
 }
 
 static int copy_data(struct archive *in, struct archive *out, const char *archive,
-		     const char *name, unsigned long long *total)
+		     const char *name, unsigned long long *total, unsigned long long limit)
 {
 	for (;;) {
 		const void *p;
@@ -92,8 +92,10 @@ static int copy_data(struct archive *in, struct archive *out, const char *archiv
 		if (r < ARCHIVE_OK)
 			return error("cannot read '%s' at '%s': %s", archive, name, archive_error_string(in));
 		*total += n;
-		if (*total > EXT_MAX_BYTES)
-			return error("refusing '%s': more than %llu bytes extracted", archive, (unsigned long long)EXT_MAX_BYTES);
+		if (*total > limit)
+			return error("refusing '%s': more than %llu bytes extracted (%s)", archive, limit,
+				     limit < EXT_MAX_BYTES ? "over 100 times the archive's size: a zip bomb?"
+							   : "the most an SDK may have");
 		if (archive_write_data_block(out, p, n, off) < ARCHIVE_OK)
 			return error("cannot write '%s' from '%s': %s", name, archive, archive_error_string(out));
 	}
@@ -109,7 +111,12 @@ static int prepare_entry(struct archive_entry *e, const char *archive, const cha
 	mode_t type = archive_entry_filetype(e);
 	const char *hard = archive_entry_hardlink(e);
 	if (hard) {
-		if (ext_check_path(archive, hard) < 0)
+		/* One message, the hardlink's: the path check's own stays quiet. */
+		int saved = quiet_errors;
+		quiet_errors = 1;
+		int outside = ext_check_path(archive, hard) < 0;
+		quiet_errors = saved;
+		if (outside)
 			return error("refusing '%s': hardlink '%s' -> '%s' leaves the SDK root", archive, name, hard);
 		link = xasprintf("%s/%s", root, hard);
 		struct stat st;
@@ -137,6 +144,14 @@ static int prepare_entry(struct archive_entry *e, const char *archive, const cha
 	return 0;
 }
 
+unsigned long long ext_limit(unsigned long long archive_size)
+{
+	unsigned long long lim = EXT_RATIO_SLACK;
+	if (archive_size > (EXT_MAX_BYTES - lim) / EXT_MAX_RATIO)
+		return EXT_MAX_BYTES;
+	return lim + archive_size * EXT_MAX_RATIO;
+}
+
 int ext_archive(const char *archive, const char *dest)
 {
 	int rc = -1;
@@ -159,6 +174,12 @@ int ext_archive(const char *archive, const char *dest)
 	archive_read_support_filter_all(in);
 	archive_write_disk_set_options(out, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
 					       ARCHIVE_EXTRACT_SECURE_NODOTDOT);
+	struct stat ast;
+	if (stat(archive, &ast) < 0) {
+		error("cannot read archive '%s':", archive);
+		goto out;
+	}
+	unsigned long long limit = ext_limit((unsigned long long)ast.st_size);
 	if (archive_read_open_filename(in, archive, 1 << 16) != ARCHIVE_OK) {
 		error("cannot open archive '%s': %s", archive, archive_error_string(in));
 		goto out;
@@ -184,7 +205,14 @@ int ext_archive(const char *archive, const char *dest)
 			error("refusing '%s': cannot extract '%s': %s", archive, name, archive_error_string(out));
 			goto out;
 		}
-		if (archive_entry_size(e) > 0 && copy_data(in, out, archive, name, &total) < 0)
+		/* A declared size past the budget is refused before a byte of it
+		 * is written; the budget is checked again on the actual bytes. */
+		if (archive_entry_size_is_set(e) && (unsigned long long)archive_entry_size(e) > limit - total) {
+			error("refusing '%s': entry '%s' declares %lld bytes, more than the %llu left to extract",
+			      archive, name, (long long)archive_entry_size(e), limit - total);
+			goto out;
+		}
+		if (archive_entry_size(e) > 0 && copy_data(in, out, archive, name, &total, limit) < 0)
 			goto out;
 		if (archive_write_finish_entry(out) < ARCHIVE_OK) {
 			error("cannot extract '%s' from '%s': %s", name, archive, archive_error_string(out));

@@ -11,7 +11,12 @@
  *   - device files, fifos and sockets.
  * File modes are normalised to 0755 (any execute bit) or 0644,
  * directories to 0755; owners and times are not restored.
- * Bounded: at most EXT_MAX_ENTRIES entries and EXT_MAX_BYTES in total.
+ * Bounded: at most EXT_MAX_ENTRIES entries and ext_limit(archive size)
+ * bytes in total: EXT_MAX_RATIO times the archive's size plus
+ * EXT_RATIO_SLACK, at most EXT_MAX_BYTES (Go's archives expand about 3.5
+ * times; a zip bomb is refused after writing its first few MiB).  An
+ * entry whose declared size exceeds what is left is refused before any of
+ * it is written.
  */
 #ifndef XGO_EXTRACT_H
 #define XGO_EXTRACT_H
@@ -20,6 +25,11 @@
 
 #define EXT_MAX_ENTRIES 200000
 #define EXT_MAX_BYTES (8ULL << 30)
+#define EXT_MAX_RATIO 100ULL
+#define EXT_RATIO_SLACK (16ULL << 20)
+
+/* The most bytes an archive of archive_size bytes may extract to. */
+unsigned long long ext_limit(unsigned long long archive_size);
 
 /* Extract archive into dest (an existing, empty directory); the SDK root
  * is then dest/go.  -1 with one error naming the archive and entry; dest

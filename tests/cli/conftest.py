@@ -6,7 +6,7 @@ import subprocess
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-BINARY = ROOT / "build" / "xgo-build"
+BINARY = pathlib.Path(os.environ.get("XGO_BUILD", ROOT / "build" / "xgo-build"))
 
 
 class Result:

@@ -309,6 +309,18 @@ static void test_extract__path_checks(void **state)
 	assert_int_equal(ext_check_symlink("a", "go/x", ""), -1);
 }
 
+/* The output budget: 100 times the archive plus a slack, never past the
+ * absolute cap (a zip bomb is refused after a few MiB, a real SDK, which
+ * expands about 3.5 times, never is). */
+static void test_extract__budget_scales_with_the_archive(void **state)
+{
+	assert_true(ext_limit(0) == EXT_RATIO_SLACK);
+	assert_true(ext_limit(65ull << 20) == EXT_RATIO_SLACK + 100 * (65ull << 20));
+	assert_true(ext_limit(65ull << 20) > 4 * (65ull << 20));
+	assert_true(ext_limit(1ull << 40) == EXT_MAX_BYTES);
+	assert_true(ext_limit(~0ull) == EXT_MAX_BYTES);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -326,6 +338,7 @@ int main(void)
 		T(test_extract__refuses_device_and_fifo),
 		T(test_extract__refuses_non_archive),
 		T(test_extract__path_checks),
+		T(test_extract__budget_scales_with_the_archive),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

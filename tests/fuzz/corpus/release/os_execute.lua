@@ -1,0 +1,3 @@
+-- expect: release.lua:2: 'os' is not available in a build file
+os.execute("touch /tmp/xgo-build-escaped")
+project { name = "x" }

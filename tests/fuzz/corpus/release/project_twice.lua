@@ -1,0 +1,3 @@
+-- expect: release.lua:3: project: declared twice (first at line 2)
+project { name = "x" }
+project { name = "y" }

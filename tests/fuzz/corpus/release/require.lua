@@ -1,0 +1,2 @@
+-- expect: release.lua:2: 'require' is not available in a build file
+local lfs = require("lfs")

@@ -1,0 +1,2 @@
+-- expect: release.lua: memory limit of 64 MiB exceeded
+local s = string.rep("x", 1 << 30)

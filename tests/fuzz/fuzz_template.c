@@ -1,0 +1,30 @@
+/* fuzz_template - the template expander (orchestrator/template.c).
+ * Input: a template, optionally "\0value" for the {variant} variable.
+ * Invariants: output bounded by TMPL_MAX; an accepted template without
+ * braces expands to itself. */
+#include "fuzz.h"
+#include "orchestrator/template.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
+{
+	char *s = fuzz_str(d, n);
+	size_t tl = strlen(s);
+	const char *variant = tl < n ? s + tl + 1 : "_v7";
+	struct tmpl_var vars[] = {
+		{ "name", "hello" }, { "version", "1.2.3" }, { "os", "linux" },
+		{ "arch", "arm" },   { "variant", variant }, { "ext", ".exe" },
+	};
+	char *out = NULL;
+	quiet_errors = 1;
+	if (tmpl_expand(s, vars, ARRAY_LEN(vars), "fuzz", &out) == 0) {
+		FUZZ_CHECK(out != NULL);
+		FUZZ_CHECK(strlen(out) <= TMPL_MAX);
+		if (!strchr(s, '{') && !strchr(s, '}'))
+			FUZZ_CHECK(strcmp(out, s) == 0);
+	} else {
+		FUZZ_CHECK(out == NULL);
+	}
+	free(out);
+	free(s);
+	return 0;
+}

@@ -19,8 +19,10 @@
 #include "toolchains/mirror.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +130,46 @@ static void gosum_digest(const char *dir, char out[65])
 }
 
 
+/* dist/ is replaced as a whole: it must be a directory or not exist.
+ * Checked before building, so a symlink or a file costs no build. */
+static int check_dist(const char *dist)
+{
+	struct stat st;
+	if (lstat(dist, &st) == 0 && !S_ISDIR(st.st_mode))
+		return error("'%s' exists and is not a directory: move it away (dist/ is replaced as a whole)", dist);
+	return 0;
+}
+
+/* A run killed outside its signal handling (SIGKILL, or a signal during
+ * archiving) leaves <dist>.tmp-PID beside dist/: remove those whose
+ * process is gone. */
+static void remove_stale_stages(const char *dist)
+{
+	char *dir = xstrdup(dist), *slash = strrchr(dir, '/');
+	const char *base = slash ? slash + 1 : dist;
+	if (slash)
+		*slash = '\0';
+	size_t blen = strlen(base);
+	DIR *d = opendir(slash ? (dir[0] ? dir : "/") : ".");
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		const char *n = de->d_name, *pid = n + blen + 5;
+		char *end;
+		if (strncmp(n, base, blen) || strncmp(n + blen, ".tmp-", 5) || !*pid)
+			continue;
+		long v = strtol(pid, &end, 10);
+		if (*end || v <= 0 || kill((pid_t)v, 0) == 0 || errno != ESRCH)
+			continue;
+		char *path = xasprintf("%s/%s", slash ? dir : ".", n);
+		note("removing '%s', left by an interrupted run", path);
+		remove_tree(path);
+		free(path);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+}
+
 static int resolve_dirs(struct run_state *s)
 {
 	s->dist = s->o->dist ? xstrdup(s->o->dist) : xasprintf("%s/dist", s->project);
@@ -138,6 +180,9 @@ static int resolve_dirs(struct run_state *s)
 		free(s->dist);
 		s->dist = a;
 	}
+	if (check_dist(s->dist) < 0)
+		return EXIT_USAGE;
+	remove_stale_stages(s->dist);
 	s->work = s->o->work_dir ? xstrdup(s->o->work_dir) : xasprintf("%s/.xgo-build", s->project);
 	s->stage = xasprintf("%s.tmp-%ld", s->dist, (long)getpid());
 	s->cache = sdk_cache_dir();
@@ -307,12 +352,14 @@ static int publish(struct run_state *s)
 		.checksums_file = s->rel.checksums.file, .archives = archives, .shard = s->shard, .smoke = s->smoke,
 	};
 	char *path = xasprintf("%s/manifest.json", s->stage);
-	int rc = manifest_write(path, &m);
+	int rc = manifest_write(path, &m) < 0 ? EXIT_JOB : EXIT_OK;
 	json_decref(archives);
 	free(path);
-	if (rc < 0 || swap_into_place(s->stage, s->dist) < 0)
-		return EXIT_JOB;
-	return EXIT_OK;
+	if (rc == EXIT_OK && runner_last_signal())
+		rc = EXIT_INTERRUPTED; /* not swapped: the caller removes the stage */
+	if (rc == EXIT_OK && swap_into_place(s->stage, s->dist) < 0)
+		rc = EXIT_JOB;
+	return rc;
 }
 
 /* The artifacts as a Markdown table, for $GITHUB_STEP_SUMMARY. */
@@ -426,8 +473,12 @@ int pipeline_run(const struct pipeline_opts *o)
 					    s.budget.parallel, "procs_per_job", s.budget.procs, "isolation",
 					    iso_level_name(s.iso), "dist", s.dist));
 	rc = build_all(&s, &ctx);
-	if (rc == EXIT_OK)
+	if (rc == EXIT_OK) {
+		/* a signal while writing the release: stop before the swap */
+		runner_catch_signals(NULL);
 		rc = publish(&s);
+		runner_restore_signals();
+	}
 	remove_tree(s.stage);
 	github_summary(&s, rc);
 	clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -496,9 +496,9 @@ def test_hostile_dist_is_a_symlink_out_of_the_project(built, tmp_path, sdk_sessi
     shutil.rmtree(built / "dist")
     (built / "dist").symlink_to(outside)
     r = run_xgo("run", cwd=built, env=sdk_session["env"])
-    # Refused when the new release is put in place (exit 1 today; see
-    # docs/harden.md: an earlier check with exit 2 belongs in pipeline.c).
-    one_error(r, 1, "exists and is not a directory")
+    # Refused before anything is built: a usage error.
+    one_error(r, 2, "exists and is not a directory")
+    assert "building" not in r.err
     assert (built / "dist").is_symlink()
     assert sorted(p.name for p in outside.iterdir()) == ["precious"]
     assert (outside / "precious").read_text() == "keep me"
@@ -570,6 +570,21 @@ def test_hostile_dist_file_in_place_of_directory(built, sdk_session):
     shutil.rmtree(built / "dist")
     (built / "dist").write_text("not a directory")
     r = run_xgo("run", cwd=built, env=sdk_session["env"])
-    one_error(r, 1, "exists and is not a directory")
+    one_error(r, 2, "exists and is not a directory")
     assert (built / "dist").read_text() == "not a directory"
     assert sorted(p.name for p in built.iterdir() if p.name.startswith("dist")) == ["dist"]
+
+
+def test_hostile_stale_staging_dir_of_a_dead_run_is_removed(built, sdk_session):
+    """A run killed while writing its release leaves dist.tmp-PID; the next
+    run removes it when that process is gone, and leaves a live one's."""
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = built / f"dist.tmp-{dead.pid}"
+    (stale / "half").mkdir(parents=True)
+    live = built / f"dist.tmp-{os.getpid()}"
+    live.mkdir()
+    r = run_xgo("run", cwd=built, env=sdk_session["env"])
+    assert r.rc == 0, r
+    assert "left by an interrupted run" in r.err
+    assert not stale.exists() and live.exists()

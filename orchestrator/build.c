@@ -36,9 +36,11 @@ static char *print_tail(const char *what, const char *message, const char *log_p
 	char title[256];
 	if (!tail)
 		tail = xstrdup("");
-	snprintf(title, sizeof(title), "last lines of %s (%s)", what, log_path);
+	/* a CI's group shows the log itself; a terminal gets its path */
 	if (events_ci() == CI_GITHUB || events_ci() == CI_GITLAB)
 		snprintf(title, sizeof(title), "%s", what);
+	else
+		snprintf(title, sizeof(title), "last lines of %s (%s)", what, log_path);
 	ci_failure(title, message, tail);
 	if (strstr(tail, "GOPROXY=off") || strstr(tail, "lookup disabled"))
 		fprintf(stderr, "xgo-build: hint: the build needs a module the prefetch did not download; "

@@ -6,6 +6,12 @@
  * of the same target are scheduled so that the target's standard library
  * is compiled once: the first job of a target runs before the others,
  * which start only after it (they then reuse its GOCACHE entries).
+ *
+ * With an action cache (build_opts.cache and keys), every job whose input
+ * digest the cache holds is copied from it before any build starts and
+ * runs no go build; a job that builds and passes the check is stored.
+ * The prefetch is skipped when go.mod, go.sum, the SDK, GOMODCACHE and
+ * the network variables are as at the last one (.xgo-build/prefetch.done).
  */
 #ifndef XGO_BUILD_H
 #define XGO_BUILD_H

@@ -252,22 +252,25 @@ static void save_state(const char *path, json_t *st)
 	free(text);
 }
 
-/* Digest of a project file, "-" when there is none. */
-static void project_file(const struct inputs_ctx *c, const char *name, struct hasher *h)
+/* go.mod, go.sum and vendor/modules.txt ("-" for a missing one): read
+ * once per run, shared by every job's key. */
+static void module_files_digest(const struct inputs_ctx *c, char out[65])
 {
-	file_digest_or_dash(c->project_dir, name, h);
+	static const char *const names[] = { "go.mod", "go.sum", "vendor/modules.txt" };
+	struct hasher *h = hasher_new(HASH_SHA256);
+	for (size_t i = 0; i < ARRAY_LEN(names); i++)
+		file_digest_or_dash(c->project_dir, names[i], h);
+	hasher_final_hex(h, out);
+	hasher_free(h);
 }
 
 static void job_key(const struct inputs_ctx *c, const struct job *j, const struct job_in *in, const char *sources,
-		    char key[65])
+		    const char *modules, char key[65])
 {
 	struct hasher *h = hasher_new(HASH_SHA256);
-	const char *head[] = { "xgo-build action v1", c->sdk_tree_digest, j->cc_digest, sources };
+	const char *head[] = { "xgo-build action v2", c->sdk_tree_digest, j->cc_digest, sources, modules };
 	for (size_t i = 0; i < ARRAY_LEN(head); i++)
 		hasher_update(h, head[i], strlen(head[i]) + 1);
-	project_file(c, "go.mod", h);
-	project_file(c, "go.sum", h);
-	project_file(c, "vendor/modules.txt", h);
 	if (trimpath_off(&in->argv))
 		hasher_update(h, c->project_dir, strlen(c->project_dir) + 1);
 	hash_lines(h, "env", &in->env);
@@ -372,9 +375,11 @@ int inputs_job_keys(const struct inputs_ctx *c, const struct plan *p, char (*key
 		if (ls[k].digest[0])
 			json_object_set_new(sources, ls[k].key, json_string(ls[k].digest));
 	}
+	char modules[65];
+	module_files_digest(c, modules);
 	for (size_t i = 0; i < p->n && rc == 0; i++)
 		if (in[i].env.n && ls[in[i].listing].digest[0])
-			job_key(c, &p->jobs[i], &in[i], ls[in[i].listing].digest, keys[i]);
+			job_key(c, &p->jobs[i], &in[i], ls[in[i].listing].digest, modules, keys[i]);
 	if (rc == 0 && fp[0] && reusable)
 		save_state(state_path, st);
 	json_decref(st);

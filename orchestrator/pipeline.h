@@ -1,9 +1,13 @@
 /* pipeline.h - one whole run: release.lua to a complete dist/.
  *
- * load -> SDK -> port table -> plan -> prefetch -> before hooks -> builds
- * -> after hooks -> SHA256SUMS + manifest.json -> swap the staging
+ * load -> SDK and C toolchains -> port table -> plan (and its shard) ->
+ * prefetch -> before hooks -> input digests and action cache (inputs.h,
+ * actcache.h) -> builds, each checked (static.h), and archives -> after
+ * hooks -> smoke runs -> SHA256SUMS + manifest.json -> swap the staging
  * directory into dist/.  dist/ is replaced only by a run that succeeded;
- * a failed or interrupted run leaves the previous dist/ as it was.
+ * a failed or interrupted run leaves the previous dist/ as it was, and a
+ * dist/ that is not a directory is refused before anything is built.
+ * Events (events.h) report each step.
  * `run` calls it once; `verify` calls it once per build it compares.
  */
 #ifndef XGO_PIPELINE_H

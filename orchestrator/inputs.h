@@ -4,10 +4,10 @@
  * digest, the C toolchain's identity (job->cc_digest), the job's whole
  * sanitized environment and argv (with the paths that cannot change the
  * output -- SDK root, GOCACHE, GOMODCACHE, zig's cache, scratch, cgo and
- * output directories --
- * replaced by placeholders, GOMAXPROCS and -p left out; the project
- * directory is kept when -trimpath is turned off), go.mod, go.sum and
- * vendor/modules.txt, and the source files the build reads.
+ * output directories -- replaced by placeholders; GOMAXPROCS, GOGC,
+ * GOMEMLIMIT and -p left out; the project directory kept when -trimpath
+ * is turned off), go.mod, go.sum and vendor/modules.txt, and the source
+ * files the build reads.
  *
  * The sources come from `go list -deps -json` run with the job's own
  * environment and flags, once per distinct listing (jobs that differ
@@ -15,10 +15,16 @@
  * standard library, the content digest of each file the go command names
  * (Go, cgo, C, assembly, syso, embedded and ignored files) when the
  * package is the project's own or a local replacement, its module
- * path@version otherwise (go.sum pins those).  The result is kept in
- * <work>/inputs.json with a stat fingerprint of the project tree
- * (source.h): a rerun with nothing written reuses it without running
- * the go command.
+ * path@version otherwise (go.sum pins those).
+ *
+ * What go list said is kept in <work>/inputs.json with two fingerprints
+ * of the project tree (source.h).  A rerun with nothing written reuses
+ * the digests as they are.  When files were only edited (no file added,
+ * removed or renamed, no go.mod changed) and the head of every file a
+ * listing names is unchanged (gohead.h: build constraints, package
+ * clause, imports, embed directives), go list's answer cannot have
+ * changed either: only the contents are hashed again.  Anything else asks
+ * the go command again.
  */
 #ifndef XGO_INPUTS_H
 #define XGO_INPUTS_H

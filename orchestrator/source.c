@@ -53,8 +53,9 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static int add_record(struct hasher *h, const char *dir, const char *rel)
+static int add_record(void *ctx, const char *dir, const char *rel)
 {
+	struct hasher *h = ctx;
 	char *full = xasprintf("%s/%s", dir, rel);
 	char hex[HASH_HEX_MAX], *rec = NULL;
 	struct stat st;
@@ -87,28 +88,50 @@ out:
 	return rc;
 }
 
-static int stat_record(struct hasher *h, const char *dir, const char *rel)
+/* The fingerprint's two digests: stat data (anything written), and names
+ * (a file added, removed or renamed, a link retargeted, a go.mod edited:
+ * what can change go list's answer besides the files it names). */
+struct fingerprint {
+	struct hasher *stat, *names;
+};
+
+static int stat_record(void *ctx, const char *dir, const char *rel)
 {
+	struct fingerprint *fp = ctx;
 	char *full = xasprintf("%s/%s", dir, rel);
 	struct stat st;
 	int rc = lstat(full, &st);
 	if (rc < 0) {
 		error("cannot read '%s':", full);
-	} else {
-		char rec[128];
-		int n = snprintf(rec, sizeof(rec), "%o %lld %lld.%09ld %lld.%09ld %llu ", (unsigned)st.st_mode,
-				 (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
-				 (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec, (unsigned long long)st.st_ino);
-		hasher_update(h, rec, (size_t)n);
-		hasher_update(h, rel, strlen(rel) + 1);
+		goto out;
 	}
+	char rec[128];
+	int n = snprintf(rec, sizeof(rec), "%o %lld %lld.%09ld %lld.%09ld %llu ", (unsigned)st.st_mode,
+			 (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+			 (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec, (unsigned long long)st.st_ino);
+	hasher_update(fp->stat, rec, (size_t)n);
+	hasher_update(fp->stat, rel, strlen(rel) + 1);
+	const char *base = strrchr(rel, '/');
+	char hex[HASH_HEX_MAX] = "";
+	if (S_ISLNK(st.st_mode)) {
+		char target[4096];
+		ssize_t len = readlink(full, target, sizeof(target));
+		hash_bytes_hex(HASH_SHA256, target, len > 0 ? (size_t)len : 0, hex);
+	} else if (!strcmp(base ? base + 1 : rel, "go.mod") && hash_file_hex(HASH_SHA256, full, hex, NULL) < 0) {
+		rc = -1;
+		goto out;
+	}
+	hasher_update(fp->names, S_ISLNK(st.st_mode) ? "l" : "f", 1);
+	hasher_update(fp->names, hex, strlen(hex) + 1);
+	hasher_update(fp->names, rel, strlen(rel) + 1);
+out:
 	free(full);
 	return rc;
 }
 
 /* Walk dir and feed one record per file, in path order, to h. */
-static int walk_tree(const char *dir, const char *const *skip, struct hasher *h,
-		     int (*record)(struct hasher *, const char *, const char *))
+static int walk_tree(const char *dir, const char *const *skip, void *ctx,
+		     int (*record)(void *, const char *, const char *))
 {
 	int rc = -1;
 	memset(&walk, 0, sizeof(walk));
@@ -124,20 +147,23 @@ static int walk_tree(const char *dir, const char *const *skip, struct hasher *h,
 	}
 	qsort(walk.paths.v, walk.paths.n, sizeof(char *), cmp_str);
 	for (size_t i = 0; i < walk.paths.n; i++)
-		if (record(h, dir, walk.paths.v[i]) < 0)
+		if (record(ctx, dir, walk.paths.v[i]) < 0)
 			goto out;
 	rc = 0;
 out:
 	return rc;
 }
 
-int source_fingerprint(const char *dir, const char *const *skip, char out[65])
+int source_fingerprint(const char *dir, const char *const *skip, char out[65], char names[65])
 {
-	struct hasher *h = hasher_new(HASH_SHA256);
-	int rc = walk_tree(dir, skip, h, stat_record);
-	if (rc == 0)
-		hasher_final_hex(h, out);
-	hasher_free(h);
+	struct fingerprint fp = { hasher_new(HASH_SHA256), hasher_new(HASH_SHA256) };
+	int rc = walk_tree(dir, skip, &fp, stat_record);
+	if (rc == 0) {
+		hasher_final_hex(fp.stat, out);
+		hasher_final_hex(fp.names, names);
+	}
+	hasher_free(fp.stat);
+	hasher_free(fp.names);
 	strv_release(&walk.paths);
 	return rc;
 }

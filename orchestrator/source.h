@@ -17,7 +17,10 @@ int source_digest(const char *dir, const char *const *skip, char out[65], unsign
 /* A cheap fingerprint of the same tree: paths and stat data (mode, size,
  * mtime and ctime in ns, inode), no contents.  Equal fingerprints mean
  * nothing was written since (the action cache uses it to reuse the
- * source digests of the last run without asking the go command). */
-int source_fingerprint(const char *dir, const char *const *skip, char out[65]);
+ * source digests of the last run without asking the go command).
+ * names, from the same walk: the paths, link targets and the contents of
+ * every go.mod -- equal names mean no file was added, removed or renamed
+ * (the action cache then re-reads only the heads of the files, gohead.h). */
+int source_fingerprint(const char *dir, const char *const *skip, char out[65], char names[65]);
 
 #endif

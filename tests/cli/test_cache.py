@@ -104,6 +104,72 @@ def test_a_change_rebuilds_only_what_depends_on_it(tmp_path, cached_env, sdk_ses
     assert out == "A hi\n"
 
 
+def listings_note(r):
+    """The -v note on how the source digests were found."""
+    return next(line for line in r.err.splitlines() if "source digests of" in line)
+
+
+def test_an_import_added_by_an_edit_is_seen(tmp_path, cached_env, sdk_session):
+    """No file added: b's edit imports an existing package.  go list must be
+    asked again, and a later edit of that package must rebuild b too."""
+    proj = project(tmp_path / "p", sdk_session)
+    assert run_json(proj, cached_env)[0].rc == 0
+    (proj / "cmd/b/main.go").write_text(MAIN_B.replace('"b")', '"b", len(os.Args))').replace(
+        'import "fmt"', 'import (\n\t"fmt"\n\t"os"\n)'))
+    r, ev = run_json(proj, cached_env, "-v")
+    assert r.rc == 0, r
+    assert "2 from go list" in listings_note(r), r.err  # only b's two listings changed heads
+    (proj / "cmd/b/main.go").write_text(MAIN_A.replace('"a"', '"b"'))  # now b imports shared
+    assert run_json(proj, cached_env)[0].rc == 0
+    (proj / "shared/shared.go").write_text(SHARED.replace('"hello"', '"bonjour"'))
+    r, ev = run_json(proj, cached_env, "-v")
+    jobs, _ = outcome(ev)
+    assert "re-read with the saved file lists, 0 from go list" in listings_note(r), r.err
+    assert set(jobs.values()) == {"ok"}, jobs
+    out = subprocess.run([proj / "dist/b_linux_amd64/b"], capture_output=True, text=True).stdout
+    assert out == "b bonjour\n"
+
+
+def test_an_edit_of_a_body_asks_go_list_nothing(tmp_path, cached_env, sdk_session):
+    proj = project(tmp_path / "p", sdk_session)
+    assert run_json(proj, cached_env)[0].rc == 0
+    (proj / "cmd/a/main.go").write_text(MAIN_A.replace('"a"', '"A"'))
+    r, ev = run_json(proj, cached_env, "-v")
+    assert "4 re-read with the saved file lists, 0 from go list" in listings_note(r), r.err
+    jobs, _ = outcome(ev)
+    assert jobs == {"a linux/amd64": "ok", "a windows/amd64": "ok",
+                    "b linux/amd64": "cached", "b windows/amd64": "cached"}, jobs
+    r, ev = run_json(proj, cached_env, "-v")
+    assert "4 as saved, 0 from go list" in listings_note(r), r.err
+
+
+EMBED_MAIN = ('package main\n\nimport (\n\t"embed"\n\t"fmt"\n\t"io/fs"\n)\n\n//go:embed data\nvar data embed.FS\n\n'
+              'func main() {\n\tfs.WalkDir(data, ".", func(p string, d fs.DirEntry, err error) error {\n'
+              '\t\tif !d.IsDir() {\n\t\t\tb, _ := data.ReadFile(p)\n\t\t\tfmt.Printf("%s=%s ", p, b)\n\t\t}\n'
+              '\t\treturn nil\n\t})\n}\n')
+
+
+def test_embedded_files_edited_or_added_are_rebuilt(tmp_path, cached_env, sdk_session):
+    release = RELEASE.split('build "b"')[0] + RELEASE[RELEASE.index("archive"):]
+    proj = write_project(tmp_path / "p", {"cmd/a/main.go": EMBED_MAIN, "cmd/a/data/x.txt": "1",
+                                          "release.lua": release}, sdk_session)
+    assert run_json(proj, cached_env)[0].rc == 0
+
+    def output():
+        return subprocess.run([proj / "dist/a_linux_amd64/a"], capture_output=True, text=True).stdout
+
+    assert output() == "data/x.txt=1 "
+    (proj / "cmd/a/data/x.txt").write_text("2")
+    r, ev = run_json(proj, cached_env, "-v")
+    assert "0 from go list" in listings_note(r) and set(outcome(ev)[0].values()) == {"ok"}, r.err
+    assert output() == "data/x.txt=2 "
+    (proj / "cmd/a/data/sub").mkdir()
+    (proj / "cmd/a/data/sub/y.txt").write_text("3")  # a new file: go list is asked
+    r, ev = run_json(proj, cached_env, "-v")
+    assert "2 from go list" in listings_note(r) and set(outcome(ev)[0].values()) == {"ok"}, r.err
+    assert output() == "data/sub/y.txt=3 data/x.txt=2 "
+
+
 def test_release_inputs_are_part_of_the_digest(tmp_path, cached_env, sdk_session):
     proj = project(tmp_path / "p", sdk_session)
     assert run_json(proj, cached_env)[0].rc == 0

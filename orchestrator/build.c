@@ -127,7 +127,7 @@ static int prefetch_stamp(const struct build_opts *o, char stamp[65])
 	}
 	jobenv_network(o->env, "/<scratch>", &env);
 	for (size_t i = 0; i < env.n; i++)
-		if (strncmp(env.v[i], "GOMAXPROCS=", 11))
+		if (!jobenv_tuning(env.v[i]))
 			hasher_update(h, env.v[i], strlen(env.v[i]) + 1);
 	strv_release(&env);
 	hasher_final_hex(h, hex);

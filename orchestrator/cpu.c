@@ -196,3 +196,63 @@ struct cpu_budget cpu_budget(int jobs, int cpus)
 		b.procs = cpus < 2 ? 1 : 2;
 	return b;
 }
+
+#define GC_LIMIT_MIN_MIB 256
+#define GC_LIMIT_MAX_MIB 4096
+
+long long cpu_gc_limit_from(long long available_mib, int processes)
+{
+	if (processes < 1)
+		processes = 1;
+	long long share = available_mib / 2 / processes;
+	if (share > GC_LIMIT_MAX_MIB)
+		share = GC_LIMIT_MAX_MIB;
+	return share < GC_LIMIT_MIN_MIB ? 0 : share;
+}
+
+/* The value of "Key:   N kB" in /proc/meminfo text, in MiB; -1 if absent. */
+static long long meminfo_mib(const char *text, const char *key)
+{
+	const char *p = text ? strstr(text, key) : NULL;
+	long long kb;
+	if (!p || sscanf(p + strlen(key), " %lld", &kb) != 1)
+		return -1;
+	return kb / 1024;
+}
+
+/* What our cgroup v2 memory.max leaves (max - current) in MiB; -1: no limit. */
+static long long cgroup_room_mib(void)
+{
+	char *self = slurp("/proc/self/cgroup"), *max = NULL, *cur = NULL;
+	long long room = -1, m, c;
+	if (self && !strncmp(self, "0::/", 4)) {
+		self[strcspn(self, "\n")] = '\0';
+		char *dir = xasprintf("/sys/fs/cgroup%s", strcmp(self + 3, "/") ? self + 3 : "");
+		char *pmax = xasprintf("%s/memory.max", dir), *pcur = xasprintf("%s/memory.current", dir);
+		max = slurp(pmax);
+		cur = slurp(pcur);
+		if (max && cur && parse_ll(max, &m) == 0 && parse_ll(cur, &c) == 0 && m > c)
+			room = (m - c) >> 20;
+		free(dir);
+		free(pmax);
+		free(pcur);
+	}
+	free(self);
+	free(max);
+	free(cur);
+	return room;
+}
+
+long long cpu_gc_limit_mib(int processes)
+{
+	const char *set = getenv("XGO_GC_MEMLIMIT");
+	long long v;
+	if (set && *set)
+		return parse_ll(set, &v) == 0 && v > 0 ? v : 0;
+	char *text = slurp("/proc/meminfo");
+	long long avail = meminfo_mib(text, "MemAvailable:"), room = cgroup_room_mib();
+	free(text);
+	if (room >= 0 && (avail < 0 || room < avail))
+		avail = room;
+	return avail > 0 ? cpu_gc_limit_from(avail, processes) : 0;
+}

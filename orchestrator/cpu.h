@@ -34,4 +34,16 @@ struct cpu_budget {
 };
 struct cpu_budget cpu_budget(int jobs, int cpus);
 
+/* The heap each Go process of the jobs may grow to before it collects
+ * garbage: the jobs run with GOGC=off and GOMEMLIMIT=<this>MiB, since the
+ * compiler spends about a quarter of its CPU time in its collector with
+ * Go's default GOGC=100 (docs/runner.md).  Half the available memory
+ * (MemAvailable, and our cgroup v2 memory.max), shared by up to
+ * `processes` at once, at most 4 GiB each.  0: leave Go's default
+ * collector, because that share is under 256 MiB, or because
+ * XGO_GC_MEMLIMIT is 0 (XGO_GC_MEMLIMIT=N sets the share to N MiB). */
+long long cpu_gc_limit_mib(int processes);
+/* The same from the available memory in MiB (tests). */
+long long cpu_gc_limit_from(long long available_mib, int processes);
+
 #endif

@@ -10,7 +10,7 @@
 /* Variables a build file may not set or pass through: xgo-build sets them. */
 static const char *const controlled[] = {
 	"CGO_ENABLED", "GO386", "GOAMD64", "GOARCH", "GOARM", "GOARM64", "GOCACHE", "GOENV", "GOFLAGS",
-	"GOMAXPROCS", "GOMIPS", "GOMIPS64", "GOMODCACHE", "GOOS", "GOPPC64", "GOPROXY", "GOROOT",
+	"GOGC", "GOMAXPROCS", "GOMEMLIMIT", "GOMIPS", "GOMIPS64", "GOMODCACHE", "GOOS", "GOPPC64", "GOPROXY", "GOROOT",
 	"GORISCV64", "GOTMPDIR", "GOTOOLCHAIN", "GOWORK", "HOME", "LC_ALL", "PATH", "SOURCE_DATE_EPOCH",
 	"TMPDIR", "TZ",
 };
@@ -82,14 +82,28 @@ static void base_env(const struct jobenv_ctx *c, const char *scratch, struct str
 	strv_push(env, "TZ=UTC");
 	strv_pushf(env, "SOURCE_DATE_EPOCH=%s", c->sde);
 	strv_pushf(env, "GOMAXPROCS=%d", c->procs);
+	if (c->gc_limit_mib > 0) {
+		strv_push(env, "GOGC=off");
+		strv_pushf(env, "GOMEMLIMIT=%lldMiB", c->gc_limit_mib);
+	}
 }
 
 int jobenv_local(const char *name)
 {
-	static const char *const local[] = { "GOCACHE", "GOMAXPROCS", "GOMODCACHE", "GOROOT", "GOTMPDIR", "HOME",
-					     "TMPDIR", "ZIG_GLOBAL_CACHE_DIR", "ZIG_LOCAL_CACHE_DIR" };
+	static const char *const local[] = { "GOCACHE", "GOGC", "GOMAXPROCS", "GOMEMLIMIT", "GOMODCACHE", "GOROOT",
+					     "GOTMPDIR", "HOME", "TMPDIR", "ZIG_GLOBAL_CACHE_DIR",
+					     "ZIG_LOCAL_CACHE_DIR" };
 	for (size_t i = 0; i < ARRAY_LEN(local); i++)
 		if (!strcmp(name, local[i]))
+			return 1;
+	return 0;
+}
+
+int jobenv_tuning(const char *kv)
+{
+	static const char *const tuning[] = { "GOMAXPROCS=", "GOGC=", "GOMEMLIMIT=" };
+	for (size_t i = 0; i < ARRAY_LEN(tuning); i++)
+		if (!strncmp(kv, tuning[i], strlen(tuning[i])))
 			return 1;
 	return 0;
 }

@@ -25,6 +25,7 @@ struct jobenv_ctx {
 	const char *gomodcache;  /* absolute */
 	const char *sde;         /* SOURCE_DATE_EPOCH, decimal */
 	int procs;               /* GOMAXPROCS and go build -p */
+	long long gc_limit_mib;  /* GOGC=off GOMEMLIMIT=<this>MiB; 0: Go's default GC */
 	int vendor;              /* -mod=vendor instead of -mod=readonly */
 	const char *zig_cache;   /* ZIG_GLOBAL_CACHE_DIR of zig jobs: shared, absolute */
 	const char *cgo_tmpdir;  /* GOTMPDIR of cgo jobs, outside the project; NULL: the job's */
@@ -57,9 +58,14 @@ int jobenv_sde(const struct release *r, char out[24], const char **source);
 /* Whether variable name (of a job's environment) holds a machine's own
  * business rather than a build input: the job's private HOME/TMPDIR/
  * GOTMPDIR, the shared caches (Go's and zig's), where the SDK is installed
- * (GOROOT; PATH starts with it) and the CPU share (GOMAXPROCS).  Two machines building
- * the same release differ here and nowhere else; merge compares the rest. */
+ * (GOROOT; PATH starts with it), the CPU share (GOMAXPROCS) and the
+ * memory share (GOGC, GOMEMLIMIT).  Two machines building the same
+ * release differ here and nowhere else; merge compares the rest. */
 int jobenv_local(const char *name);
+
+/* 1 for a NAME=VALUE entry that tunes how fast a job runs, never what it
+ * writes: GOMAXPROCS, GOGC, GOMEMLIMIT (left out of stamps and keys). */
+int jobenv_tuning(const char *kv);
 
 /* Make <work_dir>/jobs/<name> afresh with home/ (go telemetry off) and
  * tmp/: a job's private HOME and TMPDIR.  Returns its path (owned), or

@@ -456,6 +456,7 @@ int pipeline_run(const struct pipeline_opts *o)
 	struct jobenv_ctx ctx = {
 		.release = &s.rel, .sdk_root = s.sdk.root, .gocache = s.gocache, .gomodcache = s.gomodcache,
 		.sde = s.sde, .procs = s.budget.procs, .zig_cache = s.zig_cache,
+		.gc_limit_mib = cpu_gc_limit_mib(s.budget.parallel * s.budget.procs + cpu_available()),
 		.cgo_tmpdir = s.cgo_tmp,
 	};
 	char *vendor = xasprintf("%s/vendor/modules.txt", s.project);

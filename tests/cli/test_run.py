@@ -2,6 +2,7 @@
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -113,16 +114,26 @@ def test_print_env_shows_the_whole_job(hello, sdk_session):
     env_text, argv = r.out.split("\n\n")
     env = dict(l.split("=", 1) for l in env_text.splitlines())
     assert set(env) == {
-        "CGO_ENABLED", "GOARCH", "GOARM", "GOCACHE", "GOENV", "GOFLAGS", "GOMAXPROCS", "GOMODCACHE", "GOOS",
-        "GOPROXY", "GOROOT", "GOTMPDIR", "GOTOOLCHAIN", "GOWORK", "HOME", "LC_ALL", "PATH",
+        "CGO_ENABLED", "GOARCH", "GOARM", "GOCACHE", "GOENV", "GOFLAGS", "GOGC", "GOMAXPROCS", "GOMEMLIMIT",
+        "GOMODCACHE", "GOOS", "GOPROXY", "GOROOT", "GOTMPDIR", "GOTOOLCHAIN", "GOWORK", "HOME", "LC_ALL", "PATH",
         "SOURCE_DATE_EPOCH", "TMPDIR", "TZ"}
     assert env["GOARM"] == "6" and env["GOPROXY"] == "off" and env["GOTOOLCHAIN"] == "local"
+    assert env["GOGC"] == "off" and re.fullmatch(r"[0-9]+MiB", env["GOMEMLIMIT"]), env
     assert env["PATH"].startswith(env["GOROOT"] + "/bin:")
     assert "-ldflags=-s -w -X main.version=0.1.0" in argv
     assert argv.rstrip().endswith("./cmd/hello")
     assert not (hello / "dist").exists(), "--print-env builds nothing"
     r = run_xgo("run", "--print-env", "plan9/386", cwd=hello, env=sdk_session["env"])
     assert r.rc == 2 and "no job 'plan9/386'" in r.err
+
+
+@pytest.mark.parametrize("setting, gogc, limit", [("0", None, None), ("512", "off", "512MiB")])
+def test_gc_memlimit_setting(hello, sdk_session, setting, gogc, limit):
+    r = run_xgo("run", "--print-env", "linux/amd64", cwd=hello,
+                env=dict(sdk_session["env"], XGO_GC_MEMLIMIT=setting))
+    assert r.rc == 0, r
+    env = dict(l.split("=", 1) for l in r.out.split("\n\n")[0].splitlines())
+    assert env.get("GOGC") == gogc and env.get("GOMEMLIMIT") == limit, env
 
 
 FAILING = {

@@ -180,6 +180,25 @@ static void test_cpu__budget_examples(void **state)
 	assert_int_equal(b.procs, 1);
 }
 
+static void test_cpu__gc_limit_shares_half_the_memory(void **state)
+{
+	(void)state;
+	assert_int_equal(cpu_gc_limit_from(24000, 6), 2000);   /* 24 GB, 2 jobs x -p 2 + 2 CPUs */
+	assert_int_equal(cpu_gc_limit_from(64000, 4), 4096);   /* at most 4 GiB */
+	assert_int_equal(cpu_gc_limit_from(6144, 12), 256);    /* just enough */
+	assert_int_equal(cpu_gc_limit_from(6144, 13), 0);      /* too little: Go's default GC */
+	assert_int_equal(cpu_gc_limit_from(1000, 0), 500);
+	setenv("XGO_GC_MEMLIMIT", "0", 1);
+	assert_int_equal(cpu_gc_limit_mib(4), 0);
+	setenv("XGO_GC_MEMLIMIT", "777", 1);
+	assert_int_equal(cpu_gc_limit_mib(4), 777);
+	setenv("XGO_GC_MEMLIMIT", "lots", 1);
+	assert_int_equal(cpu_gc_limit_mib(4), 0);
+	unsetenv("XGO_GC_MEMLIMIT");
+	long long auto_share = cpu_gc_limit_mib(4);
+	assert_true(auto_share == 0 || (auto_share >= 256 && auto_share <= 4096));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -195,6 +214,7 @@ int main(void)
 		cmocka_unit_test(test_cpu__this_machine),
 		cmocka_unit_test(test_cpu__budget_oversubscribes_at_most_twice),
 		cmocka_unit_test(test_cpu__budget_examples),
+		cmocka_unit_test(test_cpu__gc_limit_shares_half_the_memory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

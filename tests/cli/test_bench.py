@@ -42,7 +42,7 @@ def test_bench_quick(tmp_path):
     assert "xgo-build orchestrator peak RSS < 32 MB" in out, out
     # the results file, RESULTS.md-shaped
     text = results.read_text()
-    for heading in ("# bench/run results", "## Machine", "## Wall time", "## Targets of issue 4",
+    for heading in ("# bench/run results", "## Machine", "## Wall time", "## Targets of the bench issue",
                     "## Peak RSS", "## xgo-build cold job timeline", "## Outputs: byte identity",
                     "## Every timed run"):
         assert heading in text, heading

@@ -60,7 +60,9 @@ static const char run_help[] =
 	"<cache>/gocache), SOURCE_DATE_EPOCH, XGO_REMOTE_CACHE (http(s) URL of a shared\n"
 	"cache; overrides release.lua's cache { url }), XGO_REMOTE_CACHE_READ_ONLY=1,\n"
 	"XGO_REMOTE_CACHE_TOKEN (bearer token; or the variable cache { token_env } names),\n"
-	"XGO_ZIG (the zig binary), XGO_ZIG_CACHE (zig's cache; default <cache>/zig-cache).\n"
+	"XGO_ZIG (the zig binary), XGO_ZIG_CACHE (zig's cache; default <cache>/zig-cache),\n"
+	"XGO_GC_MEMLIMIT (MiB a job's Go process may grow to before it collects garbage;\n"
+	"default: its share of half the free memory; 0: Go's default collector).\n"
 	"exit codes: 0 ok, 1 a job failed, 2 usage or build-file error, 3 --verify found\n"
 	"a difference, 4 SDK problem, 130 interrupted\n";
 

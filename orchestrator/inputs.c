@@ -78,17 +78,23 @@ static int normalised(const struct inputs_ctx *c, const struct job *j, struct jo
 
 /* The listing key: what go list sees (the job's argv without go, build
  * and -o OUT). */
+/* Push a go build argv's flags and packages, without go, build and -o OUT. */
+static void push_list_args(const struct strv *argv, struct strv *out)
+{
+	for (size_t i = 2; i < argv->n; i++) {
+		if (!strcmp(argv->v[i], "-o")) {
+			i++;
+			continue;
+		}
+		strv_push(out, argv->v[i]);
+	}
+}
+
 static void listing_key(const struct job_in *in, char key[65])
 {
 	struct hasher *h = hasher_new(HASH_SHA256);
 	struct strv flags = { 0 };
-	for (size_t i = 2; i < in->argv.n; i++) {
-		if (!strcmp(in->argv.v[i], "-o")) {
-			i++;
-			continue;
-		}
-		strv_push(&flags, in->argv.v[i]);
-	}
+	push_list_args(&in->argv, &flags);
 	hash_lines(h, "xgo-build list v1", &in->env);
 	hash_lines(h, "flags", &flags);
 	hasher_final_hex(h, key);
@@ -291,13 +297,7 @@ static void run_listing(const struct inputs_ctx *c, const struct job *j, struct 
 	strv_push(&list, "-e");
 	strv_push(&list, "-deps");
 	strv_push(&list, LIST_FIELDS);
-	for (size_t i = 2; i < argv.n; i++) {
-		if (!strcmp(argv.v[i], "-o")) {
-			i++;
-			continue;
-		}
-		strv_push(&list, argv.v[i]);
-	}
+	push_list_args(&argv, &list);
 	if (proc_capture(list.v, env.v, c->project_dir, &out, &err, &status) == 0 && status == 0 && out.data &&
 	    (l->shape = listing_shape(c, out.data, out.len)))
 		goto out;

@@ -21,14 +21,20 @@ static const char *const network_vars[] = {
 	"all_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR",
 };
 
-static int is_controlled(const char *name, size_t len)
+/* How fast a job runs, never what it writes. */
+static const char *const tuning[] = { "GOMAXPROCS", "GOGC", "GOMEMLIMIT" };
+
+static int in_list(const char *const *list, size_t n, const char *name, size_t len)
 {
-	if (cc_controls(name, len))
-		return 1;
-	for (size_t i = 0; i < ARRAY_LEN(controlled); i++)
-		if (strlen(controlled[i]) == len && !strncmp(controlled[i], name, len))
+	for (size_t i = 0; i < n; i++)
+		if (strlen(list[i]) == len && !strncmp(name, list[i], len))
 			return 1;
 	return 0;
+}
+
+static int is_controlled(const char *name, size_t len)
+{
+	return cc_controls(name, len) || in_list(controlled, ARRAY_LEN(controlled), name, len);
 }
 
 int jobenv_check_build(const struct release *r, const struct build_decl *b)
@@ -90,22 +96,16 @@ static void base_env(const struct jobenv_ctx *c, const char *scratch, struct str
 
 int jobenv_local(const char *name)
 {
-	static const char *const local[] = { "GOCACHE", "GOGC", "GOMAXPROCS", "GOMEMLIMIT", "GOMODCACHE", "GOROOT",
-					     "GOTMPDIR", "HOME", "TMPDIR", "ZIG_GLOBAL_CACHE_DIR",
-					     "ZIG_LOCAL_CACHE_DIR" };
-	for (size_t i = 0; i < ARRAY_LEN(local); i++)
-		if (!strcmp(name, local[i]))
-			return 1;
-	return 0;
+	static const char *const local[] = { "GOCACHE", "GOMODCACHE", "GOROOT", "GOTMPDIR", "HOME", "TMPDIR",
+					     "ZIG_GLOBAL_CACHE_DIR", "ZIG_LOCAL_CACHE_DIR" };
+	size_t len = strlen(name);
+	return in_list(local, ARRAY_LEN(local), name, len) || in_list(tuning, ARRAY_LEN(tuning), name, len);
 }
 
 int jobenv_tuning(const char *kv)
 {
-	static const char *const tuning[] = { "GOMAXPROCS=", "GOGC=", "GOMEMLIMIT=" };
-	for (size_t i = 0; i < ARRAY_LEN(tuning); i++)
-		if (!strncmp(kv, tuning[i], strlen(tuning[i])))
-			return 1;
-	return 0;
+	const char *eq = strchr(kv, '=');
+	return eq && in_list(tuning, ARRAY_LEN(tuning), kv, (size_t)(eq - kv));
 }
 
 void jobenv_network(const struct jobenv_ctx *c, const char *scratch, struct strv *env)

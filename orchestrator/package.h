@@ -45,8 +45,8 @@ struct pkg_request {
 	const char *dest;         /* final path of the archive; its directory exists */
 	enum pkg_format format;
 	int64_t mtime;            /* SOURCE_DATE_EPOCH, stored for every entry */
-	int level;                /* 0 = the format's fixed default (gzip, zip,
-	                             xz 6; zstd 10); else 1..9 (zstd 1..19) */
+	int level;                /* 0 = the format's fixed default (gzip and
+	                             zip 5, xz 6, zstd 10); else 1..9 (zstd 1..19) */
 	const char *wrap_dir;     /* NULL, or a directory all entries go under
 	                             (see pkg_stem() for wrap_in_directory) */
 	const struct pkg_entry *entries;

@@ -45,6 +45,7 @@ struct run_state {
 	char sde[24];
 	const char *sde_source;
 	struct cpu_budget budget;
+	long long gc_limit_mib; /* the jobs' GOMEMLIMIT share (cpu.h) */
 	enum iso_level iso;
 	char *trampoline;
 	struct actcache *actions; /* NULL with --no-cache */
@@ -240,6 +241,7 @@ static int prepare(struct run_state *s)
 		s->budget.parallel = s->o->jobs;
 		s->budget.procs = cpus / s->o->jobs > 0 ? cpus / s->o->jobs : 1;
 	}
+	s->gc_limit_mib = cpu_gc_limit_mib(s->budget.parallel * s->budget.procs + cpus);
 	if (!(s->trampoline = iso_self_exe()))
 		return EXIT_JOB;
 	return EXIT_OK;
@@ -456,7 +458,7 @@ int pipeline_run(const struct pipeline_opts *o)
 	struct jobenv_ctx ctx = {
 		.release = &s.rel, .sdk_root = s.sdk.root, .gocache = s.gocache, .gomodcache = s.gomodcache,
 		.sde = s.sde, .procs = s.budget.procs, .zig_cache = s.zig_cache,
-		.gc_limit_mib = cpu_gc_limit_mib(s.budget.parallel * s.budget.procs + cpu_available()),
+		.gc_limit_mib = s.gc_limit_mib,
 		.cgo_tmpdir = s.cgo_tmp,
 	};
 	char *vendor = xasprintf("%s/vendor/modules.txt", s.project);

@@ -301,30 +301,45 @@ char *read_file(const char *path, size_t max, size_t *len)
 {
 	struct buf b;
 	char chunk[65536];
-	FILE *f = fopen(path, "rb");
-	if (!f) {
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer; the fstat
+	 * below refuses it (and devices, directories, sockets) before any read. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0) {
 		error("cannot read '%s':", path);
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		error("refusing '%s': not a regular file", path);
+		return NULL;
+	}
+	if ((size_t)st.st_size > max) {
+		close(fd);
+		error("'%s' is larger than %zu bytes", path, max);
 		return NULL;
 	}
 	buf_init(&b, max);
 	for (;;) {
-		size_t n = fread(chunk, 1, sizeof(chunk), f);
-		if (n && buf_append(&b, chunk, n) < 0) {
-			fclose(f);
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			close(fd);
+			buf_release(&b);
+			error("cannot read '%s':", path);
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		if (buf_append(&b, chunk, (size_t)n) < 0) {
+			close(fd);
 			buf_release(&b);
 			error("'%s' is larger than %zu bytes", path, max);
 			return NULL;
 		}
-		if (n < sizeof(chunk))
-			break;
 	}
-	if (ferror(f)) {
-		fclose(f);
-		buf_release(&b);
-		error("cannot read '%s':", path);
-		return NULL;
-	}
-	fclose(f);
+	close(fd);
 	if (len)
 		*len = b.len;
 	return buf_detach(&b);

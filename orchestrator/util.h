@@ -80,7 +80,9 @@ int strv_contains(const struct strv *s, const char *str);
  * close enough to be a plausible typo.  For "did you mean" hints. */
 const char *suggest(const char *word, const char *const *cands, size_t n);
 
-/* Whole-file helpers.  read_file fails (error(), NULL) past max bytes. */
+/* Whole-file helpers.  read_file is the one bounded reader of untrusted
+ * files: it refuses (error(), NULL) what is not a regular file, without
+ * blocking on a FIFO, and anything past max bytes. */
 char *read_file(const char *path, size_t max, size_t *len);
 /* Write data to path atomically: a temporary file beside it, fsync, rename. */
 int write_file_atomic(const char *path, const void *data, size_t len, int mode);

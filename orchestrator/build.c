@@ -5,6 +5,7 @@
 #include "hash.h"
 #include "progress.h"
 #include "runner.h"
+#include "toolchains/sdk.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -269,6 +270,8 @@ struct sched {
 	int inflight;     /* added to the runner and not finished */
 	int stop;         /* fail-fast tripped: start nothing more */
 	struct progress *progress;
+	struct sdk_guard *guard; /* the SDK walked again while jobs build; NULL: all cached */
+	int sdk_changed;  /* the guard failed: nothing more is stored or passed on */
 };
 
 static int same_target_key(const struct target *a, const struct target *b)
@@ -421,6 +424,25 @@ static void store_built(const struct sched *s, size_t i)
 	actcache_put(s->o->cache, res->key, res->path, &e);
 }
 
+/* Before a built binary is stored or packed, the SDK that built it must
+ * still be the verified one (sdk.h, the guard).  The first failure stops
+ * the run; error() is called once, and later jobs fail without a word. */
+static int sdk_confirmed(struct sched *s)
+{
+	if (!s->guard)
+		return 1;
+	if (s->sdk_changed)
+		return 0;
+	if (sdk_guard_wait(s->guard) == 0)
+		return 1;
+	s->sdk_changed = 1;
+	if (!s->stop) {
+		s->stop = 1;
+		runner_cancel_pending(s->runner);
+	}
+	return 0;
+}
+
 static void finish_job(struct sched *s, struct runner_result *rr)
 {
 	size_t i = (size_t)(uintptr_t)rr->user;
@@ -441,6 +463,8 @@ static void finish_job(struct sched *s, struct runner_result *rr)
 	if (res->status == 0 && hash_file_hex(HASH_SHA256, res->path, res->sha256, &res->size) < 0)
 		res->status = 1;
 	if (res->status == 0 && s->o->check && s->o->check(res, s->o->user) != 0)
+		res->status = 1, res->check_failed = 1;
+	if (res->status == 0 && !sdk_confirmed(s))
 		res->status = 1, res->check_failed = 1;
 	progress_done(s->progress, i, res->status == 0, res->wall);
 	if (res->status == 0) {
@@ -502,6 +526,8 @@ int build_run(const struct plan *p, const struct build_opts *o, struct result **
 	s.progress = progress_new(p->n, progress_want_live());
 	runner_catch_signals(s.runner);
 	take_cached(&s);
+	if (o->sdk && s.finished < p->n)
+		s.guard = sdk_guard_start(o->sdk);
 	fill_slots(&s);
 	struct runner_result rr;
 	int w;
@@ -512,10 +538,13 @@ int build_run(const struct plan *p, const struct build_opts *o, struct result **
 	}
 	if (w == RUNNER_INTERRUPTED)
 		rc = EXIT_INTERRUPTED;
+	else if (s.sdk_changed)
+		rc = EXIT_TOOLCHAIN;
 	else if (w == 0 && s.failed == 0 && s.finished == p->n)
 		rc = EXIT_OK;
 	if (rc == EXIT_JOB && s.failed < p->n && s.stop && verbosity >= 0 && !o->keep_going)
 		note("stopped after the first failure (--keep-going builds the rest)");
+	sdk_guard_free(s.guard);
 	progress_free(s.progress);
 	runner_restore_signals();
 	runner_free(s.runner);

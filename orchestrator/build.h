@@ -23,6 +23,8 @@
 #include "orchestrator/jobenv.h"
 #include "orchestrator/plan.h"
 
+struct sdk;
+
 /* What happened to one job. */
 struct result {
 	const struct job *job;
@@ -55,6 +57,9 @@ struct build_opts {
 	long vary_uid;             /* verify: jobs as this uid in a user namespace; 0 none */
 	const char *vary_hostname; /* verify: jobs in a UTS namespace with this name */
 	const char *hook_faketime; /* verify: libfaketime for hooks; NULL none */
+	const struct sdk *sdk;   /* when a job builds, its tree is walked again (sdk.h,
+				  * the guard) before anything built is stored or passed
+				  * to on_success; NULL: no second look */
 	struct actcache *cache;  /* NULL: build everything, store nothing */
 	char (*keys)[65];        /* per job input digests ("" = unknown); NULL with no cache */
 	/* Called when a job's binary is built and hashed, before on_success:
@@ -66,7 +71,8 @@ struct build_opts {
 };
 
 /* Exit codes of the stage: EXIT_OK, EXIT_JOB (a job or hook failed; the
- * failing log tail was printed), EXIT_INTERRUPTED, or EXIT_TOOLCHAIN. */
+ * failing log tail was printed), EXIT_INTERRUPTED, or EXIT_TOOLCHAIN (the
+ * SDK changed under the builds: nothing built was stored or passed on). */
 
 /* `go mod download` once, with the network (skipped with vendor/). */
 int build_prefetch(const struct build_opts *o);

@@ -311,7 +311,7 @@ static int build_all(struct run_state *s, struct jobenv_ctx *ctx)
 		.reverse_order = s->o->reverse_order, .on_success = job_built, .check = job_check, .user = s,
 		.vary_uid = s->o->vary_uid, .vary_hostname = s->o->vary_hostname,
 		.hook_faketime = s->o->hook_faketime,
-		.iso = s->iso, .trampoline = s->trampoline,
+		.iso = s->iso, .trampoline = s->trampoline, .sdk = &s->sdk,
 	};
 	int rc;
 	if ((rc = build_prefetch(&bo)) != EXIT_OK || (rc = build_before_hooks(&s->rel, &bo)) != EXIT_OK ||

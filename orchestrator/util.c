@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int quiet_errors;
+_Thread_local int quiet_errors;
 int verbosity;
 int use_color;
 

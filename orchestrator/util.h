@@ -32,7 +32,9 @@ void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void fatal(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *error_last(void);
 void error_clear(void);
-extern int quiet_errors; /* unit tests silence stderr */
+/* Per thread: a worker thread that silences its expected failures cannot
+ * silence another thread's errors.  Unit tests set it in their setup. */
+extern _Thread_local int quiet_errors;
 extern int verbosity;    /* -1 quiet, 0 normal, 1 verbose */
 extern int use_color;
 

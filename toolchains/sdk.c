@@ -15,6 +15,7 @@
 #include <ftw.h>
 #include <jansson.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1031,4 +1032,69 @@ int sdk_clean_tmp(const char *cache_dir)
 	free(sdkdir);
 	free(dl);
 	return n;
+}
+
+/* ---- the guard: the fingerprint walked again while jobs build ---- */
+
+struct sdk_guard {
+	const struct sdk *sdk;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	int started, joined, rc;
+	char fingerprint[TD_HEX]; /* "" when the walk failed */
+};
+
+static void *guard_walk(void *arg)
+{
+	struct sdk_guard *g = arg;
+	struct td_result td;
+	quiet_errors = 1; /* the waiter reports, once, on its own thread */
+	if (td_compute(g->sdk->root, TD_FINGERPRINT, 1, &td) == 0)
+		memcpy(g->fingerprint, td.fingerprint, TD_HEX);
+	return NULL;
+}
+
+struct sdk_guard *sdk_guard_start(const struct sdk *s)
+{
+	struct sdk_guard *g = xcalloc(1, sizeof(*g));
+	g->sdk = s;
+	pthread_mutex_init(&g->lock, NULL);
+	g->started = pthread_create(&g->thread, NULL, guard_walk, g) == 0;
+	if (!g->started)
+		guard_walk(g); /* no thread to be had: walk here */
+	return g;
+}
+
+int sdk_guard_wait(struct sdk_guard *g)
+{
+	pthread_mutex_lock(&g->lock);
+	if (!g->joined) {
+		if (g->started)
+			pthread_join(g->thread, NULL);
+		g->joined = 1;
+		g->rc = strcmp(g->fingerprint, g->sdk->fingerprint) ? -1 : 0;
+		if (g->rc < 0) {
+			char *stamp = xasprintf("%s/checked", g->sdk->entry);
+			unlink(stamp);
+			free(stamp);
+		}
+	}
+	int rc = g->rc;
+	pthread_mutex_unlock(&g->lock);
+	if (rc < 0)
+		error("the Go SDK in '%s' changed after it was verified (%s): nothing built with it is stored or "
+		      "published; run again to install it afresh",
+		      g->sdk->entry, g->fingerprint[0] ? "its files differ from the install record" :
+		      "it cannot be walked");
+	return rc;
+}
+
+void sdk_guard_free(struct sdk_guard *g)
+{
+	if (!g)
+		return;
+	if (g->started && !g->joined)
+		pthread_join(g->thread, NULL);
+	pthread_mutex_destroy(&g->lock);
+	free(g);
 }

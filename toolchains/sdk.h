@@ -113,6 +113,24 @@ int sdk_verify_entry(const struct sdk *s);
 /* Remove a cache entry (under its lock).  busy_ok: skip it when another
  * process holds the lock, returning 1. */
 int sdk_remove_entry(const char *cache_dir, const struct sdk *s, int busy_ok);
+/* A second look at the SDK while jobs build.  The check at the start of a
+ * run may be skipped within XGO_SDK_RECHECK of the last walk, so a tree
+ * changed since then would build binaries under the pinned tree digest.
+ * Whenever a job really builds, the stat fingerprint is walked again on a
+ * thread of its own, concurrently with the builds; nothing built may be
+ * stored or published before sdk_guard_wait says the tree is the one that
+ * was verified at install. */
+struct sdk_guard;
+/* Start the walk of s->root (s must outlive the guard). */
+struct sdk_guard *sdk_guard_start(const struct sdk *s);
+/* Wait for the walk: 0 when the tree still has the recorded fingerprint.
+ * Else error() naming the entry, -1, and the entry's recheck stamp is
+ * removed so that the next run walks the tree and installs it again.
+ * Idempotent and thread-safe: the first call joins, later calls return
+ * the same answer. */
+int sdk_guard_wait(struct sdk_guard *g);
+void sdk_guard_free(struct sdk_guard *g);
+
 /* Remove leftovers: temporary directories and .part files that no
  * install is using.  Returns how many were removed. */
 int sdk_clean_tmp(const char *cache_dir);

@@ -267,7 +267,7 @@ int cc_zig_pin(const char *path, struct lock_tool *out)
 	char *lib = zig_lib_dir(path);
 	int rc = hash_file_hex(HASH_SHA256, path, out->sha256, NULL);
 	if (rc == 0)
-		rc = td_compute(lib, TD_DIGEST, 0, &td);
+		rc = td_compute(lib, TD_DIGEST | TD_SKIP_PYCACHE, 0, &td);
 	if (rc == 0)
 		memcpy(out->tree_digest, td.digest, sizeof(out->tree_digest));
 	free(lib);
@@ -281,7 +281,7 @@ static int zig_stamp(const char *path, char *out, size_t size)
 	struct stat st;
 	struct td_result td;
 	char *lib = zig_lib_dir(path);
-	int rc = stat(path, &st) < 0 ? error("cannot stat '%s':", path) : td_compute(lib, TD_FINGERPRINT, 0, &td);
+	int rc = stat(path, &st) < 0 ? error("cannot stat '%s':", path) : td_compute(lib, TD_FINGERPRINT | TD_SKIP_PYCACHE, 0, &td);
 	if (rc == 0)
 		snprintf(out, size, "%s %lld %lld %lld.%09ld %s", path, (long long)st.st_size, (long long)st.st_ino,
 			 (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, td.fingerprint);

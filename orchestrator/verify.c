@@ -7,6 +7,7 @@
 #include "hash.h"
 #include "isolate.h"
 #include "jobenv.h"
+#include "manifest.h"
 #include "plan.h"
 #include "toolchains/download.h"
 #include "toolchains/lockfile.h"
@@ -257,10 +258,16 @@ out:
 
 static int copy_file(const char *src, const char *dst, mode_t mode)
 {
-	int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, rc = -1;
+	/* the caller saw a regular file: refuse a link or FIFO swapped in since */
+	int in = open(src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), out = -1, rc = -1;
 	char buf[65536];
+	struct stat st;
 	if (in < 0)
 		return error("cannot open '%s':", src);
+	if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(in);
+		return error("refusing '%s': not a regular file", src);
+	}
 	if ((out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 0777)) < 0) {
 		error("cannot create '%s':", dst);
 		goto out;
@@ -381,8 +388,15 @@ static int cmp_str(const void *a, const void *b)
 /* output name -> target, from a dist's manifest.json. */
 static json_t *targets_of(const char *dist)
 {
-	char *path = xasprintf("%s/manifest.json", dist);
-	json_t *doc = json_load_file(path, 0, NULL), *map = json_object();
+	char *path = xasprintf("%s/manifest.json", dist), *text = NULL;
+	struct stat st;
+	size_t len = 0;
+	/* Only labels: a missing or odd manifest gives none, and is not read
+	 * unless it is a regular file (read_file bounds it). */
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+		text = read_file(path, MANIFEST_MAX_BYTES, &len);
+	json_t *doc = text ? json_loadb(text, len, 0, NULL) : NULL, *map = json_object();
+	free(text);
 	size_t i;
 	json_t *j;
 	json_array_foreach(json_object_get(doc, "jobs"), i, j) {

@@ -8,6 +8,7 @@
 #include "isolate.h"
 #include "jobenv.h"
 #include "manifest.h"
+#include "path.h"
 #include "plan.h"
 #include "toolchains/download.h"
 #include "toolchains/lockfile.h"
@@ -862,13 +863,33 @@ static int is_url(const char *s)
 /* With the published files at hand, what counts is what they are, not
  * what their record says: a tampered file must not hide behind its
  * record.  The checksum file is an artifact too. */
-static void use_published_files(const char *dir, json_t *expected)
+/* 0 when the published dir/name is missing or a regular file inside dir
+ * after every symlink: a published directory is untrusted, and a link out
+ * of it would put another file's digest and bytes in the report. */
+static int published_ok(const char *dir, const char *name)
+{
+	char *p = xasprintf("%s/%s", dir, name), *what = xasprintf("published '%s': file", dir), *real = NULL;
+	struct stat st;
+	int rc = 0;
+	if (lstat(p, &st) == 0 && path_inside(what, dir, name, &real) < 0)
+		rc = -1;
+	else if (real && (stat(real, &st) < 0 || !S_ISREG(st.st_mode)))
+		rc = error("published '%s' is not a regular file", p);
+	free(real);
+	free(what);
+	free(p);
+	return rc;
+}
+
+static int use_published_files(const char *dir, json_t *expected)
 {
 	const char *name;
 	json_t *v;
 	char hex[65];
 	json_int_t sz;
 	json_object_foreach(expected, name, v) {
+		if (published_ok(dir, name) < 0)
+			return -1;
 		if (file_digest(dir, name, hex, &sz) < 0)
 			continue;
 		if (strcmp(hex, json_string_value(v)))
@@ -876,8 +897,11 @@ static void use_published_files(const char *dir, json_t *expected)
 			     dir, name, hex, json_string_value(v));
 		json_string_set(v, hex);
 	}
+	if (published_ok(dir, "SHA256SUMS") < 0)
+		return -1;
 	if (file_digest(dir, "SHA256SUMS", hex, &sz) == 0)
 		json_object_set_new(expected, "SHA256SUMS", json_string(hex));
+	return 0;
 }
 
 /* Read the published record into expected; *pub_dir gets the directory
@@ -896,7 +920,8 @@ static int load_published(const char *src, const char *file, json_t *expected, c
 	} else if (stat(src, &st) == 0 && S_ISDIR(st.st_mode)) {
 		char *m = xasprintf("%s/manifest.json", src), *s = xasprintf("%s/SHA256SUMS", src);
 		const char *use = access(m, F_OK) == 0 ? m : s;
-		text = read_file(use, VERIFY_MAX_RECORD, &len);
+		if (published_ok(src, use == m ? "manifest.json" : "SHA256SUMS") == 0)
+			text = read_file(use, VERIFY_MAX_RECORD, &len);
 		*pub_dir = xstrdup(src);
 		free(m);
 		free(s);
@@ -910,8 +935,8 @@ static int load_published(const char *src, const char *file, json_t *expected, c
 	if (rc == 0 && doc)
 		rc = check_sdk(doc, file, src) == 0 ? 0 : -2;
 	json_decref(doc);
-	if (rc == 0 && *pub_dir)
-		use_published_files(*pub_dir, expected);
+	if (rc == 0 && *pub_dir && use_published_files(*pub_dir, expected) < 0)
+		rc = -1;
 	free(text);
 	return rc;
 }

@@ -221,3 +221,42 @@ def test_merge_refuses_a_fifo_manifest(shards, tmp_path):
     (dirs[1] / "manifest.json").unlink()
     os.mkfifo(dirs[1] / "manifest.json")
     merge_refused(tmp_path, dirs, "manifest.json")
+
+
+# ---- verify --against: a published directory is untrusted ---------------------------------
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory, sdk_session):
+    """A one-target project and its dist, as a published release."""
+    base = tmp_path_factory.mktemp("safety-published")
+    proj = project(base / "p", sdk_session, ["LICENSE"])
+    r = run_xgo("run", cwd=proj, env=sdk_session["env"])
+    assert r.rc == 0, r
+    return proj
+
+
+@pytest.mark.parametrize("what", ["archive", "manifest"])
+def test_verify_against_refuses_a_published_symlink_out(published, tmp_path, sdk_session, what):
+    pub = tmp_path / "pub"
+    shutil.copytree(published / "dist", pub, symlinks=True)
+    name = "manifest.json" if what == "manifest" else json.loads((pub / "manifest.json").read_text())["archives"][0]["name"]
+    outside = tmp_path / "outside"
+    shutil.copyfile(pub / name, outside)
+    (pub / name).unlink()
+    os.symlink(outside, pub / name)
+    t0 = time.monotonic()
+    r = run_xgo("verify", "--against", pub, cwd=published, env=sdk_session["env"], timeout=60)
+    one_error(r, 2, f"'{name}' leads to '{outside}', outside '{pub}'")
+    assert "rebuilding" not in r.err and time.monotonic() - t0 < 20
+
+
+def test_verify_against_refuses_a_published_fifo(published, tmp_path, sdk_session):
+    pub = tmp_path / "pub"
+    shutil.copytree(published / "dist", pub, symlinks=True)
+    name = json.loads((pub / "manifest.json").read_text())["archives"][0]["name"]
+    (pub / name).unlink()
+    os.mkfifo(pub / name)
+    t0 = time.monotonic()
+    r = run_xgo("verify", "--against", pub, cwd=published, env=sdk_session["env"], timeout=60)
+    one_error(r, 2, "not a regular file")
+    assert "rebuilding" not in r.err and time.monotonic() - t0 < 20

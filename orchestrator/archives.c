@@ -104,6 +104,23 @@ static int check_names(const struct release *r, const struct arcplan *ap)
 	return 0;
 }
 
+/* pkg_expand_files with its error put after the declaration's line: one
+ * error line that says which archive and which entry. */
+static int expand_files(const struct release *r, const struct archive_decl *d, const char *project_dir,
+			struct pkg_entries *extra)
+{
+	int saved = quiet_errors;
+	quiet_errors = 1; /* before any thread starts: arc_plan runs in prepare */
+	int rc = pkg_expand_files(project_dir, d->files, d->nfiles, extra);
+	quiet_errors = saved;
+	if (rc < 0) {
+		char why[1024];
+		snprintf(why, sizeof(why), "%s", error_last());
+		error("%s:%d: archive: files: %s", r->path, d->line, why);
+	}
+	return rc;
+}
+
 int arc_plan(const struct release *r, const struct plan *p, const char *project_dir, struct arcplan *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -111,8 +128,8 @@ int arc_plan(const struct release *r, const struct plan *p, const char *project_
 		const struct archive_decl *d = &r->archives[di];
 		struct pkg_entries extra = { 0 };
 		size_t first = out->n;
-		if (pkg_expand_files(project_dir, d->files, d->nfiles, &extra) < 0) {
-			error("%s:%d: archive: fix or remove that entry of 'files'", r->path, d->line);
+		if (expand_files(r, d, project_dir, &extra) < 0) {
+			pkg_entries_release(&extra);
 			goto fail;
 		}
 		for (size_t i = 0; i < p->n; i++)

@@ -4,6 +4,7 @@
 #include "hash.h"
 #include "jobenv.h"
 #include "manifest.h"
+#include "path.h"
 #include "util.h"
 
 #include <limits.h>
@@ -268,6 +269,41 @@ static int place_jobs(struct merge *m)
 	return 0;
 }
 
+/* One name from dir's manifest: the build file's path rule, and not the
+ * name of a file merge writes itself. */
+static int check_name(const char *dir, const char *field, const char *name, const char *sums_file)
+{
+	char *what = xasprintf("'%s/manifest.json': %s", dir, field);
+	int rc = path_check_name(what, name);
+	if (rc == 0 && (!strcmp(name, "manifest.json") || (sums_file && !strcmp(name, sums_file))))
+		rc = error("%s '%s' is the name of the merged %s", what, name,
+			   strcmp(name, "manifest.json") ? "checksum file" : "manifest");
+	free(what);
+	return rc;
+}
+
+/* Every path merge takes from a manifest (checksum file, job outputs,
+ * archive names) passes the same rule as the build file's names before
+ * anything is written: a shard's manifest is untrusted. */
+static int check_names(const struct merge *m)
+{
+	json_t *c = json_object_get(m->v[0].doc, "checksums");
+	const char *sums_file = c ? str(c, "file") : NULL;
+	if (sums_file && check_name(m->v[0].dir, "checksums.file", sums_file, NULL) < 0)
+		return -1;
+	for (size_t s = 0; s < m->n; s++) {
+		size_t i;
+		json_t *o;
+		json_array_foreach(json_object_get(m->v[s].doc, "jobs"), i, o)
+			if (check_name(m->v[s].dir, "job output", str(o, "output"), sums_file) < 0)
+				return -1;
+		json_array_foreach(json_object_get(m->v[s].doc, "archives"), i, o)
+			if (check_name(m->v[s].dir, "archive name", str(o, "name"), sums_file) < 0)
+				return -1;
+	}
+	return 0;
+}
+
 static int differ(const char *target, const char *name, const char *a, const char *da, const char *b,
 		  const char *db)
 {
@@ -301,24 +337,32 @@ static int compare_overlap(const struct merge *m)
 }
 
 /* Copy dir/name to the stage, hashing it on the way: EXIT_OK, EXIT_USAGE
- * (missing), EXIT_MISMATCH (not what the manifest records) or EXIT_JOB. */
+ * (missing, not a regular file, or a symlink out of the shard: a shard
+ * directory is untrusted), EXIT_MISMATCH (not what the manifest records)
+ * or EXIT_JOB.  The resolved path is what is read. */
 static int copy_checked(const struct merge *m, const char *dir, const char *name, const char *want)
 {
-	char *src = xasprintf("%s/%s", dir, name), *dst = xasprintf("%s/%s", m->stage, name);
-	char *parent = xstrdup(dst), hex[HASH_HEX_MAX];
+	char *what = xasprintf("'%s/manifest.json' records", dir), *src = NULL;
+	char *dst = xasprintf("%s/%s", m->stage, name), *parent = xstrdup(dst), hex[HASH_HEX_MAX];
 	struct stat st;
 	int rc = EXIT_USAGE;
 	*strrchr(parent, '/') = '\0';
-	if (stat(src, &st) < 0 || !S_ISREG(st.st_mode))
-		error("cannot read '%s', which its shard's manifest.json records:", src);
+	if (path_inside(what, dir, name, &src) < 0)
+		; /* named where it leads */
+	else if (lstat(src, &st) < 0)
+		error("cannot read '%s/%s', which its shard's manifest.json records:", dir, name);
+	else if (!S_ISREG(st.st_mode))
+		error("cannot read '%s/%s', which its shard's manifest.json records: not a regular file",
+		      dir, name);
 	else if (mkdir_p(parent, 0755) < 0 ||
 		 hash_copy_file(HASH_SHA256, src, dst, (int)(st.st_mode & 0777), hex, NULL) < 0)
 		rc = EXIT_JOB;
 	else if (strcmp(hex, want))
-		rc = EXIT_MISMATCH, error("'%s' is corrupted: its sha256 is %s, its shard's manifest.json records %s",
-					  src, hex, *want ? want : "none");
+		rc = EXIT_MISMATCH, error("'%s/%s' is corrupted: its sha256 is %s, its shard's manifest.json records %s",
+					  dir, name, hex, *want ? want : "none");
 	else
 		rc = EXIT_OK;
+	free(what);
 	free(src);
 	free(dst);
 	free(parent);
@@ -481,8 +525,8 @@ int merge_run(const struct merge_opts *o)
 	struct merge m;
 	memset(&m, 0, sizeof(m));
 	int rc = EXIT_USAGE;
-	if (load(&m, o) < 0 || same_inputs(&m) < 0 || same_env(&m) < 0 || place_jobs(&m) < 0 ||
-	    resolve_out(&m, o->dist ? o->dist : "dist") < 0)
+	if (load(&m, o) < 0 || same_inputs(&m) < 0 || same_env(&m) < 0 || check_names(&m) < 0 ||
+	    place_jobs(&m) < 0 || resolve_out(&m, o->dist ? o->dist : "dist") < 0)
 		goto out;
 	rc = EXIT_MISMATCH;
 	if (compare_overlap(&m) < 0)

@@ -7,6 +7,8 @@
 #include "hash.h"
 #include "isolate.h"
 #include "jobenv.h"
+#include "manifest.h"
+#include "path.h"
 #include "plan.h"
 #include "toolchains/download.h"
 #include "toolchains/lockfile.h"
@@ -257,10 +259,16 @@ out:
 
 static int copy_file(const char *src, const char *dst, mode_t mode)
 {
-	int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, rc = -1;
+	/* the caller saw a regular file: refuse a link or FIFO swapped in since */
+	int in = open(src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), out = -1, rc = -1;
 	char buf[65536];
+	struct stat st;
 	if (in < 0)
 		return error("cannot open '%s':", src);
+	if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(in);
+		return error("refusing '%s': not a regular file", src);
+	}
 	if ((out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 0777)) < 0) {
 		error("cannot create '%s':", dst);
 		goto out;
@@ -381,8 +389,15 @@ static int cmp_str(const void *a, const void *b)
 /* output name -> target, from a dist's manifest.json. */
 static json_t *targets_of(const char *dist)
 {
-	char *path = xasprintf("%s/manifest.json", dist);
-	json_t *doc = json_load_file(path, 0, NULL), *map = json_object();
+	char *path = xasprintf("%s/manifest.json", dist), *text = NULL;
+	struct stat st;
+	size_t len = 0;
+	/* Only labels: a missing or odd manifest gives none, and is not read
+	 * unless it is a regular file (read_file bounds it). */
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+		text = read_file(path, MANIFEST_MAX_BYTES, &len);
+	json_t *doc = text ? json_loadb(text, len, 0, NULL) : NULL, *map = json_object();
+	free(text);
 	size_t i;
 	json_t *j;
 	json_array_foreach(json_object_get(doc, "jobs"), i, j) {
@@ -848,13 +863,33 @@ static int is_url(const char *s)
 /* With the published files at hand, what counts is what they are, not
  * what their record says: a tampered file must not hide behind its
  * record.  The checksum file is an artifact too. */
-static void use_published_files(const char *dir, json_t *expected)
+/* 0 when the published dir/name is missing or a regular file inside dir
+ * after every symlink: a published directory is untrusted, and a link out
+ * of it would put another file's digest and bytes in the report. */
+static int published_ok(const char *dir, const char *name)
+{
+	char *p = xasprintf("%s/%s", dir, name), *what = xasprintf("published '%s': file", dir), *real = NULL;
+	struct stat st;
+	int rc = 0;
+	if (lstat(p, &st) == 0 && path_inside(what, dir, name, &real) < 0)
+		rc = -1;
+	else if (real && (stat(real, &st) < 0 || !S_ISREG(st.st_mode)))
+		rc = error("published '%s' is not a regular file", p);
+	free(real);
+	free(what);
+	free(p);
+	return rc;
+}
+
+static int use_published_files(const char *dir, json_t *expected)
 {
 	const char *name;
 	json_t *v;
 	char hex[65];
 	json_int_t sz;
 	json_object_foreach(expected, name, v) {
+		if (published_ok(dir, name) < 0)
+			return -1;
 		if (file_digest(dir, name, hex, &sz) < 0)
 			continue;
 		if (strcmp(hex, json_string_value(v)))
@@ -862,8 +897,11 @@ static void use_published_files(const char *dir, json_t *expected)
 			     dir, name, hex, json_string_value(v));
 		json_string_set(v, hex);
 	}
+	if (published_ok(dir, "SHA256SUMS") < 0)
+		return -1;
 	if (file_digest(dir, "SHA256SUMS", hex, &sz) == 0)
 		json_object_set_new(expected, "SHA256SUMS", json_string(hex));
+	return 0;
 }
 
 /* Read the published record into expected; *pub_dir gets the directory
@@ -882,7 +920,8 @@ static int load_published(const char *src, const char *file, json_t *expected, c
 	} else if (stat(src, &st) == 0 && S_ISDIR(st.st_mode)) {
 		char *m = xasprintf("%s/manifest.json", src), *s = xasprintf("%s/SHA256SUMS", src);
 		const char *use = access(m, F_OK) == 0 ? m : s;
-		text = read_file(use, VERIFY_MAX_RECORD, &len);
+		if (published_ok(src, use == m ? "manifest.json" : "SHA256SUMS") == 0)
+			text = read_file(use, VERIFY_MAX_RECORD, &len);
 		*pub_dir = xstrdup(src);
 		free(m);
 		free(s);
@@ -896,8 +935,8 @@ static int load_published(const char *src, const char *file, json_t *expected, c
 	if (rc == 0 && doc)
 		rc = check_sdk(doc, file, src) == 0 ? 0 : -2;
 	json_decref(doc);
-	if (rc == 0 && *pub_dir)
-		use_published_files(*pub_dir, expected);
+	if (rc == 0 && *pub_dir && use_published_files(*pub_dir, expected) < 0)
+		rc = -1;
 	free(text);
 	return rc;
 }

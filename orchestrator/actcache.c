@@ -274,7 +274,7 @@ static int read_local_entry(struct actcache *c, const char *key, const struct ac
 		char want[256], got[256];
 		describe(want, sizeof(want), f->build, f->target, f->output);
 		describe(got, sizeof(got), d.build, d.target, d.output);
-		warn("action cache: the entry for %s (%.12s) is for %s; dropping it and building", want, key, got);
+		warn("action cache: entry %.12s is for %s, not %s; dropping it and building", key, got, want);
 		unlink(path);
 	}
 	json_decref(d.o);
@@ -309,8 +309,8 @@ static int remote_entry(struct actcache *c, const char *key, const struct ac_for
 	int is_for = doc_is_for(&d, key, f);
 	if (is_for < 0) {
 		describe(got, sizeof(got), d.build, d.target, d.output);
-		warn("remote cache %s: the entry for %s (%.12s) is for %s; ignoring it and building",
-		     remote_url(c->remote), want, key, got);
+		warn("remote cache %s: entry %.12s is for %s, not %s; ignoring it and building", remote_url(c->remote),
+		     key, got, want);
 	} else if (is_for == 1 && c->keys.ntrusted && !signed_well(c, key, f, &d)) {
 		if (!atomic_exchange(&c->warned_unsigned, 1))
 			warn("remote cache %s: the entry for %s is %s; ignoring every entry no trusted key signed "
@@ -408,8 +408,9 @@ static int platform_ok(const char *path, const char *key, const struct ac_for *f
 	if (n >= 0 && binfmt_is_for(head, (size_t)n, f->goos, f->goarch, what, sizeof(what)))
 		return 1;
 	describe(want, sizeof(want), f->build, f->target, f->output);
-	warn("action cache: the content for %s (%.12s) is %s, not a %s/%s executable; dropping the entry and building",
-	     want, key, n >= 0 ? what : "unreadable", f->goos, f->goarch);
+	warn("action cache: the content of entry %.12s for %s is %s, not a %s/%s executable; dropping the entry and "
+	     "building",
+	     key, want, n >= 0 ? what : "unreadable", f->goos, f->goarch);
 	return 0;
 }
 

@@ -479,7 +479,7 @@ int binfmt_is_for(const unsigned char *d, size_t n, const char *goos, const char
 	if (!want)
 		return 1;
 	int linux_like = !strcmp(goos, "linux") || !strcmp(goos, "android");
-	if (linux_like && osabi != 0 && osabi != 3) { /* SYSV or GNU/Linux */
+	if (linux_like && !strcmp(kind, "elf") && osabi != 0 && osabi != 3) { /* SYSV or GNU/Linux */
 		snprintf(what, size, "%s/%s for ELF OS ABI %d", kind, arch, osabi);
 		return 0;
 	}

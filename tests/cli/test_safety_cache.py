@@ -7,6 +7,7 @@ by what the server claims.
 Real runs of a two-target project (linux/amd64, windows/amd64) against a
 private local cache, a real nginx WebDAV store (test_cache.py) and lying
 HTTP servers on 127.0.0.1."""
+import hashlib
 import http.server
 import json
 import shutil
@@ -154,7 +155,6 @@ def test_signed_entries_hit_and_a_rewritten_entry_is_ignored(tmp_path, sdk_sessi
     lin = entry_of(ac, job_sha(first, "linux/amd64"))
     evil = shutil.which("true")
     data = open(evil, "rb").read()
-    import hashlib
     sha = hashlib.sha256(data).hexdigest()
     (nginx.root / "xgo/cas" / sha).write_bytes(data)
     e = json.loads(lin.read_text())

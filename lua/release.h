@@ -101,6 +101,8 @@ struct cache_decl {
 	char *url;        /* the remote cache; NULL = none */
 	int read_only;    /* fetch, never upload */
 	char *token_env;  /* name of the variable holding a bearer token */
+	char *signing_key_env;    /* the variable holding the signing key; NULL: the default */
+	struct strv trusted_keys; /* public keys or key files (actcache_configure) */
 };
 
 struct release {

@@ -225,9 +225,10 @@ static int write_cached(struct packer *pk, const struct arc *a, const struct pkg
 {
 	char key[65];
 	struct ac_entry e;
+	struct ac_for f = { "", "", a->name, NULL, NULL }; /* an archive: its name in dist/ */
 	if (!pk->cache || req->format == PKG_BINARY || arc_key(pk, a, req, key) < 0)
 		return pkg_write(req, res);
-	if (actcache_get(pk->cache, key, req->dest, 0644, &e)) {
+	if (actcache_get(pk->cache, key, &f, req->dest, 0644, &e)) {
 		pkg_describe(req, res);
 		res->size = e.size;
 		memcpy(res->sha256, e.sha256, 65);
@@ -238,7 +239,7 @@ static int write_cached(struct packer *pk, const struct arc *a, const struct pkg
 	memset(&e, 0, sizeof(e));
 	memcpy(e.sha256, res->sha256, 65);
 	e.size = res->size;
-	actcache_put(pk->cache, key, req->dest, &e);
+	actcache_put(pk->cache, key, &f, req->dest, &e);
 	return 0;
 }
 

@@ -376,6 +376,12 @@ static void fill_slots(struct sched *s)
 	}
 }
 
+/* What a job's cache entry is for (actcache.h). */
+static struct ac_for job_for(const struct job *j)
+{
+	return (struct ac_for){ j->build->name, j->id, j->output, j->target.goos, j->target.goarch };
+}
+
 /* Take every job the action cache holds: no go build for those. */
 static void take_cached(struct sched *s)
 {
@@ -389,7 +395,9 @@ static void take_cached(struct sched *s)
 			continue;
 		res->key = s->o->keys[i];
 		res->path = xasprintf("%s/%s", s->o->stage_dir, j->output);
-		if (mkdir_parent(res->path) < 0 || !actcache_get(s->o->cache, res->key, res->path, 0777 & ~mask, &e)) {
+		struct ac_for f = job_for(j);
+		if (mkdir_parent(res->path) < 0 ||
+		    !actcache_get(s->o->cache, res->key, &f, res->path, 0777 & ~mask, &e)) {
 			FREE_AND_NULL(res->path);
 			continue;
 		}
@@ -420,8 +428,9 @@ static void store_built(const struct sched *s, size_t i)
 		return;
 	res->key = s->o->keys[i];
 	struct ac_entry e = { .size = res->size, .wall = res->wall, .cpu = res->cpu };
+	struct ac_for f = job_for(res->job);
 	memcpy(e.sha256, res->sha256, 65);
-	actcache_put(s->o->cache, res->key, res->path, &e);
+	actcache_put(s->o->cache, res->key, &f, res->path, &e);
 }
 
 /* Before a built binary is stored or packed, the SDK that built it must

@@ -278,6 +278,8 @@ static int open_cache(struct run_state *s, struct jobenv_ctx *ctx)
 		return rc;
 	if (!(s->actions = actcache_open(s->cache, rem)))
 		return EXIT_JOB;
+	if (actcache_configure(s->actions, &s->rel, s->project) < 0)
+		return EXIT_USAGE;
 	const char *base = strrchr(s->dist, '/');
 	const char *skip[] = { base ? base + 1 : s->dist, NULL };
 	struct inputs_ctx ic = { .env = ctx, .project_dir = s->project, .work_dir = s->work, .skip = skip,

@@ -4,6 +4,7 @@
 #include "release.h"
 #include "lua_embed.h"
 #include "orchestrator/hash.h"
+#include "orchestrator/path.h"
 #include "toolchains/lockfile.h"
 
 #include <lauxlib.h>
@@ -969,7 +970,25 @@ static int conv_build(struct conv *c, int t, const char *name, struct release *r
 		return -1;
 	if (!*b->binary || strchr(b->binary, '/'))
 		return conv_error(c, "binary '%s' must be a file name without '/'", b->binary);
-	return 0;
+	char *what = xasprintf("%s:%d: %s: binary", c->file, c->line, c->what);
+	int rc = path_check_name(what, b->binary);
+	free(what);
+	return rc;
+}
+
+/* A files entry's dst: a name inside the archive ("dir/" names a
+ * directory for the matches). */
+static int check_dst(struct conv *c, const char *dst)
+{
+	size_t n = strlen(dst);
+	while (n > 1 && dst[n - 1] == '/')
+		n--;
+	char *name = xstrndup(dst, n);
+	char *what = xasprintf("%s:%d: %s: dst", c->file, c->line, c->what);
+	int rc = path_check_name(what, name);
+	free(what);
+	free(name);
+	return rc;
 }
 
 static int conv_archive_files(struct conv *c, int t, struct archive_decl *a)
@@ -1003,11 +1022,16 @@ static int conv_archive_files(struct conv *c, int t, struct archive_decl *a)
 				rc = get_str(c, lua_gettop(L), "mode", &mode, NULL);
 			if (!rc && !f->src)
 				rc = conv_error(c, "files entry %llu needs 'src'", (unsigned long long)i);
+			if (!rc && f->dst)
+				rc = check_dst(c, f->dst);
 			if (!rc && mode) {
 				char *end;
 				long m = strtol(mode, &end, 8);
 				if (*mode == '\0' || *end || m < 0 || m > 07777)
 					rc = conv_error(c, "mode '%s' must be octal such as \"0644\"", mode);
+				else if (m > 0777)
+					rc = conv_error(c, "mode '%s' sets setuid, setgid or sticky bits: give permission "
+							"bits only, such as \"0755\" or \"0644\"", mode);
 				f->mode = (int)m;
 			}
 			free(mode);
@@ -1107,7 +1131,10 @@ static int conv_checksums(struct conv *c, int t, struct release *r)
 		return conv_error(c, "unknown algorithm '%s' (sha256 or sha512)", k->algorithm);
 	if (!*k->file || strchr(k->file, '/'))
 		return conv_error(c, "file '%s' must be a plain file name", k->file);
-	return 0;
+	char *what = xasprintf("%s:%d: checksums: file", c->file, c->line);
+	int rc = path_check_name(what, k->file);
+	free(what);
+	return rc;
 }
 
 static int conv_cache(struct conv *c, int t, struct release *r)

@@ -1,7 +1,9 @@
 /* xgo-build plan: the expanded jobs, as a table or as JSON for CI. */
 #define _POSIX_C_SOURCE 200809L
+#include "archives.h"
 #include "cli.h"
 #include "events.h"
+#include "path.h"
 #include "plan.h"
 #include "shard.h"
 #include "toolchains/cc.h"
@@ -21,6 +23,9 @@ static const char plan_help[] =
 	"the output path under dist/ and the variant variable set for it, whether\n"
 	"the binary is linked static (and checked to be, after the build), and\n"
 	"which C toolchain builds a cgo target (zig, gcc, host or a path).\n"
+	"Every name the release would publish (outputs, archives and their entries,\n"
+	"checksum files, manifest.json) is checked as 'run' checks it: an invalid\n"
+	"name, or two files with one name, is exit 2 before anything is built.\n"
 	"\n"
 	"options:\n"
 	"      --json          one JSON event (README, \"JSON events\") instead of a\n"
@@ -152,6 +157,20 @@ static void plan_ports(const struct release *r, struct port_table *t)
 		ports_builtin(t);
 }
 
+/* What run refuses before building, plan refuses too (plan.h). */
+static int check_published(const struct release *r, const struct plan *p)
+{
+	struct arcplan ap;
+	char *dir = path_absolute(r->dir);
+	int rc = -1;
+	if (dir && arc_plan(r, p, dir, &ap) == 0) {
+		rc = plan_check_published(r, p, &ap);
+		arc_plan_release(&ap);
+	}
+	free(dir);
+	return rc;
+}
+
 int cmd_plan(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -201,6 +220,10 @@ int cmd_plan(int argc, char **argv)
 	int rc = EXIT_USAGE;
 	if (plan_make(&rel, &ports, &p) < 0)
 		goto out;
+	if (check_published(&rel, &p) < 0) {
+		plan_release(&p);
+		goto out;
+	}
 	for (size_t i = 0; i < p.skipped.n && verbosity >= 0; i++)
 		note("skipped %s: not a Go port", p.skipped.v[i]);
 	if (shards.n)

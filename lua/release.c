@@ -110,7 +110,7 @@ static size_t utf8_seq(const unsigned char *s)
 	return n;
 }
 
-static int utf8_valid(const char *s)
+int release_utf8_valid(const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p;) {
 		size_t n = utf8_seq(p);
@@ -160,13 +160,13 @@ static int l_env_read(lua_State *L)
 	char buf[96];
 	/* Refused here, where the file's line is known: a name or value that is
 	 * not text would be lost from manifest.json. */
-	if (!*name || strchr(name, '=') || !utf8_valid(name) || strlen(name) != lua_rawlen(L, 1))
+	if (!*name || strchr(name, '=') || !release_utf8_valid(name) || strlen(name) != lua_rawlen(L, 1))
 		return env_error(L, "env: '%s' is not a variable name", shown(name, buf, sizeof(buf)));
 	const char *val = getenv(name);
-	if (val && !utf8_valid(val))
+	if (val && !release_utf8_valid(val))
 		return env_error(L, "env: the value of %s is not valid UTF-8: \"%s\" (set it to text)", name,
 				  shown(val, buf, sizeof(buf)));
-	if (def && (!utf8_valid(def) || strlen(def) != lua_rawlen(L, 2)))
+	if (def && (!release_utf8_valid(def) || strlen(def) != lua_rawlen(L, 2)))
 		return env_error(L, "env: the default for %s is not valid UTF-8 text: \"%s\"", name,
 				  shown(def, buf, sizeof(buf)));
 	lua_getfield(L, LUA_REGISTRYINDEX, "xgo.env");
@@ -532,7 +532,7 @@ static int to_string(struct conv *c, int idx, const char *key, char **out)
 	if (strlen(s) != len)
 		return conv_error(c, "'%s' contains a NUL byte", key);
 	char buf[96];
-	if (!utf8_valid(s))
+	if (!release_utf8_valid(s))
 		return conv_error(c, "'%s' is not valid UTF-8: \"%s\" (write text, or \\u{...} escapes)", key,
 				  shown(s, buf, sizeof(buf)));
 	*out = xstrdup(s);
@@ -876,7 +876,7 @@ out:
 static int check_env_name(struct conv *c, const char *name, size_t len)
 {
 	char buf[96];
-	int bad = !len || strlen(name) != len || !utf8_valid(name);
+	int bad = !len || strlen(name) != len || !release_utf8_valid(name);
 	for (const unsigned char *p = (const unsigned char *)name; *p && !bad; p++)
 		bad = *p == '=' || *p < 0x20 || *p == 0x7f;
 	if (bad)

@@ -3,6 +3,7 @@
 #include "archives.h"
 #include "cli.h"
 #include "events.h"
+#include "jobenv.h"
 #include "path.h"
 #include "plan.h"
 #include "shard.h"
@@ -218,6 +219,9 @@ int cmd_plan(int argc, char **argv)
 		return EXIT_USAGE;
 	plan_ports(&rel, &ports);
 	int rc = EXIT_USAGE;
+	for (size_t i = 0; i < rel.nbuilds; i++)
+		if (jobenv_check_build(&rel, &rel.builds[i]) < 0)
+			goto out;
 	if (plan_make(&rel, &ports, &p) < 0)
 		goto out;
 	if (check_published(&rel, &p) < 0) {

@@ -217,3 +217,11 @@ def test_buildfile_non_ascii_text_is_recorded_whole(tmp_path, sdk_session):
     assert m["release"]["version"] == "1.0.0-é"
     assert len(m["jobs"]) == 1 and "archives" in m
     assert [e for e in m["release"]["env_reads"] if e["name"] == "VERSION"][0]["value"] == "1.0.0-é"
+
+
+def test_buildfile_passed_env_value_not_utf8(tmp_path, sdk_session):
+    """A host variable passed through to the job (env = { "NAME" }) is
+    recorded in the manifest: one that is not text is refused up front."""
+    proj = tiny(tmp_path, sdk_session, B % ', env = { "PASSED" }')
+    refused_before_building(proj, sdk_session, "env passes PASSED through, but its value is not valid UTF-8",
+                            env={"PASSED": "a\udcffb"})

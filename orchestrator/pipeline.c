@@ -348,6 +348,9 @@ static int publish(struct run_state *s)
 	if (write_checksums(s) < 0)
 		return EXIT_JOB;
 	json_t *archives = arc_manifest(&s->arcs, &s->plan);
+	if (!archives)
+		return error("cannot record the archives in manifest.json (a name that is not UTF-8, or out of "
+			     "memory)"), EXIT_JOB;
 	struct manifest_in m = {
 		.release = &s->rel, .sdk = &s->sdk, .sde = s->sde, .sde_source = s->sde_source,
 		.isolation = iso_level_name(s->iso), .gosum_digest = gosum, .source_digest = source,

@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "events.h"
 #include "jobenv.h"
+#include "jsonx.h"
 #include "path.h"
 #include "plan.h"
 #include "shard.h"
@@ -50,19 +51,19 @@ static const char *cc_name(const struct release *r, const struct job *j)
 static json_t *job_json(const struct release *r, const struct job *j)
 {
 	json_t *env = json_object();
-	json_object_set_new(env, "GOOS", json_string(j->target.goos));
-	json_object_set_new(env, "GOARCH", json_string(j->target.goarch));
-	json_object_set_new(env, "CGO_ENABLED", json_string(j->target.cgo ? "1" : "0"));
+	jx_set(env, "GOOS", json_string(j->target.goos));
+	jx_set(env, "GOARCH", json_string(j->target.goarch));
+	jx_set(env, "CGO_ENABLED", json_string(j->target.cgo ? "1" : "0"));
 	if (j->target.vkey[0])
-		json_object_set_new(env, j->target.vkey, json_string(j->target.vval));
+		jx_set(env, j->target.vkey, json_string(j->target.vval));
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:b, s:s, s:b, s:o}",
 			      "build", j->build->name, "target", j->id, "goos", j->target.goos,
 			      "goarch", j->target.goarch, "cgo", j->target.cgo,
 			      "variant", j->target.vkey[0] ? j->target.vkey : "",
 			      "variant_value", j->target.vval, "variant_explicit", j->target.vexplicit,
 			      "output", j->output, "first_class", j->target.first_class, "env", env);
-	json_object_set_new(o, "static", json_boolean(j->static_link));
-	json_object_set_new(o, "cc", j->target.cgo ? json_string(cc_name(r, j)) : json_null());
+	jx_set(o, "static", json_boolean(j->static_link));
+	jx_set(o, "cc", j->target.cgo ? json_string(cc_name(r, j)) : json_null());
 	return o;
 }
 
@@ -70,10 +71,10 @@ static int print_json(const struct release *r, const struct plan *p, const struc
 {
 	json_t *jobs = json_array();
 	for (size_t i = 0; i < p->n; i++)
-		json_array_append_new(jobs, job_json(r, &p->jobs[i]));
+		jx_push(jobs, job_json(r, &p->jobs[i]));
 	json_t *skipped = json_array();
 	for (size_t i = 0; i < p->skipped.n; i++)
-		json_array_append_new(skipped, json_string(p->skipped.v[i]));
+		jx_push(skipped, json_string(p->skipped.v[i]));
 	events_emit("plan", json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "project", r->project, "version",
 				      r->version, "go", r->go_version, "release_digest", r->digest, "ports",
 				      ports->source, "skipped", skipped, "include", jobs));

@@ -1,5 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "events.h"
+#include "jsonx.h"
 #include "util.h"
 
 #include <pthread.h>
@@ -74,9 +75,9 @@ void events_emit(const char *kind, json_t *fields)
 	json_t *o = json_pack("{s:s, s:i, s:f}", "event", kind, "schema", 1, "elapsed_s", elapsed());
 	pthread_mutex_lock(&ev.mu);
 	if (ev.context)
-		json_object_set_new(o, "context", json_string(ev.context));
+		jx_set(o, "context", json_string(ev.context));
 	if (fields)
-		json_object_update(o, fields);
+		jx_update(o, fields);
 	char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6));
 	if (line) {
 		fputs(line, stdout);

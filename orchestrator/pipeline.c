@@ -8,6 +8,7 @@
 #include "events.h"
 #include "hash.h"
 #include "inputs.h"
+#include "jsonx.h"
 #include "manifest.h"
 #include "proc.h"
 #include "remote.h"
@@ -415,9 +416,9 @@ static void emit_finished(const struct run_state *s, int rc, double seconds)
 			      "failed", (json_int_t)failed, "duration_s", (double)(long long)(seconds * 1000) / 1000,
 			      "job_cpu_s", (double)(long long)(cpu * 1000) / 1000);
 	if (s->dist)
-		json_object_set_new(o, "dist", json_string(s->dist));
+		jx_set(o, "dist", json_string(s->dist));
 	if (rc != EXIT_OK && error_last()[0])
-		json_object_set_new(o, "error", events_text(error_last()));
+		jx_set(o, "error", events_text(error_last()));
 	events_emit("run_finished", o);
 }
 

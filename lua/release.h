@@ -147,7 +147,14 @@ struct release_limits {
  * is invisible to the instruction count, so a CPU-time watchdog
  * (ITIMER_VIRTUAL, SIGVTALRM) runs while the file does: past max_seconds it
  * prints "<file>: time limit of N s exceeded ..." and exits the program
- * with EXIT_USAGE, since the call cannot be interrupted safely. */
+ * with EXIT_USAGE, since the call cannot be interrupted safely.
+ *
+ * All three limits hold until the state is closed.  The declarations are
+ * converted with raw access only (no __index, __len or __pairs runs), and a
+ * declaration table with a metatable is refused.  Every string must be
+ * valid UTF-8, and so must every env() name and value; a build env key must
+ * be non-empty, without '=' or control characters.  Every error names the
+ * file and the best line known, whatever value the file raised. */
 int release_load(const char *path, const struct release_limits *lim, struct release *r);
 void release_clear(struct release *r);
 

@@ -367,13 +367,13 @@ static int l_msgh(lua_State *L)
 	const char *path = chunk + 1; /* "@path" */
 	char src[LUA_IDSIZE + 8] = "";
 	int line = file_frame(L, chunk, src, sizeof(src));
-	char pos[64];
-	snprintf(pos, sizeof(pos), ":%d: ", line);
 	if (lua_type(L, 1) == LUA_TSTRING) {
 		const char *msg = lua_tostring(L, 1);
 		size_t n = strlen(src);
 		if (n && !strncmp(msg, src, n) && msg[n] == ':')
 			return 1; /* the position is there already */
+		if (!strncmp(msg, "prelude:", 8) && strstr(msg, ": "))
+			msg = strstr(msg, ": ") + 2; /* the DSL's own line means nothing to the user */
 		if (!line)
 			lua_pushfstring(L, "%s: %s", path, msg);
 		else
@@ -482,10 +482,9 @@ static int plain_table(struct conv *c, int idx, const char *key)
 	if (!lua_getmetatable(c->L, idx))
 		return 0;
 	lua_pop(c->L, 1);
-	char what[96];
-	snprintf(what, sizeof(what), key ? "'%s' is" : "the declaration is", key);
-	return conv_error(c, "%s a table with a metatable; declarations are read as plain tables (their "
-			  "__index, __len and __pairs are not used): copy the fields in instead", what);
+	return conv_error(c, "%s%s%s a table with a metatable; declarations are read as plain tables (their "
+			  "__index, __len and __pairs are not used): copy the fields in instead",
+			  key ? "'" : "the declaration", key ? key : "", key ? "' is" : " is");
 }
 
 /* Every key of the table at idx must be one of allowed[]. */

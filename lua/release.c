@@ -1348,6 +1348,9 @@ int release_load(const char *path, const struct release_limits *lim_in, struct r
 	else if (secs && strtoul(secs, NULL, 10) > 0 && strtoul(secs, NULL, 10) < 100000)
 		lim.max_seconds = (unsigned)strtoul(secs, NULL, 10);
 	char hex[HASH_HEX_MAX];
+	char buf[96];
+	if (!release_utf8_valid(path)) /* manifest.json records it */
+		return error("the build file's path '%s' is not valid UTF-8: rename it", shown(path, buf, sizeof(buf)));
 	if (hash_file_hex(HASH_SHA256, path, hex, NULL) < 0)
 		return -1;
 	memcpy(r->digest, hex, sizeof(r->digest) - 1);

@@ -71,6 +71,8 @@ void events_emit(const char *kind, json_t *fields)
 		json_decref(fields);
 		return;
 	}
+	if (!fields) /* a json_pack that failed: never an event missing its fields */
+		fatal(EXIT_JOB, "cannot build the '%s' event: a value that is not valid UTF-8, or out of memory", kind);
 	/* "event" first: a reader can dispatch on the start of the line */
 	json_t *o = json_pack("{s:s, s:i, s:f}", "event", kind, "schema", 1, "elapsed_s", elapsed());
 	pthread_mutex_lock(&ev.mu);

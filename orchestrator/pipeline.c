@@ -416,7 +416,7 @@ static void emit_finished(const struct run_state *s, int rc, double seconds)
 			      "failed", (json_int_t)failed, "duration_s", (double)(long long)(seconds * 1000) / 1000,
 			      "job_cpu_s", (double)(long long)(cpu * 1000) / 1000);
 	if (s->dist)
-		jx_set(o, "dist", json_string(s->dist));
+		jx_set(o, "dist", events_text(s->dist));
 	if (rc != EXIT_OK && error_last()[0])
 		jx_set(o, "error", events_text(error_last()));
 	events_emit("run_finished", o);
@@ -454,8 +454,8 @@ int pipeline_run(const struct pipeline_opts *o)
 	s.o = o;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	events_emit("run_started", json_pack("{s:s, s:s}", "release", o->file ? o->file : "release.lua", "tool",
-					     XGO_VERSION));
+	events_emit("run_started", json_pack("{s:o, s:s}", "release", events_text(o->file ? o->file : "release.lua"),
+					     "tool", XGO_VERSION));
 	error_clear();
 	int rc = prepare(&s);
 	if (rc != EXIT_OK)
@@ -477,9 +477,9 @@ int pipeline_run(const struct pipeline_opts *o)
 		rc = EXIT_JOB;
 		goto out;
 	}
-	events_emit("plan_ready", json_pack("{s:I, s:i, s:i, s:s, s:s}", "jobs", (json_int_t)s.plan.n, "parallel",
+	events_emit("plan_ready", json_pack("{s:I, s:i, s:i, s:s, s:o}", "jobs", (json_int_t)s.plan.n, "parallel",
 					    s.budget.parallel, "procs_per_job", s.budget.procs, "isolation",
-					    iso_level_name(s.iso), "dist", s.dist));
+					    iso_level_name(s.iso), "dist", events_text(s.dist)));
 	rc = build_all(&s, &ctx);
 	if (rc == EXIT_OK) {
 		/* a signal while writing the release: stop before the swap */

@@ -222,8 +222,10 @@ static int l_print_err(lua_State *L)
 /* Open the libraries the build file may use and run the prelude, in a
  * protected call (lua_pcall of this function): every step allocates, and
  * an allocation failure outside a protected call would be a Lua panic.
- * Argument: the build file's chunk name.  Returns the sandbox env and the
- * decls table. */
+ * Argument: the build file's chunk name.  Returns the sandbox env, the
+ * decls table and the message handler for the file's run. */
+static int l_msgh(lua_State *L);
+
 static int l_setup(lua_State *L)
 {
 	const char *chunk = lua_touserdata(L, 1);
@@ -253,11 +255,13 @@ static int l_setup(lua_State *L)
 	lua_pushcfunction(L, l_env_read);
 	lua_pushcfunction(L, l_print_err);
 	lua_call(L, 3, 2);
-	return 2;
+	lua_pushstring(L, chunk);
+	lua_pushcclosure(L, l_msgh, 1);
+	return 3;
 }
 
-/* A state with the sandbox env and the decls table on its stack (1, 2),
- * or NULL with error(). */
+/* A state with the sandbox env, the decls table and the message handler
+ * on its stack (1, 2, 3), or NULL with error(). */
 static lua_State *new_state(struct limits *lim, const char *chunk, const char *path)
 {
 	lua_State *L = lua_newstate(l_alloc, lim);
@@ -268,7 +272,7 @@ static lua_State *new_state(struct limits *lim, const char *chunk, const char *p
 	lua_atpanic(L, l_panic);
 	lua_pushcfunction(L, l_setup);
 	lua_pushlightuserdata(L, (void *)chunk);
-	int st = lua_pcall(L, 1, 2, 0);
+	int st = lua_pcall(L, 1, 3, 0);
 	if (st == LUA_OK)
 		return L;
 	if (st == LUA_ERRMEM)
@@ -390,7 +394,8 @@ static int l_msgh(lua_State *L)
 	return 1;
 }
 
-static int run_file(lua_State *L, struct limits *lim, const char *path, int env_idx)
+/* Run the file with the sandbox at env_idx and the message handler at msgh. */
+static int run_file(lua_State *L, struct limits *lim, const char *path, int env_idx, int msgh)
 {
 	size_t len;
 	char *text = read_file(path, MAX_FILE_BYTES, &len);
@@ -401,9 +406,6 @@ static int run_file(lua_State *L, struct limits *lim, const char *path, int env_
 		return error("%s: precompiled Lua bytecode is not accepted; give the build file as text", path);
 	}
 	char *chunk = xasprintf("@%s", path);
-	lua_pushstring(L, chunk);
-	lua_pushcclosure(L, l_msgh, 1);
-	int msgh = lua_gettop(L);
 	int st = luaL_loadbufferx(L, text, len, chunk, "t");
 	if (st != LUA_OK) {
 		const char *msg = lua_isstring(L, -1) ? lua_tostring(L, -1) : "cannot load the build file";
@@ -414,7 +416,7 @@ static int run_file(lua_State *L, struct limits *lim, const char *path, int env_
 			      deepest_line(text, len), msg);
 		else
 			error("%s", msg);
-		lua_pop(L, 2);
+		lua_pop(L, 1);
 		goto out;
 	}
 	lua_pushvalue(L, env_idx);
@@ -422,18 +424,16 @@ static int run_file(lua_State *L, struct limits *lim, const char *path, int env_
 	/* The limits stay on until the state is closed (release_load). */
 	lua_sethook(L, l_hook, LUA_MASKCOUNT, HOOK_EVERY);
 	st = lua_pcall(L, 0, 0, msgh);
-	if (st == LUA_OK) {
-		lua_pop(L, 1);
+	if (st == LUA_OK)
 		goto out;
-	}
 	if (st == LUA_ERRMEM || lim->mem_hit)
 		error("%s: memory limit of %zu MiB exceeded while running the build file (a runaway recursion or "
 		      "table?)", path, lim->cap >> 20);
 	else if (st == LUA_ERRERR)
-		error("%s: error while handling an error (C stack overflow?)", path);
+		error("%s: error while handling an error of the build file (out of memory, or a C stack overflow)", path);
 	else
 		error("%s", lua_isstring(L, -1) ? lua_tostring(L, -1) : "error object is not a string");
-	lua_pop(L, 2);
+	lua_pop(L, 1);
 out:
 	free(chunk);
 	free(text);
@@ -1363,8 +1363,8 @@ int release_load(const char *path, const struct release_limits *lim_in, struct r
 	 * state is closed: conversion uses raw access only and calls no
 	 * metamethod, but nothing the file left behind runs unlimited. */
 	watchdog_arm(path, lim.max_seconds, &old);
-	/* stack: sandbox, decls */
-	if (run_file(L, &lim, path, 1) < 0)
+	/* stack: sandbox, decls, message handler */
+	if (run_file(L, &lim, path, 1, 3) < 0)
 		goto close;
 	r->path = xstrdup(path);
 	r->dir = dir_of(path);

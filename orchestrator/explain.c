@@ -185,7 +185,7 @@ static json_t *lines_only(const struct strv *x, const struct strv *y)
 	json_t *a = json_array();
 	for (size_t i = 0; i < x->n; i++)
 		if (!strv_contains(y, x->v[i]))
-			jx_push(a, json_string(x->v[i]));
+			jx_push(a, events_text(x->v[i])); /* read from a binary: text, or '?' */
 	return a;
 }
 
@@ -205,7 +205,7 @@ static json_t *buildinfo_diff(const char *a, size_t la, const char *b, size_t lb
 		const struct strv *xa = ra == 0 ? &ba.lines : &ea, *xb = rb == 0 ? &bb.lines : &eb;
 		o = json_pack("{s:o, s:o}", "only_a", lines_only(xa, xb), "only_b", lines_only(xb, xa));
 		if (ra == 0 && rb == 0 && strcmp(ba.go_version, bb.go_version))
-			jx_set(o, "go_version", json_pack("[s, s]", ba.go_version, bb.go_version));
+			jx_set(o, "go_version", json_pack("[o, o]", events_text(ba.go_version), events_text(bb.go_version)));
 	}
 	if (ra == 0)
 		buildinfo_release(&ba);

@@ -3,6 +3,7 @@
 #include "acsign.h"
 #include "binfmt.h"
 #include "hash.h"
+#include "jsonx.h"
 #include "lua/release.h"
 #include "remote.h"
 #include "util.h"
@@ -219,12 +220,14 @@ static char *entry_text(const struct actcache *c, const char *key, const struct 
 	json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:f, s:f}", "v", ENTRY_VERSION, "key", key,
 			      "build", f->build, "target", f->target, "output", f->output, "sha256", e->sha256,
 			      "size", (json_int_t)e->size, "wall_s", e->wall, "cpu_s", e->cpu);
+	if (!o)
+		return NULL; /* the names were checked as UTF-8 at load: no memory */
 	struct buf b;
 	canonical(&b, key, f, e);
 	char *sig = acsign_sign(&c->keys, b.data, b.len);
 	buf_release(&b);
 	if (sig)
-		json_object_set_new(o, "sig", json_string(sig));
+		jx_set(o, "sig", json_string(sig));
 	free(sig);
 	char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(6));
 	json_decref(o);

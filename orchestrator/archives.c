@@ -353,22 +353,29 @@ int packer_finish(struct packer *pk)
 json_t *arc_manifest(const struct arcplan *ap, const struct plan *p)
 {
 	json_t *list = json_array();
-	for (size_t k = 0; k < ap->n; k++) {
+	int bad = !list; /* every insert checked: NULL, never a list missing a record */
+	for (size_t k = 0; k < ap->n && !bad; k++) {
 		const struct arc *a = &ap->v[k];
 		json_t *members = json_array();
+		bad |= !members;
 		for (size_t i = 0; i < a->njobs; i++)
-			json_array_append_new(members, json_pack("{s:s, s:s}", "build", p->jobs[a->jobs[i]].build->name,
-								 "target", p->jobs[a->jobs[i]].id));
+			bad |= json_array_append_new(members, json_pack("{s:s, s:s}", "build",
+									p->jobs[a->jobs[i]].build->name, "target",
+									p->jobs[a->jobs[i]].id));
 		json_t *o = json_pack("{s:s, s:s, s:s, s:o}", "name", a->name, "format", pkg_format_name(a->format),
 				      "target", p->jobs[a->jobs[0]].id, "binaries", members);
 		if (a->state == 2) {
-			json_object_set_new(o, "size", json_integer((json_int_t)a->res.size));
-			json_object_set_new(o, "sha256", json_string(a->res.sha256));
-			json_object_set_new(o, "compression", json_string(a->res.compression));
-			json_object_set_new(o, "level", json_integer(a->res.level));
-			json_object_set_new(o, "writer", json_string(a->res.writer));
+			bad |= json_object_set_new(o, "size", json_integer((json_int_t)a->res.size));
+			bad |= json_object_set_new(o, "sha256", json_string(a->res.sha256));
+			bad |= json_object_set_new(o, "compression", json_string(a->res.compression));
+			bad |= json_object_set_new(o, "level", json_integer(a->res.level));
+			bad |= json_object_set_new(o, "writer", json_string(a->res.writer));
 		}
-		json_array_append_new(list, o);
+		bad |= json_array_append_new(list, o);
+	}
+	if (bad) {
+		json_decref(list);
+		return NULL;
 	}
 	return list;
 }

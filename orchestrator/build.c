@@ -3,6 +3,7 @@
 #include "cpu.h"
 #include "events.h"
 #include "hash.h"
+#include "jsonx.h"
 #include "progress.h"
 #include "runner.h"
 #include "toolchains/sdk.h"
@@ -300,19 +301,19 @@ static void emit_finished(const struct result *res, const char *tail)
 		return;
 	const char *status = res->status == 0 ? (res->cached ? "cached" : "ok") : res->timed_out ? "timeout" : "failed";
 	json_t *o = job_fields(res->job);
-	json_object_set_new(o, "status", json_string(status));
-	json_object_set_new(o, "exit", json_integer(res->status));
-	json_object_set_new(o, "cached", json_boolean(res->cached));
-	json_object_set_new(o, "duration_s", json_real((double)(long long)(res->wall * 1000) / 1000));
-	json_object_set_new(o, "cpu_s", json_real((double)(long long)(res->cpu * 1000) / 1000));
+	jx_set(o, "status", json_string(status));
+	jx_set(o, "exit", json_integer(res->status));
+	jx_set(o, "cached", json_boolean(res->cached));
+	jx_set(o, "duration_s", json_real((double)(long long)(res->wall * 1000) / 1000));
+	jx_set(o, "cpu_s", json_real((double)(long long)(res->cpu * 1000) / 1000));
 	if (res->status == 0) {
-		json_object_set_new(o, "size", json_integer((json_int_t)res->size));
-		json_object_set_new(o, "sha256", json_string(res->sha256));
+		jx_set(o, "size", json_integer((json_int_t)res->size));
+		jx_set(o, "sha256", json_string(res->sha256));
 	}
 	if (tail)
-		json_object_set_new(o, "log_tail", events_text(tail));
+		jx_set(o, "log_tail", events_text(tail));
 	if (res->log_path)
-		json_object_set_new(o, "log", json_string(res->log_path));
+		jx_set(o, "log", json_string(res->log_path));
 	events_emit("job_finished", o);
 }
 

@@ -3,6 +3,7 @@
 #include "cpu.h"
 #include "gohead.h"
 #include "hash.h"
+#include "jsonx.h"
 #include "proc.h"
 #include "runner.h"
 #include "source.h"
@@ -144,9 +145,9 @@ static json_t *package_shape(const struct inputs_ctx *c, json_t *pkg)
 		size_t i;
 		json_array_foreach(names, i, name)
 			if (json_is_string(name))
-				json_array_append(keep, name);
+				jx_push(keep, json_incref(name));
 		if (json_array_size(keep))
-			json_object_set_new(files, file_lists[k], keep);
+			jx_set(files, file_lists[k], keep);
 		else
 			json_decref(keep);
 	}
@@ -178,7 +179,7 @@ static json_t *listing_shape(const struct inputs_ctx *c, const char *out, size_t
 			goto fail;
 		}
 		if (one)
-			json_array_append_new(shape, one);
+			jx_push(shape, one);
 		json_decref(pkg);
 	}
 	if (n > 0)
@@ -203,7 +204,7 @@ static json_t *file_entry(json_t *files, const char *path)
 		snprintf(sig, sizeof(sig), "unreadable");
 	}
 	e = json_pack("[s, s]", content, sig);
-	json_object_set_new(files, path, e);
+	jx_set(files, path, e);
 	return e;
 }
 
@@ -372,7 +373,7 @@ static int keep_sig(void *arg, const char *path, json_t *name)
 	json_t *sig = e ? json_array_get(e, 1) : json_object_get(hc->saved, path);
 	(void)name;
 	if (json_is_string(sig))
-		json_object_set(hc->keep, path, sig);
+		jx_set(hc->keep, path, json_incref(sig));
 	return 0;
 }
 
@@ -512,7 +513,7 @@ static json_t *new_state(const struct inputs_ctx *c, const char *const id[3], st
 	for (size_t k = 0; k < nls; k++) {
 		if (!ls[k].shape || !ls[k].digest[0])
 			continue;
-		json_object_set_new(listings, ls[k].key,
+		jx_set(listings, ls[k].key,
 				    json_pack("{s:s, s:O}", "digest", ls[k].digest, "shape", ls[k].shape));
 		each_file(c, ls[k].shape, keep_sig, hc);
 	}

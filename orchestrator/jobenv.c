@@ -46,10 +46,16 @@ int jobenv_check_build(const struct release *r, const struct build_decl *b)
 			return error("%s:%d: build '%s': env sets %.*s, which xgo-build controls (use the matrix, "
 				     "ldflags, flags or tags instead)", r->path, b->line, b->name, (int)len, kv);
 	}
-	for (size_t i = 0; i < b->env_pass.n; i++)
+	for (size_t i = 0; i < b->env_pass.n; i++) {
+		const char *v = getenv(b->env_pass.v[i]);
 		if (is_controlled(b->env_pass.v[i], strlen(b->env_pass.v[i])))
 			return error("%s:%d: build '%s': env passes %s through, which xgo-build controls",
 				     r->path, b->line, b->name, b->env_pass.v[i]);
+		/* the job's environment is recorded in manifest.json, as text */
+		if (v && !release_utf8_valid(v))
+			return error("%s:%d: build '%s': env passes %s through, but its value is not valid UTF-8 "
+				     "(set it to text)", r->path, b->line, b->name, b->env_pass.v[i]);
+	}
 	for (size_t i = 0; i < b->env_unset.n; i++)
 		if (strcmp(b->env_unset.v[i], "SOURCE_DATE_EPOCH"))
 			return error("%s:%d: build '%s': env drops %s, but only SOURCE_DATE_EPOCH may be dropped "

@@ -3,6 +3,7 @@
 #include "checksums.h"
 #include "hash.h"
 #include "jobenv.h"
+#include "jsonx.h"
 #include "manifest.h"
 #include "path.h"
 #include "util.h"
@@ -418,12 +419,12 @@ static int copy_all(const struct merge *m, json_t *jobs, json_t *archives)
 	int rc = EXIT_OK;
 	for (size_t i = 0; i < np && rc == EXIT_OK; i++) {
 		rc = copy_checked(m, m->v[m->first_in[i]].dir, str(m->first[i], "output"), str(m->first[i], "sha256"));
-		json_array_append(jobs, m->first[i]);
+		jx_push(jobs, json_incref(m->first[i]));
 	}
 	struct arc_ref *arcs = archives_in_order(m, &na);
 	for (size_t i = 0; i < na && rc == EXIT_OK; i++) {
 		rc = copy_checked(m, m->v[arcs[i].shard].dir, str(arcs[i].arc, "name"), str(arcs[i].arc, "sha256"));
-		json_array_append(archives, arcs[i].arc);
+		jx_push(archives, json_incref(arcs[i].arc));
 	}
 	free(arcs);
 	return rc;
@@ -460,7 +461,7 @@ static json_t *merged_record(const struct merge *m)
 	for (size_t s = 0; s < m->n; s++) {
 		char name[32];
 		snprintf(name, sizeof(name), "%d/%d", m->v[s].k, m->v[s].n);
-		json_array_append_new(shards, json_pack("{s:s, s:s, s:O}", "dir", m->v[s].dir, "shard", name, "targets",
+		jx_push(shards, json_pack("{s:s, s:s, s:O}", "dir", m->v[s].dir, "shard", name, "targets",
 							json_object_get(m->v[s].rec, "targets")));
 	}
 	return json_pack("{s:i, s:s?, s:o}", "count", m->v[0].n, "overlap", m->overlap, "shards", shards);
@@ -474,10 +475,10 @@ static int publish(struct merge *m)
 		rc = write_sums(m, jobs, archives);
 	if (rc == EXIT_OK) {
 		json_t *doc = json_deep_copy(m->v[0].doc);
-		json_object_set(doc, "jobs", jobs);
-		json_object_set(doc, "archives", archives);
+		jx_set(doc, "jobs", json_incref(jobs));
+		jx_set(doc, "archives", json_incref(archives));
 		json_object_del(doc, "shard");
-		json_object_set_new(doc, "merged", merged_record(m));
+		jx_set(doc, "merged", merged_record(m));
 		char *path = xasprintf("%s/manifest.json", m->stage);
 		if (manifest_write_json(path, doc) < 0 || swap_into_place(m->stage, m->out) < 0)
 			rc = EXIT_JOB;

@@ -8,6 +8,7 @@
 #include "events.h"
 #include "hash.h"
 #include "inputs.h"
+#include "jsonx.h"
 #include "manifest.h"
 #include "proc.h"
 #include "remote.h"
@@ -228,7 +229,8 @@ static int prepare(struct run_state *s)
 		return EXIT_USAGE;
 	if (s->o->shard.n && shard_apply(&s->o->shard, &s->plan, &s->shard) < 0)
 		return EXIT_USAGE;
-	if (!(s->project = abs_path(s->rel.dir)) || arc_plan(&s->rel, &s->plan, s->project, &s->arcs) < 0)
+	if (!(s->project = abs_path(s->rel.dir)) || arc_plan(&s->rel, &s->plan, s->project, &s->arcs) < 0 ||
+	    plan_check_published(&s->rel, &s->plan, &s->arcs) < 0)
 		return EXIT_USAGE;
 	if (jobenv_sde(&s->rel, s->sde, &s->sde_source) < 0)
 		return EXIT_USAGE;
@@ -349,6 +351,9 @@ static int publish(struct run_state *s)
 	if (write_checksums(s) < 0)
 		return EXIT_JOB;
 	json_t *archives = arc_manifest(&s->arcs, &s->plan);
+	if (!archives)
+		return error("cannot record the archives in manifest.json (a name that is not UTF-8, or out of "
+			     "memory)"), EXIT_JOB;
 	struct manifest_in m = {
 		.release = &s->rel, .sdk = &s->sdk, .sde = s->sde, .sde_source = s->sde_source,
 		.isolation = iso_level_name(s->iso), .gosum_digest = gosum, .source_digest = source,
@@ -413,9 +418,9 @@ static void emit_finished(const struct run_state *s, int rc, double seconds)
 			      "failed", (json_int_t)failed, "duration_s", (double)(long long)(seconds * 1000) / 1000,
 			      "job_cpu_s", (double)(long long)(cpu * 1000) / 1000);
 	if (s->dist)
-		json_object_set_new(o, "dist", json_string(s->dist));
+		jx_set(o, "dist", events_text(s->dist));
 	if (rc != EXIT_OK && error_last()[0])
-		json_object_set_new(o, "error", events_text(error_last()));
+		jx_set(o, "error", events_text(error_last()));
 	events_emit("run_finished", o);
 }
 
@@ -451,8 +456,8 @@ int pipeline_run(const struct pipeline_opts *o)
 	s.o = o;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	events_emit("run_started", json_pack("{s:s, s:s}", "release", o->file ? o->file : "release.lua", "tool",
-					     XGO_VERSION));
+	events_emit("run_started", json_pack("{s:o, s:s}", "release", events_text(o->file ? o->file : "release.lua"),
+					     "tool", XGO_VERSION));
 	error_clear();
 	int rc = prepare(&s);
 	if (rc != EXIT_OK)
@@ -474,9 +479,9 @@ int pipeline_run(const struct pipeline_opts *o)
 		rc = EXIT_JOB;
 		goto out;
 	}
-	events_emit("plan_ready", json_pack("{s:I, s:i, s:i, s:s, s:s}", "jobs", (json_int_t)s.plan.n, "parallel",
+	events_emit("plan_ready", json_pack("{s:I, s:i, s:i, s:s, s:o}", "jobs", (json_int_t)s.plan.n, "parallel",
 					    s.budget.parallel, "procs_per_job", s.budget.procs, "isolation",
-					    iso_level_name(s.iso), "dist", s.dist));
+					    iso_level_name(s.iso), "dist", events_text(s.dist)));
 	rc = build_all(&s, &ctx);
 	if (rc == EXIT_OK) {
 		/* a signal while writing the release: stop before the swap */

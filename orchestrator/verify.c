@@ -7,6 +7,7 @@
 #include "hash.h"
 #include "isolate.h"
 #include "jobenv.h"
+#include "jsonx.h"
 #include "manifest.h"
 #include "path.h"
 #include "plan.h"
@@ -68,13 +69,13 @@ json_t *verify_vary_json(unsigned set)
 	json_t *a = json_array();
 	for (size_t i = 0; i < ARRAY_LEN(vary_names); i++)
 		if (set & (1u << i))
-			json_array_append_new(a, json_string(vary_names[i]));
+			jx_push(a, json_string(vary_names[i]));
 	return a;
 }
 
 static void skip(json_t *skipped, const char *name, const char *why)
 {
-	json_array_append_new(skipped, json_pack("{s:s, s:s}", "variation", name, "why", why));
+	jx_push(skipped, json_pack("{s:s, s:s}", "variation", name, "why", why));
 }
 
 /* The process environment a varied build changes, to restore after it. */
@@ -404,13 +405,13 @@ static json_t *targets_of(const char *dist)
 		const char *out = json_string_value(json_object_get(j, "output"));
 		json_t *t = json_object_get(j, "target");
 		if (out && json_is_string(t))
-			json_object_set(map, out, t);
+			jx_set(map, out, json_incref(t));
 	}
 	json_array_foreach(json_object_get(doc, "archives"), i, j) {
 		const char *name = json_string_value(json_object_get(j, "name"));
 		json_t *t = json_object_get(j, "target");
 		if (name && json_is_string(t))
-			json_object_set(map, name, t);
+			jx_set(map, name, json_incref(t));
 	}
 	json_decref(doc);
 	free(path);
@@ -440,8 +441,8 @@ static void explain_row(json_t *r, const char *pa, const char *pb, const char *d
 	json_t *e = pa && pb ? explain_pair(pa, pb, dso) : json_pack("{s:s}", "missing", pa ? "b" : "a");
 	json_t *sz = json_object_get(r, "size");
 	char *s = explain_summary(e, json_integer_value(json_array_get(sz, 0)), json_integer_value(json_array_get(sz, 1)));
-	json_object_set_new(r, "summary", json_string(s));
-	json_object_set_new(r, "explanation", e);
+	jx_set(r, "summary", json_string(s));
+	jx_set(r, "explanation", e);
 	free(s);
 	free(dso);
 }
@@ -477,8 +478,8 @@ static void checksum_rows(json_t *rows)
 		if (json_is_true(json_object_get(r, "identical")) || !is_sums(json_string_value(json_object_get(r, "artifact"))))
 			continue;
 		const char *why = "lists the digests of the artifacts that differ";
-		json_object_set_new(r, "summary", json_string(why));
-		json_object_set_new(r, "explanation", json_pack("{s:s}", "note", why));
+		jx_set(r, "summary", json_string(why));
+		jx_set(r, "explanation", json_pack("{s:s}", "note", why));
 	}
 }
 
@@ -504,7 +505,7 @@ json_t *verify_compare_dirs(const char *a, const char *b, const char *dso_dir)
 			free(pa);
 			free(pb);
 		}
-		json_array_append_new(rows, r);
+		jx_push(rows, r);
 	}
 	checksum_rows(rows);
 	json_decref(targets);
@@ -533,13 +534,13 @@ json_t *verify_compare_expected(json_t *expected, const char *dist, const char *
 			else {
 				const char *why = !okb ? "missing from the rebuild"
 					: "the published digest differs (no published file here to explain it)";
-				json_object_set_new(r, "summary", json_string(why));
-				json_object_set_new(r, "explanation", json_pack("{s:s}", "note", why));
+				jx_set(r, "summary", json_string(why));
+				jx_set(r, "explanation", json_pack("{s:s}", "note", why));
 			}
 			free(pb);
 		}
 		free(pa);
-		json_array_append_new(rows, r);
+		jx_push(rows, r);
 	}
 	checksum_rows(rows);
 	json_decref(targets);
@@ -657,7 +658,7 @@ static json_t *new_report(unsigned vary, json_t *skipped)
 
 static void add_build(json_t *report, const char *role, const char *dist, double seconds)
 {
-	json_array_append_new(json_object_get(report, "builds"),
+	jx_push(json_object_get(report, "builds"),
 			      json_pack("{s:s, s:s, s:f}", "role", role, "dist", dist, "seconds", seconds));
 }
 
@@ -668,14 +669,14 @@ static int finish(json_t *report, json_t *rows, const struct verify_opts *vo, co
 	json_t *r;
 	json_array_foreach(rows, i, r)
 		bad += !json_is_true(json_object_get(r, "identical"));
-	json_object_set_new(report, "identical", json_boolean(bad == 0 && json_array_size(rows) > 0));
+	jx_set(report, "identical", json_boolean(bad == 0 && json_array_size(rows) > 0));
 	/* "variations" lists what was applied: take the skipped ones out */
 	json_t *applied = json_object_get(report, "variations"), *s;
 	json_array_foreach(json_object_get(report, "skipped"), i, s)
 		for (size_t k = json_array_size(applied); k-- > 0;)
 			if (json_equal(json_array_get(applied, k), json_object_get(s, "variation")))
 				json_array_remove(applied, k);
-	json_object_set_new(report, "artifacts", rows);
+	jx_set(report, "artifacts", rows);
 	if (vo->json) {
 		events_context(NULL);
 		events_emit("verify", json_incref(report));
@@ -772,11 +773,12 @@ static int parse_sums(const char *text, json_t *expected, const char *what)
 			char hex[65], *name = xstrndup(p + 66, len - 66);
 			memcpy(hex, p, 64);
 			hex[64] = '\0';
-			if (!lock_is_hex64(hex) || !plan_path_ok(name)) {
+			/* the insert fails for a name that is not UTF-8: an untrusted file's line */
+			if (!lock_is_hex64(hex) || !plan_path_ok(name) ||
+			    json_object_set_new(expected, name, json_string(hex)) < 0) {
 				free(name);
 				return error("'%s' line %d: not a sha256 checksum line", what, lineno);
 			}
-			json_object_set_new(expected, name, json_string(hex));
 			free(name);
 		} else if (len > 0) {
 			return error("'%s' line %d: not a sha256 checksum line", what, lineno);
@@ -794,13 +796,13 @@ static int manifest_expected(json_t *doc, json_t *expected, const char *what)
 		const char *out = json_string_value(json_object_get(j, "output"));
 		const char *sha = json_string_value(json_object_get(j, "sha256"));
 		if (out && sha && plan_path_ok(out) && lock_is_hex64(sha))
-			json_object_set_new(expected, out, json_string(sha));
+			jx_set(expected, out, json_string(sha));
 	}
 	json_array_foreach(json_object_get(doc, "archives"), i, j) {
 		const char *name = json_string_value(json_object_get(j, "name"));
 		const char *sha = json_string_value(json_object_get(j, "sha256"));
 		if (name && sha && plan_path_ok(name) && lock_is_hex64(sha))
-			json_object_set_new(expected, name, json_string(sha));
+			jx_set(expected, name, json_string(sha));
 	}
 	return json_object_size(expected) ? 0 : error("'%s' records no artifacts", what);
 }
@@ -900,7 +902,7 @@ static int use_published_files(const char *dir, json_t *expected)
 	if (published_ok(dir, "SHA256SUMS") < 0)
 		return -1;
 	if (file_digest(dir, "SHA256SUMS", hex, &sz) == 0)
-		json_object_set_new(expected, "SHA256SUMS", json_string(hex));
+		jx_set(expected, "SHA256SUMS", json_string(hex));
 	return 0;
 }
 
@@ -957,7 +959,7 @@ int verify_against(const struct pipeline_opts *po, const struct verify_opts *vo,
 		goto out;
 	}
 	json_t *skipped = json_array(), *report = new_report(0, skipped);
-	json_object_set_new(report, "against", json_string(src));
+	jx_set(report, "against", json_string(src));
 	dist = xasprintf("%s/dist", root);
 	double t = 0;
 	note("verify: rebuilding from source to compare with '%s'", src);

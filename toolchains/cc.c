@@ -1,6 +1,7 @@
 /* cc.c - C toolchains for cgo jobs (see cc.h). */
 #define _GNU_SOURCE
 #include "toolchains/cc.h"
+#include "orchestrator/events.h"
 #include "orchestrator/hash.h"
 #include "orchestrator/proc.h"
 #include "toolchains/sdk.h"
@@ -621,12 +622,18 @@ void cc_job_env(const struct cc_tool *t, const struct target *tg, const struct c
 
 json_t *cc_json(const struct cc_tool *t)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "kind", t->kind, "path", t->path, "version", t->version,
-			      "sha256", t->sha256);
+	/* the version line is the compiler's output: text, '?' for bytes that are not UTF-8 */
+	json_t *o = json_pack("{s:s, s:s, s:o, s:s}", "kind", t->kind, "path", t->path, "version",
+			      events_text(t->version), "sha256", t->sha256);
+	int bad = !o;
 	if (t->lib_digest[0])
-		json_object_set_new(o, "lib_tree_digest", json_string(t->lib_digest));
-	json_object_set_new(o, "triple", json_string(t->triple));
-	json_object_set_new(o, "cc", json_string(t->cc));
-	json_object_set_new(o, "digest", json_string(t->digest));
+		bad |= json_object_set_new(o, "lib_tree_digest", json_string(t->lib_digest));
+	bad |= json_object_set_new(o, "triple", json_string(t->triple));
+	bad |= json_object_set_new(o, "cc", json_string(t->cc));
+	bad |= json_object_set_new(o, "digest", json_string(t->digest));
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }

@@ -22,7 +22,11 @@ static const char run_help[] =
 	"whole run succeeded.\n"
 	"\n"
 	"options:\n"
-	"      --dist DIR          output directory (default: dist/ beside release.lua)\n"
+	"      --dist DIR          output directory (default: dist/ beside release.lua),\n"
+	"                          replaced as a whole: it must not exist, be empty or\n"
+	"                          be a dist an earlier run wrote (it holds\n"
+	"                          .xgo-build-dist); never the project, its parent, the\n"
+	"                          work dir or a cache\n"
 	"      --keep-going        build every job even after a failure\n"
 	"      --fail-fast         stop starting jobs at the first failure (default)\n"
 	"      --timeout SECONDS   kill a job that runs longer (default: none)\n"
@@ -63,8 +67,10 @@ static const char run_help[] =
 	"XGO_ZIG (the zig binary), XGO_ZIG_CACHE (zig's cache; default <cache>/zig-cache),\n"
 	"XGO_GC_MEMLIMIT (MiB a job's Go process may grow to before it collects garbage;\n"
 	"default: its share of half the free memory; 0: Go's default collector).\n"
-	"exit codes: 0 ok, 1 a job failed, 2 usage or build-file error, 3 --verify found\n"
-	"a difference, 4 SDK problem, 130 interrupted\n";
+	"exit codes: 0 ok, 1 a job failed, 2 usage or build-file error (a --dist it may\n"
+	"not replace too), 3 --verify found a difference, 4 SDK problem, 130 interrupted\n"
+	"(SIGINT, SIGTERM or SIGHUP at any moment; the staging directory is removed).\n"
+	"With --json, a closed stdout stops the events, not the build.\n";
 
 struct run_opts {
 	struct cli_common c;

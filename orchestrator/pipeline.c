@@ -267,6 +267,12 @@ static int resolve_dirs(struct run_state *s)
 	if (check_dist(s) < 0)
 		return EXIT_USAGE;
 	remove_stale_stages(s->dist);
+	return EXIT_OK;
+}
+
+/* After the SDK: a run that cannot start leaves no directory behind. */
+static int make_dirs(struct run_state *s)
+{
 	if (mkdir_p(s->cgo_tmp, 0755) < 0 || mkdir_p(s->work, 0755) < 0 || mkdir_p(s->gocache, 0755) < 0 ||
 	    mkdir_p(s->gomodcache, 0755) < 0)
 		return EXIT_JOB;
@@ -311,7 +317,7 @@ static int prepare(struct run_state *s)
 		return EXIT_USAGE;
 	if (jobenv_sde(&s->rel, s->sde, &s->sde_source) < 0)
 		return EXIT_USAGE;
-	if ((rc = cc_resolve(&s->rel, &s->plan, s->cache, &s->ccs)) != EXIT_OK)
+	if ((rc = make_dirs(s)) != EXIT_OK || (rc = cc_resolve(&s->rel, &s->plan, s->cache, &s->ccs)) != EXIT_OK)
 		return rc;
 	int cpus = cpu_available();
 	s->budget = cpu_budget((int)s->plan.n, cpus);

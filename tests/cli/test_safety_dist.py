@@ -168,9 +168,9 @@ def test_stale_old_and_tmp_dirs_of_dead_runs_are_removed_only_when_marked(tmp_pa
 # ---- item 11: signals and a closed stdout -------------------------------------------------
 
 
-def start_run(proj, sdk_session, *args, stdout=subprocess.DEVNULL):
-    return subprocess.Popen([str(BINARY), "run", *args], cwd=proj, env=env_of(sdk_session), stdout=stdout,
-                            stderr=subprocess.PIPE, text=True)
+def start_run(proj, sdk_session, *args, stdout=subprocess.DEVNULL, env=None):
+    return subprocess.Popen([str(BINARY), "run", *args], cwd=proj, env=env or env_of(sdk_session),
+                            stdout=stdout, stderr=subprocess.PIPE, text=True)
 
 
 def wait_for(path, timeout=120):
@@ -183,9 +183,11 @@ def wait_for(path, timeout=120):
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_signal_mid_build_exits_130_and_removes_the_stage(tmp_path, sdk_session, sig):
     proj = tiny(tmp_path / "p", sdk_session, targets=('"amd64"', '"arm64"'))
-    p = start_run(proj, sdk_session, "--no-cache")
+    # a fresh GOCACHE, so that the builds take long enough to interrupt
+    p = start_run(proj, sdk_session, "--no-cache", env=dict(env_of(sdk_session), XGO_GOCACHE=str(tmp_path / "gc")))
     wait_for(proj / ".xgo-build" / "logs")
     time.sleep(0.5)
+    assert p.poll() is None
     p.send_signal(sig)
     _, err = p.communicate(timeout=120)
     assert p.returncode == 130, err

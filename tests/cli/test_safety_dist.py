@@ -69,6 +69,14 @@ def test_dist_that_is_the_project_parent_is_refused(tmp_path, sdk_session):
     one_error(r, 2, f"--dist '{tmp_path}' contains the project directory")
     r = run_xgo("run", "--dist", ".", cwd=proj, env=sdk_session["env"])
     one_error(r, 2, f"--dist '{proj}' is the project directory")
+    # normalised before the comparison: a symlink and '..' on the way
+    alias = tmp_path.parent / f"{tmp_path.name}-alias"
+    alias.symlink_to(tmp_path)
+    try:
+        r = run_xgo("run", "--dist", f"{alias}/p/../", cwd=proj, env=sdk_session["env"])
+        one_error(r, 2, f"--dist '{tmp_path}' contains the project directory")
+    finally:
+        alias.unlink()
     assert tree(tmp_path) == before
 
 

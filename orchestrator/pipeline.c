@@ -193,18 +193,7 @@ static int check_dist_place(const struct run_state *s)
  * directory that xgo-build wrote (util.h, DIST_MARKER) or an empty one. */
 static int check_dist(const struct run_state *s)
 {
-	struct stat st;
-	if (check_dist_place(s) < 0)
-		return -1;
-	if (lstat(s->dist, &st) < 0)
-		return 0;
-	if (!S_ISDIR(st.st_mode))
-		return error("'%s' exists and is not a directory: move it away (dist/ is replaced as a whole)", s->dist);
-	if (!dist_is_ours(s->dist))
-		return error("'%s' is not empty and holds no %s: xgo-build replaces only a directory it wrote "
-			     "(an older version's dist/ has none either); move it away or name another --dist",
-			     s->dist, DIST_MARKER);
-	return 0;
+	return check_dist_place(s) < 0 ? -1 : dist_check_replace(s->dist);
 }
 
 /* <dist>.tmp-PID or <dist>.old-PID: the PID when name is one, else 0. */

@@ -467,22 +467,27 @@ int dist_is_ours(const char *dir)
 	return empty;
 }
 
+int dist_check_replace(const char *dist)
+{
+	struct stat st;
+	if (lstat(dist, &st) < 0)
+		return 0;
+	if (!S_ISDIR(st.st_mode))
+		return error("'%s' exists and is not a directory: move it away (dist/ is replaced as a whole)", dist);
+	if (!dist_is_ours(dist))
+		return error("'%s' is not empty and holds no %s: xgo-build replaces only a directory it wrote "
+			     "(an older version's dist/ has none either); move it away or name another --dist",
+			     dist, DIST_MARKER);
+	return 0;
+}
+
 int swap_into_place(const char *stage, const char *dist)
 {
 	char *old = xasprintf("%s.old-%ld", dist, (long)getpid());
 	struct stat st;
 	int had = lstat(dist, &st) == 0;
 	int rc = -1;
-	if (had && !S_ISDIR(st.st_mode)) {
-		error("'%s' exists and is not a directory: move it away", dist);
-		goto out;
-	}
-	if (had && !dist_is_ours(dist)) {
-		error("'%s' is not empty and holds no %s: xgo-build replaces only a directory it wrote; "
-		      "move it away or name another output directory", dist, DIST_MARKER);
-		goto out;
-	}
-	if (dist_mark(stage) < 0)
+	if (dist_check_replace(dist) < 0 || dist_mark(stage) < 0)
 		goto out;
 	if (had && rename(dist, old) < 0) {
 		error("cannot move the previous '%s' aside:", dist);

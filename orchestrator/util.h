@@ -100,11 +100,14 @@ int dist_mark(const char *dir);
 /* 1 when dir is a directory xgo-build may replace: empty, or holding the
  * marker; 0 when it is not (or does not exist).  Never error(). */
 int dist_is_ours(const char *dir);
+/* 0 when dist may be replaced by a new release: it does not exist, or
+ * dist_is_ours(); else error() naming it and what to do, and -1.  For an
+ * early check (run, merge) with the same words as swap_into_place. */
+int dist_check_replace(const char *dist);
 /* Put the complete directory stage in the place of dist (beside it, on
  * the same file system): the previous dist is moved aside, replaced and
- * removed, or put back when the rename fails.  A dist that exists must be
- * a directory dist_is_ours() accepts, else error() naming it, and -1 with
- * nothing moved.  The stage gets the marker.  Every writer of a dist/
+ * removed, or put back when the rename fails.  dist_check_replace() first:
+ * a refused dist is error() and -1 with nothing moved.  The stage gets the marker.  Every writer of a dist/
  * (run, merge) builds a staging directory and publishes it with this. */
 int swap_into_place(const char *stage, const char *dist);
 

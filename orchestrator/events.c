@@ -3,6 +3,7 @@
 #include "jsonx.h"
 #include "util.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 static struct {
 	pthread_mutex_t mu;
 	int on;
+	int closed; /* stdout failed (a closed pipe): no more events */
 	enum ci_kind ci;
 	struct timespec t0;
 	char *context;
@@ -81,10 +83,15 @@ void events_emit(const char *kind, json_t *fields)
 	if (fields)
 		jx_update(o, fields);
 	char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6));
-	if (line) {
+	if (line && !ev.closed) {
 		fputs(line, stdout);
 		fputc('\n', stdout);
-		fflush(stdout);
+		if (fflush(stdout) != 0 || ferror(stdout)) {
+			/* the reader is gone: the run goes on, and says so once */
+			ev.closed = 1;
+			warn("cannot write events to stdout (%s): no more JSON events; the run goes on",
+			     strerror(errno));
+		}
 	}
 	pthread_mutex_unlock(&ev.mu);
 	free(line);

@@ -492,7 +492,8 @@ json_t *verify_compare_dirs(const char *a, const char *b, const char *dso_dir)
 	if (names.n > 1)
 		qsort(names.v, names.n, sizeof(*names.v), cmp_str);
 	for (size_t i = 0; i < names.n; i++) {
-		if ((i && !strcmp(names.v[i], names.v[i - 1])) || !strcmp(names.v[i], "manifest.json"))
+		if ((i && !strcmp(names.v[i], names.v[i - 1])) || !strcmp(names.v[i], "manifest.json") ||
+		    !strcmp(names.v[i], DIST_MARKER)) /* the dist marker (util.h) is no artifact */
 			continue;
 		char ha[65], hb[65];
 		json_int_t sa = 0, sb = 0;

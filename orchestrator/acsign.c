@@ -65,8 +65,11 @@ static char *key_text(const char *what, const char *spec, const char *base)
 	quiet_errors = 1;
 	text = read_file(real ? real : spec, KEY_FILE_MAX, &len);
 	quiet_errors = saved;
-	if (!text)
-		error("%s: no key in '%s' (%s)", what, spec, error_last());
+	if (!text) {
+		char why[512]; /* error() writes the buffer error_last() returns */
+		snprintf(why, sizeof(why), "%s", error_last());
+		error("%s: no key in '%s' (%s)", what, spec, why);
+	}
 	else if (strlen(text) != len) {
 		error("%s: '%s' is not a PEM key file", what, spec);
 		FREE_AND_NULL(text);

@@ -491,21 +491,22 @@ static int publish(struct merge *m)
 }
 
 /* The output, absolute; refused when it is one of the inputs. */
+/* OUT, normalised: never a shard, above or inside one, and replaced only
+ * when it is empty or an earlier run or merge wrote it (the marker). */
 static int resolve_out(struct merge *m, const char *dist)
 {
-	char *cwd = getcwd(NULL, 0), real[PATH_MAX], other[PATH_MAX];
-	m->out = dist[0] == '/' ? xstrdup(dist) : xasprintf("%s/%s", cwd ? cwd : ".", dist);
-	free(cwd);
-	size_t len = strlen(m->out);
-	while (len > 1 && m->out[len - 1] == '/')
-		m->out[--len] = '\0';
+	if (!(m->out = path_absolute(dist)))
+		return -1; /* it named the path */
 	m->stage = xasprintf("%s.tmp-%ld", m->out, (long)getpid());
-	if (!realpath(m->out, real))
-		return 0;
-	for (size_t s = 0; s < m->n; s++)
-		if (realpath(m->v[s].dir, other) && !strcmp(real, other))
-			return error("--dist '%s' is one of the shards: merge into another directory", dist);
-	return 0;
+	for (size_t s = 0; s < m->n; s++) {
+		char *shard = path_absolute(m->v[s].dir);
+		int clash = shard && (path_within(shard, m->out) || path_within(m->out, shard));
+		free(shard);
+		if (clash)
+			return error("--dist '%s' is, holds or lies inside the shard '%s': merge into another directory",
+				     dist, m->v[s].dir);
+	}
+	return dist_check_replace(m->out);
 }
 
 static void merge_release(struct merge *m)
@@ -533,7 +534,7 @@ int merge_run(const struct merge_opts *o)
 	if (compare_overlap(&m) < 0)
 		goto out;
 	rc = EXIT_JOB;
-	if (mkdir_p(m.stage, 0755) < 0)
+	if (mkdir_p(m.stage, 0755) < 0 || dist_mark(m.stage) < 0)
 		goto out;
 	rc = publish(&m);
 	remove_tree(m.stage);

@@ -22,6 +22,7 @@
 #include "util.h"
 
 #include <dirent.h>
+#include <ftw.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -236,6 +237,44 @@ static void remove_stale_stages(const char *dist)
 	free(dir);
 }
 
+/* The work dir holds only what runs wrote: directories and regular files.
+ * A symlink in it (a repository can commit .xgo-build/logs/x.log ->
+ * ~/.bashrc) would make the next write land outside it.  nftw has no user
+ * pointer: the first offender is kept here (one walk at a time). */
+#define WORK_WALK_MAX 200000
+static struct { char *bad; size_t seen; } work_walk;
+
+static int work_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (++work_walk.seen > WORK_WALK_MAX)
+		return 1; /* a huge work dir is not suspect, only slow: stop looking */
+	if (flag == FTW_F || flag == FTW_D || flag == FTW_DP)
+		return 0;
+	work_walk.bad = xstrdup(path);
+	return 1;
+}
+
+static int check_work_dir(const char *work)
+{
+	struct stat st;
+	if (lstat(work, &st) < 0)
+		return errno == ENOENT ? 0 : error("cannot stat the work directory '%s':", work);
+	if (!S_ISDIR(st.st_mode))
+		return error("the work directory '%s' is %s: xgo-build writes only into a directory it made; "
+			     "remove it", work, S_ISLNK(st.st_mode) ? "a symlink" : "not a directory");
+	work_walk.bad = NULL;
+	work_walk.seen = 0;
+	nftw(work, work_entry, 16, FTW_PHYS);
+	if (!work_walk.bad)
+		return 0;
+	error("'%s' in the work directory is a symlink or special file, which no run writes: remove '%s'",
+	      work_walk.bad, work);
+	FREE_AND_NULL(work_walk.bad);
+	return -1;
+}
+
 static int resolve_dirs(struct run_state *s)
 {
 	s->dist = s->o->dist ? dist_path(s->o->dist) : xasprintf("%s/dist", s->project);
@@ -254,7 +293,7 @@ static int resolve_dirs(struct run_state *s)
 		return error("XGO_ZIG_CACHE='%s' must be an absolute path", zc), EXIT_USAGE;
 	s->zig_cache = zc ? xstrdup(zc) : xasprintf("%s/zig-cache", s->cache);
 	s->cgo_tmp = xasprintf("%s/cgo-tmp", s->cache);
-	if (check_dist(s) < 0)
+	if (check_dist(s) < 0 || check_work_dir(s->work) < 0)
 		return EXIT_USAGE;
 	remove_stale_stages(s->dist);
 	return EXIT_OK;
@@ -590,7 +629,19 @@ int pipeline_run(const struct pipeline_opts *o)
 		rc = print_env(&s.plan, &ctx, s.work, s.stage, o->print_env);
 		goto out;
 	}
-	if (mkdir_p(s.stage, 0755) < 0 || dist_mark(s.stage) < 0) {
+	/* mkdir, not mkdir_p: a stage that exists (a symlink left in its
+	 * place) is not ours to write into */
+	char *parent = xstrdup(s.stage);
+	*strrchr(parent, '/') = '\0'; /* the stage's path is absolute */
+	int made = mkdir_p(parent[0] ? parent : "/", 0755) == 0 && mkdir(s.stage, 0755) == 0;
+	if (!made)
+		error("cannot create the staging directory '%s':", s.stage);
+	free(parent);
+	if (!made) {
+		rc = EXIT_JOB;
+		goto out;
+	}
+	if (dist_mark(s.stage) < 0) {
 		rc = EXIT_JOB;
 		goto out;
 	}

@@ -91,36 +91,6 @@ static int l_where(lua_State *L)
 	return 1;
 }
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 (RFC 3629: no
- * overlong forms or surrogates); the same rule as path_check_name's. */
-static size_t utf8_seq(const unsigned char *s)
-{
-	if (s[0] < 0x80)
-		return 1;
-	size_t n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
-	if (!n || s[0] > 0xf4)
-		return 0;
-	for (size_t i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	if (n == 3 && ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0)))
-		return 0;
-	if (n == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90)))
-		return 0;
-	return n;
-}
-
-int release_utf8_valid(const char *s)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p;) {
-		size_t n = utf8_seq(p);
-		if (!n)
-			return 0;
-		p += n;
-	}
-	return 1;
-}
-
 /* s for an error message: printable ASCII as is, other bytes as \xNN, at
  * most about 60 bytes of it. */
 static const char *shown(const char *s, char *buf, size_t cap)
@@ -160,13 +130,13 @@ static int l_env_read(lua_State *L)
 	char buf[96];
 	/* Refused here, where the file's line is known: a name or value that is
 	 * not text would be lost from manifest.json. */
-	if (!*name || strchr(name, '=') || !release_utf8_valid(name) || strlen(name) != lua_rawlen(L, 1))
+	if (!*name || strchr(name, '=') || !utf8_valid(name) || strlen(name) != lua_rawlen(L, 1))
 		return env_error(L, "env: '%s' is not a variable name", shown(name, buf, sizeof(buf)));
 	const char *val = getenv(name);
-	if (val && !release_utf8_valid(val))
+	if (val && !utf8_valid(val))
 		return env_error(L, "env: the value of %s is not valid UTF-8: \"%s\" (set it to text)", name,
 				  shown(val, buf, sizeof(buf)));
-	if (def && (!release_utf8_valid(def) || strlen(def) != lua_rawlen(L, 2)))
+	if (def && (!utf8_valid(def) || strlen(def) != lua_rawlen(L, 2)))
 		return env_error(L, "env: the default for %s is not valid UTF-8 text: \"%s\"", name,
 				  shown(def, buf, sizeof(buf)));
 	lua_getfield(L, LUA_REGISTRYINDEX, "xgo.env");
@@ -531,7 +501,7 @@ static int to_string(struct conv *c, int idx, const char *key, char **out)
 	if (strlen(s) != len)
 		return conv_error(c, "'%s' contains a NUL byte", key);
 	char buf[96];
-	if (!release_utf8_valid(s))
+	if (!utf8_valid(s))
 		return conv_error(c, "'%s' is not valid UTF-8: \"%s\" (write text, or \\u{...} escapes)", key,
 				  shown(s, buf, sizeof(buf)));
 	*out = xstrdup(s);
@@ -875,7 +845,7 @@ out:
 static int check_env_name(struct conv *c, const char *name, size_t len)
 {
 	char buf[96];
-	int bad = !len || strlen(name) != len || !release_utf8_valid(name);
+	int bad = !len || strlen(name) != len || !utf8_valid(name);
 	for (const unsigned char *p = (const unsigned char *)name; *p && !bad; p++)
 		bad = *p == '=' || *p < 0x20 || *p == 0x7f;
 	if (bad)
@@ -1351,7 +1321,7 @@ int release_load(const char *path, const struct release_limits *lim_in, struct r
 		lim.max_seconds = (unsigned)strtoul(secs, NULL, 10);
 	char hex[HASH_HEX_MAX];
 	char buf[96];
-	if (!release_utf8_valid(path)) /* manifest.json records it */
+	if (!utf8_valid(path)) /* manifest.json records it */
 		return error("the build file's path '%s' is not valid UTF-8: rename it", shown(path, buf, sizeof(buf)));
 	if (hash_file_hex(HASH_SHA256, path, hex, NULL) < 0)
 		return -1;

@@ -160,9 +160,6 @@ struct release_limits {
 int release_load(const char *path, const struct release_limits *lim, struct release *r);
 void release_clear(struct release *r);
 
-/* 1 when s is valid UTF-8 (RFC 3629).  Every string the build file gives,
- * and every env() value, must be: manifest.json records them as text. */
-int release_utf8_valid(const char *s);
 
 /* The build named name, or NULL. */
 const struct build_decl *release_build(const struct release *r, const char *name);

@@ -87,7 +87,7 @@ int jobenv_check_build(const struct release *r, const struct build_decl *b)
 			return error("%s:%d: build '%s': env passes %s through, which xgo-build controls",
 				     r->path, b->line, b->name, b->env_pass.v[i]);
 		/* the job's environment is recorded in manifest.json, as text */
-		if (v && !release_utf8_valid(v))
+		if (v && !utf8_valid(v))
 			return error("%s:%d: build '%s': env passes %s through, but its value is not valid UTF-8 "
 				     "(set it to text)", r->path, b->line, b->name, b->env_pass.v[i]);
 	}

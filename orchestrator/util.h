@@ -82,6 +82,13 @@ int strv_contains(const struct strv *s, const char *str);
  * close enough to be a plausible typo.  For "did you mean" hints. */
 const char *suggest(const char *word, const char *const *cands, size_t n);
 
+/* UTF-8 (RFC 3629: no overlong forms, surrogates or code points past
+ * U+10FFFF).  utf8_seq: the length of the valid sequence at s (1-4), or 0.
+ * utf8_valid: 1 when all of s is valid.  Every text from an input that is
+ * recorded as JSON (manifest.json, events) or used as a name is checked. */
+size_t utf8_seq(const unsigned char *s);
+int utf8_valid(const char *s);
+
 /* Whole-file helpers.  read_file is the one bounded reader of untrusted
  * files: it refuses (error(), NULL) what is not a regular file, without
  * blocking on a FIFO, and anything past max bytes. */

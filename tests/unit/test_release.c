@@ -197,13 +197,13 @@ static void test_release__errors_name_a_line_whatever_the_value(void **state)
 static void test_release__text_is_utf8(void **state)
 {
 	(void)state;
-	assert_true(release_utf8_valid("plain"));
-	assert_true(release_utf8_valid("caf\xc3\xa9 \xf0\x9f\x98\x80"));
-	assert_false(release_utf8_valid("\xff"));
-	assert_false(release_utf8_valid("\xc3"));          /* truncated */
-	assert_false(release_utf8_valid("\xc0\xaf"));      /* overlong '/' */
-	assert_false(release_utf8_valid("\xed\xa0\x80"));  /* a surrogate */
-	assert_false(release_utf8_valid("\xf4\x90\x80\x80")); /* past U+10FFFF */
+	assert_true(utf8_valid("plain"));
+	assert_true(utf8_valid("caf\xc3\xa9 \xf0\x9f\x98\x80"));
+	assert_false(utf8_valid("\xff"));
+	assert_false(utf8_valid("\xc3"));          /* truncated */
+	assert_false(utf8_valid("\xc0\xaf"));      /* overlong '/' */
+	assert_false(utf8_valid("\xed\xa0\x80"));  /* a surrogate */
+	assert_false(utf8_valid("\xf4\x90\x80\x80")); /* past U+10FFFF */
 	expect_error(HEAD "build 'x' { " TARGETS ", output = 'a\\xffb' }", "'output' is not valid UTF-8: \"a\\xffb\"");
 	setenv("XGO_TEST_BAD", "\xfe", 1);
 	expect_error("project { name = 'x', version = env('XGO_TEST_BAD') }", ":1: env: the value of XGO_TEST_BAD is not valid UTF-8");

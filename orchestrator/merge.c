@@ -500,10 +500,13 @@ static int resolve_out(struct merge *m, const char *dist)
 	m->stage = xasprintf("%s.tmp-%ld", m->out, (long)getpid());
 	for (size_t s = 0; s < m->n; s++) {
 		char *shard = path_absolute(m->v[s].dir);
+		int same = shard && !strcmp(shard, m->out);
 		int clash = shard && (path_within(shard, m->out) || path_within(m->out, shard));
 		free(shard);
+		if (same)
+			return error("--dist '%s' is one of the shards: merge into another directory", dist);
 		if (clash)
-			return error("--dist '%s' is, holds or lies inside the shard '%s': merge into another directory",
+			return error("--dist '%s' holds or lies inside the shard '%s': merge into another directory",
 				     dist, m->v[s].dir);
 	}
 	return dist_check_replace(m->out);

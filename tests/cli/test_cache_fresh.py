@@ -399,3 +399,111 @@ def test_cached_binary_equals_a_fresh_build(name, tmp_path, fresh, sdk_session, 
     assert r2.rc == 0, r2
     if digest(binary) != digest(ref_dist / "app_linux_amd64/app"):
         raise Stale(f"stale binary after {name} (second run: {status(ev)})")
+
+
+# ---- the randomized version (a slow stage: XGO_FRESH_ROUNDS=N to run it) ----
+#
+# Random edits on a multi-package project with a cgo package (host gcc),
+# seeded (XGO_FRESH_SEED, default 16) and so reproducible: after each
+# round's edits, a cached run must publish what a --no-cache build of the
+# same tree does.  Headers outside a cgo package's directory are left out
+# of the pool while Go's own cache cannot see them (case 14).  The project
+# also has a local replacement beside it and a .go file linked to a file
+# outside it.
+
+RANDOM_C = "#include \"cg.h\"\nint cg(void) { return CG; }\n"
+RANDOM_CG = ('package cg\n\n// #include "cg.h"\n// int cg(void);\nimport "C"\n\n'
+             'func V() int { return int(C.cg()) }\n')
+RANDOM_MAIN = ('package main\n\nimport (\n\t"fmt"\n\n\t"example.com/lib"\n\t"example.com/p/cg"\n'
+               '\t"example.com/p/greet"\n\t"example.com/p/version"\n)\n\n'
+               'func main() { fmt.Println(greet.Hello(), version.V, cg.V(), lib.Name(), greet.Linked) }\n')
+
+
+def random_edits(rng, side):
+    """(name, edit(proj)) pairs; each edit keeps the project buildable."""
+    def lib(p):
+        put(side, "lib/lib.go", LIB.replace("lib-1", f"lib-{rng.randrange(10**6)}"))
+
+    def linked(p):
+        put(side, "linked.go", f"package greet\n\nconst Linked = {rng.randrange(10**6)}\n")
+
+    def body(p):
+        put(p, "greet/greet.go", greet_returns(f"w{rng.randrange(10**6)}"))
+
+    def header(p):
+        put(p, "cg/cg.h", f"#define CG {rng.randrange(1000)}\n")
+
+    def c_body(p):
+        put(p, "cg/cg.c", RANDOM_C + f"int unused_{rng.randrange(10**6)}(void) {{ return 0; }}\n")
+
+    def constrained_file(p):
+        tag = rng.choice(["linux", "windows", "ignore", "amd64", "arm64"])
+        f = p / "version/extra.go"
+        if f.exists() and rng.random() < 0.5:
+            f.unlink()
+        else:
+            put(p, "version/extra.go", f"//go:build {tag}\n\npackage version\n\nfunc init() {{ println(\"{tag}\") }}\n")
+
+    def rename(p):
+        names = ["version/extra.go", "version/extra_linux.go", "version/extra_windows.go"]
+        have = [n for n in names if (p / n).exists()]
+        if have:
+            (p / have[0]).rename(p / rng.choice(names))
+
+    def embed(p):
+        put(p, "greet/data/x.txt", f"{rng.randrange(10**6)}\n")
+
+    def go_line(p):
+        put(p, "go.mod", GO_MOD.replace("go 1.26", rng.choice(["go 1.21", "go 1.22", "go 1.26"])))
+
+    def touch(p):
+        later(p / "greet/greet.go")
+
+    def chmod(p):
+        (p / "cg/cg.c").chmod(rng.choice([0o644, 0o755]))
+
+    def test_file(p):
+        put(p, "greet/greet_test.go", f"package greet\n\n// {rng.randrange(10**6)}\n")
+
+    return [("lib", lib), ("linked", linked), ("body", body), ("header", header), ("c-body", c_body), ("constrained-file", constrained_file),
+            ("rename", rename), ("embed", embed), ("go-line", go_line), ("touch", touch), ("chmod", chmod),
+            ("test-file", test_file)]
+
+
+@pytest.mark.skipif(not os.environ.get("XGO_FRESH_ROUNDS"), reason="slow: set XGO_FRESH_ROUNDS=N to run")
+def test_random_edits_never_publish_a_stale_binary(tmp_path, fresh, sdk_session):
+    import random
+    seed = int(os.environ.get("XGO_FRESH_SEED", "16"))
+    rng = random.Random(seed)
+    files = base_files(cgo=True)
+    files.update({"cmd/app/main.go": RANDOM_MAIN, "cg/cg.go": RANDOM_CG, "cg/cg.c": RANDOM_C,
+                  "cg/cg.h": "#define CG 1\n", "greet/data/x.txt": "x\n",
+                  "greet/greet.go": GREET.replace("package greet\n", 'package greet\n\nimport _ "embed"\n\n'
+                                                  '//go:embed data/x.txt\nvar data string\n')})
+    proj = write_project(tmp_path / "proj", files, sdk_session)
+    side = tmp_path / "side"
+    replace_beside(proj, side)
+    put(proj, "cmd/app/main.go", RANDOM_MAIN)
+    put(side, "linked.go", "package greet\n\nconst Linked = 0\n")
+    (proj / "greet/linked.go").symlink_to(side / "linked.go")
+    env = dict(fresh["env"], XGO_CACHE=str(tmp_path / "xgo-cache"))
+    (tmp_path / "xgo-cache").mkdir()
+    (tmp_path / "xgo-cache/sdk").symlink_to(fresh["env"]["XGO_CACHE"] + "/sdk")
+    edits = random_edits(rng, side)
+    r, _ = run_json(proj, env)
+    assert r.rc == 0, r
+    for rnd in range(int(os.environ["XGO_FRESH_ROUNDS"])):
+        done = []
+        for _ in range(rng.randint(1, 3)):
+            name, fn = rng.choice(edits)
+            fn(proj)
+            done.append(name)
+        r, ev = run_json(proj, env)
+        assert r.rc == 0, (seed, rnd, done, r)
+        ref = tmp_path / f"ref-{rnd}"
+        r2 = run_xgo("run", "--no-cache", "--dist", ref, cwd=proj,
+                     env=dict(fresh["env"], XGO_GOCACHE=str(fresh["ref_gocache"])))
+        assert r2.rc == 0, (seed, rnd, done, r2)
+        if digest(proj / BINARY) != digest(ref / "app_linux_amd64/app"):
+            raise Stale(f"seed {seed} round {rnd}: stale after {done} (run: {status(ev)})")
+        shutil.rmtree(ref)

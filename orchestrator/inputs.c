@@ -36,6 +36,7 @@ struct listing {
 	char roots_fp[65], roots_names[65];
 	char flags[65];  /* the files its flags name (flag_files_digest) */
 	int need;        /* not known from the saved state: go list must run */
+	int reread;      /* known from the saved shape, the contents hashed again */
 	size_t job;      /* the first job with this listing */
 };
 
@@ -267,7 +268,11 @@ static json_t *package_shape(const struct inputs_ctx *c, json_t *pkg)
 	}
 	json_t *one = json_pack("{s:s, s:s, s:o, s:b}", "p", path, "d", inside ? dir + plen : dir, "f", files, "o",
 				!inside);
-	if (gomod) {
+	if (gomod && gomod[0] != '/') { /* -modfile=NAME: as given, relative to the project */
+		char *rel = xasprintf("/%s", gomod);
+		json_object_set_new(one, "m", json_string(rel));
+		free(rel);
+	} else if (gomod) {
 		int mod_inside = !strncmp(gomod, c->project_dir, plen) && gomod[plen] == '/';
 		json_object_set_new(one, "m", json_string(mod_inside ? gomod + plen : gomod));
 		if (!mod_inside)
@@ -855,6 +860,7 @@ static void reuse_listing(const struct inputs_ctx *c, json_t *st, int same_tree,
 	roots_fingerprint(roots, l->roots_fp, l->roots_names);
 	same_tree &= str_is(json_object_get(saved, "roots_fp"), l->roots_fp);
 	same_names &= str_is(json_object_get(saved, "roots_names"), l->roots_names);
+	l->reread = !same_tree;
 	if (same_tree) {
 		memcpy(l->digest, digest, 65);
 	} else if (!same_names || each_file(c, shape, head_changed, hc) ||
@@ -866,13 +872,20 @@ static void reuse_listing(const struct inputs_ctx *c, json_t *st, int same_tree,
 	l->need = 0;
 }
 
-static void note_listings(const struct listing *ls, size_t nls, int same_tree)
+static void note_listings(const struct listing *ls, size_t nls)
 {
-	size_t asked = 0;
-	for (size_t k = 0; k < nls; k++)
+	size_t asked = 0, reread = 0;
+	for (size_t k = 0; k < nls; k++) {
 		asked += ls[k].need;
-	note("source digests of %zu listing(s): %zu %s, %zu from go list", nls, nls - asked,
-	     same_tree ? "as saved" : "re-read with the saved file lists", asked);
+		reread += !ls[k].need && ls[k].reread;
+	}
+	size_t saved = nls - asked - reread;
+	if (saved && reread)
+		note("source digests of %zu listing(s): %zu as saved, %zu re-read with the saved file lists, "
+		     "%zu from go list", nls, saved, reread, asked);
+	else
+		note("source digests of %zu listing(s): %zu %s, %zu from go list", nls, saved + reread,
+		     reread ? "re-read with the saved file lists" : "as saved", asked);
 }
 
 static json_t *new_state(const struct inputs_ctx *c, const char *const id[3], struct listing *ls, size_t nls,
@@ -928,7 +941,7 @@ static int compute_keys(const struct inputs_ctx *c, const struct plan *p, char (
 	for (size_t k = 0; k < nls; k++)
 		reuse_listing(c, st, same_tree, same_names, &hc, &ls[k]);
 	if (verbosity > 0 && save)
-		note_listings(ls, nls, same_tree);
+		note_listings(ls, nls);
 	run_listings(c, p, ls, nls);
 	if (runner_last_signal())
 		rc = -1; /* the caller caught SIGINT/SIGTERM meanwhile */

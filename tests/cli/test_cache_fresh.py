@@ -17,6 +17,7 @@ GOCACHE compiles the standard library once for the module.
 import hashlib
 import json
 import os
+import re
 import shutil
 import stat
 import time
@@ -260,7 +261,8 @@ def no_setup(proj, side):
 # name: (setup, edit, marks, options)
 #   options: "cached" (a no-op: the job must stay cached), "empty" (a truly
 #   empty GOCACHE for the reference), "rerun-empty" (and for the second
-#   run), "dist" (--dist outside, named version)
+#   run), "dist" (--dist outside, named version), "saved" (the second run
+#   reuses the saved digests without reading a file)
 CASES = {
     # the 14 cases of the issue
     "1-replace-beside": (replace_beside, lambda p, s: put(s, "lib/lib.go", LIB.replace("lib-1", "lib-2")), [], ""),
@@ -325,6 +327,10 @@ CASES = {
     "chmod": (no_setup, lambda p, s: (p / "greet/greet.go").chmod(0o755), [], "cached"),
     "test-file": (no_setup, lambda p, s: put(p, "greet/greet_test.go", "package greet\n"), [], "cached"),
     "readme": (no_setup, lambda p, s: put(p, "README.md", "# p\n"), [], "cached"),
+    # nothing written: roots beside the project and a -modfile keep the fast path
+    "noop-with-roots": (lambda p, s: (replace_beside(p, s), symlinked_file(p, s),
+                                      put(p, "release.lua", release(flags='"-modfile=go.mod"'))),
+                        lambda p, s: None, [], "cached saved"),
 }
 
 
@@ -388,8 +394,10 @@ def test_cached_binary_equals_a_fresh_build(name, tmp_path, fresh, sdk_session, 
     change(proj, side)
     if "rerun-empty" in opts:  # Go's own cache holds the poisoned object too: only ours is tested
         env = dict(env, XGO_GOCACHE=str(tmp_path / "rerun-gocache"))
-    r, ev = run_json(proj, env, *dist_args)
+    r, ev = run_json(proj, env, *dist_args, *(["-v"] if "saved" in opts else []))
     assert r.rc == 0, r
+    if "saved" in opts:
+        assert "1 as saved, 0 from go list" in r.err, r
     if "cached" in opts:
         assert status(ev) == ["cached"], r
     gocache = tmp_path / "empty-gocache" if "empty" in opts else fresh["ref_gocache"]
@@ -454,7 +462,8 @@ def random_edits(rng, side):
         put(p, "greet/data/x.txt", f"{rng.randrange(10**6)}\n")
 
     def go_line(p):
-        put(p, "go.mod", GO_MOD.replace("go 1.26", rng.choice(["go 1.21", "go 1.22", "go 1.26"])))
+        text = re.sub(r"(?m)^go 1\.\d+$", rng.choice(["go 1.21", "go 1.22", "go 1.26"]), (p / "go.mod").read_text())
+        put(p, "go.mod", text)
 
     def touch(p):
         later(p / "greet/greet.go")

@@ -516,3 +516,20 @@ def test_random_edits_never_publish_a_stale_binary(tmp_path, fresh, sdk_session)
         if digest(proj / BINARY) != digest(ref / "app_linux_amd64/app"):
             raise Stale(f"seed {seed} round {rnd}: stale after {done} (run: {status(ev)})")
         shutil.rmtree(ref)
+
+
+def test_cgo_flag_outside_the_project_is_never_cached(tmp_path, fresh, sdk_session):
+    # -I/elsewhere: nothing proves the headers there unchanged, so the job
+    # is built every time (and Go's cache decides, as with a plain go build)
+    inc = tmp_path / "include"
+    put(inc, "z.h", "#define Z 1\n")
+    proj = write_project(tmp_path / "proj", base_files(cgo=True), sdk_session)
+    put(proj, "cmd/app/main.go", 'package main\n\n// #cgo CFLAGS: -I' + str(inc) + '\n// #include "z.h"\n'
+        'import "C"\n\nimport "fmt"\n\nfunc main() { fmt.Println(C.Z) }\n')
+    env = dict(fresh["env"], XGO_CACHE=str(tmp_path / "xgo-cache"))
+    (tmp_path / "xgo-cache").mkdir()
+    (tmp_path / "xgo-cache/sdk").symlink_to(fresh["env"]["XGO_CACHE"] + "/sdk")
+    for _ in range(2):
+        r, ev = run_json(proj, env)
+        assert r.rc == 0, r
+        assert status(ev) == ["ok"], r

@@ -4,6 +4,7 @@
 #include "release.h"
 #include "lua_embed.h"
 #include "orchestrator/hash.h"
+#include "orchestrator/path.h"
 #include "toolchains/lockfile.h"
 
 #include <lauxlib.h>
@@ -90,12 +91,84 @@ static int l_where(lua_State *L)
 	return 1;
 }
 
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 (RFC 3629: no
+ * overlong forms or surrogates); the same rule as path_check_name's. */
+static size_t utf8_seq(const unsigned char *s)
+{
+	if (s[0] < 0x80)
+		return 1;
+	size_t n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+	if (!n || s[0] > 0xf4)
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if (n == 3 && ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0)))
+		return 0;
+	if (n == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90)))
+		return 0;
+	return n;
+}
+
+int release_utf8_valid(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		size_t n = utf8_seq(p);
+		if (!n)
+			return 0;
+		p += n;
+	}
+	return 1;
+}
+
+/* s for an error message: printable ASCII as is, other bytes as \xNN, at
+ * most about 60 bytes of it. */
+static const char *shown(const char *s, char *buf, size_t cap)
+{
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p && o + 8 < cap; p++) {
+		if (o > 60) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (*p >= 0x20 && *p < 0x7f && *p != '\\')
+			buf[o++] = (char)*p;
+		else
+			o += (size_t)snprintf(buf + o, cap - o, "\\x%02x", *p);
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 /* env(name, default): registry table "xgo.env" maps name -> {value, default}. */
+/* An error without a position: the message handler puts the build file's
+ * line in front (luaL_error would name the prelude's). */
+static int env_error(lua_State *L, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	lua_pushvfstring(L, fmt, ap);
+	va_end(ap);
+	return lua_error(L);
+}
+
 static int l_env_read(lua_State *L)
 {
 	const char *name = luaL_checkstring(L, 1);
 	const char *def = luaL_optstring(L, 2, NULL);
+	char buf[96];
+	/* Refused here, where the file's line is known: a name or value that is
+	 * not text would be lost from manifest.json. */
+	if (!*name || strchr(name, '=') || !release_utf8_valid(name) || strlen(name) != lua_rawlen(L, 1))
+		return env_error(L, "env: '%s' is not a variable name", shown(name, buf, sizeof(buf)));
 	const char *val = getenv(name);
+	if (val && !release_utf8_valid(val))
+		return env_error(L, "env: the value of %s is not valid UTF-8: \"%s\" (set it to text)", name,
+				  shown(val, buf, sizeof(buf)));
+	if (def && (!release_utf8_valid(def) || strlen(def) != lua_rawlen(L, 2)))
+		return env_error(L, "env: the default for %s is not valid UTF-8 text: \"%s\"", name,
+				  shown(def, buf, sizeof(buf)));
 	lua_getfield(L, LUA_REGISTRYINDEX, "xgo.env");
 	if (lua_getfield(L, -1, name) == LUA_TNIL) {
 		lua_pop(L, 1);
@@ -149,8 +222,10 @@ static int l_print_err(lua_State *L)
 /* Open the libraries the build file may use and run the prelude, in a
  * protected call (lua_pcall of this function): every step allocates, and
  * an allocation failure outside a protected call would be a Lua panic.
- * Argument: the build file's chunk name.  Returns the sandbox env and the
- * decls table. */
+ * Argument: the build file's chunk name.  Returns the sandbox env, the
+ * decls table and the message handler for the file's run. */
+static int l_msgh(lua_State *L);
+
 static int l_setup(lua_State *L)
 {
 	const char *chunk = lua_touserdata(L, 1);
@@ -180,11 +255,13 @@ static int l_setup(lua_State *L)
 	lua_pushcfunction(L, l_env_read);
 	lua_pushcfunction(L, l_print_err);
 	lua_call(L, 3, 2);
-	return 2;
+	lua_pushstring(L, chunk);
+	lua_pushcclosure(L, l_msgh, 1);
+	return 3;
 }
 
-/* A state with the sandbox env and the decls table on its stack (1, 2),
- * or NULL with error(). */
+/* A state with the sandbox env, the decls table and the message handler
+ * on its stack (1, 2, 3), or NULL with error(). */
 static lua_State *new_state(struct limits *lim, const char *chunk, const char *path)
 {
 	lua_State *L = lua_newstate(l_alloc, lim);
@@ -195,7 +272,7 @@ static lua_State *new_state(struct limits *lim, const char *chunk, const char *p
 	lua_atpanic(L, l_panic);
 	lua_pushcfunction(L, l_setup);
 	lua_pushlightuserdata(L, (void *)chunk);
-	int st = lua_pcall(L, 1, 2, 0);
+	int st = lua_pcall(L, 1, 3, 0);
 	if (st == LUA_OK)
 		return L;
 	if (st == LUA_ERRMEM)
@@ -240,7 +317,85 @@ static void watchdog_disarm(const struct sigaction *old)
 	sigaction(SIGVTALRM, old, NULL);
 }
 
-static int run_file(lua_State *L, struct limits *lim, const char *path, int env_idx)
+/* The line of the deepest bracket nesting in text: the best line known for
+ * a parser error without one ("C stack overflow" from nested constructors).
+ * Strings and comments are skipped roughly; this only picks a line. */
+static int deepest_line(const char *text, size_t len)
+{
+	int line = 1, best = 1, depth = 0, max = 0;
+	for (size_t i = 0; i < len; i++) {
+		char ch = text[i];
+		if (ch == '\n') {
+			line++;
+		} else if (ch == '-' && i + 1 < len && text[i + 1] == '-') {
+			while (i + 1 < len && text[i + 1] != '\n')
+				i++;
+		} else if (ch == '"' || ch == '\'') {
+			while (i + 1 < len && text[i + 1] != ch && text[i + 1] != '\n')
+				i += text[i + 1] == '\\' ? 2 : 1;
+			i++;
+		} else if (ch == '{' || ch == '(' || ch == '[') {
+			if (++depth > max) {
+				max = depth;
+				best = line;
+			}
+		} else if ((ch == '}' || ch == ')' || ch == ']') && depth > 0) {
+			depth--;
+		}
+	}
+	return best;
+}
+
+/* The build file's innermost frame on the stack: its short source name
+ * (what Lua puts in front of its messages) and current line. */
+static int file_frame(lua_State *L, const char *chunk, char *src, size_t srclen)
+{
+	lua_Debug ar;
+	for (int level = 0; lua_getstack(L, level, &ar); level++) {
+		lua_getinfo(L, "Sl", &ar);
+		if (!strcmp(ar.source, chunk) && ar.currentline > 0) {
+			snprintf(src, srclen, "%s", ar.short_src);
+			return ar.currentline;
+		}
+	}
+	return 0;
+}
+
+/* Message handler of the build file's run: every error names the file and
+ * the best line known.  A message without the file's position gets it; an
+ * error value that is not a string is described by its type (its
+ * __tostring is not called: that would run the file's code here). */
+static int l_msgh(lua_State *L)
+{
+	const char *chunk = lua_tostring(L, lua_upvalueindex(1));
+	const char *path = chunk + 1; /* "@path" */
+	char src[LUA_IDSIZE + 8] = "";
+	int line = file_frame(L, chunk, src, sizeof(src));
+	if (lua_type(L, 1) == LUA_TSTRING) {
+		const char *msg = lua_tostring(L, 1);
+		size_t n = strlen(src);
+		if (n && !strncmp(msg, src, n) && msg[n] == ':')
+			return 1; /* the position is there already */
+		if (!strncmp(msg, "prelude:", 8) && strstr(msg, ": "))
+			msg = strstr(msg, ": ") + 2; /* the DSL's own line means nothing to the user */
+		if (!line)
+			lua_pushfstring(L, "%s: %s", path, msg);
+		else
+			lua_pushfstring(L, "%s:%d: %s", path, line, msg);
+		return 1;
+	}
+	const char *kind = lua_typename(L, lua_type(L, 1));
+	if (lua_type(L, 1) == LUA_TNUMBER)
+		lua_pushfstring(L, "%s:%d: error(%s): the error value is a number, not a string (give a message: "
+			        "error(\"...\"))", path, line, lua_tostring(L, 1));
+	else
+		lua_pushfstring(L, "%s:%d: the error value is %s%s, not a string (give a message: error(\"...\"))",
+			        path, line, lua_type(L, 1) == LUA_TNIL ? "" : "a ", kind);
+	return 1;
+}
+
+/* Run the file with the sandbox at env_idx and the message handler at msgh. */
+static int run_file(lua_State *L, struct limits *lim, const char *path, int env_idx, int msgh)
 {
 	size_t len;
 	char *text = read_file(path, MAX_FILE_BYTES, &len);
@@ -252,33 +407,50 @@ static int run_file(lua_State *L, struct limits *lim, const char *path, int env_
 	}
 	char *chunk = xasprintf("@%s", path);
 	int st = luaL_loadbufferx(L, text, len, chunk, "t");
-	free(chunk);
-	free(text);
 	if (st != LUA_OK) {
-		error("%s", lua_tostring(L, -1));
+		const char *msg = lua_isstring(L, -1) ? lua_tostring(L, -1) : "cannot load the build file";
+		if (st == LUA_ERRMEM || lim->mem_hit)
+			error("%s: memory limit of %zu MiB exceeded while reading the build file", path, lim->cap >> 20);
+		else if (strstr(msg, "C stack overflow") == msg)
+			error("%s:%d: %s (nested too deeply: at most about 190 levels of { }, ( ) and [ ])", path,
+			      deepest_line(text, len), msg);
+		else
+			error("%s", msg);
 		lua_pop(L, 1);
-		return -1;
+		goto out;
 	}
 	lua_pushvalue(L, env_idx);
 	lua_setupvalue(L, -2, 1);
-	struct sigaction old;
-	watchdog_arm(path, lim->max_seconds, &old);
+	/* The limits stay on until the state is closed (release_load). */
 	lua_sethook(L, l_hook, LUA_MASKCOUNT, HOOK_EVERY);
-	st = lua_pcall(L, 0, 0, 0);
-	lua_sethook(L, NULL, 0, 0);
-	watchdog_disarm(&old);
+	st = lua_pcall(L, 0, 0, msgh);
 	if (st == LUA_OK)
-		return 0;
+		goto out;
 	if (st == LUA_ERRMEM || lim->mem_hit)
-		error("%s: memory limit of %zu MiB exceeded while running the build file (a runaway recursion or table?)",
-		      path, lim->cap >> 20);
+		error("%s: memory limit of %zu MiB exceeded while running the build file (a runaway recursion or "
+		      "table?)", path, lim->cap >> 20);
+	else if (st == LUA_ERRERR)
+		error("%s: error while handling an error of the build file (out of memory, or a C stack overflow)", path);
 	else
 		error("%s", lua_isstring(L, -1) ? lua_tostring(L, -1) : "error object is not a string");
 	lua_pop(L, 1);
-	return -1;
+out:
+	free(chunk);
+	free(text);
+	return st == LUA_OK ? 0 : -1;
 }
 
 /* ---- conversion: Lua tables -> C values, with file:line errors ---- */
+
+/* Conversion reads tables with raw access only (raw_field, lua_rawgeti,
+ * lua_rawlen, lua_next): a metamethod the build file set (__index, __len,
+ * __pairs) never runs here, so no code of the file runs after run_file. */
+static int raw_field(lua_State *L, int t, const char *key)
+{
+	t = lua_absindex(L, t);
+	lua_pushstring(L, key);
+	return lua_rawget(L, t);
+}
 
 struct conv {
 	lua_State *L;
@@ -303,11 +475,25 @@ static const char *lua_kind(lua_State *L, int idx)
 	return lua_typename(L, lua_type(L, idx));
 }
 
+/* A declaration's tables are read raw: one with a metatable would lose
+ * what its __index, __len or __pairs gives, so it is refused instead. */
+static int plain_table(struct conv *c, int idx, const char *key)
+{
+	if (!lua_getmetatable(c->L, idx))
+		return 0;
+	lua_pop(c->L, 1);
+	return conv_error(c, "%s%s%s a table with a metatable; declarations are read as plain tables (their "
+			  "__index, __len and __pairs are not used): copy the fields in instead",
+			  key ? "'" : "the declaration", key ? key : "", key ? "' is" : " is");
+}
+
 /* Every key of the table at idx must be one of allowed[]. */
 static int check_keys(struct conv *c, int idx, const char *const *allowed, size_t n)
 {
 	lua_State *L = c->L;
 	idx = lua_absindex(L, idx);
+	if (plain_table(c, idx, NULL) < 0)
+		return -1;
 	lua_pushnil(L);
 	while (lua_next(L, idx)) {
 		lua_pop(L, 1);
@@ -344,6 +530,10 @@ static int to_string(struct conv *c, int idx, const char *key, char **out)
 		return conv_error(c, "'%s' is longer than %d bytes", key, MAX_STRING);
 	if (strlen(s) != len)
 		return conv_error(c, "'%s' contains a NUL byte", key);
+	char buf[96];
+	if (!release_utf8_valid(s))
+		return conv_error(c, "'%s' is not valid UTF-8: \"%s\" (write text, or \\u{...} escapes)", key,
+				  shown(s, buf, sizeof(buf)));
 	*out = xstrdup(s);
 	return 0;
 }
@@ -352,7 +542,7 @@ static int to_string(struct conv *c, int idx, const char *key, char **out)
 static int get_str(struct conv *c, int t, const char *key, char **out, const char *def)
 {
 	int rc = 0;
-	lua_getfield(c->L, t, key);
+	raw_field(c->L, t, key);
 	if (lua_isnil(c->L, -1))
 		*out = def ? xstrdup(def) : NULL;
 	else
@@ -364,7 +554,7 @@ static int get_str(struct conv *c, int t, const char *key, char **out, const cha
 static int get_bool(struct conv *c, int t, const char *key, int *out, int def)
 {
 	int rc = 0;
-	lua_getfield(c->L, t, key);
+	raw_field(c->L, t, key);
 	if (lua_isnil(c->L, -1))
 		*out = def;
 	else if (lua_type(c->L, -1) == LUA_TBOOLEAN)
@@ -389,6 +579,8 @@ static int to_strlist(struct conv *c, int idx, const char *key, struct strv *out
 	}
 	if (lua_type(L, idx) != LUA_TTABLE)
 		return conv_error(c, "'%s' must be a list of strings, not a %s", key, lua_kind(L, idx));
+	if (plain_table(c, idx, key) < 0)
+		return -1;
 	lua_Unsigned n = lua_rawlen(L, idx);
 	if (n > MAX_LIST)
 		return conv_error(c, "'%s' has more than %d items", key, MAX_LIST);
@@ -418,7 +610,7 @@ static int to_strlist(struct conv *c, int idx, const char *key, struct strv *out
 static int get_strlist(struct conv *c, int t, const char *key, struct strv *out)
 {
 	int rc = 0;
-	lua_getfield(c->L, t, key);
+	raw_field(c->L, t, key);
 	if (!lua_isnil(c->L, -1))
 		rc = to_strlist(c, -1, key, out);
 	lua_pop(c->L, 1);
@@ -534,6 +726,8 @@ static int conv_dim(struct conv *c, int idx, const char *key, struct mx_dim *d)
 	if (lua_type(L, idx) != LUA_TTABLE)
 		return conv_error(c, "'%s' must be a string, a boolean or a list of them, not a %s", key,
 				  lua_kind(L, idx));
+	if (plain_table(c, idx, key) < 0)
+		return -1;
 	lua_Unsigned n = lua_rawlen(L, idx);
 	if (n == 0)
 		return conv_error(c, "'%s' is an empty list", key);
@@ -568,6 +762,8 @@ static int conv_set(struct conv *c, int idx, struct mx_set *set, const char *ski
 	lua_State *L = c->L;
 	idx = lua_absindex(L, idx);
 	set->line = c->line;
+	if (plain_table(c, idx, "matrix") < 0)
+		return -1;
 	lua_pushnil(L);
 	while (lua_next(L, idx)) {
 		if (lua_type(L, -2) != LUA_TSTRING) {
@@ -605,12 +801,12 @@ static int conv_set(struct conv *c, int idx, struct mx_set *set, const char *ski
  * value stays pushed in every case. */
 static int table_field(struct conv *c, int t, const char *key, const char *hint)
 {
-	lua_getfield(c->L, t, key);
+	raw_field(c->L, t, key);
 	if (lua_isnil(c->L, -1))
 		return 0;
 	if (lua_type(c->L, -1) != LUA_TTABLE)
 		return conv_error(c, "'%s' must be %s", key, hint);
-	return 1;
+	return plain_table(c, -1, key) < 0 ? -1 : 1;
 }
 
 static int conv_sets(struct conv *c, int t, const char *key, struct mx_set **out, size_t *n)
@@ -645,19 +841,19 @@ static int conv_matrix(struct conv *c, int t, struct mx_spec *spec)
 {
 	lua_State *L = c->L;
 	int rc = -1;
-	lua_getfield(L, t, "targets");
+	raw_field(L, t, "targets");
 	if (lua_isnil(L, -1)) {
 		conv_error(c, "'targets' is required: targets = matrix { goos = { ... }, goarch = { ... } }");
 		goto out;
 	}
-	if (lua_type(L, -1) != LUA_TTABLE || lua_getfield(L, -1, "__matrix") != LUA_TTABLE) {
+	if (lua_type(L, -1) != LUA_TTABLE || raw_field(L, -1, "__matrix") != LUA_TTABLE) {
 		if (lua_type(L, -1) != LUA_TTABLE)
 			lua_pushnil(L);
 		lua_pop(L, 1);
 		conv_error(c, "'targets' must be a matrix { goos = { ... }, goarch = { ... } }");
 		goto out;
 	}
-	lua_getfield(L, -2, "__line");
+	raw_field(L, -2, "__line");
 	int saved = c->line;
 	c->line = (int)lua_tointeger(L, -1);
 	lua_pop(L, 1);
@@ -674,6 +870,20 @@ out:
 	return rc;
 }
 
+/* A variable name for the job's environment: "NAME=value" must split at
+ * its first '=' and be one line. */
+static int check_env_name(struct conv *c, const char *name, size_t len)
+{
+	char buf[96];
+	int bad = !len || strlen(name) != len || !release_utf8_valid(name);
+	for (const unsigned char *p = (const unsigned char *)name; *p && !bad; p++)
+		bad = *p == '=' || *p < 0x20 || *p == 0x7f;
+	if (bad)
+		return conv_error(c, "env: '%s' is not a variable name (non-empty, without '=' or control "
+				  "characters)", shown(name, buf, sizeof(buf)));
+	return 0;
+}
+
 /* env = { "PASSED_THROUGH", NAME = "explicit value", NAME = false }
  * (false: drop a variable xgo-build would set; jobenv says which may be) */
 static int conv_build_env(struct conv *c, int t, struct build_decl *b)
@@ -686,21 +896,25 @@ static int conv_build_env(struct conv *c, int t, struct build_decl *b)
 	lua_pushnil(L);
 	while (rc == 0 && lua_next(L, -2)) {
 		char *val = NULL;
-		if (lua_type(L, -2) == LUA_TNUMBER) {
-			if ((rc = to_string(c, -1, "env", &val)) == 0)
-				strv_push_owned(&b->env_pass, val);
-		} else if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TBOOLEAN) {
+		int ktype = lua_type(L, -2);
+		const char *name = ktype == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+		if (ktype == LUA_TNUMBER) {
+			if ((rc = to_string(c, -1, "env", &val)) == 0 && (rc = check_env_name(c, val, strlen(val))) == 0)
+				strv_push(&b->env_pass, val);
+		} else if (!name) {
+			rc = conv_error(c, "env: keys are variable names, not a %s", lua_kind(L, -2));
+		} else if ((rc = check_env_name(c, name, lua_rawlen(L, -2))) < 0) {
+			/* named */
+		} else if (lua_type(L, -1) == LUA_TBOOLEAN) {
 			if (lua_toboolean(L, -1))
 				rc = conv_error(c, "env: %s = true means nothing: give a string, or false to drop it",
-						lua_tostring(L, -2));
+						name);
 			else
-				strv_push(&b->env_unset, lua_tostring(L, -2));
-		} else if (lua_type(L, -2) == LUA_TSTRING) {
-			const char *name = lua_tostring(L, -2);
-			if ((rc = to_string(c, -1, name, &val)) == 0)
-				strv_pushf(&b->env_set, "%s=%s", name, val);
-			free(val);
+				strv_push(&b->env_unset, name);
+		} else if ((rc = to_string(c, -1, name, &val)) == 0) {
+			strv_pushf(&b->env_set, "%s=%s", name, val);
 		}
+		free(val);
 		lua_pop(L, 1);
 	}
 	if (rc)
@@ -755,7 +969,25 @@ static int conv_build(struct conv *c, int t, const char *name, struct release *r
 		return -1;
 	if (!*b->binary || strchr(b->binary, '/'))
 		return conv_error(c, "binary '%s' must be a file name without '/'", b->binary);
-	return 0;
+	char *what = xasprintf("%s:%d: %s: binary", c->file, c->line, c->what);
+	int rc = path_check_name(what, b->binary);
+	free(what);
+	return rc;
+}
+
+/* A files entry's dst: a name inside the archive ("dir/" names a
+ * directory for the matches). */
+static int check_dst(struct conv *c, const char *dst)
+{
+	size_t n = strlen(dst);
+	while (n > 1 && dst[n - 1] == '/')
+		n--;
+	char *name = xstrndup(dst, n);
+	char *what = xasprintf("%s:%d: %s: dst", c->file, c->line, c->what);
+	int rc = path_check_name(what, name);
+	free(what);
+	free(name);
+	return rc;
 }
 
 static int conv_archive_files(struct conv *c, int t, struct archive_decl *a)
@@ -789,11 +1021,16 @@ static int conv_archive_files(struct conv *c, int t, struct archive_decl *a)
 				rc = get_str(c, lua_gettop(L), "mode", &mode, NULL);
 			if (!rc && !f->src)
 				rc = conv_error(c, "files entry %llu needs 'src'", (unsigned long long)i);
+			if (!rc && f->dst)
+				rc = check_dst(c, f->dst);
 			if (!rc && mode) {
 				char *end;
 				long m = strtol(mode, &end, 8);
 				if (*mode == '\0' || *end || m < 0 || m > 07777)
 					rc = conv_error(c, "mode '%s' must be octal such as \"0644\"", mode);
+				else if (m > 0777)
+					rc = conv_error(c, "mode '%s' sets setuid, setgid or sticky bits: give permission "
+							"bits only, such as \"0755\" or \"0644\"", mode);
 				f->mode = (int)m;
 			}
 			free(mode);
@@ -893,18 +1130,23 @@ static int conv_checksums(struct conv *c, int t, struct release *r)
 		return conv_error(c, "unknown algorithm '%s' (sha256 or sha512)", k->algorithm);
 	if (!*k->file || strchr(k->file, '/'))
 		return conv_error(c, "file '%s' must be a plain file name", k->file);
-	return 0;
+	char *what = xasprintf("%s:%d: checksums: file", c->file, c->line);
+	int rc = path_check_name(what, k->file);
+	free(what);
+	return rc;
 }
 
 static int conv_cache(struct conv *c, int t, struct release *r)
 {
-	static const char *const keys[] = { "url", "read_only", "token_env" };
+	static const char *const keys[] = { "url", "read_only", "token_env", "signing_key_env", "trusted_keys" };
 	struct cache_decl *k = &r->cache;
 	if (k->line)
 		return conv_error(c, "declared twice (first at line %d)", k->line);
 	k->line = c->line;
 	if (check_keys(c, t, keys, ARRAY_LEN(keys)) < 0 || get_str(c, t, "url", &k->url, NULL) < 0 ||
-	    get_bool(c, t, "read_only", &k->read_only, 0) < 0 || get_str(c, t, "token_env", &k->token_env, NULL) < 0)
+	    get_bool(c, t, "read_only", &k->read_only, 0) < 0 || get_str(c, t, "token_env", &k->token_env, NULL) < 0 ||
+	    get_str(c, t, "signing_key_env", &k->signing_key_env, NULL) < 0 ||
+	    get_strlist(c, t, "trusted_keys", &k->trusted_keys) < 0)
 		return -1;
 	if (!k->url || (strncmp(k->url, "http://", 7) && strncmp(k->url, "https://", 8)))
 		return conv_error(c, "url must be an http:// or https:// address, not '%s'", k->url ? k->url : "");
@@ -974,11 +1216,11 @@ static int conv_hooks(struct conv *c, int t, struct strv *out)
 static int conv_decl(lua_State *L, const char *file, struct release *r)
 {
 	struct conv c = { .L = L, .file = file };
-	lua_getfield(L, -1, "line");
+	raw_field(L, -1, "line");
 	c.line = (int)lua_tointeger(L, -1);
-	lua_getfield(L, -2, "kind");
+	raw_field(L, -2, "kind");
 	const char *kind = lua_tostring(L, -1);
-	lua_getfield(L, -3, "args");
+	raw_field(L, -3, "args");
 	int t = lua_gettop(L);
 	int rc;
 	snprintf(c.what, sizeof(c.what), "%s", kind);
@@ -987,7 +1229,7 @@ static int conv_decl(lua_State *L, const char *file, struct release *r)
 	} else if (!strcmp(kind, "go")) {
 		rc = conv_go(&c, t, r);
 	} else if (!strcmp(kind, "build")) {
-		lua_getfield(L, -4, "name");
+		raw_field(L, -4, "name");
 		const char *name = lua_tostring(L, -1);
 		if (!name) {
 			rc = conv_error(&c, "needs a name: build \"hello\" { ... }");
@@ -1021,9 +1263,9 @@ static int conv_env_reads(lua_State *L, struct release *r)
 		r->env_reads = xreallocarray(r->env_reads, r->nenv_reads + 1, sizeof(*r->env_reads));
 		struct env_read *e = &r->env_reads[r->nenv_reads++];
 		e->name = xstrdup(lua_tostring(L, -2));
-		lua_getfield(L, -1, "value");
+		raw_field(L, -1, "value");
 		e->value = lua_isstring(L, -1) ? xstrdup(lua_tostring(L, -1)) : NULL;
-		lua_getfield(L, -2, "from_default");
+		raw_field(L, -2, "from_default");
 		e->from_default = lua_toboolean(L, -1);
 		lua_pop(L, 3);
 	}
@@ -1108,30 +1350,43 @@ int release_load(const char *path, const struct release_limits *lim_in, struct r
 	else if (secs && strtoul(secs, NULL, 10) > 0 && strtoul(secs, NULL, 10) < 100000)
 		lim.max_seconds = (unsigned)strtoul(secs, NULL, 10);
 	char hex[HASH_HEX_MAX];
+	char buf[96];
+	if (!release_utf8_valid(path)) /* manifest.json records it */
+		return error("the build file's path '%s' is not valid UTF-8: rename it", shown(path, buf, sizeof(buf)));
 	if (hash_file_hex(HASH_SHA256, path, hex, NULL) < 0)
 		return -1;
 	memcpy(r->digest, hex, sizeof(r->digest) - 1);
 	char *chunk = xasprintf("@%s", path);
+	struct sigaction old;
 	lua_State *L = new_state(&lim, chunk, path);
 	if (!L)
 		goto out;
-	/* stack: sandbox, decls */
-	if (run_file(L, &lim, path, 1) < 0)
-		goto out;
-	lim.cap = (size_t)-1; /* conversion is ours, not the file's */
+	/* The memory cap, the instruction hook and the watchdog hold until the
+	 * state is closed: conversion uses raw access only and calls no
+	 * metamethod, but nothing the file left behind runs unlimited. */
+	watchdog_arm(path, lim.max_seconds, &old);
+	/* stack: sandbox, decls, message handler */
+	if (run_file(L, &lim, path, 1, 3) < 0)
+		goto close;
 	r->path = xstrdup(path);
 	r->dir = dir_of(path);
 	struct conv_call cc = { path, r, -1 };
 	lua_pushcfunction(L, l_convert);
 	lua_pushlightuserdata(L, &cc);
 	lua_pushvalue(L, 2);
-	if (lua_pcall(L, 2, 0, 0) != LUA_OK)
-		error("%s: out of memory while reading the build file's declarations", path);
-	rc = cc.rc;
+	int st = lua_pcall(L, 2, 0, 0);
+	if (st == LUA_ERRMEM || lim.mem_hit)
+		error("%s: memory limit of %zu MiB exceeded while reading the build file's declarations", path,
+		      lim.cap >> 20);
+	else if (st != LUA_OK)
+		error("%s: %s", path, lim.instr_hit ? "instruction limit exceeded while reading the declarations"
+						    : "cannot read the build file's declarations");
+	rc = st == LUA_OK ? cc.rc : -1;
+close:
+	lua_close(L);
+	watchdog_disarm(&old);
 out:
 	free(chunk);
-	if (L)
-		lua_close(L);
 	if (rc < 0)
 		release_clear(r);
 	return rc;
@@ -1196,6 +1451,8 @@ void release_clear(struct release *r)
 	free(r->archives);
 	free(r->cache.url);
 	free(r->cache.token_env);
+	free(r->cache.signing_key_env);
+	strv_release(&r->cache.trusted_keys);
 	free(r->checksums.file);
 	free(r->checksums.algorithm);
 	free(r->cc.zig);

@@ -101,6 +101,8 @@ struct cache_decl {
 	char *url;        /* the remote cache; NULL = none */
 	int read_only;    /* fetch, never upload */
 	char *token_env;  /* name of the variable holding a bearer token */
+	char *signing_key_env;    /* the variable holding the signing key; NULL: the default */
+	struct strv trusted_keys; /* public keys or key files (actcache_configure) */
 };
 
 struct release {
@@ -147,9 +149,20 @@ struct release_limits {
  * is invisible to the instruction count, so a CPU-time watchdog
  * (ITIMER_VIRTUAL, SIGVTALRM) runs while the file does: past max_seconds it
  * prints "<file>: time limit of N s exceeded ..." and exits the program
- * with EXIT_USAGE, since the call cannot be interrupted safely. */
+ * with EXIT_USAGE, since the call cannot be interrupted safely.
+ *
+ * All three limits hold until the state is closed.  The declarations are
+ * converted with raw access only (no __index, __len or __pairs runs), and a
+ * declaration table with a metatable is refused.  Every string must be
+ * valid UTF-8, and so must every env() name and value; a build env key must
+ * be non-empty, without '=' or control characters.  Every error names the
+ * file and the best line known, whatever value the file raised. */
 int release_load(const char *path, const struct release_limits *lim, struct release *r);
 void release_clear(struct release *r);
+
+/* 1 when s is valid UTF-8 (RFC 3629).  Every string the build file gives,
+ * and every env() value, must be: manifest.json records them as text. */
+int release_utf8_valid(const char *s);
 
 /* The build named name, or NULL. */
 const struct build_decl *release_build(const struct release *r, const char *name);

@@ -1,13 +1,31 @@
 /* actcache.h - the action cache: an input digest to the bytes it built.
  *
- * Local layout under <cache>/actions/:
- *   ac/<digest>     one action result, JSON {"sha256","size","wall_s","cpu_s"}
+ * Local layout under <cache>/actions:
+ *   ac/<digest>     one action result, JSON {"v":2, "key", "build", "target",
+ *                   "output", "sha256", "size", "wall_s", "cpu_s"[, "sig"]}
  *   cas/<sha256>    the content itself
  * The remote cache (remote.h) mirrors it at <url>/ac/<digest> and
  * <url>/cas/<sha256>.  A lookup tries local, then remote (a remote hit is
- * copied into the local cache).  Every content is checked against its
- * sha256 when it is taken out: a corrupt entry is dropped (locally) and
- * reported as a miss, so the caller builds instead.
+ * copied into the local cache).
+ *
+ * An entry is used only for what it names: the lookup's digest, build,
+ * target and output (struct ac_for), and, for a job, its content must be an
+ * executable of the job's GOOS/GOARCH (binfmt_is_for).  Every content is
+ * checked against its sha256 when it is taken out.  An entry that fails a
+ * check is dropped (locally) with a warning and is a miss: the caller
+ * builds instead.  Entries of an older layout are plain misses.
+ *
+ * Signed entries (acsign.h): with a signing key every entry carries the
+ * Ed25519 signature of its canonical bytes (the NUL-separated digest,
+ * build, target, output, sha256 and size); with trusted keys a remote
+ * entry whose signature no trusted key verifies is a miss, with one
+ * warning for the run.  Local entries are the user's own and not asked
+ * for a signature (a remote entry is verified before it is copied in).
+ *
+ * Remote contents are bounded: an entry claiming more than the limit
+ * (XGO_REMOTE_CACHE_MAX_BYTES, default 512 MiB) or more than the cache's
+ * free space less 256 MiB is not downloaded, and a body longer than its
+ * entry says is cut off; both warn, are misses, and leave no file.
  *
  * Keys: job input digests (inputs.h) and archive digests (archives.c).
  * Safe to use from several threads.
@@ -18,11 +36,20 @@
 #include <stdint.h>
 
 struct remote;
+struct release;
 
 struct ac_entry {
 	char sha256[65];
 	uint64_t size;
 	double wall, cpu; /* what building it cost, seconds */
+};
+
+/* What an entry is for.  An archive has build and target ""; a job's
+ * goos and goarch (NULL for an archive) are the platform its bytes must be
+ * an executable for. */
+struct ac_for {
+	const char *build, *target, *output; /* "a", "linux/arm/7", "a_linux_arm/a" */
+	const char *goos, *goarch;
 };
 
 struct actcache;
@@ -32,13 +59,22 @@ struct actcache;
 struct actcache *actcache_open(const char *cache_root, struct remote *remote);
 void actcache_close(struct actcache *c);
 
-/* Copy the content of key to dest (mode), verified; e gets the entry.
- * Returns 1 hit, 0 miss. */
-int actcache_get(struct actcache *c, const char *key, const char *dest, int mode, struct ac_entry *e);
+/* The keys and limits of the run: XGO_REMOTE_CACHE_SIGNING_KEY (or the
+ * variable cache { signing_key_env } names), XGO_REMOTE_CACHE_TRUSTED_KEYS
+ * (keys or files separated by ':', or PEM text) and cache { trusted_keys }
+ * (key files are names inside project_dir), XGO_REMOTE_CACHE_MAX_BYTES
+ * (bytes, or with K, M, G).  0, or -1 after error() (a usage error). */
+int actcache_configure(struct actcache *c, const struct release *r, const char *project_dir);
 
-/* Record that key built the file at path (its e->sha256 and size known).
- * Failures only warn: the cache is an optimisation. */
-void actcache_put(struct actcache *c, const char *key, const char *path, const struct ac_entry *e);
+/* Copy the content of key, made for f, to dest (mode), verified; e gets
+ * the entry.  Returns 1 hit, 0 miss. */
+int actcache_get(struct actcache *c, const char *key, const struct ac_for *f, const char *dest, int mode,
+		 struct ac_entry *e);
+
+/* Record that key built the file at path for f (its e->sha256 and size
+ * known).  Failures only warn: the cache is an optimisation. */
+void actcache_put(struct actcache *c, const char *key, const struct ac_for *f, const char *path,
+		  const struct ac_entry *e);
 
 /* What happened, for the end-of-run note: hits (local, remote), stores. */
 void actcache_stats(const struct actcache *c, unsigned *local_hits, unsigned *remote_hits, unsigned *stored);

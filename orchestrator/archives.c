@@ -104,6 +104,23 @@ static int check_names(const struct release *r, const struct arcplan *ap)
 	return 0;
 }
 
+/* pkg_expand_files with its error put after the declaration's line: one
+ * error line that says which archive and which entry. */
+static int expand_files(const struct release *r, const struct archive_decl *d, const char *project_dir,
+			struct pkg_entries *extra)
+{
+	int saved = quiet_errors;
+	quiet_errors = 1; /* before any thread starts: arc_plan runs in prepare */
+	int rc = pkg_expand_files(project_dir, d->files, d->nfiles, extra);
+	quiet_errors = saved;
+	if (rc < 0) {
+		char why[1024];
+		snprintf(why, sizeof(why), "%s", error_last());
+		error("%s:%d: archive: files: %s", r->path, d->line, why);
+	}
+	return rc;
+}
+
 int arc_plan(const struct release *r, const struct plan *p, const char *project_dir, struct arcplan *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -111,8 +128,8 @@ int arc_plan(const struct release *r, const struct plan *p, const char *project_
 		const struct archive_decl *d = &r->archives[di];
 		struct pkg_entries extra = { 0 };
 		size_t first = out->n;
-		if (pkg_expand_files(project_dir, d->files, d->nfiles, &extra) < 0) {
-			error("%s:%d: archive: fix or remove that entry of 'files'", r->path, d->line);
+		if (expand_files(r, d, project_dir, &extra) < 0) {
+			pkg_entries_release(&extra);
 			goto fail;
 		}
 		for (size_t i = 0; i < p->n; i++)
@@ -208,9 +225,10 @@ static int write_cached(struct packer *pk, const struct arc *a, const struct pkg
 {
 	char key[65];
 	struct ac_entry e;
+	struct ac_for f = { "", "", a->name, NULL, NULL }; /* an archive: its name in dist/ */
 	if (!pk->cache || req->format == PKG_BINARY || arc_key(pk, a, req, key) < 0)
 		return pkg_write(req, res);
-	if (actcache_get(pk->cache, key, req->dest, 0644, &e)) {
+	if (actcache_get(pk->cache, key, &f, req->dest, 0644, &e)) {
 		pkg_describe(req, res);
 		res->size = e.size;
 		memcpy(res->sha256, e.sha256, 65);
@@ -221,7 +239,7 @@ static int write_cached(struct packer *pk, const struct arc *a, const struct pkg
 	memset(&e, 0, sizeof(e));
 	memcpy(e.sha256, res->sha256, 65);
 	e.size = res->size;
-	actcache_put(pk->cache, key, req->dest, &e);
+	actcache_put(pk->cache, key, &f, req->dest, &e);
 	return 0;
 }
 
@@ -335,22 +353,29 @@ int packer_finish(struct packer *pk)
 json_t *arc_manifest(const struct arcplan *ap, const struct plan *p)
 {
 	json_t *list = json_array();
-	for (size_t k = 0; k < ap->n; k++) {
+	int bad = !list; /* every insert checked: NULL, never a list missing a record */
+	for (size_t k = 0; k < ap->n && !bad; k++) {
 		const struct arc *a = &ap->v[k];
 		json_t *members = json_array();
+		bad |= !members;
 		for (size_t i = 0; i < a->njobs; i++)
-			json_array_append_new(members, json_pack("{s:s, s:s}", "build", p->jobs[a->jobs[i]].build->name,
-								 "target", p->jobs[a->jobs[i]].id));
+			bad |= json_array_append_new(members, json_pack("{s:s, s:s}", "build",
+									p->jobs[a->jobs[i]].build->name, "target",
+									p->jobs[a->jobs[i]].id));
 		json_t *o = json_pack("{s:s, s:s, s:s, s:o}", "name", a->name, "format", pkg_format_name(a->format),
 				      "target", p->jobs[a->jobs[0]].id, "binaries", members);
 		if (a->state == 2) {
-			json_object_set_new(o, "size", json_integer((json_int_t)a->res.size));
-			json_object_set_new(o, "sha256", json_string(a->res.sha256));
-			json_object_set_new(o, "compression", json_string(a->res.compression));
-			json_object_set_new(o, "level", json_integer(a->res.level));
-			json_object_set_new(o, "writer", json_string(a->res.writer));
+			bad |= json_object_set_new(o, "size", json_integer((json_int_t)a->res.size));
+			bad |= json_object_set_new(o, "sha256", json_string(a->res.sha256));
+			bad |= json_object_set_new(o, "compression", json_string(a->res.compression));
+			bad |= json_object_set_new(o, "level", json_integer(a->res.level));
+			bad |= json_object_set_new(o, "writer", json_string(a->res.writer));
 		}
-		json_array_append_new(list, o);
+		bad |= json_array_append_new(list, o);
+	}
+	if (bad) {
+		json_decref(list);
+		return NULL;
 	}
 	return list;
 }

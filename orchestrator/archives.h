@@ -57,7 +57,7 @@ void packer_job_done(struct packer *pk, size_t idx, const char *path, const char
  * archive was written, -1 when one failed or was never queued. */
 int packer_finish(struct packer *pk);
 
-/* The manifest's "archives" list. */
+/* The manifest's "archives" list; NULL when a record did not convert. */
 json_t *arc_manifest(const struct arcplan *ap, const struct plan *p);
 
 #endif

@@ -382,3 +382,106 @@ int binfmt_deps(const unsigned char *d, size_t n, struct binfmt_deps *out)
 		return pe_deps(&v, out);
 	return macho_deps(&v, out);
 }
+
+/* ---- the platform of an executable ---- */
+
+/* GOARCH of an ELF e_machine, with its class and byte order. */
+static const char *elf_arch(unsigned machine, int is64, int be)
+{
+	switch (machine) {
+	case 3: return "386";
+	case 8: return is64 ? (be ? "mips64" : "mips64le") : (be ? "mips" : "mipsle");
+	case 21: return be ? "ppc64" : "ppc64le";
+	case 22: return "s390x";
+	case 40: return "arm";
+	case 62: return "amd64";
+	case 183: return "arm64";
+	case 243: return "riscv64";
+	case 258: return "loong64";
+	}
+	return "unknown";
+}
+
+static const char *pe_arch(unsigned machine)
+{
+	switch (machine) {
+	case 0x14c: return "386";
+	case 0x1c4: return "arm";
+	case 0x8664: return "amd64";
+	case 0xaa64: return "arm64";
+	}
+	return "unknown";
+}
+
+static const char *macho_arch(uint64_t cputype)
+{
+	return cputype == 0x01000007 ? "amd64" : cputype == 0x0100000c ? "arm64" : "unknown";
+}
+
+/* The format and GOARCH of d; kind NULL when it is no executable. */
+static void platform(const unsigned char *d, size_t n, const char **kind, const char **arch, int *osabi)
+{
+	struct view v = { d, n, 0 };
+	*kind = binfmt_kind(d, n);
+	*arch = "unknown";
+	*osabi = -1;
+	if (*kind && !strcmp(*kind, "elf")) {
+		v.be = d[5] == 2;
+		*arch = elf_arch((unsigned)rd(&v, 18, 2), d[4] == 2, v.be);
+		*osabi = d[7];
+	} else if (*kind && !strcmp(*kind, "pe")) {
+		*arch = pe_arch((unsigned)rd(&v, rd(&v, 0x3c, 4) + 4, 2));
+	} else if (*kind) {
+		*arch = macho_arch(rd(&v, 4, 4));
+	} else if (n >= 8 && !memcmp(d, "\0asm", 4)) {
+		*kind = "wasm", *arch = "wasm";
+	} else if (n >= 32) {
+		struct view b = { d, n, 1 }; /* plan9 a.out and XCOFF are big endian */
+		uint64_t m = rd(&b, 0, 4);
+		if (m == 0x01eb || m == 0x8a97 || m == 0x0647)
+			*kind = "plan9", *arch = m == 0x01eb ? "386" : m == 0x8a97 ? "amd64" : "arm";
+		else if (rd(&b, 0, 2) == 0x01f7)
+			*kind = "xcoff", *arch = "ppc64";
+	}
+}
+
+/* The format Go writes for goos; NULL for one this table does not know. */
+static const char *goos_kind(const char *goos)
+{
+	static const char *const elf[] = { "linux", "android", "freebsd", "netbsd", "openbsd",
+					   "dragonfly", "solaris", "illumos" };
+	for (size_t i = 0; i < ARRAY_LEN(elf); i++)
+		if (!strcmp(goos, elf[i]))
+			return "elf";
+	if (!strcmp(goos, "windows"))
+		return "pe";
+	if (!strcmp(goos, "darwin") || !strcmp(goos, "ios"))
+		return "macho";
+	if (!strcmp(goos, "js") || !strcmp(goos, "wasip1"))
+		return "wasm";
+	if (!strcmp(goos, "plan9"))
+		return "plan9";
+	if (!strcmp(goos, "aix"))
+		return "xcoff";
+	return NULL;
+}
+
+int binfmt_is_for(const unsigned char *d, size_t n, const char *goos, const char *goarch, char *what, size_t size)
+{
+	const char *kind, *arch, *want = goos_kind(goos);
+	int osabi;
+	platform(d, n, &kind, &arch, &osabi);
+	if (!kind) {
+		snprintf(what, size, "no executable");
+		return 0;
+	}
+	snprintf(what, size, "%s/%s", kind, arch);
+	if (!want)
+		return 1;
+	int linux_like = !strcmp(goos, "linux") || !strcmp(goos, "android");
+	if (linux_like && !strcmp(kind, "elf") && osabi != 0 && osabi != 3) { /* SYSV or GNU/Linux */
+		snprintf(what, size, "%s/%s for ELF OS ABI %d", kind, arch, osabi);
+		return 0;
+	}
+	return !strcmp(kind, want) && !strcmp(arch, goarch);
+}

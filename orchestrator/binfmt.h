@@ -13,6 +13,10 @@
  * binfmt_deps reads what a binary needs at load time, for the static
  * check (static.h): ELF PT_INTERP and DT_NEEDED, PE import DLL names,
  * Mach-O LC_LOAD_DYLIB (and weak, re-export, lazy) names.
+ *
+ * binfmt_is_for tells whether a file's first bytes are a program for a
+ * GOOS/GOARCH, for the action cache (actcache.h): a cached result is
+ * published only when it is an executable of the job's platform.
  */
 #ifndef XGO_BINFMT_H
 #define XGO_BINFMT_H
@@ -55,5 +59,17 @@ struct binfmt_deps {
 /* What d needs from the system to load.  Returns 0, or -1 when d is not a
  * supported format.  A malformed table yields fewer names, never a crash. */
 int binfmt_deps(const unsigned char *d, size_t n, struct binfmt_deps *out);
+
+/* Enough of a file's start for binfmt_is_for (Go puts every header it
+ * reads well inside it). */
+#define BINFMT_HEAD_MAX 4096
+
+/* Is d (a file's first bytes) an executable for goos/goarch?  1 yes, 0 no;
+ * what gets what d is ("elf/amd64", "pe/arm64", "no executable").  A goos
+ * with no known format (a port newer than this table) is 1 when d is any
+ * executable: the caller's other checks still hold.  ELF's byte order and
+ * class pick between ppc64/ppc64le and the mips variants; a linux or
+ * android ELF must not be marked for another system (EI_OSABI). */
+int binfmt_is_for(const unsigned char *d, size_t n, const char *goos, const char *goarch, char *what, size_t size);
 
 #endif

@@ -3,6 +3,7 @@
 #include "cpu.h"
 #include "events.h"
 #include "hash.h"
+#include "jsonx.h"
 #include "progress.h"
 #include "runner.h"
 #include "toolchains/sdk.h"
@@ -300,19 +301,19 @@ static void emit_finished(const struct result *res, const char *tail)
 		return;
 	const char *status = res->status == 0 ? (res->cached ? "cached" : "ok") : res->timed_out ? "timeout" : "failed";
 	json_t *o = job_fields(res->job);
-	json_object_set_new(o, "status", json_string(status));
-	json_object_set_new(o, "exit", json_integer(res->status));
-	json_object_set_new(o, "cached", json_boolean(res->cached));
-	json_object_set_new(o, "duration_s", json_real((double)(long long)(res->wall * 1000) / 1000));
-	json_object_set_new(o, "cpu_s", json_real((double)(long long)(res->cpu * 1000) / 1000));
+	jx_set(o, "status", json_string(status));
+	jx_set(o, "exit", json_integer(res->status));
+	jx_set(o, "cached", json_boolean(res->cached));
+	jx_set(o, "duration_s", json_real((double)(long long)(res->wall * 1000) / 1000));
+	jx_set(o, "cpu_s", json_real((double)(long long)(res->cpu * 1000) / 1000));
 	if (res->status == 0) {
-		json_object_set_new(o, "size", json_integer((json_int_t)res->size));
-		json_object_set_new(o, "sha256", json_string(res->sha256));
+		jx_set(o, "size", json_integer((json_int_t)res->size));
+		jx_set(o, "sha256", json_string(res->sha256));
 	}
 	if (tail)
-		json_object_set_new(o, "log_tail", events_text(tail));
+		jx_set(o, "log_tail", events_text(tail));
 	if (res->log_path)
-		json_object_set_new(o, "log", json_string(res->log_path));
+		jx_set(o, "log", json_string(res->log_path));
 	events_emit("job_finished", o);
 }
 
@@ -376,6 +377,12 @@ static void fill_slots(struct sched *s)
 	}
 }
 
+/* What a job's cache entry is for (actcache.h). */
+static struct ac_for job_for(const struct job *j)
+{
+	return (struct ac_for){ j->build->name, j->id, j->output, j->target.goos, j->target.goarch };
+}
+
 /* Take every job the action cache holds: no go build for those. */
 static void take_cached(struct sched *s)
 {
@@ -389,7 +396,9 @@ static void take_cached(struct sched *s)
 			continue;
 		res->key = s->o->keys[i];
 		res->path = xasprintf("%s/%s", s->o->stage_dir, j->output);
-		if (mkdir_parent(res->path) < 0 || !actcache_get(s->o->cache, res->key, res->path, 0777 & ~mask, &e)) {
+		struct ac_for f = job_for(j);
+		if (mkdir_parent(res->path) < 0 ||
+		    !actcache_get(s->o->cache, res->key, &f, res->path, 0777 & ~mask, &e)) {
 			FREE_AND_NULL(res->path);
 			continue;
 		}
@@ -420,8 +429,9 @@ static void store_built(const struct sched *s, size_t i)
 		return;
 	res->key = s->o->keys[i];
 	struct ac_entry e = { .size = res->size, .wall = res->wall, .cpu = res->cpu };
+	struct ac_for f = job_for(res->job);
 	memcpy(e.sha256, res->sha256, 65);
-	actcache_put(s->o->cache, res->key, res->path, &e);
+	actcache_put(s->o->cache, res->key, &f, res->path, &e);
 }
 
 /* Before a built binary is stored or packed, the SDK that built it must

@@ -1,6 +1,7 @@
 /* checksums.c - sha256sum-compatible checksum files; see checksums.h. */
 #define _POSIX_C_SOURCE 200809L
 #include "checksums.h"
+#include "path.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -253,6 +254,8 @@ int sums_add_published(struct sums *s, const char *dir, const char *name, const 
 
 int sums_publish(const struct sums *s, const char *dir, const char *file, int per_file)
 {
+	if (path_check_name("checksum file", file) < 0)
+		return -1;
 	char *path = xasprintf("%s/%s", dir, file);
 	int rc = sums_write(s, path);
 	free(path);

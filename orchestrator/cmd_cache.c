@@ -1,5 +1,7 @@
-/* xgo-build cache: look at and trim the local action cache (actcache.h). */
+/* xgo-build cache: look at and trim the local action cache (actcache.h),
+ * and make a key pair for signed remote entries (acsign.h). */
 #define _GNU_SOURCE
+#include "acsign.h"
 #include "actcache.h"
 #include "cli.h"
 #include "toolchains/sdk.h"
@@ -9,9 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char cache_help[] =
 	"usage: xgo-build cache <stats|gc|clean> [options]\n"
+	"       xgo-build cache keygen NAME\n"
 	"\n"
 	"The local action cache in <cache>/actions ($XGO_CACHE, default\n"
 	"~/.cache/xgo-build): job and archive results by input digest, and their\n"
@@ -22,6 +26,11 @@ static const char cache_help[] =
 	"                      recently used until the contents fit in --max-size,\n"
 	"                      then contents no entry names\n"
 	"  clean               remove the whole action cache\n"
+	"  keygen NAME         write an Ed25519 key pair for a signed remote cache:\n"
+	"                      NAME.key (private, mode 0600: the writer's\n"
+	"                      XGO_REMOTE_CACHE_SIGNING_KEY) and NAME.pub (for the\n"
+	"                      readers' XGO_REMOTE_CACHE_TRUSTED_KEYS or cache {\n"
+	"                      trusted_keys }); prints the public key in base64\n"
 	"\n"
 	"options (gc):\n"
 	"      --max-size SIZE   bytes, or with K, M, G (default 5G; 0: no limit)\n"
@@ -31,7 +40,9 @@ static const char cache_help[] =
 	"\n"
 	"A run that is copying from the cache while gc removes its entry builds\n"
 	"that job instead: contents are always checked against their sha256.\n"
-	"exit codes: 0 ok, 1 the cache could not be read or changed, 2 usage\n";
+	"docs/ci.md tells how a shared cache is trusted.\n"
+	"exit codes: 0 ok, 1 the cache could not be read or changed (or the keys\n"
+	"written), 2 usage (keygen: a NAME.key or NAME.pub that exists)\n";
 
 static int parse_size(const char *s, uint64_t *out)
 {
@@ -65,6 +76,27 @@ static void print_usage_line(const char *what, const struct ac_usage *u)
 	       (double)u->bytes / (1024.0 * 1024.0));
 }
 
+/* NAME.key and NAME.pub; the public key's base64 on stdout. */
+static int keygen(const char *prefix)
+{
+	char *pub, *key = xasprintf("%s.key", prefix), *pubf = xasprintf("%s.pub", prefix);
+	int exists = access(key, F_OK) == 0 || access(pubf, F_OK) == 0;
+	free(key);
+	free(pubf);
+	if (!*prefix)
+		return cli_usage_error("cache", "keygen wants a non-empty NAME");
+	if (exists)
+		return error("'%s.key' or '%s.pub' exists: choose another name or remove them", prefix, prefix),
+		       EXIT_USAGE;
+	if (acsign_keygen(prefix, &pub) < 0)
+		return EXIT_JOB;
+	printf("%s\n", pub);
+	if (verbosity >= 0)
+		fprintf(stderr, "xgo-build: wrote %s.key (keep it secret) and %s.pub\n", prefix, prefix);
+	free(pub);
+	return EXIT_OK;
+}
+
 int cmd_cache(int argc, char **argv)
 {
 	enum { O_SIZE = 256, O_AGE };
@@ -94,8 +126,10 @@ int cmd_cache(int argc, char **argv)
 		default: return cli_usage_error("cache", "unknown option");
 		}
 	}
+	if (optind + 2 == argc && !strcmp(argv[optind], "keygen"))
+		return keygen(argv[optind + 1]);
 	if (optind + 1 != argc)
-		return cli_usage_error("cache", "wants one of stats, gc, clean");
+		return cli_usage_error("cache", "wants one of stats, gc, clean, or keygen NAME");
 	const char *sub = argv[optind];
 	char *root = sdk_cache_dir();
 	struct ac_usage u;
@@ -118,8 +152,10 @@ int cmd_cache(int argc, char **argv)
 		if (rc == EXIT_OK && verbosity >= 0)
 			printf("removed %s\n", dir);
 		free(dir);
+	} else if (!strcmp(sub, "keygen")) {
+		rc = cli_usage_error("cache", "keygen wants the name of the key pair to write (NAME.key, NAME.pub)");
 	} else {
-		static const char *const subs[] = { "stats", "gc", "clean" };
+		static const char *const subs[] = { "stats", "gc", "clean", "keygen" };
 		const char *s = suggest(sub, subs, ARRAY_LEN(subs));
 		rc = cli_usage_error("cache", "unknown subcommand '%s'%s%s%s", sub, s ? " (did you mean '" : "",
 				     s ? s : "", s ? "'?)" : "");

@@ -1,7 +1,11 @@
 /* xgo-build plan: the expanded jobs, as a table or as JSON for CI. */
 #define _POSIX_C_SOURCE 200809L
+#include "archives.h"
 #include "cli.h"
 #include "events.h"
+#include "jobenv.h"
+#include "jsonx.h"
+#include "path.h"
 #include "plan.h"
 #include "shard.h"
 #include "toolchains/cc.h"
@@ -21,6 +25,9 @@ static const char plan_help[] =
 	"the output path under dist/ and the variant variable set for it, whether\n"
 	"the binary is linked static (and checked to be, after the build), and\n"
 	"which C toolchain builds a cgo target (zig, gcc, host or a path).\n"
+	"Every name the release would publish (outputs, archives and their entries,\n"
+	"checksum files, manifest.json) is checked as 'run' checks it: an invalid\n"
+	"name, or two files with one name, is exit 2 before anything is built.\n"
 	"\n"
 	"options:\n"
 	"      --json          one JSON event (README, \"JSON events\") instead of a\n"
@@ -44,19 +51,19 @@ static const char *cc_name(const struct release *r, const struct job *j)
 static json_t *job_json(const struct release *r, const struct job *j)
 {
 	json_t *env = json_object();
-	json_object_set_new(env, "GOOS", json_string(j->target.goos));
-	json_object_set_new(env, "GOARCH", json_string(j->target.goarch));
-	json_object_set_new(env, "CGO_ENABLED", json_string(j->target.cgo ? "1" : "0"));
+	jx_set(env, "GOOS", json_string(j->target.goos));
+	jx_set(env, "GOARCH", json_string(j->target.goarch));
+	jx_set(env, "CGO_ENABLED", json_string(j->target.cgo ? "1" : "0"));
 	if (j->target.vkey[0])
-		json_object_set_new(env, j->target.vkey, json_string(j->target.vval));
+		jx_set(env, j->target.vkey, json_string(j->target.vval));
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:b, s:s, s:b, s:o}",
 			      "build", j->build->name, "target", j->id, "goos", j->target.goos,
 			      "goarch", j->target.goarch, "cgo", j->target.cgo,
 			      "variant", j->target.vkey[0] ? j->target.vkey : "",
 			      "variant_value", j->target.vval, "variant_explicit", j->target.vexplicit,
 			      "output", j->output, "first_class", j->target.first_class, "env", env);
-	json_object_set_new(o, "static", json_boolean(j->static_link));
-	json_object_set_new(o, "cc", j->target.cgo ? json_string(cc_name(r, j)) : json_null());
+	jx_set(o, "static", json_boolean(j->static_link));
+	jx_set(o, "cc", j->target.cgo ? json_string(cc_name(r, j)) : json_null());
 	return o;
 }
 
@@ -64,10 +71,10 @@ static int print_json(const struct release *r, const struct plan *p, const struc
 {
 	json_t *jobs = json_array();
 	for (size_t i = 0; i < p->n; i++)
-		json_array_append_new(jobs, job_json(r, &p->jobs[i]));
+		jx_push(jobs, job_json(r, &p->jobs[i]));
 	json_t *skipped = json_array();
 	for (size_t i = 0; i < p->skipped.n; i++)
-		json_array_append_new(skipped, json_string(p->skipped.v[i]));
+		jx_push(skipped, json_string(p->skipped.v[i]));
 	events_emit("plan", json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "project", r->project, "version",
 				      r->version, "go", r->go_version, "release_digest", r->digest, "ports",
 				      ports->source, "skipped", skipped, "include", jobs));
@@ -152,6 +159,20 @@ static void plan_ports(const struct release *r, struct port_table *t)
 		ports_builtin(t);
 }
 
+/* What run refuses before building, plan refuses too (plan.h). */
+static int check_published(const struct release *r, const struct plan *p)
+{
+	struct arcplan ap;
+	char *dir = path_absolute(r->dir);
+	int rc = -1;
+	if (dir && arc_plan(r, p, dir, &ap) == 0) {
+		rc = plan_check_published(r, p, &ap);
+		arc_plan_release(&ap);
+	}
+	free(dir);
+	return rc;
+}
+
 int cmd_plan(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -199,8 +220,15 @@ int cmd_plan(int argc, char **argv)
 		return EXIT_USAGE;
 	plan_ports(&rel, &ports);
 	int rc = EXIT_USAGE;
+	for (size_t i = 0; i < rel.nbuilds; i++)
+		if (jobenv_check_build(&rel, &rel.builds[i]) < 0)
+			goto out;
 	if (plan_make(&rel, &ports, &p) < 0)
 		goto out;
+	if (check_published(&rel, &p) < 0) {
+		plan_release(&p);
+		goto out;
+	}
 	for (size_t i = 0; i < p.skipped.n && verbosity >= 0; i++)
 		note("skipped %s: not a Go port", p.skipped.v[i]);
 	if (shards.n)

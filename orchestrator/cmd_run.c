@@ -22,7 +22,11 @@ static const char run_help[] =
 	"whole run succeeded.\n"
 	"\n"
 	"options:\n"
-	"      --dist DIR          output directory (default: dist/ beside release.lua)\n"
+	"      --dist DIR          output directory (default: dist/ beside release.lua),\n"
+	"                          replaced as a whole: it must not exist, be empty or\n"
+	"                          be a dist an earlier run wrote (it holds\n"
+	"                          .xgo-build-dist); never the project, its parent, the\n"
+	"                          work dir or a cache\n"
 	"      --keep-going        build every job even after a failure\n"
 	"      --fail-fast         stop starting jobs at the first failure (default)\n"
 	"      --timeout SECONDS   kill a job that runs longer (default: none)\n"
@@ -54,17 +58,25 @@ static const char run_help[] =
 	"                          job weighs the same)\n"
 	"      --overlap           with --shard: one target is built by two shards, and\n"
 	"                          merge checks the two copies are identical\n"
-	CLI_COMMON_HELP
+	CLI_COMMON_HELP;
+
+/* Two strings: C11 promises only 4095 bytes in one literal. */
+static const char run_help_env[] =
 	"\n"
 	"environment: XGO_CACHE (cache root), XGO_GOCACHE (the shared GOCACHE; default\n"
 	"<cache>/gocache), SOURCE_DATE_EPOCH, XGO_REMOTE_CACHE (http(s) URL of a shared\n"
 	"cache; overrides release.lua's cache { url }), XGO_REMOTE_CACHE_READ_ONLY=1,\n"
 	"XGO_REMOTE_CACHE_TOKEN (bearer token; or the variable cache { token_env } names),\n"
+	"XGO_REMOTE_CACHE_SIGNING_KEY (Ed25519 key signing its entries),\n"
+	"XGO_REMOTE_CACHE_TRUSTED_KEYS (public keys: unsigned entries are ignored),\n"
+	"XGO_REMOTE_CACHE_MAX_BYTES (largest download, default 512M; docs/ci.md),\n"
 	"XGO_ZIG (the zig binary), XGO_ZIG_CACHE (zig's cache; default <cache>/zig-cache),\n"
 	"XGO_GC_MEMLIMIT (MiB a job's Go process may grow to before it collects garbage;\n"
 	"default: its share of half the free memory; 0: Go's default collector).\n"
-	"exit codes: 0 ok, 1 a job failed, 2 usage or build-file error, 3 --verify found\n"
-	"a difference, 4 SDK problem, 130 interrupted\n";
+	"exit codes: 0 ok, 1 a job failed, 2 usage or build-file error (a --dist it may\n"
+	"not replace too), 3 --verify found a difference, 4 SDK problem, 130 interrupted\n"
+	"(SIGINT, SIGTERM or SIGHUP at any moment; the staging directory is removed).\n"
+	"With --json, a closed stdout stops the events, not the build.\n";
 
 struct run_opts {
 	struct cli_common c;
@@ -121,6 +133,7 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		switch (opt) {
 		case 'h':
 			fputs(run_help, stdout);
+			fputs(run_help_env, stdout);
 			return 1;
 		case O_DIST: o->dist = optarg; break;
 		case O_KEEP: o->keep_going = 1; break;

@@ -1,6 +1,7 @@
 /* xgo-build targets: every GOOS/GOARCH port with its flags. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "jsonx.h"
 #include "matrix/ports.h"
 #include "util.h"
 
@@ -51,7 +52,7 @@ int cmd_targets(int argc, char **argv)
 		if (v)
 			snprintf(variant, sizeof(variant), "%s (default %s)", v->env, v->def);
 		if (json)
-			json_array_append_new(arr, json_pack("{s:s, s:s, s:b, s:b, s:s?, s:s?}", "goos", p->goos,
+			jx_push(arr, json_pack("{s:s, s:s, s:b, s:b, s:s?, s:s?}", "goos", p->goos,
 							     "goarch", p->goarch, "first_class", p->first_class,
 							     "cgo", p->cgo, "variant", v ? v->env : NULL,
 							     "variant_default", v ? v->def : NULL));

@@ -1,7 +1,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include "events.h"
+#include "jsonx.h"
 #include "util.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 static struct {
 	pthread_mutex_t mu;
 	int on;
+	int closed; /* stdout failed (a closed pipe): no more events */
 	enum ci_kind ci;
 	struct timespec t0;
 	char *context;
@@ -70,18 +73,25 @@ void events_emit(const char *kind, json_t *fields)
 		json_decref(fields);
 		return;
 	}
+	if (!fields) /* a json_pack that failed: never an event missing its fields */
+		fatal(EXIT_JOB, "cannot build the '%s' event: a value that is not valid UTF-8, or out of memory", kind);
 	/* "event" first: a reader can dispatch on the start of the line */
 	json_t *o = json_pack("{s:s, s:i, s:f}", "event", kind, "schema", 1, "elapsed_s", elapsed());
 	pthread_mutex_lock(&ev.mu);
 	if (ev.context)
-		json_object_set_new(o, "context", json_string(ev.context));
+		jx_set(o, "context", json_string(ev.context));
 	if (fields)
-		json_object_update(o, fields);
+		jx_update(o, fields);
 	char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6));
-	if (line) {
+	if (line && !ev.closed) {
 		fputs(line, stdout);
 		fputc('\n', stdout);
-		fflush(stdout);
+		if (fflush(stdout) != 0 || ferror(stdout)) {
+			/* the reader is gone: the run goes on, and says so once */
+			ev.closed = 1;
+			warn("cannot write events to stdout (%s): no more JSON events; the run goes on",
+			     strerror(errno));
+		}
 	}
 	pthread_mutex_unlock(&ev.mu);
 	free(line);

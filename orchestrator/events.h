@@ -27,7 +27,12 @@ int events_on(void);
 enum ci_kind events_ci(void);
 
 /* Write one event: adds "event", "schema" and "elapsed_s" to fields
- * (stolen), one line, flushed.  No-op unless events are on.  Thread-safe. */
+ * (stolen), one line, flushed.  No-op unless events are on.  Thread-safe.
+ * fields NULL (a json_pack that failed) ends the program with an error:
+ * an event never silently lacks its fields.  When stdout cannot be
+ * written (its reader closed the pipe: main.c makes that EPIPE, not
+ * SIGPIPE) the stream stops with one warning on stderr, and the command
+ * goes on. */
 void events_emit(const char *kind, json_t *fields);
 
 /* A JSON string of text that may not be UTF-8 (a log tail): bytes that

@@ -3,7 +3,9 @@
 #include "explain.h"
 #include "binfmt.h"
 #include "buildinfo.h"
+#include "events.h"
 #include "hash.h"
+#include "jsonx.h"
 #include "proc.h"
 #include "util.h"
 
@@ -121,7 +123,7 @@ static json_t *top_strings(struct str_ref *only, size_t n)
 	for (int want = 4; want >= 2; want--)
 		for (size_t i = 0; i < n && json_array_size(a) < EXPLAIN_STRINGS_TOP; i++)
 			if (string_score(&only[i]) == want && (want > 2 || only[i].n >= 12))
-				json_array_append_new(a, json_stringn_nocheck(only[i].p, only[i].n));
+				jx_push(a, json_stringn_nocheck(only[i].p, only[i].n));
 	return a;
 }
 
@@ -137,14 +139,14 @@ static void add_causes(json_t *causes, const struct str_ref *only, size_t n)
 			path = 1;
 			char *t = xasprintf("an absolute source path is embedded ('%.*s'): -trimpath off, or a "
 					    "C compiler without -ffile-prefix-map", (int)s->n, s->p);
-			json_array_append_new(causes, json_string(t));
+			jx_push(causes, events_text(t));
 			free(t);
 		}
 		if (!clock && has_clock(s)) {
 			clock = 1;
 			char *t = xasprintf("a time of day is embedded ('%.*s'): a build timestamp (__TIME__/__DATE__ "
 					    "without SOURCE_DATE_EPOCH, a generator writing time.Now())", (int)s->n, s->p);
-			json_array_append_new(causes, json_string(t));
+			jx_push(causes, events_text(t));
 			free(t);
 		}
 	}
@@ -183,7 +185,7 @@ static json_t *lines_only(const struct strv *x, const struct strv *y)
 	json_t *a = json_array();
 	for (size_t i = 0; i < x->n; i++)
 		if (!strv_contains(y, x->v[i]))
-			json_array_append_new(a, json_string(x->v[i]));
+			jx_push(a, events_text(x->v[i])); /* read from a binary: text, or '?' */
 	return a;
 }
 
@@ -203,7 +205,7 @@ static json_t *buildinfo_diff(const char *a, size_t la, const char *b, size_t lb
 		const struct strv *xa = ra == 0 ? &ba.lines : &ea, *xb = rb == 0 ? &bb.lines : &eb;
 		o = json_pack("{s:o, s:o}", "only_a", lines_only(xa, xb), "only_b", lines_only(xb, xa));
 		if (ra == 0 && rb == 0 && strcmp(ba.go_version, bb.go_version))
-			json_object_set_new(o, "go_version", json_pack("[s, s]", ba.go_version, bb.go_version));
+			jx_set(o, "go_version", json_pack("[o, o]", events_text(ba.go_version), events_text(bb.go_version)));
 	}
 	if (ra == 0)
 		buildinfo_release(&ba);
@@ -267,17 +269,17 @@ static json_t *regions(const char *a, size_t la, const char *b, size_t lb, json_
 				      context(b, lb, start, last + 1));
 		struct binfmt_section s;
 		if (binfmt_section_at((const unsigned char *)a, la, start, &s))
-			json_object_set_new(r, "section", json_string(s.name));
+			jx_set(r, "section", events_text(s.name));
 		const char *ta = json_string_value(json_object_get(r, "a"));
 		struct str_ref ref = { ta, strlen(ta) };
 		if (!clock && has_clock(&ref)) {
 			clock = 1;
 			char *t = xasprintf("a time of day is embedded ('%s'): a build timestamp (__TIME__/__DATE__ "
 					    "without SOURCE_DATE_EPOCH, a generator writing time.Now())", ta);
-			json_array_append_new(causes, json_string(t));
+			jx_push(causes, events_text(t));
 			free(t);
 		}
-		json_array_append_new(out, r);
+		jx_push(out, r);
 	}
 	return out;
 }
@@ -418,7 +420,7 @@ static int in_path(const char *prog)
 static void run_diffoscope(json_t *e, const char *a, const char *b, const char *outp)
 {
 	if (!in_path("diffoscope")) {
-		json_object_set_new(e, "diffoscope", json_string("not installed"));
+		jx_set(e, "diffoscope", json_string("not installed"));
 		return;
 	}
 	char *argv[] = { "diffoscope", "--text", (char *)outp, (char *)a, (char *)b, NULL };
@@ -428,9 +430,9 @@ static void run_diffoscope(json_t *e, const char *a, const char *b, const char *
 	int status;
 	buf_init(&out, 1 << 20);
 	if (proc_capture(argv, envp, NULL, &out, NULL, &status) == 0 && (status == 0 || status == 1))
-		json_object_set_new(e, "diffoscope", json_string(outp));
+		jx_set(e, "diffoscope", events_text(outp));
 	else
-		json_object_set_new(e, "diffoscope", json_string("failed"));
+		jx_set(e, "diffoscope", json_string("failed"));
 	buf_release(&out);
 	free(path);
 }
@@ -441,7 +443,7 @@ json_t *explain_pair(const char *a, const char *b, const char *diffoscope_out)
 	size_t la = 0, lb = 0;
 	char *da = read_file(a, EXPLAIN_MAX_FILE, &la), *db = da ? read_file(b, EXPLAIN_MAX_FILE, &lb) : NULL;
 	if (!da || !db) {
-		json_object_set_new(e, "error", json_string(error_last()));
+		jx_set(e, "error", events_text(error_last()));
 		goto out;
 	}
 	size_t off = 0, min = la < lb ? la : lb;
@@ -449,28 +451,29 @@ json_t *explain_pair(const char *a, const char *b, const char *diffoscope_out)
 		off++;
 	if (off == la && la == lb)
 		goto out;
-	json_object_set_new(e, "first_difference", json_integer((json_int_t)off));
+	jx_set(e, "first_difference", json_integer((json_int_t)off));
 	const char *kind = binfmt_kind((const unsigned char *)da, la);
 	if (kind) {
 		struct binfmt_section s;
-		json_object_set_new(e, "format", json_string(kind));
+		jx_set(e, "format", json_string(kind));
 		if (binfmt_section_at((const unsigned char *)da, la, off, &s))
-			json_object_set_new(e, "section", json_string(s.name));
+			jx_set(e, "section", events_text(s.name));
 	}
 	json_t *bi = buildinfo_diff(da, la, db, lb);
 	if (bi)
-		json_object_set_new(e, "buildinfo", bi);
+		jx_set(e, "buildinfo", bi);
 	if (is_archive_name(a)) {
 		char *why = archive_diff(da, la, db, lb);
-		json_object_set_new(e, "archive", json_string(why));
+		if (why)
+			jx_set(e, "archive", events_text(why));
 		free(why);
 	}
 	json_t *st = strings_diff(da, la, db, lb);
-	json_object_set_new(e, "strings", st);
+	jx_set(e, "strings", st);
 	json_t *rg = regions(da, la, db, lb, json_object_get(st, "causes"));
-	json_object_set_new(e, "regions", rg);
+	jx_set(e, "regions", rg);
 	if (la == lb && only_build_ids(rg))
-		json_array_append_new(json_object_get(st, "causes"),
+		jx_push(json_object_get(st, "causes"),
 				      json_string("only the build IDs differ: an input that is not embedded otherwise "
 						  "differs (-ldflags/-X, which -trimpath keeps out of the build info, "
 						  "tags, flags, the toolchain)"));

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* The bytes of a line kept to decide whether it is a directive; the rest
@@ -209,9 +210,16 @@ static int go_file(const char *path, char content[65], char sig[65])
 static int other_file(const char *path, char content[65], char sig[65])
 {
 	static _Thread_local char chunk[1 << 16];
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = -1;
+	/* O_NONBLOCK and fstat: a FIFO among the inputs must not block; like
+	 * a missing file it is "unreadable" for the caller, without an error */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), rc = -1;
+	struct stat st;
 	if (fd < 0)
 		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -1;
+	}
 	struct hasher *h = hasher_new(HASH_SHA256);
 	struct lines l = { .directive = "go:build", .also = "+build", .sig = hasher_new(HASH_SHA256) };
 	hasher_update(l.sig, "constraints\n", 12);

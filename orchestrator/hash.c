@@ -76,6 +76,28 @@ static int write_all(int fd, const unsigned char *p, size_t n)
 	return 0;
 }
 
+/* path opened for reading, or error() and -1 when it is not a regular
+ * file: O_NONBLOCK so that opening a FIFO does not wait for a writer, and
+ * fstat before the first read, so that a device or FIFO is never read. */
+static int hash_open(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return error("cannot read '%s':", path);
+	if (fstat(fd, &st) < 0) {
+		error("cannot read '%s':", path);
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		error("refusing '%s': not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int hash_file_hex(enum hash_algo algo, const char *path, char *hex, uint64_t *size)
 {
 	return hash_copy_file(algo, path, NULL, 0, hex, size);
@@ -85,9 +107,9 @@ int hash_copy_file(enum hash_algo algo, const char *path, const char *to, int mo
 {
 	static _Thread_local unsigned char chunk[1 << 17];
 	uint64_t total = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), out = -1, rc = -1;
+	int fd = hash_open(path), out = -1, rc = -1;
 	if (fd < 0)
-		return error("cannot read '%s':", path);
+		return -1;
 	if (to && (out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)) < 0) {
 		close(fd);
 		return error("cannot create '%s':", to);

@@ -23,7 +23,9 @@ void hasher_update(struct hasher *h, const void *p, size_t n);
 void hasher_final_hex(struct hasher *h, char *hex);
 void hasher_free(struct hasher *h);
 
-/* One-shot helpers.  hash_file streams the file and reports its size. */
+/* One-shot helpers.  hash_file streams the file and reports its size.
+ * Both refuse (error(), -1) what is not a regular file, without blocking
+ * on a FIFO or reading a device. */
 void hash_bytes_hex(enum hash_algo algo, const void *p, size_t n, char *hex);
 int hash_file_hex(enum hash_algo algo, const char *path, char *hex, uint64_t *size);
 /* hash_file_hex that also copies the file to `to` on the way (one read):

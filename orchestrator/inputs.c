@@ -3,6 +3,7 @@
 #include "cpu.h"
 #include "gohead.h"
 #include "hash.h"
+#include "jsonx.h"
 #include "path.h"
 #include "proc.h"
 #include "runner.h"
@@ -259,10 +260,10 @@ static json_t *package_shape(const struct inputs_ctx *c, json_t *pkg)
 		size_t i;
 		json_array_foreach(names, i, name)
 			if (json_is_string(name))
-				json_array_append(keep, name);
+				jx_push(keep, json_incref(name));
 		cgo |= !strcmp(file_lists[k], "CgoFiles") && json_array_size(keep);
 		if (json_array_size(keep))
-			json_object_set_new(files, file_lists[k], keep);
+			jx_set(files, file_lists[k], keep);
 		else
 			json_decref(keep);
 	}
@@ -270,18 +271,18 @@ static json_t *package_shape(const struct inputs_ctx *c, json_t *pkg)
 				!inside);
 	if (gomod && gomod[0] != '/') { /* -modfile=NAME: as given, relative to the project */
 		char *rel = xasprintf("/%s", gomod);
-		json_object_set_new(one, "m", json_string(rel));
+		jx_set(one, "m", json_string(rel));
 		free(rel);
 	} else if (gomod) {
 		int mod_inside = !strncmp(gomod, c->project_dir, plen) && gomod[plen] == '/';
-		json_object_set_new(one, "m", json_string(mod_inside ? gomod + plen : gomod));
+		jx_set(one, "m", json_string(mod_inside ? gomod + plen : gomod));
 		if (!mod_inside)
-			json_object_set_new(one, "mo", json_true());
+			jx_set(one, "mo", json_true());
 	}
 	if (cgo)
-		json_object_set_new(one, "c", json_true());
+		jx_set(one, "c", json_true());
 	if (cgo && cgo_outside(c, pkg, dir))
-		json_object_set_new(one, "x", json_true());
+		jx_set(one, "x", json_true());
 	return one;
 }
 
@@ -310,7 +311,7 @@ static json_t *listing_shape(const struct inputs_ctx *c, const char *out, size_t
 			goto fail;
 		}
 		if (one)
-			json_array_append_new(shape, one);
+			jx_push(shape, one);
 		json_decref(pkg);
 	}
 	if (n > 0)
@@ -335,7 +336,7 @@ static json_t *file_entry(json_t *files, const char *path)
 		snprintf(sig, sizeof(sig), "unreadable");
 	}
 	e = json_pack("[s, s]", content, sig);
-	json_object_set_new(files, path, e);
+	jx_set(files, path, e);
 	return e;
 }
 
@@ -484,22 +485,24 @@ static int shape_digest(const struct inputs_ctx *c, json_t *shape, json_t *roots
  * {real path: "d"} for a package directory that resolves outside (a
  * local replacement, a linked directory), {real path: "f"} for a file
  * (a linked file, an outside go.mod).  The fast path fingerprints them
- * with the project (roots_fingerprint). */
+ * with the project (roots_fingerprint).  NULL when a path is not UTF-8
+ * (inputs.json cannot name it): that listing is not cached. */
 static json_t *listing_roots(const struct inputs_ctx *c, json_t *shape)
 {
 	json_t *roots = json_object(), *pkg;
 	size_t i;
+	int bad = 0; /* a root whose path is no text cannot be kept: no fast path then */
 	json_array_foreach(shape, i, pkg) {
 		if (json_object_get(pkg, "v"))
 			continue;
 		char *dir = package_dir(c, pkg), *real = NULL;
 		if (outside_project(c, dir, &real))
-			json_object_set_new(roots, real, json_string("d"));
+			bad |= json_object_set_new(roots, real, json_string("d"));
 		free(real);
 		real = NULL;
 		const char *gomod = json_string_value(json_object_get(pkg, "m"));
 		if (gomod && json_is_true(json_object_get(pkg, "mo")) && (real = realpath(gomod, NULL)))
-			json_object_set_new(roots, real, json_string("f"));
+			bad |= json_object_set_new(roots, real, json_string("f"));
 		free(real);
 		json_t *names, *name;
 		const char *list;
@@ -509,12 +512,16 @@ static json_t *listing_roots(const struct inputs_ctx *c, json_t *shape)
 				char *full = xasprintf("%s/%s", dir, json_string_value(name));
 				real = NULL;
 				if (outside_project(c, full, &real))
-					json_object_set_new(roots, real, json_string("f"));
+					bad |= json_object_set_new(roots, real, json_string("f"));
 				free(real);
 				free(full);
 			}
 		}
 		free(dir);
+	}
+	if (bad) {
+		json_decref(roots);
+		return NULL;
 	}
 	return roots;
 }
@@ -655,7 +662,7 @@ static int keep_sig(void *arg, const char *path, json_t *name)
 	json_t *sig = e ? json_array_get(e, 1) : json_object_get(hc->saved, path);
 	(void)name;
 	if (json_is_string(sig))
-		json_object_set(hc->keep, path, sig);
+		jx_set(hc->keep, path, json_incref(sig));
 	return 0;
 }
 
@@ -896,10 +903,10 @@ static json_t *new_state(const struct inputs_ctx *c, const char *const id[3], st
 	for (size_t k = 0; k < nls; k++) {
 		if (!ls[k].shape || !ls[k].digest[0])
 			continue;
-		json_object_set_new(listings, ls[k].key,
-				    json_pack("{s:s, s:O, s:O, s:s, s:s, s:s}", "digest", ls[k].digest, "shape",
-					      ls[k].shape, "roots", ls[k].roots, "roots_fp", ls[k].roots_fp,
-					      "roots_names", ls[k].roots_names, "flags", ls[k].flags));
+		jx_set(listings, ls[k].key,
+		       json_pack("{s:s, s:O, s:O, s:s, s:s, s:s}", "digest", ls[k].digest, "shape", ls[k].shape,
+				 "roots", ls[k].roots, "roots_fp", ls[k].roots_fp, "roots_names", ls[k].roots_names,
+				 "flags", ls[k].flags));
 		each_file(c, ls[k].shape, keep_sig, hc);
 	}
 	return json_pack("{s:i, s:s, s:s, s:s, s:s, s:o, s:o}", "version", STATE_VERSION, "sdk",
@@ -948,7 +955,8 @@ static int compute_keys(const struct inputs_ctx *c, const struct plan *p, char (
 	for (size_t k = 0; k < nls && rc == 0; k++) {
 		if (!ls[k].need || !ls[k].shape)
 			continue;
-		ls[k].roots = listing_roots(c, ls[k].shape);
+		if (!(ls[k].roots = listing_roots(c, ls[k].shape)))
+			continue; /* its digest stays "": the job is built */
 		roots_fingerprint(ls[k].roots, ls[k].roots_fp, ls[k].roots_names);
 		if (shape_digest(c, ls[k].shape, ls[k].roots, &hc, ls[k].digest) < 0 && verbosity > 0)
 			note("%s reads C headers or libraries outside the project: it is built without the action cache",

@@ -48,7 +48,7 @@ struct inputs_ctx {
 	const struct jobenv_ctx *env; /* the run's real paths: go list uses them */
 	const char *project_dir;      /* resolved (realpath) */
 	const char *work_dir;         /* inputs.json and go list's scratch */
-	const char *const *skip;      /* top-level dirs left out of the fingerprint */
+	const char *const *skip;      /* dirs left out of the fingerprint: real paths (source.h) */
 	const char *sdk_tree_digest;
 };
 

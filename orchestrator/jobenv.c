@@ -37,8 +37,43 @@ static int is_controlled(const char *name, size_t len)
 	return cc_controls(name, len) || in_list(controlled, ARRAY_LEN(controlled), name, len);
 }
 
+/* go build flags a build may not give: they would move the output or
+ * other writes out of dist/ and the work dir (-o, -pkgdir, -work, -C),
+ * run a program of the build file's choosing around every tool
+ * (-toolexec), or replace what xgo-build passes (-ldflags, -tags). */
+static const char *const refused_flags[][2] = {
+	{ "o", "xgo-build sets the output: use output = ..." },
+	{ "C", "go runs in the project directory" },
+	{ "pkgdir", "packages are kept in the build cache" },
+	{ "work", "the work directory is xgo-build's" },
+	{ "toolexec", "no program may wrap the compiler and linker" },
+	{ "ldflags", "use the build's ldflags key" },
+	{ "tags", "use the build's tags key" },
+};
+
+static int check_flags(const struct release *r, const struct build_decl *b)
+{
+	if (b->main[0] == '-')
+		return error("%s:%d: build '%s': main '%s' is not a package (a flag belongs in flags)", r->path,
+			     b->line, b->name, b->main);
+	for (size_t i = 0; i < b->flags.n; i++) {
+		const char *f = b->flags.v[i];
+		if (f[0] != '-')
+			continue; /* the value of the flag before it */
+		f += 1 + (f[1] == '-');
+		size_t len = strcspn(f, "=");
+		for (size_t k = 0; k < ARRAY_LEN(refused_flags); k++)
+			if (strlen(refused_flags[k][0]) == len && !strncmp(f, refused_flags[k][0], len))
+				return error("%s:%d: build '%s': flags: '%s' is refused: %s", r->path, b->line, b->name,
+					     b->flags.v[i], refused_flags[k][1]);
+	}
+	return 0;
+}
+
 int jobenv_check_build(const struct release *r, const struct build_decl *b)
 {
+	if (check_flags(r, b) < 0)
+		return -1;
 	for (size_t i = 0; i < b->env_set.n; i++) {
 		const char *kv = b->env_set.v[i];
 		size_t len = strcspn(kv, "=");
@@ -46,10 +81,16 @@ int jobenv_check_build(const struct release *r, const struct build_decl *b)
 			return error("%s:%d: build '%s': env sets %.*s, which xgo-build controls (use the matrix, "
 				     "ldflags, flags or tags instead)", r->path, b->line, b->name, (int)len, kv);
 	}
-	for (size_t i = 0; i < b->env_pass.n; i++)
+	for (size_t i = 0; i < b->env_pass.n; i++) {
+		const char *v = getenv(b->env_pass.v[i]);
 		if (is_controlled(b->env_pass.v[i], strlen(b->env_pass.v[i])))
 			return error("%s:%d: build '%s': env passes %s through, which xgo-build controls",
 				     r->path, b->line, b->name, b->env_pass.v[i]);
+		/* the job's environment is recorded in manifest.json, as text */
+		if (v && !release_utf8_valid(v))
+			return error("%s:%d: build '%s': env passes %s through, but its value is not valid UTF-8 "
+				     "(set it to text)", r->path, b->line, b->name, b->env_pass.v[i]);
+	}
 	for (size_t i = 0; i < b->env_unset.n; i++)
 		if (strcmp(b->env_unset.v[i], "SOURCE_DATE_EPOCH"))
 			return error("%s:%d: build '%s': env drops %s, but only SOURCE_DATE_EPOCH may be dropped "

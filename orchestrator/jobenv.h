@@ -34,7 +34,9 @@ struct jobenv_ctx {
 /* Refuse a build whose env sets a variable xgo-build controls, or drops
  * (NAME = false) one other than SOURCE_DATE_EPOCH.  Dropping it exists
  * for the rare build that must see no SOURCE_DATE_EPOCH, and makes C
- * compilers embed the real time in __DATE__/__TIME__: verify catches it. */
+ * compilers embed the real time in __DATE__/__TIME__: verify catches it.
+ * Also refused: a passed-through variable whose value is not valid UTF-8
+ * (the job's environment is recorded in manifest.json as text). */
 int jobenv_check_build(const struct release *r, const struct build_decl *b);
 
 /* The environment and argv of job j, writing its binary to out_path, with

@@ -6,6 +6,7 @@
 #include "package.h"
 #include "util.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,15 @@ static const char usage[] =
 	"exit codes: 0 ok, 1 a build failed, 2 usage or build-file error,\n"
 	"3 reproducibility mismatch, 4 toolchain/SDK problem, 130 interrupted\n";
 
+/* A write to a closed pipe (`run --json | head -1`) must not kill a
+ * build: the write fails with EPIPE instead, and events.h stops the
+ * stream.  A handler rather than SIG_IGN, so that exec gives every child
+ * the default action back. */
+static void on_sigpipe(int sig)
+{
+	(void)sig;
+}
+
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -54,6 +64,11 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "__exec"))
 		return iso_exec_main(argc - 1, argv + 1);
 	json_alloc_init();
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigpipe;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGPIPE, &sa, NULL);
 	pkg_init(); /* TZ=UTC for zip times, before any thread starts */
 	events_init(0);
 	const char *nc = getenv("NO_COLOR");

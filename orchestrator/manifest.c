@@ -5,23 +5,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Every jansson insert is checked: a NULL value (json_string or json_pack
+ * of a string that is not UTF-8, or no memory) makes the insert fail, and
+ * the record would silently lose the field.  Each builder returns NULL
+ * instead, which fails its parent's insert in turn. */
+static json_t *checked(json_t *v, int bad)
+{
+	if (!bad)
+		return v;
+	json_decref(v);
+	return NULL;
+}
+
 static json_t *strv_json(const struct strv *s)
 {
 	json_t *a = json_array();
-	for (size_t i = 0; i < s->n; i++)
-		json_array_append_new(a, json_string(s->v[i]));
-	return a;
+	int bad = !a;
+	for (size_t i = 0; i < s->n && !bad; i++)
+		bad |= json_array_append_new(a, json_string(s->v[i]));
+	return checked(a, bad);
 }
 
 static json_t *env_reads_json(const struct release *r)
 {
 	json_t *a = json_array();
-	for (size_t i = 0; i < r->nenv_reads; i++) {
+	int bad = !a;
+	for (size_t i = 0; i < r->nenv_reads && !bad; i++) {
 		const struct env_read *e = &r->env_reads[i];
-		json_array_append_new(a, json_pack("{s:s, s:s?, s:b}", "name", e->name, "value", e->value,
-						   "from_default", e->from_default));
+		bad |= json_array_append_new(a, json_pack("{s:s, s:s?, s:b}", "name", e->name, "value", e->value,
+							  "from_default", e->from_default));
 	}
-	return a;
+	return checked(a, bad);
 }
 
 static json_t *job_json(const struct result *res, const struct smoke_result *smoke)
@@ -31,63 +45,71 @@ static json_t *job_json(const struct result *res, const struct smoke_result *smo
 			      "target", j->id, "goos", j->target.goos, "goarch", j->target.goarch, "cgo",
 			      j->target.cgo, "variant", j->target.vkey, "variant_value", j->target.vval,
 			      "output", j->output, "env", strv_json(&res->env), "argv", strv_json(&res->argv));
-	json_object_set_new(o, "status", json_integer(res->status));
-	json_object_set_new(o, "cached", json_boolean(res->cached));
+	int bad = !o;
+	bad |= json_object_set_new(o, "status", json_integer(res->status));
+	bad |= json_object_set_new(o, "cached", json_boolean(res->cached));
 	if (res->key)
-		json_object_set_new(o, "input_digest", json_string(res->key));
+		bad |= json_object_set_new(o, "input_digest", json_string(res->key));
 	if (res->cached) /* what it took when it was built: shard timings use it */
-		json_object_set_new(o, "built_duration_s", json_real((double)(long)(res->built_wall * 1000) / 1000));
-	json_object_set_new(o, "duration_s", json_real((double)(long)(res->wall * 1000) / 1000));
-	json_object_set_new(o, "cpu_s", json_real((double)(long)(res->cpu * 1000) / 1000));
+		bad |= json_object_set_new(o, "built_duration_s",
+					   json_real((double)(long)(res->built_wall * 1000) / 1000));
+	bad |= json_object_set_new(o, "duration_s", json_real((double)(long)(res->wall * 1000) / 1000));
+	bad |= json_object_set_new(o, "cpu_s", json_real((double)(long)(res->cpu * 1000) / 1000));
 	if (res->done && res->status == 0) {
-		json_object_set_new(o, "size", json_integer((json_int_t)res->size));
-		json_object_set_new(o, "sha256", json_string(res->sha256));
+		bad |= json_object_set_new(o, "size", json_integer((json_int_t)res->size));
+		bad |= json_object_set_new(o, "sha256", json_string(res->sha256));
 	}
-	json_object_set_new(o, "static", json_boolean(j->static_link));
+	bad |= json_object_set_new(o, "static", json_boolean(j->static_link));
 	if (j->cc)
-		json_object_set_new(o, "cc", cc_json(j->cc));
+		bad |= json_object_set_new(o, "cc", cc_json(j->cc));
 	if (smoke && smoke->status != SMOKE_NOT_RUN)
-		json_object_set_new(o, "smoke", smoke_json(smoke));
-	return o;
+		bad |= json_object_set_new(o, "smoke", smoke_json(smoke));
+	return checked(o, bad);
 }
 
 json_t *manifest_json(const struct manifest_in *m)
 {
 	const struct release *r = m->release;
 	json_t *jobs = json_array();
-	for (size_t i = 0; i < m->plan->n; i++)
+	int bad = !jobs;
+	for (size_t i = 0; i < m->plan->n && !bad; i++)
 		if (m->results[i].done)
-			json_array_append_new(jobs, job_json(&m->results[i], m->smoke ? &m->smoke[i] : NULL));
+			bad |= json_array_append_new(jobs, job_json(&m->results[i], m->smoke ? &m->smoke[i] : NULL));
 	json_t *doc = json_object();
-	json_object_set_new(doc, "schema", json_integer(1));
-	json_object_set_new(doc, "tool", json_pack("{s:s, s:s}", "name", "xgo-build", "version", XGO_VERSION));
-	json_object_set_new(doc, "release",
-			    json_pack("{s:s, s:s, s:s, s:s, s:o}", "file", r->path, "digest", r->digest, "project",
-				      r->project, "version", r->version, "env_reads", env_reads_json(r)));
-	json_object_set_new(doc, "sdk",
-			    json_pack("{s:s, s:s, s:s, s:s, s:s}", "version", m->sdk->version, "platform",
-				      m->sdk->platform, "archive", m->sdk->filename, "archive_sha256",
-				      m->sdk->archive_sha256, "tree_digest", m->sdk->tree_digest));
-	json_object_set_new(doc, "inputs",
-			    json_pack("{s:s, s:s, s:s, s:s}", "go_sum_digest", m->gosum_digest, "source_digest",
-				      m->source_digest, "source_date_epoch", m->sde, "source_date_epoch_from",
-				      m->sde_source));
-	json_object_set_new(doc, "execution", json_pack("{s:s, s:i, s:i}", "isolation", m->isolation,
-							"parallel", m->parallel, "procs_per_job", m->procs));
-	json_object_set_new(doc, "jobs", jobs);
-	json_object_set_new(doc, "archives", m->archives ? json_incref(m->archives) : json_array());
+	bad |= !doc;
+	bad |= json_object_set_new(doc, "schema", json_integer(1));
+	bad |= json_object_set_new(doc, "tool", json_pack("{s:s, s:s}", "name", "xgo-build", "version", XGO_VERSION));
+	bad |= json_object_set_new(doc, "release",
+				   json_pack("{s:s, s:s, s:s, s:s, s:o}", "file", r->path, "digest", r->digest,
+					     "project", r->project, "version", r->version, "env_reads",
+					     env_reads_json(r)));
+	bad |= json_object_set_new(doc, "sdk",
+				   json_pack("{s:s, s:s, s:s, s:s, s:s}", "version", m->sdk->version, "platform",
+					     m->sdk->platform, "archive", m->sdk->filename, "archive_sha256",
+					     m->sdk->archive_sha256, "tree_digest", m->sdk->tree_digest));
+	bad |= json_object_set_new(doc, "inputs",
+				   json_pack("{s:s, s:s, s:s, s:s}", "go_sum_digest", m->gosum_digest,
+					     "source_digest", m->source_digest, "source_date_epoch", m->sde,
+					     "source_date_epoch_from", m->sde_source));
+	bad |= json_object_set_new(doc, "execution", json_pack("{s:s, s:i, s:i}", "isolation", m->isolation,
+							       "parallel", m->parallel, "procs_per_job", m->procs));
+	bad |= json_object_set_new(doc, "jobs", jobs);
+	bad |= json_object_set_new(doc, "archives", m->archives ? json_incref(m->archives) : json_array());
 	if (m->checksums_file)
-		json_object_set_new(doc, "checksums",
-				    json_pack("{s:s, s:s, s:b}", "file", m->checksums_file, "algorithm",
-					      r->checksums.algorithm, "per_file", r->checksums.per_file));
+		bad |= json_object_set_new(doc, "checksums",
+					   json_pack("{s:s, s:s, s:b}", "file", m->checksums_file, "algorithm",
+						     r->checksums.algorithm, "per_file", r->checksums.per_file));
 	if (m->shard)
-		json_object_set(doc, "shard", m->shard);
-	return doc;
+		bad |= json_object_set(doc, "shard", m->shard);
+	return checked(doc, bad);
 }
 
 int manifest_write(const char *path, const struct manifest_in *m)
 {
 	json_t *doc = manifest_json(m);
+	if (!doc)
+		return error("cannot write '%s': a record did not convert to JSON (a value that is not valid UTF-8, "
+			     "or out of memory)", path);
 	int rc = manifest_write_json(path, doc);
 	json_decref(doc);
 	return rc;

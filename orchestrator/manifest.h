@@ -33,7 +33,9 @@ struct manifest_in {
 	const struct smoke_result *smoke; /* one per job, or NULL: no smoke run */
 };
 
-/* The manifest as a JSON object (caller decrefs). */
+/* The manifest as a JSON object (caller decrefs), or NULL when a value did
+ * not convert (a string that is not UTF-8, no memory): never a manifest
+ * that silently lacks a record. */
 json_t *manifest_json(const struct manifest_in *m);
 /* Write it to path atomically. */
 int manifest_write(const char *path, const struct manifest_in *m);

@@ -3,7 +3,9 @@
 #include "checksums.h"
 #include "hash.h"
 #include "jobenv.h"
+#include "jsonx.h"
 #include "manifest.h"
+#include "path.h"
 #include "util.h"
 
 #include <limits.h>
@@ -268,6 +270,41 @@ static int place_jobs(struct merge *m)
 	return 0;
 }
 
+/* One name from dir's manifest: the build file's path rule, and not the
+ * name of a file merge writes itself. */
+static int check_name(const char *dir, const char *field, const char *name, const char *sums_file)
+{
+	char *what = xasprintf("'%s/manifest.json': %s", dir, field);
+	int rc = path_check_name(what, name);
+	if (rc == 0 && (!strcmp(name, "manifest.json") || (sums_file && !strcmp(name, sums_file))))
+		rc = error("%s '%s' is the name of the merged %s", what, name,
+			   strcmp(name, "manifest.json") ? "checksum file" : "manifest");
+	free(what);
+	return rc;
+}
+
+/* Every path merge takes from a manifest (checksum file, job outputs,
+ * archive names) passes the same rule as the build file's names before
+ * anything is written: a shard's manifest is untrusted. */
+static int check_names(const struct merge *m)
+{
+	json_t *c = json_object_get(m->v[0].doc, "checksums");
+	const char *sums_file = c ? str(c, "file") : NULL;
+	if (sums_file && check_name(m->v[0].dir, "checksums.file", sums_file, NULL) < 0)
+		return -1;
+	for (size_t s = 0; s < m->n; s++) {
+		size_t i;
+		json_t *o;
+		json_array_foreach(json_object_get(m->v[s].doc, "jobs"), i, o)
+			if (check_name(m->v[s].dir, "job output", str(o, "output"), sums_file) < 0)
+				return -1;
+		json_array_foreach(json_object_get(m->v[s].doc, "archives"), i, o)
+			if (check_name(m->v[s].dir, "archive name", str(o, "name"), sums_file) < 0)
+				return -1;
+	}
+	return 0;
+}
+
 static int differ(const char *target, const char *name, const char *a, const char *da, const char *b,
 		  const char *db)
 {
@@ -301,24 +338,32 @@ static int compare_overlap(const struct merge *m)
 }
 
 /* Copy dir/name to the stage, hashing it on the way: EXIT_OK, EXIT_USAGE
- * (missing), EXIT_MISMATCH (not what the manifest records) or EXIT_JOB. */
+ * (missing, not a regular file, or a symlink out of the shard: a shard
+ * directory is untrusted), EXIT_MISMATCH (not what the manifest records)
+ * or EXIT_JOB.  The resolved path is what is read. */
 static int copy_checked(const struct merge *m, const char *dir, const char *name, const char *want)
 {
-	char *src = xasprintf("%s/%s", dir, name), *dst = xasprintf("%s/%s", m->stage, name);
-	char *parent = xstrdup(dst), hex[HASH_HEX_MAX];
+	char *what = xasprintf("'%s/manifest.json' records", dir), *src = NULL;
+	char *dst = xasprintf("%s/%s", m->stage, name), *parent = xstrdup(dst), hex[HASH_HEX_MAX];
 	struct stat st;
 	int rc = EXIT_USAGE;
 	*strrchr(parent, '/') = '\0';
-	if (stat(src, &st) < 0 || !S_ISREG(st.st_mode))
-		error("cannot read '%s', which its shard's manifest.json records:", src);
+	if (path_inside(what, dir, name, &src) < 0)
+		; /* named where it leads */
+	else if (lstat(src, &st) < 0)
+		error("cannot read '%s/%s', which its shard's manifest.json records:", dir, name);
+	else if (!S_ISREG(st.st_mode))
+		error("cannot read '%s/%s', which its shard's manifest.json records: not a regular file",
+		      dir, name);
 	else if (mkdir_p(parent, 0755) < 0 ||
 		 hash_copy_file(HASH_SHA256, src, dst, (int)(st.st_mode & 0777), hex, NULL) < 0)
 		rc = EXIT_JOB;
 	else if (strcmp(hex, want))
-		rc = EXIT_MISMATCH, error("'%s' is corrupted: its sha256 is %s, its shard's manifest.json records %s",
-					  src, hex, *want ? want : "none");
+		rc = EXIT_MISMATCH, error("'%s/%s' is corrupted: its sha256 is %s, its shard's manifest.json records %s",
+					  dir, name, hex, *want ? want : "none");
 	else
 		rc = EXIT_OK;
+	free(what);
 	free(src);
 	free(dst);
 	free(parent);
@@ -374,12 +419,12 @@ static int copy_all(const struct merge *m, json_t *jobs, json_t *archives)
 	int rc = EXIT_OK;
 	for (size_t i = 0; i < np && rc == EXIT_OK; i++) {
 		rc = copy_checked(m, m->v[m->first_in[i]].dir, str(m->first[i], "output"), str(m->first[i], "sha256"));
-		json_array_append(jobs, m->first[i]);
+		jx_push(jobs, json_incref(m->first[i]));
 	}
 	struct arc_ref *arcs = archives_in_order(m, &na);
 	for (size_t i = 0; i < na && rc == EXIT_OK; i++) {
 		rc = copy_checked(m, m->v[arcs[i].shard].dir, str(arcs[i].arc, "name"), str(arcs[i].arc, "sha256"));
-		json_array_append(archives, arcs[i].arc);
+		jx_push(archives, json_incref(arcs[i].arc));
 	}
 	free(arcs);
 	return rc;
@@ -416,7 +461,7 @@ static json_t *merged_record(const struct merge *m)
 	for (size_t s = 0; s < m->n; s++) {
 		char name[32];
 		snprintf(name, sizeof(name), "%d/%d", m->v[s].k, m->v[s].n);
-		json_array_append_new(shards, json_pack("{s:s, s:s, s:O}", "dir", m->v[s].dir, "shard", name, "targets",
+		jx_push(shards, json_pack("{s:s, s:s, s:O}", "dir", m->v[s].dir, "shard", name, "targets",
 							json_object_get(m->v[s].rec, "targets")));
 	}
 	return json_pack("{s:i, s:s?, s:o}", "count", m->v[0].n, "overlap", m->overlap, "shards", shards);
@@ -430,10 +475,10 @@ static int publish(struct merge *m)
 		rc = write_sums(m, jobs, archives);
 	if (rc == EXIT_OK) {
 		json_t *doc = json_deep_copy(m->v[0].doc);
-		json_object_set(doc, "jobs", jobs);
-		json_object_set(doc, "archives", archives);
+		jx_set(doc, "jobs", json_incref(jobs));
+		jx_set(doc, "archives", json_incref(archives));
 		json_object_del(doc, "shard");
-		json_object_set_new(doc, "merged", merged_record(m));
+		jx_set(doc, "merged", merged_record(m));
 		char *path = xasprintf("%s/manifest.json", m->stage);
 		if (manifest_write_json(path, doc) < 0 || swap_into_place(m->stage, m->out) < 0)
 			rc = EXIT_JOB;
@@ -446,21 +491,22 @@ static int publish(struct merge *m)
 }
 
 /* The output, absolute; refused when it is one of the inputs. */
+/* OUT, normalised: never a shard, above or inside one, and replaced only
+ * when it is empty or an earlier run or merge wrote it (the marker). */
 static int resolve_out(struct merge *m, const char *dist)
 {
-	char *cwd = getcwd(NULL, 0), real[PATH_MAX], other[PATH_MAX];
-	m->out = dist[0] == '/' ? xstrdup(dist) : xasprintf("%s/%s", cwd ? cwd : ".", dist);
-	free(cwd);
-	size_t len = strlen(m->out);
-	while (len > 1 && m->out[len - 1] == '/')
-		m->out[--len] = '\0';
+	if (!(m->out = path_absolute(dist)))
+		return -1; /* it named the path */
 	m->stage = xasprintf("%s.tmp-%ld", m->out, (long)getpid());
-	if (!realpath(m->out, real))
-		return 0;
-	for (size_t s = 0; s < m->n; s++)
-		if (realpath(m->v[s].dir, other) && !strcmp(real, other))
-			return error("--dist '%s' is one of the shards: merge into another directory", dist);
-	return 0;
+	for (size_t s = 0; s < m->n; s++) {
+		char *shard = path_absolute(m->v[s].dir);
+		int clash = shard && (path_within(shard, m->out) || path_within(m->out, shard));
+		free(shard);
+		if (clash)
+			return error("--dist '%s' is, holds or lies inside the shard '%s': merge into another directory",
+				     dist, m->v[s].dir);
+	}
+	return dist_check_replace(m->out);
 }
 
 static void merge_release(struct merge *m)
@@ -481,14 +527,14 @@ int merge_run(const struct merge_opts *o)
 	struct merge m;
 	memset(&m, 0, sizeof(m));
 	int rc = EXIT_USAGE;
-	if (load(&m, o) < 0 || same_inputs(&m) < 0 || same_env(&m) < 0 || place_jobs(&m) < 0 ||
-	    resolve_out(&m, o->dist ? o->dist : "dist") < 0)
+	if (load(&m, o) < 0 || same_inputs(&m) < 0 || same_env(&m) < 0 || check_names(&m) < 0 ||
+	    place_jobs(&m) < 0 || resolve_out(&m, o->dist ? o->dist : "dist") < 0)
 		goto out;
 	rc = EXIT_MISMATCH;
 	if (compare_overlap(&m) < 0)
 		goto out;
 	rc = EXIT_JOB;
-	if (mkdir_p(m.stage, 0755) < 0)
+	if (mkdir_p(m.stage, 0755) < 0 || dist_mark(m.stage) < 0)
 		goto out;
 	rc = publish(&m);
 	remove_tree(m.stage);

@@ -9,13 +9,20 @@
  *     same N, overlap, weights and plan, and the same job environment per
  *     build (jobenv_local variables aside): else exit 2 naming the two
  *     shard directories and the field;
- *  2. every job of the plan is in exactly one shard (the overlap target's
+ *  2. every name taken from a manifest (checksums.file, job outputs,
+ *     archive names) passes path_check_name (path.h), the rule of the
+ *     build file's names, and is not "manifest.json" or the checksum
+ *     file: else exit 2 naming the shard, the field and the name;
+ *     every job of the plan is in exactly one shard (the overlap target's
  *     in exactly two): else exit 2 naming the job;
  *  3. the overlap target's two copies (binaries and archives) have the same
  *     sha256: else exit 3 naming the target and both digests;
  *  4. the binaries and archives are copied into a staging directory beside
  *     the output, each hashed while copied and checked against its
- *     shard's manifest (exit 3 naming a corrupted file);
+ *     shard's manifest (exit 3 naming a corrupted file); each must be a
+ *     regular file inside its shard directory after every symlink is
+ *     resolved (a shard directory is untrusted): else exit 2 naming it
+ *     and where it leads;
  *  5. the checksum file (same name, algorithm, order and format as a full
  *     run, with the per-file checksums when the release declares them)
  *     and a merged manifest.json are written, and the staging directory

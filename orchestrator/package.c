@@ -1,6 +1,7 @@
 /* package.c - deterministic archives; the contract is in package.h. */
 #define _GNU_SOURCE /* mkostemp: O_CLOEXEC without a race against spawns */
 #include "package.h"
+#include "path.h"
 #include "util.h"
 
 #include <archive.h>
@@ -315,9 +316,12 @@ static la_ssize_t sink_write_cb(struct archive *a, void *data, const void *p, si
 
 /* ---- reading sources ---- */
 
+/* O_NOFOLLOW: src is a resolved path (pkg_expand_files), so a link found
+ * here was swapped in after the check.  O_NONBLOCK: a FIFO swapped in must
+ * not block the open; fstat refuses it before any read. */
 static int open_source(const char *src, struct stat *st)
 {
-	int fd = open(src, O_RDONLY | O_CLOEXEC);
+	int fd = open(src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return error("cannot read '%s':", src);
 	if (fstat(fd, st) < 0) {
@@ -623,22 +627,33 @@ static char *archive_path_for(const struct archive_file *f, const char *rel)
 	return xasprintf("%.*s/%s", (int)dlen, f->dst, slash ? slash + 1 : rel);
 }
 
-static int add_match(const struct archive_file *f, const char *match, size_t plen,
+/* Add the glob match dir/rel.  Its archive path is rel as written; its
+ * source is the resolved path, which must stay inside dir through every
+ * symlink (a link out of the project would publish another file's bytes)
+ * and be a regular file (a FIFO would block the writer, a device never
+ * end). */
+static int add_match(const char *dir, const struct archive_file *f, const char *rel,
 		     struct pkg_entries *out)
 {
+	char *what = xasprintf("file pattern '%s': match", f->src), *real = NULL, *path = NULL;
 	struct stat st;
-	if (stat(match, &st) < 0)
-		return error("cannot read '%s':", match);
-	if (S_ISDIR(st.st_mode))
-		return error("'%s' (from '%s') is a directory: list the files in it", match + plen,
-			     f->src);
-	if (!S_ISREG(st.st_mode))
-		return error("'%s' (from '%s') is not a regular file", match + plen, f->src);
-	char *path = archive_path_for(f, match + plen);
-	int rc = pkg_check_path(path);
+	int rc = -1;
+	if (path_inside(what, dir, rel, &real) < 0)
+		goto out;
+	if (lstat(real, &st) < 0)
+		error("cannot read '%s' (from '%s'):", rel, f->src);
+	else if (S_ISDIR(st.st_mode))
+		error("'%s' (from '%s') is a directory: list the files in it", rel, f->src);
+	else if (!S_ISREG(st.st_mode))
+		error("'%s' (from '%s') is not a regular file", rel, f->src);
+	else if (pkg_check_path(path = archive_path_for(f, rel)) == 0)
+		rc = 0;
 	if (rc == 0)
-		pkg_entries_add(out, path, match, f->mode);
+		pkg_entries_add(out, path, real, f->mode);
+out:
 	free(path);
+	free(real);
+	free(what);
 	return rc;
 }
 
@@ -669,7 +684,7 @@ static int expand_one(const char *dir, const struct archive_file *f, struct pkg_
 			error("cannot resolve '%s' under '%s'", m, dir);
 			goto out;
 		}
-		if (add_match(f, m, plen, out) < 0)
+		if (add_match(dir, f, m + plen, out) < 0)
 			goto out;
 	}
 	rc = 0;

@@ -29,7 +29,8 @@ enum pkg_format { PKG_TAR_GZ, PKG_TAR_XZ, PKG_TAR_ZST, PKG_ZIP, PKG_BINARY };
 /* One file to put in an archive. */
 struct pkg_entry {
 	char *path; /* name inside the archive: relative, '/'-separated */
-	char *src;  /* file on disk (symlinks are followed) */
+	char *src;  /* file on disk; a symlink as its last component is
+	               refused (pkg_expand_files gives resolved paths) */
 	int mode;   /* permission bits; 0 = 0755 if any exec bit is set, else 0644 */
 };
 
@@ -83,8 +84,12 @@ void pkg_describe(const struct pkg_request *req, struct pkg_result *res);
  * to project_dir (matches sorted bytewise).  The archive path is the matched
  * path relative to project_dir; with dst, it is dst itself for a literal
  * pattern, or dst/<basename> when the pattern has wildcards or dst ends in
- * '/'.  A pattern that matches nothing, or matches a directory, is an error
- * naming it (exit 2 for the caller).  Appends to out. */
+ * '/'.  Each match is resolved through every symlink on the way and must
+ * stay inside project_dir and be a regular file; its src is that resolved
+ * path.  A pattern that matches nothing, a directory, a FIFO or device, or
+ * a file that leads out of the project is an error naming it (exit 2 for
+ * the caller).  Appends to out; on error out may hold the entries added
+ * before the fault (the caller releases them). */
 int pkg_expand_files(const char *project_dir, const struct archive_file *files,
 		     size_t nfiles, struct pkg_entries *out);
 

@@ -8,7 +8,9 @@
 #include "events.h"
 #include "hash.h"
 #include "inputs.h"
+#include "jsonx.h"
 #include "manifest.h"
+#include "path.h"
 #include "proc.h"
 #include "remote.h"
 #include "runner.h"
@@ -20,6 +22,7 @@
 #include "util.h"
 
 #include <dirent.h>
+#include <ftw.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -131,39 +134,102 @@ static void gosum_digest(const char *dir, char out[65])
 }
 
 
-/* dist/ is replaced as a whole: it must be a directory or not exist.
- * Checked before building, so a symlink or a file costs no build. */
-static int check_dist(const char *dist)
+/* The output directory, absolute and normalised: its parent resolved
+ * (symlinks on the way are fine), its own name as written, so that a
+ * symlink or a file in dist/'s place is seen and refused, not followed. */
+static char *dist_path(const char *given)
 {
-	struct stat st;
-	if (lstat(dist, &st) == 0 && !S_ISDIR(st.st_mode))
-		return error("'%s' exists and is not a directory: move it away (dist/ is replaced as a whole)", dist);
-	return 0;
+	if (!*given) {
+		error("--dist '' names no directory: give a path (default: dist/ beside release.lua)");
+		return NULL;
+	}
+	char *raw = xstrdup(given), *slash, *out = NULL;
+	size_t len = strlen(raw);
+	while (len > 1 && raw[len - 1] == '/')
+		raw[--len] = '\0';
+	slash = strrchr(raw, '/');
+	const char *name = slash ? slash + 1 : raw;
+	if (!strcmp(name, ".") || !strcmp(name, "..") || !strcmp(raw, "/")) {
+		out = path_absolute(raw);
+	} else {
+		if (slash)
+			*slash = '\0';
+		char *parent = path_absolute(slash ? (raw[0] ? raw : "/") : ".");
+		if (parent)
+			out = xasprintf("%s%s%s", parent, strcmp(parent, "/") ? "/" : "", name);
+		free(parent);
+	}
+	free(raw);
+	return out;
 }
 
-/* A run killed outside its signal handling (SIGKILL, or a signal during
- * archiving) leaves <dist>.tmp-PID beside dist/: remove those whose
- * process is gone. */
+/* dist/ is replaced as a whole: it must not be, or lie above, what the
+ * run reads or keeps, nor lie inside the work dir or a cache. */
+static int check_dist_place(const struct run_state *s)
+{
+	const struct { const char *what, *path; int no_inside; } keep[] = {
+		{ "the project directory", s->project, 0 },
+		{ "the build file", s->o->file ? s->o->file : "release.lua", 0 },
+		{ "the work directory", s->work, 1 },
+		{ "the cache", s->cache, 1 },
+		{ "GOCACHE", s->gocache, 1 },
+		{ "the zig cache", s->zig_cache, 1 },
+	};
+	int rc = 0;
+	for (size_t i = 0; i < ARRAY_LEN(keep) && rc == 0; i++) {
+		char *p = path_absolute(keep[i].path);
+		if (!p)
+			rc = -1;
+		else if (path_within(p, s->dist))
+			rc = error("--dist '%s' %s %s '%s', which a run would replace: name a directory of its own",
+				   s->dist, strcmp(p, s->dist) ? "contains" : "is", keep[i].what, p);
+		else if (keep[i].no_inside && path_within(s->dist, p))
+			rc = error("--dist '%s' lies inside %s '%s': name a directory of its own", s->dist,
+				   keep[i].what, p);
+		free(p);
+	}
+	return rc;
+}
+
+/* Checked before anything is built: dist/ must not exist, or be a
+ * directory that xgo-build wrote (util.h, DIST_MARKER) or an empty one. */
+static int check_dist(const struct run_state *s)
+{
+	return check_dist_place(s) < 0 ? -1 : dist_check_replace(s->dist);
+}
+
+/* <dist>.tmp-PID or <dist>.old-PID: the PID when name is one, else 0. */
+static long leftover_pid(const char *name, const char *base)
+{
+	size_t blen = strlen(base);
+	char *end;
+	if (strncmp(name, base, blen) || (strncmp(name + blen, ".tmp-", 5) && strncmp(name + blen, ".old-", 5)))
+		return 0;
+	const char *pid = name + blen + 5;
+	long v = strtol(pid, &end, 10);
+	return *pid >= '1' && *pid <= '9' && !*end && v > 0 ? v : 0;
+}
+
+/* A run killed outside its signal handling (SIGKILL) leaves
+ * <dist>.tmp-PID, or <dist>.old-PID in the middle of the swap, beside
+ * dist/: remove those whose process is gone and that xgo-build wrote
+ * (marked, or empty). */
 static void remove_stale_stages(const char *dist)
 {
 	char *dir = xstrdup(dist), *slash = strrchr(dir, '/');
-	const char *base = slash ? slash + 1 : dist;
-	if (slash)
-		*slash = '\0';
-	size_t blen = strlen(base);
-	DIR *d = opendir(slash ? (dir[0] ? dir : "/") : ".");
+	const char *base = slash + 1;
+	*slash = '\0'; /* dist is absolute */
+	DIR *d = opendir(dir[0] ? dir : "/");
 	struct dirent *de;
 	while (d && (de = readdir(d))) {
-		const char *n = de->d_name, *pid = n + blen + 5;
-		char *end;
-		if (strncmp(n, base, blen) || strncmp(n + blen, ".tmp-", 5) || !*pid)
+		long pid = leftover_pid(de->d_name, base);
+		if (!pid || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
 			continue;
-		long v = strtol(pid, &end, 10);
-		if (*end || v <= 0 || kill((pid_t)v, 0) == 0 || errno != ESRCH)
-			continue;
-		char *path = xasprintf("%s/%s", slash ? dir : ".", n);
-		note("removing '%s', left by an interrupted run", path);
-		remove_tree(path);
+		char *path = xasprintf("%s/%s", dir, de->d_name);
+		if (dist_is_ours(path)) {
+			note("removing '%s', left by an interrupted run", path);
+			remove_tree(path);
+		}
 		free(path);
 	}
 	if (d)
@@ -171,19 +237,49 @@ static void remove_stale_stages(const char *dist)
 	free(dir);
 }
 
+/* The work dir holds only what runs wrote: directories and regular files.
+ * A symlink in it (a repository can commit .xgo-build/logs/x.log ->
+ * ~/.bashrc) would make the next write land outside it.  nftw has no user
+ * pointer: the first offender is kept here (one walk at a time). */
+#define WORK_WALK_MAX 200000
+static struct { char *bad; size_t seen; } work_walk;
+
+static int work_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (++work_walk.seen > WORK_WALK_MAX)
+		return 1; /* a huge work dir is not suspect, only slow: stop looking */
+	if (flag == FTW_F || flag == FTW_D || flag == FTW_DP)
+		return 0;
+	work_walk.bad = xstrdup(path);
+	return 1;
+}
+
+static int check_work_dir(const char *work)
+{
+	struct stat st;
+	if (lstat(work, &st) < 0)
+		return errno == ENOENT ? 0 : error("cannot stat the work directory '%s':", work);
+	if (!S_ISDIR(st.st_mode))
+		return error("the work directory '%s' is %s: xgo-build writes only into a directory it made; "
+			     "remove it", work, S_ISLNK(st.st_mode) ? "a symlink" : "not a directory");
+	work_walk.bad = NULL;
+	work_walk.seen = 0;
+	nftw(work, work_entry, 16, FTW_PHYS);
+	if (!work_walk.bad)
+		return 0;
+	error("'%s' in the work directory is a symlink or special file, which no run writes: remove '%s'",
+	      work_walk.bad, work);
+	FREE_AND_NULL(work_walk.bad);
+	return -1;
+}
+
 static int resolve_dirs(struct run_state *s)
 {
-	s->dist = s->o->dist ? xstrdup(s->o->dist) : xasprintf("%s/dist", s->project);
-	if (s->dist[0] != '/') {
-		char *cwd = getcwd(NULL, 0);
-		char *a = xasprintf("%s/%s", cwd ? cwd : ".", s->dist);
-		free(cwd);
-		free(s->dist);
-		s->dist = a;
-	}
-	if (check_dist(s->dist) < 0)
+	s->dist = s->o->dist ? dist_path(s->o->dist) : xasprintf("%s/dist", s->project);
+	if (!s->dist)
 		return EXIT_USAGE;
-	remove_stale_stages(s->dist);
 	s->work = s->o->work_dir ? xstrdup(s->o->work_dir) : xasprintf("%s/.xgo-build", s->project);
 	s->stage = xasprintf("%s.tmp-%ld", s->dist, (long)getpid());
 	s->cache = sdk_cache_dir();
@@ -197,16 +293,34 @@ static int resolve_dirs(struct run_state *s)
 		return error("XGO_ZIG_CACHE='%s' must be an absolute path", zc), EXIT_USAGE;
 	s->zig_cache = zc ? xstrdup(zc) : xasprintf("%s/zig-cache", s->cache);
 	s->cgo_tmp = xasprintf("%s/cgo-tmp", s->cache);
+	if (check_dist(s) < 0 || check_work_dir(s->work) < 0)
+		return EXIT_USAGE;
+	remove_stale_stages(s->dist);
+	return EXIT_OK;
+}
+
+/* After the SDK: a run that cannot start leaves no directory behind. */
+static int make_dirs(struct run_state *s)
+{
 	if (mkdir_p(s->cgo_tmp, 0755) < 0 || mkdir_p(s->work, 0755) < 0 || mkdir_p(s->gocache, 0755) < 0 ||
 	    mkdir_p(s->gomodcache, 0755) < 0)
 		return EXIT_JOB;
+	char *work = path_absolute(s->work); /* normalised: the source walk skips it by path */
+	if (!work)
+		return EXIT_JOB;
+	free(s->work);
+	s->work = work;
 	return EXIT_OK;
 }
 
 static int prepare(struct run_state *s)
 {
-	if (release_load(s->o->file, NULL, &s->rel) < 0)
+	if (release_load(s->o->file, NULL, &s->rel) < 0 || !(s->project = abs_path(s->rel.dir)))
 		return EXIT_USAGE;
+	/* the output directory before the SDK: a refused dist costs nothing */
+	int rc = resolve_dirs(s);
+	if (rc != EXIT_OK)
+		return rc;
 	for (size_t i = 0; i < s->rel.nbuilds; i++)
 		if (jobenv_check_build(&s->rel, &s->rel.builds[i]) < 0)
 			return EXIT_USAGE;
@@ -228,12 +342,12 @@ static int prepare(struct run_state *s)
 		return EXIT_USAGE;
 	if (s->o->shard.n && shard_apply(&s->o->shard, &s->plan, &s->shard) < 0)
 		return EXIT_USAGE;
-	if (!(s->project = abs_path(s->rel.dir)) || arc_plan(&s->rel, &s->plan, s->project, &s->arcs) < 0)
+	if (arc_plan(&s->rel, &s->plan, s->project, &s->arcs) < 0 ||
+	    plan_check_published(&s->rel, &s->plan, &s->arcs) < 0)
 		return EXIT_USAGE;
 	if (jobenv_sde(&s->rel, s->sde, &s->sde_source) < 0)
 		return EXIT_USAGE;
-	int rc = resolve_dirs(s);
-	if (rc != EXIT_OK || (rc = cc_resolve(&s->rel, &s->plan, s->cache, &s->ccs)) != EXIT_OK)
+	if ((rc = make_dirs(s)) != EXIT_OK || (rc = cc_resolve(&s->rel, &s->plan, s->cache, &s->ccs)) != EXIT_OK)
 		return rc;
 	int cpus = cpu_available();
 	s->budget = cpu_budget((int)s->plan.n, cpus);
@@ -278,8 +392,9 @@ static int open_cache(struct run_state *s, struct jobenv_ctx *ctx)
 		return rc;
 	if (!(s->actions = actcache_open(s->cache, rem)))
 		return EXIT_JOB;
-	const char *base = strrchr(s->dist, '/');
-	const char *skip[] = { base ? base + 1 : s->dist, NULL };
+	if (actcache_configure(s->actions, &s->rel, s->project) < 0)
+		return EXIT_USAGE;
+	const char *skip[] = { s->dist, s->work, NULL };
 	struct inputs_ctx ic = { .env = ctx, .project_dir = s->project, .work_dir = s->work, .skip = skip,
 				 .sdk_tree_digest = s->sdk.tree_digest };
 	s->keys = xcalloc(s->plan.n ? s->plan.n : 1, sizeof(*s->keys));
@@ -338,15 +453,16 @@ static int build_all(struct run_state *s, struct jobenv_ctx *ctx)
 static int publish(struct run_state *s)
 {
 	char source[65], gosum[65];
-	const char *skip[] = { NULL, NULL };
-	const char *base = strrchr(s->dist, '/');
-	skip[0] = base ? base + 1 : s->dist;
+	const char *skip[] = { s->dist, s->work, NULL }; /* by their real paths (source.h) */
 	if (source_digest(s->project, skip, source, NULL) < 0)
 		return EXIT_JOB;
 	gosum_digest(s->project, gosum);
 	if (write_checksums(s) < 0)
 		return EXIT_JOB;
 	json_t *archives = arc_manifest(&s->arcs, &s->plan);
+	if (!archives)
+		return error("cannot record the archives in manifest.json (a name that is not UTF-8, or out of "
+			     "memory)"), EXIT_JOB;
 	struct manifest_in m = {
 		.release = &s->rel, .sdk = &s->sdk, .sde = s->sde, .sde_source = s->sde_source,
 		.isolation = iso_level_name(s->iso), .gosum_digest = gosum, .source_digest = source,
@@ -411,9 +527,9 @@ static void emit_finished(const struct run_state *s, int rc, double seconds)
 			      "failed", (json_int_t)failed, "duration_s", (double)(long long)(seconds * 1000) / 1000,
 			      "job_cpu_s", (double)(long long)(cpu * 1000) / 1000);
 	if (s->dist)
-		json_object_set_new(o, "dist", json_string(s->dist));
+		jx_set(o, "dist", events_text(s->dist));
 	if (rc != EXIT_OK && error_last()[0])
-		json_object_set_new(o, "error", events_text(error_last()));
+		jx_set(o, "error", events_text(error_last()));
 	events_emit("run_finished", o);
 }
 
@@ -442,6 +558,48 @@ static void run_state_free(struct run_state *s)
 	json_decref(s->shard);
 }
 
+/* Signals.  Before the staging directory exists a run has nothing to
+ * clean up, and a step like the SDK download would not notice a flag:
+ * SIGINT, SIGTERM or SIGHUP end it at once, with the documented code.
+ * From then on they are caught for the whole run (runner.h, nested by
+ * each step), so every step stops, the stage is removed and the exit
+ * code is EXIT_INTERRUPTED. */
+static const int run_signals[] = { SIGINT, SIGTERM, SIGHUP };
+
+static void end_now(int sig)
+{
+	static const char msg[] = "xgo-build: error: interrupted: dist/ is unchanged\n";
+	(void)sig;
+	ssize_t n = write(2, msg, sizeof(msg) - 1);
+	(void)n;
+	_exit(EXIT_INTERRUPTED);
+}
+
+static void signals_end_now(struct sigaction old[ARRAY_LEN(run_signals)])
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = end_now;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < ARRAY_LEN(run_signals); i++)
+		sigaction(run_signals[i], &sa, &old[i]);
+}
+
+/* Put the old handlers back and catch for the run, with the signals
+ * blocked meanwhile: one that comes in between is caught, not lost. */
+static void signals_catch(const struct sigaction old[ARRAY_LEN(run_signals)])
+{
+	sigset_t set, saved;
+	sigemptyset(&set);
+	for (size_t i = 0; i < ARRAY_LEN(run_signals); i++)
+		sigaddset(&set, run_signals[i]);
+	sigprocmask(SIG_BLOCK, &set, &saved);
+	for (size_t i = 0; i < ARRAY_LEN(run_signals); i++)
+		sigaction(run_signals[i], &old[i], NULL);
+	runner_catch_signals(NULL);
+	sigprocmask(SIG_SETMASK, &saved, NULL);
+}
+
 int pipeline_run(const struct pipeline_opts *o)
 {
 	struct run_state s;
@@ -449,10 +607,13 @@ int pipeline_run(const struct pipeline_opts *o)
 	s.o = o;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	events_emit("run_started", json_pack("{s:s, s:s}", "release", o->file ? o->file : "release.lua", "tool",
-					     XGO_VERSION));
+	events_emit("run_started", json_pack("{s:o, s:s}", "release", events_text(o->file ? o->file : "release.lua"),
+					     "tool", XGO_VERSION));
 	error_clear();
+	struct sigaction old_actions[ARRAY_LEN(run_signals)];
+	signals_end_now(old_actions);
 	int rc = prepare(&s);
+	signals_catch(old_actions);
 	if (rc != EXIT_OK)
 		goto out;
 	struct jobenv_ctx ctx = {
@@ -468,20 +629,28 @@ int pipeline_run(const struct pipeline_opts *o)
 		rc = print_env(&s.plan, &ctx, s.work, s.stage, o->print_env);
 		goto out;
 	}
-	if (mkdir_p(s.stage, 0755) < 0) {
+	/* mkdir, not mkdir_p: a stage that exists (a symlink left in its
+	 * place) is not ours to write into */
+	char *parent = xstrdup(s.stage);
+	*strrchr(parent, '/') = '\0'; /* the stage's path is absolute */
+	int made = mkdir_p(parent[0] ? parent : "/", 0755) == 0 && mkdir(s.stage, 0755) == 0;
+	if (!made)
+		error("cannot create the staging directory '%s':", s.stage);
+	free(parent);
+	if (!made) {
 		rc = EXIT_JOB;
 		goto out;
 	}
-	events_emit("plan_ready", json_pack("{s:I, s:i, s:i, s:s, s:s}", "jobs", (json_int_t)s.plan.n, "parallel",
-					    s.budget.parallel, "procs_per_job", s.budget.procs, "isolation",
-					    iso_level_name(s.iso), "dist", s.dist));
-	rc = build_all(&s, &ctx);
-	if (rc == EXIT_OK) {
-		/* a signal while writing the release: stop before the swap */
-		runner_catch_signals(NULL);
-		rc = publish(&s);
-		runner_restore_signals();
+	if (dist_mark(s.stage) < 0) {
+		rc = EXIT_JOB;
+		goto out;
 	}
+	events_emit("plan_ready", json_pack("{s:I, s:i, s:i, s:s, s:o}", "jobs", (json_int_t)s.plan.n, "parallel",
+					    s.budget.parallel, "procs_per_job", s.budget.procs, "isolation",
+					    iso_level_name(s.iso), "dist", events_text(s.dist)));
+	rc = build_all(&s, &ctx);
+	if (rc == EXIT_OK)
+		rc = publish(&s); /* a signal while writing the release: stops before the swap */
 	remove_tree(s.stage);
 	github_summary(&s, rc);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -501,6 +670,7 @@ int pipeline_run(const struct pipeline_opts *o)
 		error("interrupted: %s is unchanged", s.dist);
 	}
 out:
+	runner_restore_signals();
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	emit_finished(&s, rc, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	run_state_free(&s);

@@ -1,7 +1,10 @@
 #define _POSIX_C_SOURCE 200809L
 #include "plan.h"
+#include "archives.h"
+#include "path.h"
 #include "template.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,4 +109,141 @@ void plan_release(struct plan *p)
 	free(p->jobs);
 	strv_release(&p->skipped);
 	memset(p, 0, sizeof(*p));
+}
+
+/* ---- every published name, known before building ---- */
+
+/* One name a release publishes (in dist/, or inside one archive) and who
+ * publishes it, for the error. */
+struct pub {
+	char *name;
+	int line;  /* of the declaration in the build file; 0: xgo-build's own */
+	char *who; /* "build 'x' linux/amd64: output" */
+};
+
+struct pubs {
+	struct pub *v;
+	size_t n;
+};
+
+static void pub_add(struct pubs *s, int line, char *name, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void pub_add(struct pubs *s, int line, char *name, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	s->v = xreallocarray(s->v, s->n + 1, sizeof(*s->v));
+	s->v[s->n++] = (struct pub){ name, line, xvasprintf(fmt, ap) };
+	va_end(ap);
+}
+
+static void pubs_release(struct pubs *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->v[i].name);
+		free(s->v[i].who);
+	}
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+static int pub_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct pub *)a)->name, ((const struct pub *)b)->name);
+}
+
+/* a and b (a from the build file when either is) claim one name. */
+static int pub_clash(const char *file, const struct pub *a, const struct pub *b, const char *inside, int as_dir)
+{
+	if (!a->line && !as_dir) {
+		const struct pub *t = a;
+		a = b;
+		b = t;
+	}
+	char line[32] = "";
+	if (b->line)
+		snprintf(line, sizeof(line), " (line %d)", b->line);
+	if (as_dir) /* a is inside b */
+		return error("%s:%d: %s '%s'%s needs '%s' as a directory, but %s%s publishes '%s' as a file: a "
+			     "name cannot be both", file, a->line, a->who, a->name, inside, b->name, b->who, line,
+			     b->name);
+	return error("%s:%d: %s '%s'%s is also published by %s%s: give each published file its own name", file,
+		     a->line, a->who, a->name, inside, b->who, line);
+}
+
+/* Every name valid (path.h), none twice, none a directory of another.
+ * inside: "" for dist/, " in archive 'x.tar.gz'" for an archive's entries. */
+static int pubs_check(const char *file, struct pubs *s, const char *inside)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		char *what = xasprintf("%s:%d: %s%s", file, s->v[i].line, s->v[i].who, inside);
+		int rc = s->v[i].line ? path_check_name(what, s->v[i].name) : 0;
+		free(what);
+		if (rc < 0)
+			return -1;
+	}
+	qsort(s->v, s->n, sizeof(*s->v), pub_cmp);
+	for (size_t i = 1; i < s->n; i++)
+		if (!strcmp(s->v[i - 1].name, s->v[i].name))
+			return pub_clash(file, &s->v[i - 1], &s->v[i], inside, 0);
+	for (size_t i = 0; i < s->n; i++) {
+		const char *name = s->v[i].name;
+		for (const char *slash = strchr(name, '/'); slash; slash = strchr(slash + 1, '/')) {
+			struct pub key = { .name = xstrndup(name, (size_t)(slash - name)) };
+			const struct pub *hit = bsearch(&key, s->v, s->n, sizeof(*s->v), pub_cmp);
+			free(key.name);
+			if (hit)
+				return pub_clash(file, &s->v[i], hit, inside, 1);
+		}
+	}
+	return 0;
+}
+
+/* The entries of archive a (not format binary): binaries and files. */
+static int check_archive(const struct release *r, const struct plan *p, const struct arc *a)
+{
+	struct pubs s = { 0 };
+	const char *w = a->wrap ? a->wrap : "";
+	const char *sep = a->wrap ? "/" : "";
+	for (size_t i = 0; i < a->njobs; i++) {
+		const struct job *j = &p->jobs[a->jobs[i]];
+		pub_add(&s, j->build->line, xasprintf("%s%s%s", w, sep, j->binary), "build '%s' %s: binary",
+			j->build->name, j->id);
+	}
+	for (size_t i = 0; i < a->extra.n; i++)
+		pub_add(&s, a->decl->line, xasprintf("%s%s%s", w, sep, a->extra.v[i].path), "archive: files entry");
+	char *inside = xasprintf(" in archive '%s'", a->name);
+	int rc = pubs_check(r->path, &s, inside);
+	free(inside);
+	pubs_release(&s);
+	return rc;
+}
+
+int plan_check_published(const struct release *r, const struct plan *p, const struct arcplan *ap)
+{
+	const struct checksums_decl *k = &r->checksums;
+	struct pubs s = { 0 };
+	int rc = -1;
+	for (size_t i = 0; i < p->n; i++) {
+		const struct job *j = &p->jobs[i];
+		pub_add(&s, j->build->line, xstrdup(j->output), "build '%s' %s: output", j->build->name, j->id);
+		if (k->per_file && !ap->n)
+			pub_add(&s, k->line, xasprintf("%s.%s", j->output, k->algorithm), "checksums: per_file sum");
+	}
+	for (size_t i = 0; i < ap->n; i++) {
+		pub_add(&s, ap->v[i].decl->line, xstrdup(ap->v[i].name), "archive: name");
+		if (k->per_file)
+			pub_add(&s, k->line, xasprintf("%s.%s", ap->v[i].name, k->algorithm), "checksums: per_file sum");
+	}
+	pub_add(&s, k->line, xstrdup(k->file), k->line ? "checksums: file" : "the checksum file");
+	pub_add(&s, 0, xstrdup("manifest.json"), "the manifest");
+	pub_add(&s, 0, xstrdup(PLAN_DIST_MARKER), "xgo-build's dist marker");
+	if (pubs_check(r->path, &s, "") < 0)
+		goto out;
+	for (size_t i = 0; i < ap->n; i++)
+		if (ap->v[i].format != PKG_BINARY && check_archive(r, p, &ap->v[i]) < 0)
+			goto out;
+	rc = 0;
+out:
+	pubs_release(&s);
+	return rc;
 }

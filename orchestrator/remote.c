@@ -81,14 +81,17 @@ struct xfer {
 	FILE *out;            /* GET into a file */
 	struct buf *mem;      /* GET into memory */
 	size_t max, got;
+	int over;             /* the body passed max */
 };
 
 static size_t on_write(char *p, size_t size, size_t n, void *user)
 {
 	struct xfer *x = user;
 	size_t len = size * n;
-	if (x->got + len > x->max)
+	if (len > x->max - x->got) {
+		x->over = 1;
 		return 0; /* larger than allowed: CURLE_WRITE_ERROR */
+	}
 	x->got += len;
 	if (x->out)
 		return fwrite(p, 1, len, x->out);
@@ -119,6 +122,7 @@ static void rewind_xfer(struct xfer *x)
 	if (x->mem)
 		x->mem->len = 0;
 	x->off = x->got = 0;
+	x->over = 0;
 }
 
 static void sleep_ms(long ms)
@@ -156,6 +160,8 @@ static CURL *easy_new(struct remote *r, const char *url, const char *method, str
 	} else {
 		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
 		curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
+		/* a Content-Length past the bound fails before any byte is written */
+		curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max);
 	}
 	if (*headers)
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, *headers);
@@ -163,7 +169,7 @@ static CURL *easy_new(struct remote *r, const char *url, const char *method, str
 }
 
 /* One request with retries: the HTTP status, 0 when there was none, or -1
- * for a body larger than allowed. */
+ * for a body larger than allowed (x->over set). */
 static long request(struct remote *r, const char *method, const char *path, struct xfer *x)
 {
 	char *url = xasprintf("%s/%s", r->url, path);
@@ -179,7 +185,8 @@ static long request(struct remote *r, const char *method, const char *path, stru
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 		curl_easy_cleanup(c);
 		curl_slist_free_all(headers);
-		if (cc == CURLE_WRITE_ERROR && x->got > 0) {
+		if ((cc == CURLE_WRITE_ERROR && x->over) || cc == CURLE_FILESIZE_EXCEEDED) {
+			x->over = 1;
 			status = -1;
 			break;
 		}
@@ -218,8 +225,9 @@ int remote_get_file(struct remote *r, const char *path, const char *dest, size_t
 			close(fd);
 		return error("cannot create '%s':", dest);
 	}
-	long status = check_status(r, "GET", path, request(r, "GET", path, &x), 0);
-	int rc = status == 200 ? 1 : status == 404 ? 0 : -1;
+	long got = request(r, "GET", path, &x);
+	long status = check_status(r, "GET", path, got, 0);
+	int rc = status == 200 ? 1 : status == 404 ? 0 : got < 0 ? REMOTE_TOO_LARGE : -1;
 	if (fclose(x.out) != 0 && rc == 1)
 		rc = error("cannot write '%s':", dest);
 	if (rc != 1)

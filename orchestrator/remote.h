@@ -27,10 +27,15 @@ void remote_close(struct remote *r);
 int remote_read_only(const struct remote *r);
 const char *remote_url(const struct remote *r);
 
+#define REMOTE_TOO_LARGE (-2)
+
 /* GET <url>/<path> into the file dest (created 0644; removed unless the
- * answer is 200).  Returns 1 found, 0 not found (404), -1 failed. */
+ * answer is 200).  Returns 1 found, 0 not found (404), -1 failed, or
+ * REMOTE_TOO_LARGE when the body (or its Content-Length) passes max bytes:
+ * the transfer stops there, is not retried, and the remote stays on. */
 int remote_get_file(struct remote *r, const char *path, const char *dest, size_t max);
-/* GET into memory (*data owned by the caller, NUL-terminated). */
+/* GET into memory (*data owned by the caller, NUL-terminated); max as
+ * for remote_get_file. */
 int remote_get(struct remote *r, const char *path, size_t max, char **data, size_t *len);
 /* HEAD: 1 present, 0 absent, -1 failed. */
 int remote_head(struct remote *r, const char *path);

@@ -672,7 +672,7 @@ void runner_interrupt(struct runner *r)
 static volatile sig_atomic_t sig_last;
 static const int caught_signals[] = { SIGINT, SIGTERM, SIGHUP };
 static struct sigaction saved_actions[ARRAY_LEN(caught_signals)];
-static int signals_caught;
+static int signals_caught; /* nesting depth of runner_catch_signals */
 
 static void on_signal(int sig)
 {
@@ -683,16 +683,20 @@ static void on_signal(int sig)
 
 int runner_catch_signals(struct runner *r)
 {
+	sig_runner = r;
+	if (signals_caught++) {
+		if (r && sig_last) /* caught before this step began: stop it too */
+			runner_interrupt(r);
+		return 0;
+	}
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
-	sig_runner = r;
 	sig_last = 0;
 	for (size_t i = 0; i < ARRAY_LEN(caught_signals); i++)
-		if (sigaction(caught_signals[i], &sa, signals_caught ? NULL : &saved_actions[i]) < 0)
+		if (sigaction(caught_signals[i], &sa, &saved_actions[i]) < 0)
 			return error("cannot install a signal handler:");
-	signals_caught = 1;
 	return 0;
 }
 
@@ -700,10 +704,11 @@ void runner_restore_signals(void)
 {
 	if (!signals_caught)
 		return;
+	sig_runner = NULL;
+	if (--signals_caught)
+		return;
 	for (size_t i = 0; i < ARRAY_LEN(caught_signals); i++)
 		sigaction(caught_signals[i], &saved_actions[i], NULL);
-	signals_caught = 0;
-	sig_runner = NULL;
 }
 
 int runner_last_signal(void)

@@ -99,7 +99,11 @@ int runner_pending(const struct runner *r);
 void runner_interrupt(struct runner *r);
 /* Install SIGINT, SIGTERM and SIGHUP handlers that call runner_interrupt(r)
  * (one runner at a time); runner_restore_signals() puts the old ones back.
- * runner_last_signal() is the last signal caught, 0 if none. */
+ * runner_last_signal() is the last signal caught, 0 if none.  Calls nest:
+ * an inner catch keeps the signal the outer one caught (and interrupts r
+ * at once if there was one), an inner restore leaves the handlers in
+ * place; only the outermost pair installs and restores.  So a whole run
+ * can stay interruptible across its steps (pipeline.h). */
 int runner_catch_signals(struct runner *r);
 void runner_restore_signals(void);
 int runner_last_signal(void);

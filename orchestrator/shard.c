@@ -1,6 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "shard.h"
 #include "hash.h"
+#include "jsonx.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -219,7 +220,7 @@ json_t *shard_matrix(const struct shard_split *s)
 			}
 		char name[32];
 		snprintf(name, sizeof(name), "%d/%d", k, s->nshards);
-		json_array_append_new(include, json_pack("{s:s, s:s, s:I, s:o}", "shard", name, "targets",
+		jx_push(include, json_pack("{s:s, s:s, s:I, s:o}", "shard", name, "targets",
 							 names.data, "jobs", (json_int_t)jobs, "weight",
 							 weight_json(s->load[k - 1])));
 		buf_release(&names);
@@ -232,9 +233,9 @@ static json_t *record_json(const struct shard_spec *spec, const struct plan *p, 
 	json_t *targets = json_array(), *plan = json_array();
 	for (size_t g = 0; g < s->n; g++)
 		if (shard_builds(&s->v[g], spec->k))
-			json_array_append_new(targets, json_string(s->v[g].id));
+			jx_push(targets, json_string(s->v[g].id));
 	for (size_t i = 0; i < p->n; i++)
-		json_array_append_new(plan, json_pack("{s:s, s:s, s:s}", "build", p->jobs[i].build->name, "target",
+		jx_push(plan, json_pack("{s:s, s:s, s:s}", "build", p->jobs[i].build->name, "target",
 						      p->jobs[i].id, "output", p->jobs[i].output));
 	return json_pack("{s:i, s:i, s:s?, s:s, s:s?, s:o, s:o}", "index", spec->k, "count", spec->n, "overlap",
 			 s->overlap >= 0 ? s->v[s->overlap].id : NULL, "weights", s->timed ? "timings" : "jobs",

@@ -1,6 +1,7 @@
 /* smoke.c - smoke tests of built binaries (see smoke.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "smoke.h"
+#include "events.h"
 #include "runner.h"
 #include "template.h"
 #include "toolchains/cc.h"
@@ -196,9 +197,14 @@ json_t *smoke_json(const struct smoke_result *s)
 {
 	static const char *const names[] = { "not run", "passed", "failed", "skipped" };
 	json_t *o = json_pack("{s:s}", "status", names[s->status]);
+	int bad = !o;
 	if (s->runner[0])
-		json_object_set_new(o, "runner", json_string(s->runner));
-	if (s->why[0])
-		json_object_set_new(o, "reason", json_string(s->why));
+		bad |= json_object_set_new(o, "runner", events_text(s->runner));
+	if (s->why[0]) /* may quote the binary's output: text, bytes past ASCII as '?' if not UTF-8 */
+		bad |= json_object_set_new(o, "reason", events_text(s->why));
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }

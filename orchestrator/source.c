@@ -19,14 +19,31 @@ static struct {
 	int overflow;
 } walk;
 
-static int skipped_dir(const char *name, int top)
+/* path is skip (a directory the run writes), or its sibling
+ * <skip>.tmp-N / <skip>.old-N (a staging directory of a run). */
+static int is_output(const char *path, const char *skip)
 {
-	static const char *const always[] = { ".git", ".hg", ".svn", ".xgo-build" };
-	for (size_t i = 0; i < ARRAY_LEN(always); i++)
-		if (!strcmp(name, always[i]))
+	size_t n = strlen(skip);
+	if (strncmp(path, skip, n))
+		return 0;
+	if (!path[n])
+		return 1;
+	if (strncmp(path + n, ".tmp-", 5) && strncmp(path + n, ".old-", 5))
+		return 0;
+	const char *pid = path + n + 5;
+	return *pid && strspn(pid, "0123456789") == strlen(pid);
+}
+
+/* Version-control metadata and the default work dir, at the top only:
+ * below it a directory of any name is a source (go:embed may read it). */
+static int skipped_dir(const char *path, const char *name, int top)
+{
+	static const char *const top_only[] = { ".git", ".hg", ".svn", ".xgo-build" };
+	for (size_t i = 0; top && i < ARRAY_LEN(top_only); i++)
+		if (!strcmp(name, top_only[i]))
 			return 1;
-	for (size_t i = 0; top && walk.skip && walk.skip[i]; i++)
-		if (!strcmp(name, walk.skip[i]))
+	for (size_t i = 0; walk.skip && walk.skip[i]; i++)
+		if (is_output(path, walk.skip[i]))
 			return 1;
 	return 0;
 }
@@ -37,7 +54,7 @@ static int visit(const char *path, const struct stat *st, int flag, struct FTW *
 	if (ftw->level == 0)
 		return FTW_CONTINUE;
 	if (flag == FTW_D)
-		return skipped_dir(path + ftw->base, ftw->level == 1) ? FTW_SKIP_SUBTREE : FTW_CONTINUE;
+		return skipped_dir(path, path + ftw->base, ftw->level == 1) ? FTW_SKIP_SUBTREE : FTW_CONTINUE;
 	if (flag == FTW_F || flag == FTW_SL) {
 		if (walk.paths.n >= SOURCE_MAX_FILES) {
 			walk.overflow = 1;

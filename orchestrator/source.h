@@ -1,17 +1,23 @@
 /* source.h - the digest of a project's source tree, for the manifest.
  *
- * Every regular file and symlink below the project directory, except the
- * output and work directories and version-control metadata (.git, .hg,
- * .svn, dist/, .xgo-build/), sorted by path; records as in treedigest.h
- * ("f <mode> <size> <sha256> <path>\0", "l <sha256(target)> <path>\0").
+ * Every regular file and symlink below the project directory, sorted by
+ * path; records as in treedigest.h ("f <mode> <size> <sha256> <path>\0",
+ * "l <sha256(target)> <path>\0").  Left out: version-control metadata and
+ * the default work dir at the top level only (.git, .hg, .svn,
+ * .xgo-build), and the directories the run writes, by their real paths
+ * (skip).  So the same bytes give the same digest in any directory, on
+ * any machine, in any run.
  */
 #ifndef XGO_SOURCE_H
 #define XGO_SOURCE_H
 
 #define SOURCE_MAX_FILES 200000
 
-/* skip: extra top-level directory names to leave out (NULL-terminated,
- * may be NULL), e.g. the dist directory's name. */
+/* dir: absolute and normalised.  skip (NULL-terminated, may be NULL):
+ * the absolute, normalised paths of directories to leave out wherever
+ * they lie below dir -- the dist and work directories; each also leaves
+ * out its siblings <path>.tmp-N and <path>.old-N (a run's staging
+ * directories, util.h swap_into_place). */
 int source_digest(const char *dir, const char *const *skip, char out[65], unsigned long *files);
 
 /* A cheap fingerprint of the same tree: paths and stat data (mode, size,

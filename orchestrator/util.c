@@ -2,6 +2,7 @@
 #define _XOPEN_SOURCE 700
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -425,16 +426,69 @@ int remove_tree(const char *path)
 	return nftw(path, remove_one, 32, FTW_DEPTH | FTW_PHYS) ? -1 : 0;
 }
 
+int dist_mark(const char *dir)
+{
+	char *path = xasprintf("%s/%s", dir, DIST_MARKER);
+	int rc = write_file_atomic(path, DIST_MARKER_TEXT, strlen(DIST_MARKER_TEXT), 0644);
+	free(path);
+	return rc;
+}
+
+/* The marker is a regular file with exactly the text we write: a file of
+ * that name with anything else in it is not ours. */
+static int has_marker(const char *dir)
+{
+	char *path = xasprintf("%s/%s", dir, DIST_MARKER), *text = NULL;
+	size_t len = 0;
+	struct stat st;
+	/* a missing marker is an answer, not an error: read only a candidate */
+	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == strlen(DIST_MARKER_TEXT))
+		text = read_file(path, 4096, &len);
+	int ok = text && len == strlen(DIST_MARKER_TEXT) && !memcmp(text, DIST_MARKER_TEXT, len);
+	free(text);
+	free(path);
+	return ok;
+}
+
+int dist_is_ours(const char *dir)
+{
+	struct stat st;
+	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return 0;
+	if (has_marker(dir))
+		return 1;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int empty = d != NULL;
+	while (d && empty && (e = readdir(d)))
+		empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+	if (d)
+		closedir(d);
+	return empty;
+}
+
+int dist_check_replace(const char *dist)
+{
+	struct stat st;
+	if (lstat(dist, &st) < 0)
+		return 0;
+	if (!S_ISDIR(st.st_mode))
+		return error("'%s' exists and is not a directory: move it away (dist/ is replaced as a whole)", dist);
+	if (!dist_is_ours(dist))
+		return error("'%s' is not empty and holds no %s: xgo-build replaces only a directory it wrote "
+			     "(an older version's dist/ has none either); move it away or name another --dist",
+			     dist, DIST_MARKER);
+	return 0;
+}
+
 int swap_into_place(const char *stage, const char *dist)
 {
 	char *old = xasprintf("%s.old-%ld", dist, (long)getpid());
 	struct stat st;
 	int had = lstat(dist, &st) == 0;
 	int rc = -1;
-	if (had && !S_ISDIR(st.st_mode)) {
-		error("'%s' exists and is not a directory: move it away", dist);
+	if (dist_check_replace(dist) < 0 || dist_mark(stage) < 0)
 		goto out;
-	}
 	if (had && rename(dist, old) < 0) {
 		error("cannot move the previous '%s' aside:", dist);
 		goto out;

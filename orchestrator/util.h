@@ -92,9 +92,24 @@ int write_file_atomic(const char *path, const void *data, size_t len, int mode);
 int mkdir_p(const char *path, int mode);
 /* rm -rf; a missing path is fine. */
 int remove_tree(const char *path);
+/* A directory xgo-build publishes holds DIST_MARKER with DIST_MARKER_TEXT:
+ * that is how a later run knows it may replace it.  No other directory
+ * is ever replaced or removed as a whole (docs/runner.md, "dist/"). */
+#define DIST_MARKER ".xgo-build-dist"
+#define DIST_MARKER_TEXT "This directory was written by xgo-build: each run replaces it as a whole.\n"
+/* Write the marker into dir (a staging directory). */
+int dist_mark(const char *dir);
+/* 1 when dir is a directory xgo-build may replace: empty, or holding the
+ * marker; 0 when it is not (or does not exist).  Never error(). */
+int dist_is_ours(const char *dir);
+/* 0 when dist may be replaced by a new release: it does not exist, or
+ * dist_is_ours(); else error() naming it and what to do, and -1.  For an
+ * early check (run, merge) with the same words as swap_into_place. */
+int dist_check_replace(const char *dist);
 /* Put the complete directory stage in the place of dist (beside it, on
  * the same file system): the previous dist is moved aside, replaced and
- * removed, or put back when the rename fails.  Every writer of a dist/
+ * removed, or put back when the rename fails.  dist_check_replace() first:
+ * a refused dist is error() and -1 with nothing moved.  The stage gets the marker.  Every writer of a dist/
  * (run, merge) builds a staging directory and publishes it with this. */
 int swap_into_place(const char *stage, const char *dist);
 

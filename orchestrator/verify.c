@@ -7,6 +7,9 @@
 #include "hash.h"
 #include "isolate.h"
 #include "jobenv.h"
+#include "jsonx.h"
+#include "manifest.h"
+#include "path.h"
 #include "plan.h"
 #include "toolchains/download.h"
 #include "toolchains/lockfile.h"
@@ -66,13 +69,13 @@ json_t *verify_vary_json(unsigned set)
 	json_t *a = json_array();
 	for (size_t i = 0; i < ARRAY_LEN(vary_names); i++)
 		if (set & (1u << i))
-			json_array_append_new(a, json_string(vary_names[i]));
+			jx_push(a, json_string(vary_names[i]));
 	return a;
 }
 
 static void skip(json_t *skipped, const char *name, const char *why)
 {
-	json_array_append_new(skipped, json_pack("{s:s, s:s}", "variation", name, "why", why));
+	jx_push(skipped, json_pack("{s:s, s:s}", "variation", name, "why", why));
 }
 
 /* The process environment a varied build changes, to restore after it. */
@@ -257,10 +260,16 @@ out:
 
 static int copy_file(const char *src, const char *dst, mode_t mode)
 {
-	int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, rc = -1;
+	/* the caller saw a regular file: refuse a link or FIFO swapped in since */
+	int in = open(src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), out = -1, rc = -1;
 	char buf[65536];
+	struct stat st;
 	if (in < 0)
 		return error("cannot open '%s':", src);
+	if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(in);
+		return error("refusing '%s': not a regular file", src);
+	}
 	if ((out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 0777)) < 0) {
 		error("cannot create '%s':", dst);
 		goto out;
@@ -381,21 +390,28 @@ static int cmp_str(const void *a, const void *b)
 /* output name -> target, from a dist's manifest.json. */
 static json_t *targets_of(const char *dist)
 {
-	char *path = xasprintf("%s/manifest.json", dist);
-	json_t *doc = json_load_file(path, 0, NULL), *map = json_object();
+	char *path = xasprintf("%s/manifest.json", dist), *text = NULL;
+	struct stat st;
+	size_t len = 0;
+	/* Only labels: a missing or odd manifest gives none, and is not read
+	 * unless it is a regular file (read_file bounds it). */
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+		text = read_file(path, MANIFEST_MAX_BYTES, &len);
+	json_t *doc = text ? json_loadb(text, len, 0, NULL) : NULL, *map = json_object();
+	free(text);
 	size_t i;
 	json_t *j;
 	json_array_foreach(json_object_get(doc, "jobs"), i, j) {
 		const char *out = json_string_value(json_object_get(j, "output"));
 		json_t *t = json_object_get(j, "target");
 		if (out && json_is_string(t))
-			json_object_set(map, out, t);
+			jx_set(map, out, json_incref(t));
 	}
 	json_array_foreach(json_object_get(doc, "archives"), i, j) {
 		const char *name = json_string_value(json_object_get(j, "name"));
 		json_t *t = json_object_get(j, "target");
 		if (name && json_is_string(t))
-			json_object_set(map, name, t);
+			jx_set(map, name, json_incref(t));
 	}
 	json_decref(doc);
 	free(path);
@@ -425,8 +441,8 @@ static void explain_row(json_t *r, const char *pa, const char *pb, const char *d
 	json_t *e = pa && pb ? explain_pair(pa, pb, dso) : json_pack("{s:s}", "missing", pa ? "b" : "a");
 	json_t *sz = json_object_get(r, "size");
 	char *s = explain_summary(e, json_integer_value(json_array_get(sz, 0)), json_integer_value(json_array_get(sz, 1)));
-	json_object_set_new(r, "summary", json_string(s));
-	json_object_set_new(r, "explanation", e);
+	jx_set(r, "summary", json_string(s));
+	jx_set(r, "explanation", e);
 	free(s);
 	free(dso);
 }
@@ -462,8 +478,8 @@ static void checksum_rows(json_t *rows)
 		if (json_is_true(json_object_get(r, "identical")) || !is_sums(json_string_value(json_object_get(r, "artifact"))))
 			continue;
 		const char *why = "lists the digests of the artifacts that differ";
-		json_object_set_new(r, "summary", json_string(why));
-		json_object_set_new(r, "explanation", json_pack("{s:s}", "note", why));
+		jx_set(r, "summary", json_string(why));
+		jx_set(r, "explanation", json_pack("{s:s}", "note", why));
 	}
 }
 
@@ -476,7 +492,8 @@ json_t *verify_compare_dirs(const char *a, const char *b, const char *dso_dir)
 	if (names.n > 1)
 		qsort(names.v, names.n, sizeof(*names.v), cmp_str);
 	for (size_t i = 0; i < names.n; i++) {
-		if ((i && !strcmp(names.v[i], names.v[i - 1])) || !strcmp(names.v[i], "manifest.json"))
+		if ((i && !strcmp(names.v[i], names.v[i - 1])) || !strcmp(names.v[i], "manifest.json") ||
+		    !strcmp(names.v[i], DIST_MARKER)) /* the dist marker (util.h) is no artifact */
 			continue;
 		char ha[65], hb[65];
 		json_int_t sa = 0, sb = 0;
@@ -489,7 +506,7 @@ json_t *verify_compare_dirs(const char *a, const char *b, const char *dso_dir)
 			free(pa);
 			free(pb);
 		}
-		json_array_append_new(rows, r);
+		jx_push(rows, r);
 	}
 	checksum_rows(rows);
 	json_decref(targets);
@@ -518,13 +535,13 @@ json_t *verify_compare_expected(json_t *expected, const char *dist, const char *
 			else {
 				const char *why = !okb ? "missing from the rebuild"
 					: "the published digest differs (no published file here to explain it)";
-				json_object_set_new(r, "summary", json_string(why));
-				json_object_set_new(r, "explanation", json_pack("{s:s}", "note", why));
+				jx_set(r, "summary", json_string(why));
+				jx_set(r, "explanation", json_pack("{s:s}", "note", why));
 			}
 			free(pb);
 		}
 		free(pa);
-		json_array_append_new(rows, r);
+		jx_push(rows, r);
 	}
 	checksum_rows(rows);
 	json_decref(targets);
@@ -642,7 +659,7 @@ static json_t *new_report(unsigned vary, json_t *skipped)
 
 static void add_build(json_t *report, const char *role, const char *dist, double seconds)
 {
-	json_array_append_new(json_object_get(report, "builds"),
+	jx_push(json_object_get(report, "builds"),
 			      json_pack("{s:s, s:s, s:f}", "role", role, "dist", dist, "seconds", seconds));
 }
 
@@ -653,14 +670,14 @@ static int finish(json_t *report, json_t *rows, const struct verify_opts *vo, co
 	json_t *r;
 	json_array_foreach(rows, i, r)
 		bad += !json_is_true(json_object_get(r, "identical"));
-	json_object_set_new(report, "identical", json_boolean(bad == 0 && json_array_size(rows) > 0));
+	jx_set(report, "identical", json_boolean(bad == 0 && json_array_size(rows) > 0));
 	/* "variations" lists what was applied: take the skipped ones out */
 	json_t *applied = json_object_get(report, "variations"), *s;
 	json_array_foreach(json_object_get(report, "skipped"), i, s)
 		for (size_t k = json_array_size(applied); k-- > 0;)
 			if (json_equal(json_array_get(applied, k), json_object_get(s, "variation")))
 				json_array_remove(applied, k);
-	json_object_set_new(report, "artifacts", rows);
+	jx_set(report, "artifacts", rows);
 	if (vo->json) {
 		events_context(NULL);
 		events_emit("verify", json_incref(report));
@@ -757,11 +774,12 @@ static int parse_sums(const char *text, json_t *expected, const char *what)
 			char hex[65], *name = xstrndup(p + 66, len - 66);
 			memcpy(hex, p, 64);
 			hex[64] = '\0';
-			if (!lock_is_hex64(hex) || !plan_path_ok(name)) {
+			/* the insert fails for a name that is not UTF-8: an untrusted file's line */
+			if (!lock_is_hex64(hex) || !plan_path_ok(name) ||
+			    json_object_set_new(expected, name, json_string(hex)) < 0) {
 				free(name);
 				return error("'%s' line %d: not a sha256 checksum line", what, lineno);
 			}
-			json_object_set_new(expected, name, json_string(hex));
 			free(name);
 		} else if (len > 0) {
 			return error("'%s' line %d: not a sha256 checksum line", what, lineno);
@@ -779,13 +797,13 @@ static int manifest_expected(json_t *doc, json_t *expected, const char *what)
 		const char *out = json_string_value(json_object_get(j, "output"));
 		const char *sha = json_string_value(json_object_get(j, "sha256"));
 		if (out && sha && plan_path_ok(out) && lock_is_hex64(sha))
-			json_object_set_new(expected, out, json_string(sha));
+			jx_set(expected, out, json_string(sha));
 	}
 	json_array_foreach(json_object_get(doc, "archives"), i, j) {
 		const char *name = json_string_value(json_object_get(j, "name"));
 		const char *sha = json_string_value(json_object_get(j, "sha256"));
 		if (name && sha && plan_path_ok(name) && lock_is_hex64(sha))
-			json_object_set_new(expected, name, json_string(sha));
+			jx_set(expected, name, json_string(sha));
 	}
 	return json_object_size(expected) ? 0 : error("'%s' records no artifacts", what);
 }
@@ -848,13 +866,33 @@ static int is_url(const char *s)
 /* With the published files at hand, what counts is what they are, not
  * what their record says: a tampered file must not hide behind its
  * record.  The checksum file is an artifact too. */
-static void use_published_files(const char *dir, json_t *expected)
+/* 0 when the published dir/name is missing or a regular file inside dir
+ * after every symlink: a published directory is untrusted, and a link out
+ * of it would put another file's digest and bytes in the report. */
+static int published_ok(const char *dir, const char *name)
+{
+	char *p = xasprintf("%s/%s", dir, name), *what = xasprintf("published '%s': file", dir), *real = NULL;
+	struct stat st;
+	int rc = 0;
+	if (lstat(p, &st) == 0 && path_inside(what, dir, name, &real) < 0)
+		rc = -1;
+	else if (real && (stat(real, &st) < 0 || !S_ISREG(st.st_mode)))
+		rc = error("published '%s' is not a regular file", p);
+	free(real);
+	free(what);
+	free(p);
+	return rc;
+}
+
+static int use_published_files(const char *dir, json_t *expected)
 {
 	const char *name;
 	json_t *v;
 	char hex[65];
 	json_int_t sz;
 	json_object_foreach(expected, name, v) {
+		if (published_ok(dir, name) < 0)
+			return -1;
 		if (file_digest(dir, name, hex, &sz) < 0)
 			continue;
 		if (strcmp(hex, json_string_value(v)))
@@ -862,8 +900,11 @@ static void use_published_files(const char *dir, json_t *expected)
 			     dir, name, hex, json_string_value(v));
 		json_string_set(v, hex);
 	}
+	if (published_ok(dir, "SHA256SUMS") < 0)
+		return -1;
 	if (file_digest(dir, "SHA256SUMS", hex, &sz) == 0)
-		json_object_set_new(expected, "SHA256SUMS", json_string(hex));
+		jx_set(expected, "SHA256SUMS", json_string(hex));
+	return 0;
 }
 
 /* Read the published record into expected; *pub_dir gets the directory
@@ -882,7 +923,8 @@ static int load_published(const char *src, const char *file, json_t *expected, c
 	} else if (stat(src, &st) == 0 && S_ISDIR(st.st_mode)) {
 		char *m = xasprintf("%s/manifest.json", src), *s = xasprintf("%s/SHA256SUMS", src);
 		const char *use = access(m, F_OK) == 0 ? m : s;
-		text = read_file(use, VERIFY_MAX_RECORD, &len);
+		if (published_ok(src, use == m ? "manifest.json" : "SHA256SUMS") == 0)
+			text = read_file(use, VERIFY_MAX_RECORD, &len);
 		*pub_dir = xstrdup(src);
 		free(m);
 		free(s);
@@ -896,8 +938,8 @@ static int load_published(const char *src, const char *file, json_t *expected, c
 	if (rc == 0 && doc)
 		rc = check_sdk(doc, file, src) == 0 ? 0 : -2;
 	json_decref(doc);
-	if (rc == 0 && *pub_dir)
-		use_published_files(*pub_dir, expected);
+	if (rc == 0 && *pub_dir && use_published_files(*pub_dir, expected) < 0)
+		rc = -1;
 	free(text);
 	return rc;
 }
@@ -918,7 +960,7 @@ int verify_against(const struct pipeline_opts *po, const struct verify_opts *vo,
 		goto out;
 	}
 	json_t *skipped = json_array(), *report = new_report(0, skipped);
-	json_object_set_new(report, "against", json_string(src));
+	jx_set(report, "against", json_string(src));
 	dist = xasprintf("%s/dist", root);
 	double t = 0;
 	note("verify: rebuilding from source to compare with '%s'", src);

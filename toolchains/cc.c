@@ -1,6 +1,7 @@
 /* cc.c - C toolchains for cgo jobs (see cc.h). */
 #define _GNU_SOURCE
 #include "toolchains/cc.h"
+#include "orchestrator/events.h"
 #include "orchestrator/hash.h"
 #include "orchestrator/proc.h"
 #include "toolchains/sdk.h"
@@ -267,7 +268,7 @@ int cc_zig_pin(const char *path, struct lock_tool *out)
 	char *lib = zig_lib_dir(path);
 	int rc = hash_file_hex(HASH_SHA256, path, out->sha256, NULL);
 	if (rc == 0)
-		rc = td_compute(lib, TD_DIGEST, 0, &td);
+		rc = td_compute(lib, TD_DIGEST | TD_SKIP_PYCACHE, 0, &td);
 	if (rc == 0)
 		memcpy(out->tree_digest, td.digest, sizeof(out->tree_digest));
 	free(lib);
@@ -281,7 +282,7 @@ static int zig_stamp(const char *path, char *out, size_t size)
 	struct stat st;
 	struct td_result td;
 	char *lib = zig_lib_dir(path);
-	int rc = stat(path, &st) < 0 ? error("cannot stat '%s':", path) : td_compute(lib, TD_FINGERPRINT, 0, &td);
+	int rc = stat(path, &st) < 0 ? error("cannot stat '%s':", path) : td_compute(lib, TD_FINGERPRINT | TD_SKIP_PYCACHE, 0, &td);
 	if (rc == 0)
 		snprintf(out, size, "%s %lld %lld %lld.%09ld %s", path, (long long)st.st_size, (long long)st.st_ino,
 			 (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, td.fingerprint);
@@ -621,12 +622,18 @@ void cc_job_env(const struct cc_tool *t, const struct target *tg, const struct c
 
 json_t *cc_json(const struct cc_tool *t)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "kind", t->kind, "path", t->path, "version", t->version,
-			      "sha256", t->sha256);
+	/* the version line is the compiler's output: text, '?' for bytes that are not UTF-8 */
+	json_t *o = json_pack("{s:s, s:s, s:o, s:s}", "kind", t->kind, "path", t->path, "version",
+			      events_text(t->version), "sha256", t->sha256);
+	int bad = !o;
 	if (t->lib_digest[0])
-		json_object_set_new(o, "lib_tree_digest", json_string(t->lib_digest));
-	json_object_set_new(o, "triple", json_string(t->triple));
-	json_object_set_new(o, "cc", json_string(t->cc));
-	json_object_set_new(o, "digest", json_string(t->digest));
+		bad |= json_object_set_new(o, "lib_tree_digest", json_string(t->lib_digest));
+	bad |= json_object_set_new(o, "triple", json_string(t->triple));
+	bad |= json_object_set_new(o, "cc", json_string(t->cc));
+	bad |= json_object_set_new(o, "digest", json_string(t->digest));
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }

@@ -179,6 +179,10 @@ int ext_archive(const char *archive, const char *dest)
 		error("cannot read archive '%s':", archive);
 		goto out;
 	}
+	if (!S_ISREG(ast.st_mode)) { /* a FIFO would block the reader */
+		error("refusing archive '%s': not a regular file", archive);
+		goto out;
+	}
 	unsigned long long limit = ext_limit((unsigned long long)ast.st_size);
 	if (archive_read_open_filename(in, archive, 1 << 16) != ARCHIVE_OK) {
 		error("cannot open archive '%s': %s", archive, archive_error_string(in));

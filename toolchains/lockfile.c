@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "toolchains/lockfile.h"
 #include "orchestrator/hash.h"
+#include "orchestrator/jsonx.h"
 #include "orchestrator/util.h"
 
 #include <errno.h>
@@ -241,26 +242,26 @@ char *lock_dump(const struct lock *l)
 {
 	json_t *root = json_object();
 	json_t *plats = json_object();
-	json_object_set_new(root, "format", json_integer(LOCK_FORMAT));
-	json_object_set_new(root, "go", json_string(l->go ? l->go : ""));
-	json_object_set_new(root, "tree_digest_format", json_string("xgo-tree-v1"));
+	jx_set(root, "format", json_integer(LOCK_FORMAT));
+	jx_set(root, "go", json_string(l->go ? l->go : ""));
+	jx_set(root, "tree_digest_format", json_string("xgo-tree-v1"));
 	for (size_t i = 0; i < l->nplat; i++) {
 		const struct lock_platform *p = &l->plat[i];
 		json_t *o = json_object();
-		json_object_set_new(o, "filename", json_string(p->filename));
-		json_object_set_new(o, "sha256", json_string(p->sha256));
-		json_object_set_new(o, "size", json_integer((json_int_t)p->size));
-		json_object_set_new(o, "tree_digest", p->tree_digest[0] ? json_string(p->tree_digest) : json_null());
-		json_object_set_new(plats, p->name, o);
+		jx_set(o, "filename", json_string(p->filename));
+		jx_set(o, "sha256", json_string(p->sha256));
+		jx_set(o, "size", json_integer((json_int_t)p->size));
+		jx_set(o, "tree_digest", p->tree_digest[0] ? json_string(p->tree_digest) : json_null());
+		jx_set(plats, p->name, o);
 	}
-	json_object_set_new(root, "platforms", plats);
+	jx_set(root, "platforms", plats);
 	if (l->zig) {
 		json_t *zp = json_object();
 		for (size_t i = 0; i < l->nzig; i++)
-			json_object_set_new(zp, l->zigplat[i].name,
+			jx_set(zp, l->zigplat[i].name,
 					    json_pack("{s:s, s:s}", "sha256", l->zigplat[i].sha256, "lib_tree_digest",
 						      l->zigplat[i].tree_digest));
-		json_object_set_new(root, "zig", json_pack("{s:s, s:o}", "version", l->zig, "platforms", zp));
+		jx_set(root, "zig", json_pack("{s:s, s:o}", "version", l->zig, "platforms", zp));
 	}
 	char *s = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(root);

@@ -485,9 +485,15 @@ static int copy_file(const char *from, const char *to, mode_t mode)
 {
 	static _Thread_local char chunk[1 << 18];
 	int rc = -1, out = -1;
-	int in = open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* the walk saw a regular file: refuse a FIFO or device swapped in */
+	int in = open(from, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
 	if (in < 0)
 		return error("cannot read '%s':", from);
+	if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(in);
+		return error("refusing '%s': not a regular file", from);
+	}
 	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode & 0111) ? 0755 : 0644);
 	if (out < 0) {
 		error("cannot create '%s':", to);

@@ -26,6 +26,7 @@ struct ent {
 struct walk {
 	const char *root;
 	int rootfd;
+	int skip_pycache; /* TD_SKIP_PYCACHE */
 	struct ent *v;
 	size_t n, cap;
 };
@@ -84,6 +85,8 @@ static int walk_dir(struct walk *w, int fd, const char *rel, int depth)
 			error("cannot stat '%s/%s':", w->root, path);
 			goto out;
 		}
+		if (w->skip_pycache && S_ISDIR(st.st_mode) && !strcmp(name, "__pycache__"))
+			continue;
 		if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
 			error("'%s/%s' is not a file, directory or symlink; an SDK tree holds only those", w->root, path);
 			goto out;
@@ -289,7 +292,7 @@ static void fingerprint_records(struct walk *w, char out[TD_HEX])
 int td_compute(const char *root, int flags, int threads, struct td_result *out)
 {
 	int rc = -1;
-	struct walk w = { .root = root, .rootfd = -1 };
+	struct walk w = { .root = root, .rootfd = -1, .skip_pycache = !!(flags & TD_SKIP_PYCACHE) };
 	memset(out, 0, sizeof(*out));
 	w.rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (w.rootfd < 0)

@@ -47,6 +47,9 @@ struct td_result {
 enum {
 	TD_DIGEST = 1,      /* read and hash every file */
 	TD_FINGERPRINT = 2, /* lstat-only fingerprint */
+	TD_SKIP_PYCACHE = 4, /* leave out directories named __pycache__: Python's
+			      * byte-code caches, which pip and any import add to
+			      * a tree that a wheel installed (zig's lib/) */
 };
 
 /* Walk root and compute what flags ask for.  threads: file-hashing

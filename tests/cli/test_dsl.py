@@ -87,6 +87,7 @@ def test_plan_json_is_a_ci_matrix(xgo, root):
 def test_env_is_the_only_window_and_feeds_templates(xgo, root, tmp_path):
     src = (root / "examples/hello/release.lua").read_text()
     (tmp_path / "release.lua").write_text(src)
+    (tmp_path / "LICENSE").write_text("L\n")  # plan resolves the archive's files, as run does
     r = xgo("plan", "--json", cwd=tmp_path, env={"VERSION": "9.9.9"})
     assert r.rc == 0, r
     assert json.loads(r.out)["version"] == "9.9.9"

@@ -582,6 +582,8 @@ def test_hostile_stale_staging_dir_of_a_dead_run_is_removed(built, sdk_session):
     dead.wait()
     stale = built / f"dist.tmp-{dead.pid}"
     (stale / "half").mkdir(parents=True)
+    (stale / ".xgo-build-dist").write_text(  # what a run's stage holds from its start
+        "This directory was written by xgo-build: each run replaces it as a whole.\n")
     live = built / f"dist.tmp-{os.getpid()}"
     live.mkdir()
     r = run_xgo("run", cwd=built, env=sdk_session["env"])

@@ -261,6 +261,9 @@ def test_sigint_leaves_no_child_and_no_partial_dist(hello, sdk_session, tmp_path
     env["XGO_GOCACHE"] = str(tmp_path / "gocache")
     (hello / "dist").mkdir()
     (hello / "dist" / "previous.txt").write_text("the previous release\n")
+    # a dist/ an earlier run wrote: only such a one may be replaced
+    (hello / "dist" / ".xgo-build-dist").write_text(
+        "This directory was written by xgo-build: each run replaces it as a whole.\n")
     proc = subprocess.Popen([str(BINARY), "run", "--no-cache"], cwd=hello, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 60
@@ -274,7 +277,7 @@ def test_sigint_leaves_no_child_and_no_partial_dist(hello, sdk_session, tmp_path
     time.sleep(0.5)
     leftovers = [l for l in _descendants(proc.pid) if str(hello) in l or "gocache" in l]
     assert leftovers == []
-    assert sorted(p.name for p in (hello / "dist").iterdir()) == ["previous.txt"]
+    assert sorted(p.name for p in (hello / "dist").iterdir()) == [".xgo-build-dist", "previous.txt"]
     assert not list(hello.glob("dist.tmp-*"))
 
 

@@ -402,6 +402,63 @@ static void test_package__missing_glob_is_named(void **state)
 	pkg_entries_release(&e);
 }
 
+/* A match is resolved through its symlinks: out of the project is refused
+ * naming where it leads, inside works with the resolved source; a FIFO is
+ * refused without blocking; a link swapped in after the check is not
+ * followed by pkg_write. */
+static void test_package__expand_symlinks_and_fifos(void **state)
+{
+	struct pkg_entries e = { 0 };
+	char *links = path_in("links"), *out = path_in("links/out"), *in = path_in("links/in");
+	char *fifo = path_in("links/fifo"), *lic = path_in("LICENSE"), *dest = path_in("out/l.tar.gz");
+	struct archive_file f_out[] = { { "links/out", NULL, 0 } };
+	struct archive_file f_in[] = { { "links/in", NULL, 0 } };
+	struct archive_file f_fifo[] = { { "links/f*", NULL, 0 } };
+	struct pkg_result res;
+	assert_int_equal(mkdir(links, 0755), 0);
+	assert_int_equal(symlink("/etc/passwd", out), 0);
+	assert_int_equal(symlink("../LICENSE", in), 0);
+	assert_int_equal(mkfifo(fifo, 0644), 0);
+	assert_int_equal(pkg_expand_files(dir, f_out, 1, &e), -1);
+	assert_non_null(strstr(error_last(), "'links/out' leads to '/etc/passwd', outside"));
+	assert_int_equal(pkg_expand_files(dir, f_fifo, 1, &e), -1);
+	assert_non_null(strstr(error_last(), "not a regular file"));
+	assert_int_equal(e.n, 0);
+	assert_int_equal(pkg_expand_files(dir, f_in, 1, &e), 0);
+	assert_int_equal(e.n, 1);
+	assert_string_equal(e.v[0].path, "links/in");
+	char *real = realpath(lic, NULL);
+	assert_string_equal(e.v[0].src, real);
+	assert_int_equal(write_archive(PKG_TAR_GZ, dest, e.v, 1, NULL, &res), 0);
+	/* swap the checked file for a link out: pkg_write refuses it */
+	assert_int_equal(rename(lic, in), 0);
+	assert_int_equal(symlink("/etc/passwd", lic), 0);
+	assert_int_equal(write_archive(PKG_TAR_GZ, dest, e.v, 1, NULL, &res), -1);
+	assert_int_equal(unlink(lic), 0);
+	assert_int_equal(rename(in, lic), 0);
+	pkg_entries_release(&e);
+	remove_tree(links);
+	free(real);
+	free(links);
+	free(out);
+	free(in);
+	free(fifo);
+	free(lic);
+	free(dest);
+}
+
+/* A glob whose second match is a directory: the first match's entry is
+ * left in out for the caller to release (the leak of issue 15 was a
+ * caller that did not). */
+static void test_package__expand_error_leaves_entries_to_release(void **state)
+{
+	struct pkg_entries e = { 0 };
+	struct archive_file files[] = { { "LICENSE", NULL, 0 }, { "doc*", NULL, 0 } };
+	assert_int_equal(pkg_expand_files(dir, files, 2, &e), -1);
+	assert_int_equal(e.n, 1);
+	pkg_entries_release(&e);
+}
+
 /* Several threads writing at once produce what one thread produces. */
 struct job {
 	enum pkg_format f;
@@ -470,6 +527,8 @@ int main(void)
 		cmocka_unit_test(test_package__zip_needs_utc),
 		cmocka_unit_test(test_package__expand_globs),
 		cmocka_unit_test(test_package__missing_glob_is_named),
+		cmocka_unit_test(test_package__expand_symlinks_and_fifos),
+		cmocka_unit_test(test_package__expand_error_leaves_entries_to_release),
 		cmocka_unit_test(test_package__concurrent_writes),
 		cmocka_unit_test(test_package__formats),
 	};

@@ -159,6 +159,86 @@ static void test_release__instruction_cap(void **state)
 	release_clear(&r);
 }
 
+#define HEAD "project { name = 'x' }\ngo '1.26.8'\n"
+#define TARGETS "targets = matrix { goos = 'linux', goarch = 'amd64' }"
+
+/* Conversion reads raw: a metatable's code never runs after the file, and
+ * a declaration carrying one is refused (its fields would be lost). */
+static void test_release__metatables_never_run(void **state)
+{
+	(void)state;
+	expect_error(HEAD "build 'x' (setmetatable({ " TARGETS " }, { __index = function() while true do end end }))",
+		     ":3: build 'x': the declaration is a table with a metatable");
+	expect_error(HEAD "build 'x' { " TARGETS ", flags = setmetatable({}, { __len = function() return 1e9 end }) }",
+		     "'flags' is a table with a metatable");
+	expect_error(HEAD "build 'x' { targets = matrix(setmetatable({ goos = 'linux', goarch = 'amd64' }, "
+		     "{ __pairs = function() while true do end end })) }", "'matrix' is a table with a metatable");
+	/* a metatable the file uses for itself is fine */
+	struct release r;
+	assert_int_equal(load(HEAD "local d = setmetatable({}, { __index = function() return 'linux' end })\n"
+			      "build 'x' { targets = matrix { goos = d.any, goarch = 'amd64' } }", NULL, &r), 0);
+	release_clear(&r);
+}
+
+static void test_release__errors_name_a_line_whatever_the_value(void **state)
+{
+	(void)state;
+	expect_error(HEAD "error(42)", ":3: error(42): the error value is a number");
+	expect_error(HEAD "\nerror(nil)", ":4: the error value is nil, not a string");
+	expect_error(HEAD "error(setmetatable({}, { __tostring = function() return 'x' end }))",
+		     ":3: the error value is a table, not a string");
+	expect_error(HEAD "error('bare', 0)", ":3: bare");
+	expect_error(HEAD "\n\nlocal t = {{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{"
+		     "{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{"
+		     "{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{",
+		     ":5: C stack overflow");
+}
+
+static void test_release__text_is_utf8(void **state)
+{
+	(void)state;
+	assert_true(release_utf8_valid("plain"));
+	assert_true(release_utf8_valid("caf\xc3\xa9 \xf0\x9f\x98\x80"));
+	assert_false(release_utf8_valid("\xff"));
+	assert_false(release_utf8_valid("\xc3"));          /* truncated */
+	assert_false(release_utf8_valid("\xc0\xaf"));      /* overlong '/' */
+	assert_false(release_utf8_valid("\xed\xa0\x80"));  /* a surrogate */
+	assert_false(release_utf8_valid("\xf4\x90\x80\x80")); /* past U+10FFFF */
+	expect_error(HEAD "build 'x' { " TARGETS ", output = 'a\\xffb' }", "'output' is not valid UTF-8: \"a\\xffb\"");
+	setenv("XGO_TEST_BAD", "\xfe", 1);
+	expect_error("project { name = 'x', version = env('XGO_TEST_BAD') }", ":1: env: the value of XGO_TEST_BAD is not valid UTF-8");
+	unsetenv("XGO_TEST_BAD");
+	expect_error("local v = env('A=B')", ":1: env: 'A=B' is not a variable name");
+}
+
+static void test_release__env_keys_are_names(void **state)
+{
+	(void)state;
+	expect_error(HEAD "build 'x' { " TARGETS ", env = { [''] = 'v' } }", "env: '' is not a variable name");
+	expect_error(HEAD "build 'x' { " TARGETS ", env = { ['A=B'] = 'v' } }", "env: 'A=B' is not a variable name");
+	expect_error(HEAD "build 'x' { " TARGETS ", env = { ['A\\nB'] = 'v' } }", "env: 'A\\x0aB' is not a variable name");
+	expect_error(HEAD "build 'x' { " TARGETS ", env = { 'A=B' } }", "env: 'A=B' is not a variable name");
+	expect_error(HEAD "build 'x' { " TARGETS ", env = { [true] = 'v' } }", "env: keys are variable names");
+}
+
+static void test_release__published_names_and_modes(void **state)
+{
+	(void)state;
+	expect_error(HEAD "build 'x' { " TARGETS " }\narchive { files = { { src = 'L', mode = '4755' } } }",
+		     ":4: archive: mode '4755' sets setuid, setgid or sticky bits");
+	expect_error(HEAD "build 'x' { " TARGETS " }\narchive { files = { { src = 'L', mode = '1777' } } }",
+		     "sets setuid, setgid or sticky bits");
+	expect_error(HEAD "build 'x' { " TARGETS " }\narchive { files = { { src = 'L', dst = 'a/../b' } } }",
+		     ":4: archive: dst 'a/../b' has an empty, '.' or '..' component");
+	expect_error(HEAD "build 'x' { " TARGETS ", binary = 'a\\\\b' }", "binary 'a\\b' has a backslash");
+	expect_error(HEAD "build 'x' { " TARGETS " }\nchecksums { file = 'S\\tS' }", ":4: checksums: file has a control character");
+	struct release r;
+	assert_int_equal(load(HEAD "build 'x' { " TARGETS " }\narchive { files = { { src = 'L', dst = 'doc/', mode = '0755' } } }",
+			      NULL, &r), 0);
+	assert_int_equal(r.archives[0].files[0].mode, 0755);
+	release_clear(&r);
+}
+
 int main(void)
 {
 	quiet_errors = 1;
@@ -173,6 +253,11 @@ int main(void)
 		cmocka_unit_test(test_release__errors_name_file_line_and_fix),
 		cmocka_unit_test(test_release__memory_cap),
 		cmocka_unit_test(test_release__instruction_cap),
+		cmocka_unit_test(test_release__metatables_never_run),
+		cmocka_unit_test(test_release__errors_name_a_line_whatever_the_value),
+		cmocka_unit_test(test_release__text_is_utf8),
+		cmocka_unit_test(test_release__env_keys_are_names),
+		cmocka_unit_test(test_release__published_names_and_modes),
 	};
 	int rc = cmocka_run_group_tests_name("release", tests, NULL, NULL);
 	unlink(path);

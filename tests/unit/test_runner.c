@@ -356,6 +356,36 @@ static void test_runner__leftovers_are_killed_when_the_leader_exits(void **state
 	free(log);
 }
 
+/* A run catches signals across its steps: a signal caught by the outer
+ * catch between two steps stops the next step's runner at once, and an
+ * inner restore keeps the handlers. */
+static void test_runner__nested_catch_keeps_a_signal_for_the_next_step(void **state)
+{
+	(void)state;
+	struct runner *r = runner_new(1);
+	struct runner_result res;
+	char *argv[4];
+	char *log = tmp_path("nested.log");
+	assert_int_equal(runner_catch_signals(NULL), 0);
+	raise(SIGTERM); /* between steps: only recorded */
+	assert_int_equal(runner_last_signal(), SIGTERM);
+	struct runner_spec s0 = sh_spec(argv, "sleep 100", log);
+	runner_add(r, &s0);
+	assert_int_equal(runner_catch_signals(r), 0);
+	double t0 = now();
+	assert_int_equal(runner_wait_any(r, &res), RUNNER_INTERRUPTED);
+	assert_true(now() - t0 < 5);
+	runner_restore_signals();
+	raise(SIGINT); /* still caught by the outer level */
+	assert_int_equal(runner_last_signal(), SIGINT);
+	runner_restore_signals();
+	struct sigaction now_sa;
+	sigaction(SIGINT, NULL, &now_sa);
+	assert_true(now_sa.sa_handler == SIG_DFL);
+	runner_free(r);
+	free(log);
+}
+
 static void test_runner__interrupt_from_signal_kills_everything(void **state)
 {
 	struct runner *r = runner_new(2);
@@ -662,6 +692,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_runner__timeout_escalates_to_sigkill, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runner__leftovers_are_killed_when_the_leader_exits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runner__interrupt_from_signal_kills_everything, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_runner__nested_catch_keeps_a_signal_for_the_next_step, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runner__cancel_pending_and_kill_running, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runner__environment_is_exact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runner__cwd_and_umask_are_applied, setup, teardown),

@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Longest line kept whole for the line rules: a directive line is short,
- * and a longer line still counts by its first bytes. */
+/* The bytes of a line kept to decide whether it is a directive; the rest
+ * of a longer directive line streams into the signature (it counts whole). */
 #define LINE_MAX_KEPT 4096
 
 static int is_word_byte(unsigned char c)
@@ -121,6 +121,7 @@ struct lines {
 	size_t len;
 	const char *directive; /* the prefix after "//" and blanks that counts */
 	const char *also;      /* a second one, or NULL */
+	int streaming;         /* a directive longer than line[]: its rest is hashed as it comes */
 	struct hasher *sig;
 };
 
@@ -142,11 +143,31 @@ static int has_directive(const struct lines *l)
 
 static void lines_end(struct lines *l)
 {
-	if (has_directive(l)) {
+	if (l->streaming) {
+		hasher_update(l->sig, "\n", 1);
+	} else if (has_directive(l)) {
 		hasher_update(l->sig, l->line, l->len);
 		hasher_update(l->sig, "\n", 1);
 	}
 	l->len = 0;
+	l->streaming = 0;
+}
+
+/* Add take bytes of the current line: kept in line[] while it fits; past
+ * that, a directive line's bytes go to the signature, another's nowhere. */
+static void lines_add(struct lines *l, const char *p, size_t take)
+{
+	size_t room = sizeof(l->line) - l->len, keep = take < room ? take : room;
+	memcpy(l->line + l->len, p, keep);
+	l->len += keep;
+	if (keep == take)
+		return;
+	if (!l->streaming && l->len == sizeof(l->line) && has_directive(l)) {
+		hasher_update(l->sig, l->line, l->len);
+		l->streaming = 1;
+	}
+	if (l->streaming)
+		hasher_update(l->sig, p + keep, take - keep);
 }
 
 static void lines_feed(struct lines *l, const char *p, size_t n)
@@ -154,9 +175,7 @@ static void lines_feed(struct lines *l, const char *p, size_t n)
 	while (n) {
 		const char *nl = memchr(p, '\n', n);
 		size_t take = nl ? (size_t)(nl - p) : n;
-		size_t room = sizeof(l->line) - l->len;
-		memcpy(l->line + l->len, p, take < room ? take : room);
-		l->len += take < room ? take : room;
+		lines_add(l, p, take);
 		if (!nl)
 			return;
 		lines_end(l);

@@ -11,7 +11,7 @@
  *
  * The signature is conservative: every byte that can change the answer
  * is in it, some that cannot are too (a text that does not scan as Go
- * counts whole).
+ * counts whole; a directive line counts whole however long it is).
  */
 #ifndef XGO_GOHEAD_H
 #define XGO_GOHEAD_H

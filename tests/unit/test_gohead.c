@@ -122,6 +122,49 @@ static void test_gohead__other_files_count_their_constraints(void **state)
 	assert_string_not_equal(s1, s2);
 }
 
+/* A directive longer than any line buffer counts whole (#16 case 8): its
+ * last bytes change the signature, in a .go file and in a streamed one. */
+static void test_gohead__long_directive_counts_whole(void **state)
+{
+	(void)state;
+	struct buf t;
+	char c1[65], s1[65], c2[65], s2[65];
+	buf_init(&t, 1 << 20);
+	/* after a declaration: the head's text does not cover it */
+	buf_printf(&t, "package a\n\nimport _ \"embed\"\n\nvar before = 1\n\n//go:embed");
+	for (int i = 0; i < 20000; i++)
+		buf_printf(&t, " a.txt");
+	buf_printf(&t, "\nvar s string\n");
+	sig_of("a.go", t.data, 1, c1, s1);
+	char *last = strstr(t.data, " a.txt\nvar");
+	memcpy(last, " b.txt", 6);
+	sig_of("a.go", t.data, 1, c2, s2);
+	assert_string_not_equal(s1, s2);
+	buf_release(&t);
+	/* a long constraint line of another file counts whole too */
+	buf_init(&t, 1 << 20);
+	buf_printf(&t, "//go:build linux");
+	for (int i = 0; i < 20000; i++)
+		buf_printf(&t, " || a");
+	buf_printf(&t, "\n\nTEXT f(SB),0,$0\n");
+	sig_of("a.s", t.data, 0, c1, s1);
+	last = strstr(t.data, " || a\n");
+	memcpy(last, " || b", 5);
+	sig_of("a.s", t.data, 0, c2, s2);
+	assert_string_not_equal(s1, s2);
+	buf_release(&t);
+	/* a long line that is no directive still does not count */
+	sig_of("b.go", "package a\nvar X = 1 // x\n", 1, c1, s1);
+	buf_init(&t, 1 << 20);
+	buf_printf(&t, "package a\nvar X = 1 //");
+	for (int i = 0; i < 2000; i++)
+		buf_printf(&t, " xxxxx");
+	buf_printf(&t, "\n");
+	sig_of("b.go", t.data, 1, c2, s2);
+	assert_string_equal(s1, s2);
+	buf_release(&t);
+}
+
 static void test_gohead__missing_file_fails(void **state)
 {
 	(void)state;
@@ -139,6 +182,7 @@ int main(void)
 		cmocka_unit_test(test_gohead__what_does_not_scan_counts_whole),
 		cmocka_unit_test(test_gohead__body_edits_keep_the_signature),
 		cmocka_unit_test(test_gohead__other_files_count_their_constraints),
+		cmocka_unit_test(test_gohead__long_directive_counts_whole),
 		cmocka_unit_test(test_gohead__missing_file_fails),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -427,6 +427,11 @@ static void store_built(const struct sched *s, size_t i)
 	struct result *res = &s->res[i];
 	if (!s->o->cache || !s->o->keys[i][0])
 		return;
+	if (s->o->inputs && !inputs_job_unchanged(s->o->inputs, s->plan, i, s->o->keys[i])) {
+		warn("%s %s: its sources changed while it built: published, not stored in the action cache",
+		     s->plan->jobs[i].build->name, s->plan->jobs[i].id);
+		return;
+	}
 	res->key = s->o->keys[i];
 	struct ac_entry e = { .size = res->size, .wall = res->wall, .cpu = res->cpu };
 	struct ac_for f = job_for(res->job);

@@ -21,6 +21,7 @@
 #include "orchestrator/actcache.h"
 #include "orchestrator/isolate.h"
 #include "orchestrator/jobenv.h"
+#include "orchestrator/inputs.h"
 #include "orchestrator/plan.h"
 
 struct sdk;
@@ -62,6 +63,7 @@ struct build_opts {
 				  * to on_success; NULL: no second look */
 	struct actcache *cache;  /* NULL: build everything, store nothing */
 	char (*keys)[65];        /* per job input digests ("" = unknown); NULL with no cache */
+	const struct inputs_ctx *inputs; /* what the keys came from: checked again before a store */
 	/* Called when a job's binary is built and hashed, before on_success:
 	 * non-zero fails the job, which check explained (the static check). */
 	int (*check)(struct result *res, void *user);

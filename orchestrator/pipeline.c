@@ -53,6 +53,8 @@ struct run_state {
 	char *trampoline;
 	struct actcache *actions; /* NULL with --no-cache */
 	char (*keys)[65];       /* per job input digests */
+	struct inputs_ctx inputs; /* what they came from, for the check after each job */
+	const char *skip[3];
 	json_t *shard;  /* the manifest's "shard" record, or NULL */
 };
 
@@ -394,12 +396,14 @@ static int open_cache(struct run_state *s, struct jobenv_ctx *ctx)
 		return EXIT_JOB;
 	if (actcache_configure(s->actions, &s->rel, s->project) < 0)
 		return EXIT_USAGE;
-	const char *skip[] = { s->dist, s->work, NULL };
-	struct inputs_ctx ic = { .env = ctx, .project_dir = s->project, .work_dir = s->work, .skip = skip,
-				 .sdk_tree_digest = s->sdk.tree_digest };
+	s->skip[0] = s->dist;
+	s->skip[1] = s->work;
+	s->skip[2] = NULL;
+	s->inputs = (struct inputs_ctx){ .env = ctx, .project_dir = s->project, .work_dir = s->work,
+					 .skip = s->skip, .sdk_tree_digest = s->sdk.tree_digest };
 	s->keys = xcalloc(s->plan.n ? s->plan.n : 1, sizeof(*s->keys));
 	runner_catch_signals(NULL); /* go list may take a moment: stay interruptible */
-	rc = inputs_job_keys(&ic, &s->plan, s->keys) < 0 ? EXIT_INTERRUPTED : EXIT_OK;
+	rc = inputs_job_keys(&s->inputs, &s->plan, s->keys) < 0 ? EXIT_INTERRUPTED : EXIT_OK;
 	runner_restore_signals();
 	return rc;
 }
@@ -434,6 +438,7 @@ static int build_all(struct run_state *s, struct jobenv_ctx *ctx)
 		return rc;
 	bo.cache = s->actions;
 	bo.keys = s->keys;
+	bo.inputs = &s->inputs;
 	note("building %zu job%s: %d at a time, -p %d each, isolation %s", s->plan.n, s->plan.n == 1 ? "" : "s",
 	     s->budget.parallel, s->budget.procs, iso_level_name(s->iso));
 	s->packer = packer_start(&s->arcs, &s->plan, s->stage, strtoll(s->sde, NULL, 10), s->budget.parallel,

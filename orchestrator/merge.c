@@ -271,12 +271,15 @@ static int place_jobs(struct merge *m)
 }
 
 /* One name from dir's manifest: the build file's path rule, and not the
- * name of a file merge writes itself. */
+ * name of a file merge writes itself (the marker is written last: a
+ * checksum file of its name would be lost). */
 static int check_name(const char *dir, const char *field, const char *name, const char *sums_file)
 {
 	char *what = xasprintf("'%s/manifest.json': %s", dir, field);
 	int rc = path_check_name(what, name);
-	if (rc == 0 && (!strcmp(name, "manifest.json") || (sums_file && !strcmp(name, sums_file))))
+	if (rc == 0 && !strcmp(name, DIST_MARKER))
+		rc = error("%s '%s' is the name of xgo-build's dist marker", what, name);
+	else if (rc == 0 && (!strcmp(name, "manifest.json") || (sums_file && !strcmp(name, sums_file))))
 		rc = error("%s '%s' is the name of the merged %s", what, name,
 			   strcmp(name, "manifest.json") ? "checksum file" : "manifest");
 	free(what);

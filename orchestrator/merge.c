@@ -6,6 +6,7 @@
 #include "jsonx.h"
 #include "manifest.h"
 #include "path.h"
+#include "runner.h"
 #include "util.h"
 
 #include <limits.h>
@@ -414,18 +415,25 @@ static struct arc_ref *archives_in_order(const struct merge *m, size_t *n)
 	return v;
 }
 
+/* EXIT_INTERRUPTED once SIGINT, SIGTERM or SIGHUP came (merge_run
+ * catches them while it writes its stage), else EXIT_OK. */
+static int stopped(void)
+{
+	return runner_last_signal() ? EXIT_INTERRUPTED : EXIT_OK;
+}
+
 /* Copy every binary and archive; collect the merged "jobs" and
  * "archives" lists in plan order. */
 static int copy_all(const struct merge *m, json_t *jobs, json_t *archives)
 {
 	size_t np = json_array_size(m->plan), na;
 	int rc = EXIT_OK;
-	for (size_t i = 0; i < np && rc == EXIT_OK; i++) {
+	for (size_t i = 0; i < np && rc == EXIT_OK && !(rc = stopped()); i++) {
 		rc = copy_checked(m, m->v[m->first_in[i]].dir, str(m->first[i], "output"), str(m->first[i], "sha256"));
 		jx_push(jobs, json_incref(m->first[i]));
 	}
 	struct arc_ref *arcs = archives_in_order(m, &na);
-	for (size_t i = 0; i < na && rc == EXIT_OK; i++) {
+	for (size_t i = 0; i < na && rc == EXIT_OK && !(rc = stopped()); i++) {
 		rc = copy_checked(m, m->v[arcs[i].shard].dir, str(arcs[i].arc, "name"), str(arcs[i].arc, "sha256"));
 		jx_push(archives, json_incref(arcs[i].arc));
 	}
@@ -483,7 +491,9 @@ static int publish(struct merge *m)
 		json_object_del(doc, "shard");
 		jx_set(doc, "merged", merged_record(m));
 		char *path = xasprintf("%s/manifest.json", m->stage);
-		if (manifest_write_json(path, doc) < 0 || swap_into_place(m->stage, m->out) < 0)
+		if (manifest_write_json(path, doc) < 0)
+			rc = EXIT_JOB;
+		else if ((rc = stopped()) == EXIT_OK && swap_into_place(m->stage, m->out) < 0)
 			rc = EXIT_JOB;
 		free(path);
 		json_decref(doc);
@@ -536,12 +546,17 @@ int merge_run(const struct merge_opts *o)
 	rc = EXIT_MISMATCH;
 	if (compare_overlap(&m) < 0)
 		goto out;
+	/* from the stage on, a signal stops the copies and removes the stage */
 	rc = EXIT_JOB;
-	if (mkdir_p(m.stage, 0755) < 0 || dist_mark(m.stage) < 0)
+	if (runner_catch_signals(NULL) < 0)
 		goto out;
-	rc = publish(&m);
+	if (mkdir_p(m.stage, 0755) == 0 && dist_mark(m.stage) == 0)
+		rc = publish(&m);
 	remove_tree(m.stage);
-	if (rc == EXIT_OK)
+	runner_restore_signals();
+	if (rc == EXIT_INTERRUPTED)
+		error("interrupted: %s is unchanged", m.out);
+	else if (rc == EXIT_OK)
 		note("merged %zu shard%s, %zu job%s, into %s", m.n, m.n == 1 ? "" : "s", json_array_size(m.plan),
 		     json_array_size(m.plan) == 1 ? "" : "s", m.out);
 out:

@@ -7,11 +7,16 @@ Every case checks: the documented exit code; exactly one
 import hashlib
 import json
 import os
+import signal
+import subprocess
+import time
+from types import SimpleNamespace
 
-import pytest  # noqa: F401
+import pytest
 
-from conftest import run_xgo, write_project
+from conftest import BINARY, run_xgo, write_project
 from test_cache import env_with_cache
+from test_hostile import one_error, snapshot
 from test_safety_paths import copies, edit, merge_refused, shards  # noqa: F401 (shards is a fixture)
 
 
@@ -61,3 +66,32 @@ def test_a_cas_content_that_is_a_fifo_is_dropped_and_stored_again(tmp_path, sdk_
     assert blob.is_file() and hashlib.sha256(blob.read_bytes()).hexdigest() == sha
     r = run_xgo("run", cwd=proj, env=env)
     assert r.rc == 0 and "1 from the action cache" in r.err, r
+
+
+# ---- merge: a signal while it writes ---------------------------------------------------------
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_merge_interrupted_exits_130_and_leaves_no_stage(shards, tmp_path, sig):  # noqa: F811
+    """The old merge died by the signal (exit 143, 129) and left OUT.tmp-PID
+    (with its marker and every copied file) for good: no merge removes it."""
+    dirs = copies(shards, tmp_path)
+    assert run_xgo("merge", "--dist", tmp_path / "out", *dirs).rc == 0
+    # a big archive, so that the signal comes while merge copies
+    big = 256 << 20
+    name = json.loads((dirs[1] / "manifest.json").read_text())["archives"][0]["name"]
+    with open(dirs[1] / name, "wb") as f:
+        f.truncate(big)
+
+    def grow(m):
+        m["archives"][0].update(size=big, sha256=hashlib.sha256(bytes(big)).hexdigest())
+    edit(dirs[1], grow)
+    before = {k: v for k, v in snapshot(tmp_path).items() if not k.startswith("in/")}
+    p = subprocess.Popen([str(BINARY), "merge", "--dist", tmp_path / "out", *dirs], stderr=subprocess.PIPE, text=True)
+    t0 = time.monotonic()
+    while not list(tmp_path.glob("out.tmp-*")) and time.monotonic() - t0 < 20:
+        time.sleep(0.005)
+    p.send_signal(sig)
+    err = p.communicate(timeout=60)[1]
+    one_error(SimpleNamespace(rc=p.returncode, out="", err=err), 130, f"interrupted: {tmp_path / 'out'} is unchanged")
+    after = {k: v for k, v in snapshot(tmp_path).items() if not k.startswith("in/")}
+    assert after == before, "the previous OUT byte for byte, no stage"

@@ -95,3 +95,38 @@ def test_merge_interrupted_exits_130_and_leaves_no_stage(shards, tmp_path, sig):
     one_error(SimpleNamespace(rc=p.returncode, out="", err=err), 130, f"interrupted: {tmp_path / 'out'} is unchanged")
     after = {k: v for k, v in snapshot(tmp_path).items() if not k.startswith("in/")}
     assert after == before, "the previous OUT byte for byte, no stage"
+
+
+# ---- the build file: what reaches go build ---------------------------------------------------
+
+HELLO_LD = '''project { name = "h", version = env("VERSION", "1.0") }
+go "1.26.8"
+build "h" { ldflags = { "-s", "-X main.version={version}" }, %s
+            targets = matrix { goos = { "linux" }, goarch = { "amd64" } } }
+'''
+
+
+@pytest.mark.parametrize("version", ["1 -o escape.bin", "1'x", "1\tx"])
+def test_a_version_that_is_not_one_word_is_refused(xgo, tmp_path, version):
+    """{version} goes into -ldflags, which go splits at spaces: the old code
+    ran the linker with '-o escape.bin', which wrote into the project."""
+    (tmp_path / "release.lua").write_text(HELLO_LD % "")
+    before = snapshot(tmp_path)
+    r = xgo("plan", "release.lua", cwd=tmp_path, env={"VERSION": version})
+    one_error(r, 2, "must be non-empty, without '/', '..', spaces, quotes or control characters")
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("flag", ['"-overlay=/tmp/o.json"', '"--overlay", "o.json"', '"-modfile=/tmp/x.mod"',
+                                  '"-pgo=/tmp/x.pprof"'])
+def test_build_flags_that_build_from_other_files_are_refused(xgo, tmp_path, flag):
+    """The old code accepted -overlay: a file outside the project was
+    embedded in the published binary, and when it changed the action cache
+    still gave the old binary (neither the source digest nor the key sees it)."""
+    (tmp_path / "release.lua").write_text(HELLO_LD % f"flags = {{ {flag} }},")
+    one_error(xgo("plan", "release.lua", cwd=tmp_path), 2, "is refused")
+
+
+def test_build_flags_pgo_auto_and_off_are_accepted(xgo, tmp_path):
+    (tmp_path / "release.lua").write_text(HELLO_LD % 'flags = { "-pgo=off" },')
+    assert xgo("plan", "release.lua", cwd=tmp_path).rc == 0

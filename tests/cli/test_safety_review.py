@@ -7,6 +7,7 @@ Every case checks: the documented exit code; exactly one
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -130,3 +131,48 @@ def test_build_flags_that_build_from_other_files_are_refused(xgo, tmp_path, flag
 def test_build_flags_pgo_auto_and_off_are_accepted(xgo, tmp_path):
     (tmp_path / "release.lua").write_text(HELLO_LD % 'flags = { "-pgo=off" },')
     assert xgo("plan", "release.lua", cwd=tmp_path).rc == 0
+
+
+def dead_pid():
+    p = subprocess.Popen(["true"])
+    p.wait()
+    return p.pid
+
+
+def test_merge_removes_stale_stages_of_a_killed_merge_only_when_marked(shards, tmp_path):  # noqa: F811
+    """A SIGKILLed merge leaves OUT.tmp-PID (marked: merge marks its stage
+    first); the old merge never removed it (only run did, beside dist/)."""
+    dirs = copies(shards, tmp_path)
+    pid, other = dead_pid(), dead_pid()
+    stale, old, foreign = (tmp_path / f"out.tmp-{pid}", tmp_path / f"out.old-{pid}", tmp_path / f"out.old-{other}")
+    for d in (stale, old):
+        d.mkdir()
+        shutil.copy(next(p for p in dirs[0].iterdir() if p.name == ".xgo-build-dist"), d)
+        (d / "big").write_bytes(b"x" * 1000)
+    foreign.mkdir()
+    (foreign / "mine").write_text("a user's file\n")
+    r = run_xgo("merge", "--dist", tmp_path / "out", *dirs)
+    assert r.rc == 0, r
+    assert f"removing '{stale}', left by an interrupted run" in r.err, r
+    assert not stale.exists() and not old.exists()
+    assert (foreign / "mine").read_text() == "a user's file\n"
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare(1)")
+def test_merge_never_writes_into_a_stage_it_did_not_make(shards, tmp_path):  # noqa: F811
+    """OUT.tmp-PID planted as a symlink to a user's directory: the old merge
+    (mkdir_p) wrote the release into that directory and renamed the link to
+    OUT.  In a PID namespace merge is PID 1, so its stage name is known."""
+    dirs = copies(shards, tmp_path)
+    user = tmp_path / "user"
+    user.mkdir()
+    (user / "mine").write_text("a user's file\n")
+    (tmp_path / "out.tmp-1").symlink_to(user)
+    probe = subprocess.run(["unshare", "-pf", "--kill-child", "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip("no PID namespace here")
+    before = snapshot(tmp_path)
+    p = subprocess.run(["unshare", "-pf", "--kill-child", str(BINARY), "merge", "--dist", tmp_path / "out", *dirs],
+                       capture_output=True, text=True, timeout=60)
+    one_error(SimpleNamespace(rc=p.returncode, out=p.stdout, err=p.stderr), 1, "cannot create the staging directory")
+    assert snapshot(tmp_path) == before

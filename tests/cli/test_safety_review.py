@@ -176,3 +176,22 @@ def test_merge_never_writes_into_a_stage_it_did_not_make(shards, tmp_path):  # n
                        capture_output=True, text=True, timeout=60)
     one_error(SimpleNamespace(rc=p.returncode, out=p.stdout, err=p.stderr), 1, "cannot create the staging directory")
     assert snapshot(tmp_path) == before
+
+
+# ---- stdout that cannot be written ------------------------------------------------------------
+
+@pytest.mark.parametrize("args", [["plan", "release.lua"], ["targets"], ["--help"]])
+def test_output_into_a_full_disk_is_an_error(tmp_path, args):
+    """The old code exited 0 with nothing written (`plan > /dev/full`)."""
+    (tmp_path / "release.lua").write_text(HELLO_LD % "")
+    with open("/dev/full", "w") as full:
+        p = subprocess.run([str(BINARY), *args], cwd=tmp_path, stdout=full, stderr=subprocess.PIPE, text=True,
+                           timeout=60)
+    one_error(SimpleNamespace(rc=p.returncode, out="", err=p.stderr), 1, "cannot write to standard output")
+
+
+def test_a_reader_that_stops_is_no_error(tmp_path):
+    (tmp_path / "release.lua").write_text(HELLO_LD % "")
+    p = subprocess.run(f"'{BINARY}' plan release.lua | head -c1 >/dev/null; exit ${{PIPESTATUS[0]}}", shell=True,
+                       executable="/bin/bash", cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and "error" not in p.stderr, p

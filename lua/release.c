@@ -600,6 +600,16 @@ static int valid_name(const char *s)
 	return 1;
 }
 
+/* {version} is expanded into ldflags, which go splits at spaces and
+ * quotes: "1 -o x" would be a linker flag writing outside dist/. */
+static int version_is_one_word(const char *v)
+{
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+		if (*p <= ' ' || *p == 0x7f || *p == '\'' || *p == '"' || *p == '\\')
+			return 0;
+	return 1;
+}
+
 static int conv_project(struct conv *c, int t, struct release *r)
 {
 	static const char *const keys[] = { "name", "version", "source_date_epoch" };
@@ -623,8 +633,9 @@ static int conv_project(struct conv *c, int t, struct release *r)
 		return conv_error(c, "'name' is required: project { name = \"hello\" }");
 	if (!valid_name(r->project))
 		return conv_error(c, "name '%s' may use only letters, digits, '-', '_' and '.'", r->project);
-	if (!*r->version || strchr(r->version, '/') || strstr(r->version, ".."))
-		return conv_error(c, "version '%s' must be non-empty, without '/' or '..'", r->version);
+	if (!*r->version || strchr(r->version, '/') || strstr(r->version, "..") || !version_is_one_word(r->version))
+		return conv_error(c, "version '%s' must be non-empty, without '/', '..', spaces, quotes or control "
+				  "characters", r->version);
 	return 0;
 }
 

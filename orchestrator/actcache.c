@@ -127,6 +127,14 @@ int actcache_configure(struct actcache *c, const struct release *r, const char *
 
 /* ---- entries ---- */
 
+/* A content is present when a regular file holds it: anything else in
+ * its place (a symlink, a FIFO) is replaced by the next store. */
+static int blob_present(const char *blob)
+{
+	struct stat st;
+	return lstat(blob, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 /* A private temporary file name in the cache (same file system). */
 static char *tmp_name(struct actcache *c)
 {
@@ -239,8 +247,11 @@ static char *entry_text(const struct actcache *c, const char *key, const struct 
 static int copy_verified(const char *src, const char *dest, int mode, const char *want)
 {
 	char hex[HASH_HEX_MAX];
-	if (access(src, F_OK) != 0)
+	struct stat st;
+	if (lstat(src, &st) != 0)
 		return -1;
+	if (!S_ISREG(st.st_mode))
+		return 1; /* the cache writes regular files only: a link or FIFO is not its content */
 	unlink(dest); /* hash_copy_file creates it afresh */
 	if (hash_copy_file(HASH_SHA256, src, dest, mode, hex, NULL) < 0)
 		return -1;
@@ -361,7 +372,7 @@ static int fetch_remote(struct actcache *c, const char *key, const struct ac_for
 	path = xasprintf("cas/%s", e->sha256);
 	tmp = tmp_name(c);
 	blob = xasprintf("%s/%s", c->cas, e->sha256);
-	if (access(blob, F_OK) == 0) {
+	if (blob_present(blob)) {
 		/* the content is here already (another key built the same bytes);
 		 * actcache_get checks it while copying */
 		write_local_entry(c, key, f, e);
@@ -455,7 +466,7 @@ static int store_blob(struct actcache *c, const char *path, const struct ac_entr
 {
 	char *blob = xasprintf("%s/%s", c->cas, e->sha256), *tmp = NULL;
 	int rc = 0;
-	if (access(blob, F_OK) != 0) {
+	if (!blob_present(blob)) {
 		tmp = tmp_name(c);
 		rc = copy_verified(path, tmp, 0444, e->sha256) == 0 && rename(tmp, blob) == 0 ? 0 : -1;
 		if (rc < 0)

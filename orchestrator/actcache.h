@@ -11,7 +11,8 @@
  * An entry is used only for what it names: the lookup's digest, build,
  * target and output (struct ac_for), and, for a job, its content must be an
  * executable of the job's GOOS/GOARCH (binfmt_is_for).  Every content is
- * checked against its sha256 when it is taken out.  An entry that fails a
+ * checked against its sha256 when it is taken out (one that is not a
+ * regular file, a symlink or FIFO, is corrupt).  An entry that fails a
  * check is dropped (locally) with a warning and is a miss: the caller
  * builds instead.  Entries of an older layout are plain misses.
  *

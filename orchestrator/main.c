@@ -37,9 +37,23 @@ static const char usage[] =
  * build: the write fails with EPIPE instead, and events.h stops the
  * stream.  A handler rather than SIG_IGN, so that exec gives every child
  * the default action back. */
+static volatile sig_atomic_t got_sigpipe;
+
 static void on_sigpipe(int sig)
 {
 	(void)sig;
+	got_sigpipe = 1;
+}
+
+/* Text on stdout that never arrived (a full disk, an I/O error) is a
+ * failure, said once.  A reader that closed the pipe (SIGPIPE, made
+ * EPIPE) chose to stop, and --json's stream says so itself (events.h). */
+static int check_stdout(int rc)
+{
+	if ((fflush(stdout) == 0 && !ferror(stdout)) || got_sigpipe || events_on())
+		return rc;
+	error("cannot write to standard output: what it shows is incomplete");
+	return rc == EXIT_OK ? EXIT_JOB : rc;
 }
 
 struct command {
@@ -86,15 +100,15 @@ int main(int argc, char **argv)
 					return commands[i].fn(2, args);
 		}
 		fputs(usage, stdout);
-		return EXIT_OK;
+		return check_stdout(EXIT_OK);
 	}
 	if (!strcmp(name, "version") || !strcmp(name, "--version")) {
 		printf("xgo-build %s\n", XGO_VERSION);
-		return EXIT_OK;
+		return check_stdout(EXIT_OK);
 	}
 	for (size_t i = 0; i < ARRAY_LEN(commands); i++)
 		if (!strcmp(commands[i].name, name))
-			return commands[i].fn(argc - 1, argv + 1);
+			return check_stdout(commands[i].fn(argc - 1, argv + 1));
 	const char *names[ARRAY_LEN(commands) + 2];
 	for (size_t i = 0; i < ARRAY_LEN(commands); i++)
 		names[i] = commands[i].name;

@@ -6,6 +6,7 @@
 #include "jsonx.h"
 #include "manifest.h"
 #include "path.h"
+#include "runner.h"
 #include "util.h"
 
 #include <limits.h>
@@ -271,12 +272,15 @@ static int place_jobs(struct merge *m)
 }
 
 /* One name from dir's manifest: the build file's path rule, and not the
- * name of a file merge writes itself. */
+ * name of a file merge writes itself (the marker is written last: a
+ * checksum file of its name would be lost). */
 static int check_name(const char *dir, const char *field, const char *name, const char *sums_file)
 {
 	char *what = xasprintf("'%s/manifest.json': %s", dir, field);
 	int rc = path_check_name(what, name);
-	if (rc == 0 && (!strcmp(name, "manifest.json") || (sums_file && !strcmp(name, sums_file))))
+	if (rc == 0 && !strcmp(name, DIST_MARKER))
+		rc = error("%s '%s' is the name of xgo-build's dist marker", what, name);
+	else if (rc == 0 && (!strcmp(name, "manifest.json") || (sums_file && !strcmp(name, sums_file))))
 		rc = error("%s '%s' is the name of the merged %s", what, name,
 			   strcmp(name, "manifest.json") ? "checksum file" : "manifest");
 	free(what);
@@ -411,18 +415,25 @@ static struct arc_ref *archives_in_order(const struct merge *m, size_t *n)
 	return v;
 }
 
+/* EXIT_INTERRUPTED once SIGINT, SIGTERM or SIGHUP came (merge_run
+ * catches them while it writes its stage), else EXIT_OK. */
+static int stopped(void)
+{
+	return runner_last_signal() ? EXIT_INTERRUPTED : EXIT_OK;
+}
+
 /* Copy every binary and archive; collect the merged "jobs" and
  * "archives" lists in plan order. */
 static int copy_all(const struct merge *m, json_t *jobs, json_t *archives)
 {
 	size_t np = json_array_size(m->plan), na;
 	int rc = EXIT_OK;
-	for (size_t i = 0; i < np && rc == EXIT_OK; i++) {
+	for (size_t i = 0; i < np && rc == EXIT_OK && !(rc = stopped()); i++) {
 		rc = copy_checked(m, m->v[m->first_in[i]].dir, str(m->first[i], "output"), str(m->first[i], "sha256"));
 		jx_push(jobs, json_incref(m->first[i]));
 	}
 	struct arc_ref *arcs = archives_in_order(m, &na);
-	for (size_t i = 0; i < na && rc == EXIT_OK; i++) {
+	for (size_t i = 0; i < na && rc == EXIT_OK && !(rc = stopped()); i++) {
 		rc = copy_checked(m, m->v[arcs[i].shard].dir, str(arcs[i].arc, "name"), str(arcs[i].arc, "sha256"));
 		jx_push(archives, json_incref(arcs[i].arc));
 	}
@@ -480,7 +491,9 @@ static int publish(struct merge *m)
 		json_object_del(doc, "shard");
 		jx_set(doc, "merged", merged_record(m));
 		char *path = xasprintf("%s/manifest.json", m->stage);
-		if (manifest_write_json(path, doc) < 0 || swap_into_place(m->stage, m->out) < 0)
+		if (manifest_write_json(path, doc) < 0)
+			rc = EXIT_JOB;
+		else if ((rc = stopped()) == EXIT_OK && swap_into_place(m->stage, m->out) < 0)
 			rc = EXIT_JOB;
 		free(path);
 		json_decref(doc);
@@ -509,7 +522,23 @@ static int resolve_out(struct merge *m, const char *dist)
 			return error("--dist '%s' holds or lies inside the shard '%s': merge into another directory",
 				     dist, m->v[s].dir);
 	}
-	return dist_check_replace(m->out);
+	if (dist_check_replace(m->out) < 0)
+		return -1;
+	dist_remove_stale(m->out);
+	return 0;
+}
+
+/* mkdir, not mkdir_p: a stage that exists (a directory or symlink left
+ * in its place) is not ours to write into, nor to remove. */
+static int make_stage(const struct merge *m)
+{
+	char *parent = xstrdup(m->stage);
+	*strrchr(parent, '/') = '\0'; /* the stage's path is absolute */
+	int rc = mkdir_p(parent[0] ? parent : "/", 0755);
+	free(parent);
+	if (rc == 0 && mkdir(m->stage, 0755) < 0)
+		rc = error("cannot create the staging directory '%s':", m->stage);
+	return rc;
 }
 
 static void merge_release(struct merge *m)
@@ -536,12 +565,17 @@ int merge_run(const struct merge_opts *o)
 	rc = EXIT_MISMATCH;
 	if (compare_overlap(&m) < 0)
 		goto out;
+	/* from the stage on, a signal stops the copies and removes the stage */
 	rc = EXIT_JOB;
-	if (mkdir_p(m.stage, 0755) < 0 || dist_mark(m.stage) < 0)
+	if (make_stage(&m) < 0)
 		goto out;
-	rc = publish(&m);
+	if (runner_catch_signals(NULL) == 0 && dist_mark(m.stage) == 0)
+		rc = publish(&m);
 	remove_tree(m.stage);
-	if (rc == EXIT_OK)
+	runner_restore_signals();
+	if (rc == EXIT_INTERRUPTED)
+		error("interrupted: %s is unchanged", m.out);
+	else if (rc == EXIT_OK)
 		note("merged %zu shard%s, %zu job%s, into %s", m.n, m.n == 1 ? "" : "s", json_array_size(m.plan),
 		     json_array_size(m.plan) == 1 ? "" : "s", m.out);
 out:

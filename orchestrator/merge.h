@@ -11,14 +11,16 @@
  *     shard directories and the field;
  *  2. every name taken from a manifest (checksums.file, job outputs,
  *     archive names) passes path_check_name (path.h), the rule of the
- *     build file's names, and is not "manifest.json" or the checksum
- *     file: else exit 2 naming the shard, the field and the name;
+ *     build file's names, and is not "manifest.json", the checksum
+ *     file or the dist marker: else exit 2 naming the shard, the field
+ *     and the name;
  *     every job of the plan is in exactly one shard (the overlap target's
  *     in exactly two): else exit 2 naming the job;
  *  3. the overlap target's two copies (binaries and archives) have the same
  *     sha256: else exit 3 naming the target and both digests;
  *  4. the binaries and archives are copied into a staging directory beside
- *     the output, each hashed while copied and checked against its
+ *     the output (made with mkdir: one in its place is not ours; stale
+ *     ones of killed merges are removed, dist_remove_stale), each hashed while copied and checked against its
  *     shard's manifest (exit 3 naming a corrupted file); each must be a
  *     regular file inside its shard directory after every symlink is
  *     resolved (a shard directory is untrusted): else exit 2 naming it
@@ -27,7 +29,8 @@
  *     run, with the per-file checksums when the release declares them)
  *     and a merged manifest.json are written, and the staging directory
  *     replaces the output (swap_into_place): a failed merge leaves the
- *     previous output as it was.
+ *     previous output as it was.  SIGINT, SIGTERM and SIGHUP are caught
+ *     from step 4 on: the copies stop, the stage is removed, exit 130.
  *
  * The merged manifest is the first shard's with every shard's jobs and
  * archives in plan order, "shard" replaced by "merged" (count, overlap,

@@ -200,45 +200,6 @@ static int check_dist(const struct run_state *s)
 	return check_dist_place(s) < 0 ? -1 : dist_check_replace(s->dist);
 }
 
-/* <dist>.tmp-PID or <dist>.old-PID: the PID when name is one, else 0. */
-static long leftover_pid(const char *name, const char *base)
-{
-	size_t blen = strlen(base);
-	char *end;
-	if (strncmp(name, base, blen) || (strncmp(name + blen, ".tmp-", 5) && strncmp(name + blen, ".old-", 5)))
-		return 0;
-	const char *pid = name + blen + 5;
-	long v = strtol(pid, &end, 10);
-	return *pid >= '1' && *pid <= '9' && !*end && v > 0 ? v : 0;
-}
-
-/* A run killed outside its signal handling (SIGKILL) leaves
- * <dist>.tmp-PID, or <dist>.old-PID in the middle of the swap, beside
- * dist/: remove those whose process is gone and that xgo-build wrote
- * (marked, or empty). */
-static void remove_stale_stages(const char *dist)
-{
-	char *dir = xstrdup(dist), *slash = strrchr(dir, '/');
-	const char *base = slash + 1;
-	*slash = '\0'; /* dist is absolute */
-	DIR *d = opendir(dir[0] ? dir : "/");
-	struct dirent *de;
-	while (d && (de = readdir(d))) {
-		long pid = leftover_pid(de->d_name, base);
-		if (!pid || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-			continue;
-		char *path = xasprintf("%s/%s", dir, de->d_name);
-		if (dist_is_ours(path)) {
-			note("removing '%s', left by an interrupted run", path);
-			remove_tree(path);
-		}
-		free(path);
-	}
-	if (d)
-		closedir(d);
-	free(dir);
-}
-
 /* The work dir holds only what runs wrote: directories and regular files.
  * A symlink in it (a repository can commit .xgo-build/logs/x.log ->
  * ~/.bashrc) would make the next write land outside it.  nftw has no user
@@ -297,7 +258,7 @@ static int resolve_dirs(struct run_state *s)
 	s->cgo_tmp = xasprintf("%s/cgo-tmp", s->cache);
 	if (check_dist(s) < 0 || check_work_dir(s->work) < 0)
 		return EXIT_USAGE;
-	remove_stale_stages(s->dist);
+	dist_remove_stale(s->dist);
 	return EXIT_OK;
 }
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -507,6 +508,41 @@ int dist_check_replace(const char *dist)
 			     "(an older version's dist/ has none either); move it away or name another --dist",
 			     dist, DIST_MARKER);
 	return 0;
+}
+
+/* <dist>.tmp-PID or <dist>.old-PID: the PID when name is one, else 0. */
+static long leftover_pid(const char *name, const char *base)
+{
+	size_t blen = strlen(base);
+	char *end;
+	if (strncmp(name, base, blen) || (strncmp(name + blen, ".tmp-", 5) && strncmp(name + blen, ".old-", 5)))
+		return 0;
+	const char *pid = name + blen + 5;
+	long v = strtol(pid, &end, 10);
+	return *pid >= '1' && *pid <= '9' && !*end && v > 0 ? v : 0;
+}
+
+void dist_remove_stale(const char *dist)
+{
+	char *dir = xstrdup(dist), *slash = strrchr(dir, '/');
+	const char *base = slash + 1;
+	*slash = '\0'; /* dist is absolute */
+	DIR *d = opendir(dir[0] ? dir : "/");
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		long pid = leftover_pid(de->d_name, base);
+		if (!pid || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		char *path = xasprintf("%s/%s", dir, de->d_name);
+		if (dist_is_ours(path)) {
+			note("removing '%s', left by an interrupted run", path);
+			remove_tree(path);
+		}
+		free(path);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
 }
 
 int swap_into_place(const char *stage, const char *dist)

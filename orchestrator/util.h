@@ -113,6 +113,11 @@ int dist_is_ours(const char *dir);
  * dist_is_ours(); else error() naming it and what to do, and -1.  For an
  * early check (run, merge) with the same words as swap_into_place. */
 int dist_check_replace(const char *dist);
+/* A run or merge killed outside its signal handling (SIGKILL) leaves
+ * <dist>.tmp-PID, or <dist>.old-PID in the middle of the swap, beside
+ * dist (absolute): remove those whose process is gone and that
+ * xgo-build wrote (dist_is_ours).  Notes what it removes. */
+void dist_remove_stale(const char *dist);
 /* Put the complete directory stage in the place of dist (beside it, on
  * the same file system): the previous dist is moved aside, replaced and
  * removed, or put back when the rename fails.  dist_check_replace() first:

@@ -40,13 +40,10 @@ static int is_controlled(const char *name, size_t len)
 /* go build flags a build may not give: they would move the output or
  * other writes out of dist/ and the work dir (-o, -pkgdir, -work, -C),
  * run a program of the build file's choosing around every tool
- * (-toolexec), replace what xgo-build passes (-ldflags, -tags), or build
- * from files that are not the project's sources, which neither the source
- * digest nor the action cache key covers (-overlay, -modfile, a -pgo
- * profile other than the main package's default.pgo). */
+ * (-toolexec), or replace what xgo-build passes (-ldflags, -tags).
+ * -overlay, -modfile and -pgo=FILE stay: the action key hashes the files
+ * they name (docs/ci.md). */
 static const char *const refused_flags[][2] = {
-	{ "overlay", "the sources are the project's files (an overlay may name any file)" },
-	{ "modfile", "go.mod is the project's" },
 	{ "o", "xgo-build sets the output: use output = ..." },
 	{ "C", "go runs in the project directory" },
 	{ "pkgdir", "packages are kept in the build cache" },
@@ -67,10 +64,6 @@ static int check_flags(const struct release *r, const struct build_decl *b)
 			continue; /* the value of the flag before it */
 		f += 1 + (f[1] == '-');
 		size_t len = strcspn(f, "=");
-		if (len == 3 && !strncmp(f, "pgo", 3) && strcmp(f, "pgo=auto") && strcmp(f, "pgo=off"))
-			return error("%s:%d: build '%s': flags: '%s' is refused: the profile is the main package's "
-				     "default.pgo (-pgo=auto, the default) or none (-pgo=off)", r->path, b->line, b->name,
-				     b->flags.v[i]);
 		for (size_t k = 0; k < ARRAY_LEN(refused_flags); k++)
 			if (strlen(refused_flags[k][0]) == len && !strncmp(f, refused_flags[k][0], len))
 				return error("%s:%d: build '%s': flags: '%s' is refused: %s", r->path, b->line, b->name,

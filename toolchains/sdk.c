@@ -1055,8 +1055,14 @@ static void *guard_walk(void *arg)
 	struct sdk_guard *g = arg;
 	struct td_result td;
 	quiet_errors = 1; /* the waiter reports, once, on its own thread */
-	if (td_compute(g->sdk->root, TD_FINGERPRINT, 1, &td) == 0)
-		memcpy(g->fingerprint, td.fingerprint, TD_HEX);
+	if (td_compute(g->sdk->root, TD_FINGERPRINT, 1, &td) < 0)
+		return NULL;
+	memcpy(g->fingerprint, td.fingerprint, TD_HEX);
+	/* Another stat fingerprint is not yet another tree: a copied or
+	 * restored cache has new inodes and times.  The content decides. */
+	if (strcmp(g->fingerprint, g->sdk->fingerprint) && g->sdk->tree_digest[0] &&
+	    td_compute(g->sdk->root, TD_DIGEST, 0, &td) == 0 && !strcmp(td.digest, g->sdk->tree_digest))
+		memcpy(g->fingerprint, g->sdk->fingerprint, TD_HEX);
 	return NULL;
 }
 

@@ -117,7 +117,9 @@ int sdk_remove_entry(const char *cache_dir, const struct sdk *s, int busy_ok);
  * run may be skipped within XGO_SDK_RECHECK of the last walk, so a tree
  * changed since then would build binaries under the pinned tree digest.
  * Whenever a job really builds, the stat fingerprint is walked again on a
- * thread of its own, concurrently with the builds; nothing built may be
+ * thread of its own, concurrently with the builds (when it differs, as in
+ * a copied or restored cache, the tree's content digest decides against
+ * the record's); nothing built may be
  * stored or published before sdk_guard_wait says the tree is the one that
  * was verified at install. */
 struct sdk_guard;

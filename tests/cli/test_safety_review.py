@@ -118,16 +118,6 @@ def test_a_version_that_is_not_one_word_is_refused(xgo, tmp_path, version):
     assert snapshot(tmp_path) == before
 
 
-@pytest.mark.parametrize("flag", ['"-overlay=/tmp/o.json"', '"--overlay", "o.json"', '"-modfile=/tmp/x.mod"',
-                                  '"-pgo=/tmp/x.pprof"'])
-def test_build_flags_that_build_from_other_files_are_refused(xgo, tmp_path, flag):
-    """The old code accepted -overlay: a file outside the project was
-    embedded in the published binary, and when it changed the action cache
-    still gave the old binary (neither the source digest nor the key sees it)."""
-    (tmp_path / "release.lua").write_text(HELLO_LD % f"flags = {{ {flag} }},")
-    one_error(xgo("plan", "release.lua", cwd=tmp_path), 2, "is refused")
-
-
 def test_build_flags_pgo_auto_and_off_are_accepted(xgo, tmp_path):
     (tmp_path / "release.lua").write_text(HELLO_LD % 'flags = { "-pgo=off" },')
     assert xgo("plan", "release.lua", cwd=tmp_path).rc == 0

@@ -9,6 +9,7 @@ import hashlib
 import json
 import pathlib
 import shutil
+import subprocess
 
 from conftest import run_xgo
 from test_hostile import dist_state, one_error, tiny_project
@@ -87,3 +88,16 @@ def test_a_run_that_builds_nothing_needs_no_second_look(tmp_path, sdk_session):
     for name in ("manifest.json",):  # run times differ
         before.pop(name), after.pop(name)
     assert after == before
+
+
+def test_a_copied_cache_is_judged_by_its_content(tmp_path, sdk_session):
+    """A CI cache restore (cp -a) gives every file a new inode and ctime, so
+    the stat fingerprint differs; the SDK's content is still the pinned
+    one, and a run that builds must go on (it failed once with exit 4)."""
+    proj, env, goroot = _project(tmp_path, sdk_session)
+    copy = tmp_path / "cache-copy"
+    subprocess.run(["cp", "-a", env["XGO_CACHE"], str(copy)], check=True)
+    env = dict(env, XGO_CACHE=str(copy))
+    (proj / "main.go").write_text('package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("tiny 3") }\n')
+    r = run_xgo("run", cwd=proj, env=env)
+    assert r.rc == 0, r

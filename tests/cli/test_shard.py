@@ -276,4 +276,4 @@ def test_merge_needs_shards(builds, tmp_path):
     assert r.rc == 2 and "name the shards' dist directories" in r.err, r
     s1, s2, s3 = builds["shards"]
     r = merge("--dist", s1, s1, s2, s3)
-    assert r.rc == 2 and "is, holds or lies inside the shard" in r.err, r
+    assert r.rc == 2 and "is one of the shards" in r.err, r

@@ -207,6 +207,12 @@ def test_signal_during_the_sdk_download_exits_130(tmp_path, sdk_session):
     """SIGTERM while the SDK downloads (a fresh cache, a slow mirror): no
     stage exists yet, the run ends at once with the documented code."""
     proj = tiny(tmp_path / "p", sdk_session)
+    # A pin without a tree digest: a local SDK cannot stand in for the
+    # download (a quick copy of /usr/local/go ended the SDK step too soon)
+    lock = json.loads((proj / "release.lock").read_text())
+    for plat in lock["platforms"].values():
+        plat["tree_digest"] = None
+    (proj / "release.lock").write_text(json.dumps(lock, indent=2))
     slow = SlowMirror(sdk_session["mirror"], rate=4 << 20)
     try:
         env = dict(env_of(sdk_session), XGO_CACHE=str(tmp_path / "cache"), XGO_SDK_MIRROR=slow.url)
@@ -219,7 +225,7 @@ def test_signal_during_the_sdk_download_exits_130(tmp_path, sdk_session):
     finally:
         slow.close()
     assert p.returncode == 130, err
-    assert "interrupted" in err
+    assert "interrupted" in err and "downloading '" in err, err
     assert not list(proj.glob("dist*"))
 
 

@@ -528,19 +528,6 @@ static int resolve_out(struct merge *m, const char *dist)
 	return 0;
 }
 
-/* mkdir, not mkdir_p: a stage that exists (a directory or symlink left
- * in its place) is not ours to write into, nor to remove. */
-static int make_stage(const struct merge *m)
-{
-	char *parent = xstrdup(m->stage);
-	*strrchr(parent, '/') = '\0'; /* the stage's path is absolute */
-	int rc = mkdir_p(parent[0] ? parent : "/", 0755);
-	free(parent);
-	if (rc == 0 && mkdir(m->stage, 0755) < 0)
-		rc = error("cannot create the staging directory '%s':", m->stage);
-	return rc;
-}
-
 static void merge_release(struct merge *m)
 {
 	for (size_t s = 0; s < m->n; s++)
@@ -567,11 +554,10 @@ int merge_run(const struct merge_opts *o)
 		goto out;
 	/* from the stage on, a signal stops the copies and removes the stage */
 	rc = EXIT_JOB;
-	if (make_stage(&m) < 0)
-		goto out;
-	if (runner_catch_signals(NULL) == 0 && dist_mark(m.stage) == 0)
+	if (runner_catch_signals(NULL) == 0 && dist_make_stage(m.stage) == 0) {
 		rc = publish(&m);
-	remove_tree(m.stage);
+		remove_tree(m.stage); /* only a stage this merge made */
+	}
 	runner_restore_signals();
 	if (rc == EXIT_INTERRUPTED)
 		error("interrupted: %s is unchanged", m.out);

@@ -595,19 +595,7 @@ int pipeline_run(const struct pipeline_opts *o)
 		rc = print_env(&s.plan, &ctx, s.work, s.stage, o->print_env);
 		goto out;
 	}
-	/* mkdir, not mkdir_p: a stage that exists (a symlink left in its
-	 * place) is not ours to write into */
-	char *parent = xstrdup(s.stage);
-	*strrchr(parent, '/') = '\0'; /* the stage's path is absolute */
-	int made = mkdir_p(parent[0] ? parent : "/", 0755) == 0 && mkdir(s.stage, 0755) == 0;
-	if (!made)
-		error("cannot create the staging directory '%s':", s.stage);
-	free(parent);
-	if (!made) {
-		rc = EXIT_JOB;
-		goto out;
-	}
-	if (dist_mark(s.stage) < 0) {
+	if (dist_make_stage(s.stage) < 0) {
 		rc = EXIT_JOB;
 		goto out;
 	}

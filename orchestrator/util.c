@@ -455,10 +455,22 @@ int remove_tree(const char *path)
 	return nftw(path, remove_one, 32, FTW_DEPTH | FTW_PHYS) ? -1 : 0;
 }
 
-int dist_mark(const char *dir)
+int dist_make_stage(const char *stage)
 {
-	char *path = xasprintf("%s/%s", dir, DIST_MARKER);
-	int rc = write_file_atomic(path, DIST_MARKER_TEXT, strlen(DIST_MARKER_TEXT), 0644);
+	char *parent = xstrdup(stage), *path = xasprintf("%s/%s", stage, DIST_MARKER);
+	char *slash = strrchr(parent, '/');
+	int rc = -1;
+	if (slash)
+		*slash = '\0';
+	if (mkdir_p(parent[0] ? parent : "/", 0755) < 0)
+		goto out;
+	if (mkdir(stage, 0755) < 0) {
+		error("cannot create the staging directory '%s':", stage);
+		goto out;
+	}
+	rc = write_file_atomic(path, DIST_MARKER_TEXT, strlen(DIST_MARKER_TEXT), 0644);
+out:
+	free(parent);
 	free(path);
 	return rc;
 }
@@ -551,7 +563,7 @@ int swap_into_place(const char *stage, const char *dist)
 	struct stat st;
 	int had = lstat(dist, &st) == 0;
 	int rc = -1;
-	if (dist_check_replace(dist) < 0 || dist_mark(stage) < 0)
+	if (dist_check_replace(dist) < 0)
 		goto out;
 	if (had && rename(dist, old) < 0) {
 		error("cannot move the previous '%s' aside:", dist);

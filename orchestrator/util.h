@@ -104,8 +104,11 @@ int remove_tree(const char *path);
  * is ever replaced or removed as a whole (docs/runner.md, "dist/"). */
 #define DIST_MARKER ".xgo-build-dist"
 #define DIST_MARKER_TEXT "This directory was written by xgo-build: each run replaces it as a whole.\n"
-/* Write the marker into dir (a staging directory). */
-int dist_mark(const char *dir);
+/* Make the staging directory stage (absolute; its parents as needed)
+ * with mkdir, never through something already in its place (a symlink
+ * planted there), and write the marker into it.  error() and -1 when it
+ * exists or cannot be made. */
+int dist_make_stage(const char *stage);
 /* 1 when dir is a directory xgo-build may replace: empty, or holding the
  * marker; 0 when it is not (or does not exist).  Never error(). */
 int dist_is_ours(const char *dir);
@@ -121,8 +124,9 @@ void dist_remove_stale(const char *dist);
 /* Put the complete directory stage in the place of dist (beside it, on
  * the same file system): the previous dist is moved aside, replaced and
  * removed, or put back when the rename fails.  dist_check_replace() first:
- * a refused dist is error() and -1 with nothing moved.  The stage gets the marker.  Every writer of a dist/
- * (run, merge) builds a staging directory and publishes it with this. */
+ * a refused dist is error() and -1 with nothing moved.  Every writer of a
+ * dist/ (run, merge) makes its stage with dist_make_stage and publishes it
+ * with this. */
 int swap_into_place(const char *stage, const char *dist);
 
 #endif

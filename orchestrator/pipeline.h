@@ -5,8 +5,12 @@
  * actcache.h) -> builds, each checked (static.h), and archives -> after
  * hooks -> smoke runs -> SHA256SUMS + manifest.json -> swap the staging
  * directory into dist/.  dist/ is replaced only by a run that succeeded;
- * a failed or interrupted run leaves the previous dist/ as it was, and a
- * dist/ that is not a directory is refused before anything is built.
+ * a failed or interrupted run leaves the previous dist/ as it was.  Before
+ * anything is built, a dist/ xgo-build may not replace (util.h,
+ * dist_check_replace; one that is or holds the project, the build file,
+ * the work dir or a cache) and a work dir holding a symlink are refused.
+ * When a job builds, the SDK is walked again (sdk.h, the guard) before
+ * anything built is stored or published.
  * Events (events.h) report each step.
  * `run` calls it once; `verify` calls it once per build it compares.
  */

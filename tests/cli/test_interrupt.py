@@ -288,9 +288,11 @@ def test_sigint_during_builds_archives_and_checksums(setup):
         # A new version each time, so that every run has a new release to write.
         e = dict(env, VERSION=f"2.0.{i}")
         previous = dist_files(proj / "dist")
+        forget_prefetch(proj, phase)
         rc, err, sent = interrupt_at(proj, e, phase, delay, signal.SIGINT)
         # rc 0: the run ended before (or as) the signal was sent; counted below.
         assert rc in INTERRUPTED or rc == 0, (phase, delay, rc, err)
+        assert sent or phase in LATE_PHASES, f"phase {phase!r} never came: {err}"
         if rc in INTERRUPTED:
             lines = [line for line in err.splitlines() if line.startswith("xgo-build: error: ")]
             assert len(lines) <= 1, err
@@ -301,9 +303,24 @@ def test_sigint_during_builds_archives_and_checksums(setup):
             # previous one; after it ("built" is printed once dist/ is
             # swapped) the complete new one may stand, with exit 130.
             assert state == "previous", (phase, delay, err)
-        outcomes[(phase, delay)] = (rc, state)
+        outcomes[(phase, delay)] = (rc, state, sent)
     run_ok(proj, dict(env, VERSION="3.0.0"))
-    assert sum(1 for rc, _ in outcomes.values() if rc in INTERRUPTED) >= len(BUILD_MOMENTS) - 4, outcomes
+    # A signal sent while the run was alive is never ignored; one may reach a
+    # process that has exited but is not reaped yet (counted as sent).
+    ignored = [m for m, (rc, _, sent) in outcomes.items() if sent and rc == 0]
+    assert len(ignored) <= 1, outcomes
+    assert sum(1 for rc, _, _ in outcomes.values() if rc in INTERRUPTED) >= len(BUILD_MOMENTS) - 4, outcomes
+
+
+# Phases a quick run may end before the signal: the last jobs and the swap.
+LATE_PHASES = ("building", "[3/3]", "built")
+
+
+def forget_prefetch(proj, phase):
+    """A run skips `go mod download` when its stamp says nothing it depends
+    on changed: for a prefetch moment the stamp goes, so the phase comes."""
+    if phase == "prefetching":
+        (proj / ".xgo-build" / "prefetch.done").unlink(missing_ok=True)
 
 
 KILL_MOMENTS = [("building", 0.05), ("building", 0.3), ("building", 0.6), ("[3/3]", 0.0), ("prefetching", 0.0)]
@@ -317,7 +334,9 @@ def test_sigkill_of_xgo_build_alone_leaves_no_process_and_a_sound_dist(setup):
     for i, (phase, delay) in enumerate(KILL_MOMENTS):
         e = dict(env, VERSION=f"4.0.{i}")
         previous = dist_files(proj / "dist")
+        forget_prefetch(proj, phase)
         rc, err, sent = interrupt_at(proj, e, phase, delay, signal.SIGKILL)
+        assert sent or phase in LATE_PHASES, f"phase {phase!r} never came: {err}"
         assert rc == -signal.SIGKILL or rc == 0, (phase, delay, rc, err)
         assert_no_survivors(str(proj))
         assert assert_dist_sound(proj, previous) in ("previous", "new")

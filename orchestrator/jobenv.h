@@ -29,6 +29,7 @@ struct jobenv_ctx {
 	int vendor;              /* -mod=vendor instead of -mod=readonly */
 	const char *zig_cache;   /* ZIG_GLOBAL_CACHE_DIR of zig jobs: shared, absolute */
 	const char *cgo_tmpdir;  /* GOTMPDIR of cgo jobs, outside the project; NULL: the job's */
+	const char *c_inputs;    /* source_c_digest of the project, for cgo jobs' C flags; NULL: none */
 };
 
 /* Refuse a build whose env sets a variable xgo-build controls, or drops

@@ -46,6 +46,7 @@ struct run_state {
 	struct result *res;
 	char *project, *dist, *work, *stage, *cache, *gocache, *gomodcache, *zig_cache, *cgo_tmp;
 	char sde[24];
+	char c_inputs[65]; /* source_c_digest, for cgo jobs ("" without one) */
 	const char *sde_source;
 	struct cpu_budget budget;
 	long long gc_limit_mib; /* the jobs' GOMEMLIMIT share (cpu.h) */
@@ -276,6 +277,16 @@ static int make_dirs(struct run_state *s)
 	return EXIT_OK;
 }
 
+/* The project's C inputs, when a job uses cgo (source.h). */
+static int c_inputs(struct run_state *s)
+{
+	const char *skip[] = { s->dist, s->work, NULL };
+	for (size_t i = 0; i < s->plan.n; i++)
+		if (s->plan.jobs[i].cc)
+			return source_c_digest(s->project, skip, s->c_inputs) < 0 ? EXIT_JOB : EXIT_OK;
+	return EXIT_OK;
+}
+
 static int prepare(struct run_state *s)
 {
 	if (release_load(s->o->file, NULL, &s->rel) < 0 || !(s->project = abs_path(s->rel.dir)))
@@ -321,7 +332,7 @@ static int prepare(struct run_state *s)
 	s->gc_limit_mib = cpu_gc_limit_mib(s->budget.parallel * s->budget.procs + cpus);
 	if (!(s->trampoline = iso_self_exe()))
 		return EXIT_JOB;
-	return EXIT_OK;
+	return c_inputs(s);
 }
 
 /* The remote cache: XGO_REMOTE_CACHE, else release.lua's cache { url }.
@@ -586,7 +597,7 @@ int pipeline_run(const struct pipeline_opts *o)
 		.release = &s.rel, .sdk_root = s.sdk.root, .gocache = s.gocache, .gomodcache = s.gomodcache,
 		.sde = s.sde, .procs = s.budget.procs, .zig_cache = s.zig_cache,
 		.gc_limit_mib = s.gc_limit_mib,
-		.cgo_tmpdir = s.cgo_tmp,
+		.cgo_tmpdir = s.cgo_tmp, .c_inputs = s.c_inputs[0] ? s.c_inputs : NULL,
 	};
 	char *vendor = xasprintf("%s/vendor/modules.txt", s.project);
 	ctx.vendor = access(vendor, F_OK) == 0;

@@ -105,6 +105,23 @@ out:
 	return rc;
 }
 
+/* A file a C compile or a cgo link may read (source.h). */
+static int is_c_input(const char *rel)
+{
+	static const char *const exts[] = { "h", "hh", "hpp", "hxx", "inc", "inl", "def", "ipp", "tcc", "c", "cc",
+					    "cpp", "cxx", "m", "mm", "S", "s", "a", "o", "so", "syso", "lib" };
+	const char *base = strrchr(rel, '/'), *dot = strrchr(base ? base + 1 : rel, '.');
+	for (size_t i = 0; dot && i < ARRAY_LEN(exts); i++)
+		if (!strcmp(dot + 1, exts[i]))
+			return 1;
+	return 0;
+}
+
+static int add_c_record(void *ctx, const char *dir, const char *rel)
+{
+	return is_c_input(rel) ? add_record(ctx, dir, rel) : 0;
+}
+
 /* The fingerprint's two digests: stat data (anything written), and names
  * (a file added, removed or renamed, a link retargeted, a go.mod edited:
  * what can change go list's answer besides the files it names). */
@@ -185,11 +202,12 @@ int source_fingerprint(const char *dir, const char *const *skip, char out[65], c
 	return rc;
 }
 
-int source_digest(const char *dir, const char *const *skip, char out[65], unsigned long *files)
+static int digest_of(const char *dir, const char *const *skip, char out[65], unsigned long *files,
+		     int (*record)(void *, const char *, const char *))
 {
 	int rc = -1;
 	struct hasher *h = hasher_new(HASH_SHA256);
-	if (walk_tree(dir, skip, h, add_record) < 0) {
+	if (walk_tree(dir, skip, h, record) < 0) {
 		hasher_free(h);
 		goto out;
 	}
@@ -203,4 +221,14 @@ int source_digest(const char *dir, const char *const *skip, char out[65], unsign
 out:
 	strv_release(&walk.paths);
 	return rc;
+}
+
+int source_digest(const char *dir, const char *const *skip, char out[65], unsigned long *files)
+{
+	return digest_of(dir, skip, out, files, add_record);
+}
+
+int source_c_digest(const char *dir, const char *const *skip, char out[65])
+{
+	return digest_of(dir, skip, out, NULL, add_c_record);
 }

@@ -29,4 +29,14 @@ int source_digest(const char *dir, const char *const *skip, char out[65], unsign
  * (the action cache then re-reads only the heads of the files, gohead.h). */
 int source_fingerprint(const char *dir, const char *const *skip, char out[65], char names[65]);
 
+/* The digest of the same tree's C inputs only: the files a C compile or
+ * a cgo link may read that the go command's build cache does not hash
+ * (a header outside the package directory, an archive named by
+ * LDFLAGS): every file named like a C, C++ or Objective-C header or
+ * source, an object or a library (.h .hh .hpp .hxx .inc .inl .def .ipp
+ * .tcc .c .cc .cpp .cxx .m .mm .S .s .a .o .so .syso .lib).  Its first
+ * digits go into the cgo jobs' C flags (cc.h), so that Go's cache keys
+ * every cgo package by them. */
+int source_c_digest(const char *dir, const char *const *skip, char out[65]);
+
 #endif

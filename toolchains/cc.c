@@ -601,7 +601,11 @@ void cc_job_env(const struct cc_tool *t, const struct target *tg, const struct c
 	 * the flags are part of the build ID embedded in the binary, so a
 	 * project path here would make the binary depend on where the project
 	 * lies.  The identity define puts the toolchain into the cache keys. */
-	char *maps = xasprintf("-DXGO_CC_ID=%s", id);
+	/* Go's cache hashes only the package directory's C files: the
+	 * project's other C inputs (a header in include/, a library) go in
+	 * by their digest, or a warm cache would hand back stale objects. */
+	char *maps = in->c_inputs ? xasprintf("-DXGO_CC_ID=%s -DXGO_C_INPUTS=%.16s", id, in->c_inputs)
+				  : xasprintf("-DXGO_CC_ID=%s", id);
 	for (size_t i = 0; i < ARRAY_LEN(cgo_flag_vars); i++) {
 		const char *name = cgo_flag_vars[i], *user = user_value(in->user, name);
 		const char *extra = "";

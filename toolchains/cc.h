@@ -93,6 +93,7 @@ int cc_zig_pin(const char *path, struct lock_tool *out);
 struct cc_env_in {
 	const char *zig_cache;
 	const struct strv *user;
+	const char *c_inputs; /* source_c_digest of the project (source.h), or NULL */
 };
 void cc_job_env(const struct cc_tool *t, const struct target *tg, const struct cc_env_in *in, struct strv *env);
 

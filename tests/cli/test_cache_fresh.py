@@ -7,7 +7,8 @@ uses a GOCACHE of its own, created empty for this module and used by
 reference builds only: Go's cache is content-addressed, so that is a
 fresh build -- except where Go's own cache cannot see the edit (cgo
 headers outside the package directory, #16 cases 5, 6 and 14, and an
-edit during a build, case 13): those use a truly empty GOCACHE.  The
+edit during a build, case 13): those use a truly empty GOCACHE, and for the headers a
+`--no-cache` run with the warm GOCACHE must give the same bytes too.  The
 edits that must not rebuild (touch, chmod, a _test.go) also assert that
 the second run's job is "cached".
 
@@ -245,16 +246,6 @@ class Stale(AssertionError):
     """The cached run published another binary than a fresh build."""
 
 
-def x(n, why=""):
-    return pytest.mark.xfail(strict=True, raises=Stale, reason=f"#16 case {n}{why}")
-
-
-# Left to build.c: Go's own cache blind to headers outside the package
-# directory (the job must not reuse a warm GOCACHE there), the key
-# checked again after the job (store_built calling inputs_job_unchanged).
-GO_CACHE = ": Go's cache misses the header too (case 14, build.c)"
-
-
 def no_setup(proj, side):
     pass
 
@@ -273,8 +264,8 @@ CASES = {
                             [], ""),
     "4-symlinked-file": (symlinked_file, lambda p, s: put(s, "greet.go", greet_returns("linked")), [], ""),
     "5-cgo-subdir-header": (cgo_subdir_header, lambda p, s: put(p, "cmd/app/sub/x.h", "#define X 2\n"),
-                            [x(5, GO_CACHE)], "empty"),
-    "6-cgo-include-dir": (cgo_include_dir, lambda p, s: put(p, "include/y.h", "#define Y 2\n"), [x(6, GO_CACHE)], "empty"),
+                            [], "empty warm-no-cache"),
+    "6-cgo-include-dir": (cgo_include_dir, lambda p, s: put(p, "include/y.h", "#define Y 2\n"), [], "empty warm-no-cache"),
     "7-nested-module-go-line": (replace_inside, lambda p, s: put(p, "lib/go.mod", "module example.com/lib\n\ngo 1.21\n"),
                                 [], ""),
     "8-long-embed-line": (long_embed, long_embed_edit, [], ""),
@@ -408,6 +399,14 @@ def test_cached_binary_equals_a_fresh_build(name, tmp_path, fresh, sdk_session, 
     assert r2.rc == 0, r2
     if digest(binary) != digest(ref_dist / "app_linux_amd64/app"):
         raise Stale(f"stale binary after {name} (second run: {status(ev)})")
+    if "warm-no-cache" in opts:
+        # Case 14: Go's own warm cache does not see a header outside the
+        # package directory; the C inputs' digest in the C flags makes it.
+        warm = tmp_path / "warm-dist"
+        r3 = run_xgo("run", "--no-cache", "--dist", warm, cwd=proj, env=env)
+        assert r3.rc == 0, r3
+        if digest(warm / "app_linux_amd64/app") != digest(ref_dist / "app_linux_amd64/app"):
+            raise Stale(f"--no-cache with a warm GOCACHE is stale after {name}")
 
 
 # ---- the randomized version (a slow stage: XGO_FRESH_ROUNDS=N to run it) ----
@@ -415,8 +414,8 @@ def test_cached_binary_equals_a_fresh_build(name, tmp_path, fresh, sdk_session, 
 # Random edits on a multi-package project with a cgo package (host gcc),
 # seeded (XGO_FRESH_SEED, default 16) and so reproducible: after each
 # round's edits, a cached run must publish what a --no-cache build of the
-# same tree does.  Headers outside a cgo package's directory are left out
-# of the pool while Go's own cache cannot see them (case 14).  The project
+# same tree does.  The pool has a header in a subdirectory of the cgo
+# package, which Go's own cache does not hash (case 14).  The project
 # also has a local replacement beside it and a .go file linked to a file
 # outside it.
 
@@ -440,7 +439,10 @@ def random_edits(rng, side):
         put(p, "greet/greet.go", greet_returns(f"w{rng.randrange(10**6)}"))
 
     def header(p):
-        put(p, "cg/cg.h", f"#define CG {rng.randrange(1000)}\n")
+        put(p, "cg/cg.h", f"#include \"sub/v.h\"\n#define CG ({rng.randrange(1000)} + CGV)\n")
+
+    def sub_header(p):  # outside the package directory's own files (case 14)
+        put(p, "cg/sub/v.h", f"#define CGV {rng.randrange(1000)}\n")
 
     def c_body(p):
         put(p, "cg/cg.c", RANDOM_C + f"int unused_{rng.randrange(10**6)}(void) {{ return 0; }}\n")
@@ -475,7 +477,7 @@ def random_edits(rng, side):
     def test_file(p):
         put(p, "greet/greet_test.go", f"package greet\n\n// {rng.randrange(10**6)}\n")
 
-    return [("lib", lib), ("linked", linked), ("body", body), ("header", header), ("c-body", c_body), ("constrained-file", constrained_file),
+    return [("lib", lib), ("linked", linked), ("body", body), ("header", header), ("sub-header", sub_header), ("c-body", c_body), ("constrained-file", constrained_file),
             ("rename", rename), ("embed", embed), ("go-line", go_line), ("touch", touch), ("chmod", chmod),
             ("test-file", test_file)]
 
@@ -487,7 +489,8 @@ def test_random_edits_never_publish_a_stale_binary(tmp_path, fresh, sdk_session)
     rng = random.Random(seed)
     files = base_files(cgo=True)
     files.update({"cmd/app/main.go": RANDOM_MAIN, "cg/cg.go": RANDOM_CG, "cg/cg.c": RANDOM_C,
-                  "cg/cg.h": "#define CG 1\n", "greet/data/x.txt": "x\n",
+                  "cg/cg.h": "#include \"sub/v.h\"\n#define CG (1 + CGV)\n", "cg/sub/v.h": "#define CGV 0\n",
+                  "greet/data/x.txt": "x\n",
                   "greet/greet.go": GREET.replace("package greet\n", 'package greet\n\nimport _ "embed"\n\n'
                                                   '//go:embed data/x.txt\nvar data string\n')})
     proj = write_project(tmp_path / "proj", files, sdk_session)

@@ -1,5 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "plan.h"
 #include "util.h"
 
 #include <getopt.h>
@@ -62,5 +63,17 @@ int cli_positional_file(struct cli_common *c, int argc, char **argv, int optind_
 	}
 	if (!c->file)
 		c->file = "release.lua";
+	return 0;
+}
+
+int cli_select_opt(struct plan_select *sel, int target, const char *arg)
+{
+	const char *what = target ? "target" : "build";
+	size_t *n = target ? &sel->ntargets : &sel->nbuilds;
+	if (!*arg)
+		return error("--%s wants a value (see 'xgo-build plan' for the names)", what);
+	if (*n >= PLAN_SELECT_MAX)
+		return error("more than %d --%s options", PLAN_SELECT_MAX, what);
+	(target ? sel->targets : sel->builds)[(*n)++] = arg;
 	return 0;
 }

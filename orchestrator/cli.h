@@ -36,6 +36,11 @@ int cli_common_opt(struct cli_common *c, int opt, const char *arg);
  * -1 with an error for extra arguments. */
 int cli_positional_file(struct cli_common *c, int argc, char **argv, int optind_);
 
+/* --target PATTERN (target 1) or --build NAME (0) of run and verify:
+ * repeatable, up to PLAN_SELECT_MAX.  0, or -1 after error(). */
+struct plan_select;
+int cli_select_opt(struct plan_select *sel, int target, const char *arg);
+
 /* Print a usage error with a pointer to --help; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -50,6 +50,10 @@ static const char run_help[] =
 	"      --no-vary LIST      variations --verify leaves out\n"
 	"      --json              JSON Lines events on stdout (README, \"JSON events\");\n"
 	"                          human output stays on stderr\n"
+	"      --target PATTERN    build only the targets PATTERN matches (repeatable;\n"
+	"                          'linux/amd64', 'linux/*', 'darwin/arm64+cgo'); the\n"
+	"                          manifest records the release as partial\n"
+	"      --build NAME        build only the build NAME (repeatable)\n"
 	"      --shard K/N         build only shard K of N: whole targets, balanced, the\n"
 	"                          same split on every machine; dist/ then holds that\n"
 	"                          shard, for 'xgo-build merge' (see 'plan --matrix')\n"
@@ -89,7 +93,9 @@ struct run_opts {
 	int verify, json, explicit_vary;
 	unsigned vary;
 	struct shard_spec shard;
+	struct plan_select select;
 };
+
 
 static int parse_timeout(const char *arg, long *ms)
 {
@@ -104,7 +110,7 @@ static int parse_timeout(const char *arg, long *ms)
 static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_DIST = 256, O_KEEP, O_FAIL, O_TIMEOUT, O_ISO, O_PRINT, O_MIRROR, O_OFFLINE, O_VERIFY, O_VARY,
-	       O_NOVARY, O_JSON, O_NOCACHE, O_SHARD, O_TIMINGS, O_OVERLAP, O_SMOKE };
+	       O_NOVARY, O_JSON, O_NOCACHE, O_SHARD, O_TIMINGS, O_OVERLAP, O_SMOKE, O_TARGET, O_BUILD };
 	static const struct option longopts[] = {
 		{ "dist", required_argument, 0, O_DIST },
 		{ "keep-going", no_argument, 0, O_KEEP },
@@ -123,6 +129,8 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		{ "timings", required_argument, 0, O_TIMINGS },
 		{ "overlap", no_argument, 0, O_OVERLAP },
 		{ "smoke", no_argument, 0, O_SMOKE },
+		{ "target", required_argument, 0, O_TARGET },
+		{ "build", required_argument, 0, O_BUILD },
 		CLI_COMMON_LONG,
 		{ 0, 0, 0, 0 },
 	};
@@ -159,6 +167,11 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		case O_TIMINGS: o->shard.timings = optarg; break;
 		case O_OVERLAP: o->shard.overlap = 1; break;
 		case O_SMOKE: o->smoke = 1; break;
+		case O_TARGET:
+		case O_BUILD:
+			if (cli_select_opt(&o->select, opt == O_TARGET, optarg) < 0)
+				return -1;
+			break;
 		case O_VARY:
 			/* the first --vary replaces the default set; later ones add */
 			if (!o->explicit_vary++)
@@ -179,6 +192,9 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		}
 		}
 	}
+	if (o->shard.n && (o->select.ntargets || o->select.nbuilds))
+		return cli_usage_error("run", "--shard builds whole shards of the matrix: leave out --target and --build"),
+		       -1;
 	if (!o->shard.n && (o->shard.timings || o->shard.overlap))
 		return cli_usage_error("run", "--%s only applies with --shard K/N",
 				       o->shard.timings ? "timings" : "overlap"), -1;
@@ -196,6 +212,7 @@ int cmd_run(int argc, char **argv)
 		.file = o.c.file, .dist = o.dist, .isolation = o.isolation, .mirror = o.mirror,
 		.print_env = o.print_env, .jobs = o.c.jobs, .keep_going = o.keep_going, .offline = o.offline,
 		.timeout_ms = o.timeout_ms, .no_cache = o.no_cache, .shard = o.shard, .smoke = o.smoke,
+		.select = o.select,
 	};
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);

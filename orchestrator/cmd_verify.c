@@ -45,6 +45,9 @@ static const char verify_help[] =
 	"      --isolation MODE    as for run: auto, none, net\n"
 	"      --sdk-mirror URL    where to download the Go SDK from\n"
 	"      --offline           never download the SDK\n"
+	"      --target PATTERN    verify only these targets (as for run; repeatable);\n"
+	"                          --against a partial release rebuilds its part\n"
+	"      --build NAME        verify only the build NAME (repeatable)\n"
 	CLI_COMMON_HELP
 	"\n"
 	"exit codes: 0 identical, 3 an artifact differs, 1 a build failed, 2 usage or\n"
@@ -54,12 +57,14 @@ struct verify_cli {
 	struct cli_common c;
 	struct verify_opts v;
 	const char *against, *isolation, *mirror;
+	struct plan_select select;
 	int offline;
 };
 
 static int parse_verify_opts(int argc, char **argv, struct verify_cli *o)
 {
-	enum { O_VARY = 256, O_NOVARY, O_AGAINST, O_KEEP, O_DSO, O_JSON, O_ISO, O_MIRROR, O_OFFLINE };
+	enum { O_VARY = 256, O_NOVARY, O_AGAINST, O_KEEP, O_DSO, O_JSON, O_ISO, O_MIRROR, O_OFFLINE, O_TARGET,
+	       O_BUILD };
 	static const struct option longopts[] = {
 		{ "vary", required_argument, 0, O_VARY },
 		{ "no-vary", required_argument, 0, O_NOVARY },
@@ -70,6 +75,8 @@ static int parse_verify_opts(int argc, char **argv, struct verify_cli *o)
 		{ "isolation", required_argument, 0, O_ISO },
 		{ "sdk-mirror", required_argument, 0, O_MIRROR },
 		{ "offline", no_argument, 0, O_OFFLINE },
+		{ "target", required_argument, 0, O_TARGET },
+		{ "build", required_argument, 0, O_BUILD },
 		CLI_COMMON_LONG,
 		{ 0, 0, 0, 0 },
 	};
@@ -102,6 +109,11 @@ static int parse_verify_opts(int argc, char **argv, struct verify_cli *o)
 		case O_ISO: o->isolation = optarg; break;
 		case O_MIRROR: o->mirror = optarg; break;
 		case O_OFFLINE: o->offline = 1; break;
+		case O_TARGET:
+		case O_BUILD:
+			if (cli_select_opt(&o->select, opt == O_TARGET, optarg) < 0)
+				return -1;
+			break;
 		default: {
 			int r = cli_common_opt(&o->c, opt, optarg);
 			if (r < 0)
@@ -123,8 +135,11 @@ int cmd_verify(int argc, char **argv)
 		return p > 0 ? EXIT_OK : EXIT_USAGE;
 	struct pipeline_opts po = {
 		.file = o.c.file, .isolation = o.isolation, .mirror = o.mirror, .jobs = o.c.jobs,
-		.offline = o.offline,
+		.offline = o.offline, .select = o.select,
 	};
+	if (o.against && (o.select.ntargets || o.select.nbuilds))
+		return cli_usage_error("verify", "--against rebuilds what the published manifest records: leave out "
+				       "--target and --build");
 	if (o.against)
 		return verify_against(&po, &o.v, o.against);
 	if (!o.v.vary)

@@ -30,6 +30,7 @@ struct manifest_in {
 	json_t *archives;           /* borrowed; NULL = none */
 	const char *checksums_file; /* NULL = none */
 	json_t *shard;              /* borrowed; run --shard's record (shard.h), NULL = none */
+	json_t *partial;            /* borrowed; run --target/--build's record (plan.h), NULL = none */
 	const struct smoke_result *smoke; /* one per job, or NULL: no smoke run */
 };
 

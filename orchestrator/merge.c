@@ -478,6 +478,15 @@ static json_t *merged_record(const struct merge *m)
 	return json_pack("{s:i, s:s?, s:o}", "count", m->v[0].n, "overlap", m->overlap, "shards", shards);
 }
 
+/* The shards' SOURCE_DATE_EPOCH (the same in all: same_fields), a
+ * decimal string or number in the manifest; 0 when it is neither. */
+static long long sde_value(json_t *v)
+{
+	if (json_is_integer(v))
+		return json_integer_value(v);
+	return json_is_string(v) ? strtoll(json_string_value(v), NULL, 10) : 0;
+}
+
 static int publish(struct merge *m)
 {
 	json_t *jobs = json_array(), *archives = json_array();
@@ -491,7 +500,8 @@ static int publish(struct merge *m)
 		json_object_del(doc, "shard");
 		jx_set(doc, "merged", merged_record(m));
 		char *path = xasprintf("%s/manifest.json", m->stage);
-		if (manifest_write_json(path, doc) < 0)
+		json_t *sde = at(doc, "inputs.source_date_epoch");
+		if (manifest_write_json(path, doc) < 0 || stamp_tree(m->stage, sde_value(sde)) < 0)
 			rc = EXIT_JOB;
 		else if ((rc = stopped()) == EXIT_OK && swap_into_place(m->stage, m->out) < 0)
 			rc = EXIT_JOB;

@@ -57,6 +57,7 @@ struct run_state {
 	struct inputs_ctx inputs; /* what they came from, for the check after each job */
 	const char *skip[3];
 	json_t *shard;  /* the manifest's "shard" record, or NULL */
+	json_t *partial; /* its "partial" record (run --target/--build), or NULL */
 };
 
 static char *abs_path(const char *path)
@@ -316,6 +317,8 @@ static int prepare(struct run_state *s)
 		return EXIT_USAGE;
 	if (s->o->shard.n && shard_apply(&s->o->shard, &s->plan, &s->shard) < 0)
 		return EXIT_USAGE;
+	if (plan_select(&s->o->select, &s->plan, &s->partial) < 0)
+		return EXIT_USAGE;
 	if (arc_plan(&s->rel, &s->plan, s->project, &s->arcs) < 0 ||
 	    plan_check_published(&s->rel, &s->plan, &s->arcs) < 0)
 		return EXIT_USAGE;
@@ -445,11 +448,14 @@ static int publish(struct run_state *s)
 		.isolation = iso_level_name(s->iso), .gosum_digest = gosum, .source_digest = source,
 		.plan = &s->plan, .results = s->res, .parallel = s->budget.parallel, .procs = s->budget.procs,
 		.checksums_file = s->rel.checksums.file, .archives = archives, .shard = s->shard, .smoke = s->smoke,
+		.partial = s->partial,
 	};
 	char *path = xasprintf("%s/manifest.json", s->stage);
 	int rc = manifest_write(path, &m) < 0 ? EXIT_JOB : EXIT_OK;
 	json_decref(archives);
 	free(path);
+	if (rc == EXIT_OK && stamp_tree(s->stage, strtoll(s->sde, NULL, 10)) < 0)
+		rc = EXIT_JOB;
 	if (rc == EXIT_OK && runner_last_signal())
 		rc = EXIT_INTERRUPTED; /* not swapped: the caller removes the stage */
 	if (rc == EXIT_OK && swap_into_place(s->stage, s->dist) < 0)
@@ -533,6 +539,7 @@ static void run_state_free(struct run_state *s)
 	actcache_close(s->actions);
 	free(s->keys);
 	json_decref(s->shard);
+	json_decref(s->partial);
 }
 
 /* Signals.  Before the staging directory exists a run has nothing to

@@ -17,6 +17,7 @@
 #ifndef XGO_PIPELINE_H
 #define XGO_PIPELINE_H
 
+#include "orchestrator/plan.h"
 #include "orchestrator/shard.h"
 
 struct pipeline_opts {
@@ -36,6 +37,7 @@ struct pipeline_opts {
 	                            0: only the builds that declare smoke */
 	long timeout_ms;
 	struct shard_spec shard;   /* run --shard K/N: only that shard's targets (shard.h) */
+	struct plan_select select; /* run --target, --build: a part of the matrix (plan.h) */
 	/* verify's job-level variations (verify.h); 0/NULL: none */
 	long vary_uid;             /* jobs run as this uid in a new user namespace */
 	const char *vary_hostname; /* jobs run in a new UTS namespace with this name */

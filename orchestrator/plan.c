@@ -2,8 +2,11 @@
 #include "plan.h"
 #include "archives.h"
 #include "path.h"
+#include "jsonx.h"
 #include "template.h"
 
+#include <fnmatch.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +101,80 @@ int plan_make(const struct release *r, const struct port_table *ports, struct pl
 fail:
 	plan_release(p);
 	return -1;
+}
+
+void plan_keep(struct plan *p, const unsigned char *keep)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->n; i++) {
+		if (keep[i]) {
+			p->jobs[n++] = p->jobs[i];
+			continue;
+		}
+		free(p->jobs[i].output); /* the plan owns the names of the jobs it drops */
+		free(p->jobs[i].binary);
+	}
+	p->n = n;
+}
+
+static int target_matches(const char *pattern, const struct job *j)
+{
+	char plain[sizeof(j->id)];
+	snprintf(plain, sizeof(plain), "%s", j->id);
+	char *cgo = strstr(plain, "+cgo");
+	if (cgo)
+		*cgo = '\0';
+	return !fnmatch(pattern, j->id, 0) || !fnmatch(pattern, plain, 0);
+}
+
+static int job_selected(const struct plan_select *sel, const struct job *j, unsigned char *used_t,
+			unsigned char *used_b)
+{
+	int build_ok = !sel->nbuilds, target_ok = !sel->ntargets;
+	for (size_t k = 0; k < sel->nbuilds; k++)
+		if (!strcmp(sel->builds[k], j->build->name))
+			build_ok = used_b[k] = 1;
+	for (size_t k = 0; build_ok && k < sel->ntargets; k++)
+		if (target_matches(sel->targets[k], j))
+			target_ok = used_t[k] = 1;
+	return build_ok && target_ok;
+}
+
+static json_t *strings_json(const char *const *v, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		jx_push(a, json_string(v[i]));
+	return a;
+}
+
+int plan_select(const struct plan_select *sel, struct plan *p, json_t **record)
+{
+	*record = NULL;
+	if (!sel->ntargets && !sel->nbuilds)
+		return 0;
+	unsigned char *keep = xcalloc(p->n ? p->n : 1, 1);
+	unsigned char used_t[PLAN_SELECT_MAX] = { 0 }, used_b[PLAN_SELECT_MAX] = { 0 };
+	size_t planned = p->n;
+	int rc = 0;
+	for (size_t i = 0; i < p->n; i++)
+		keep[i] = (unsigned char)job_selected(sel, &p->jobs[i], used_t, used_b);
+	for (size_t k = 0; k < sel->nbuilds && rc == 0; k++)
+		if (!used_b[k])
+			rc = error("--build '%s': release.lua declares no such build (see 'xgo-build plan')",
+				   sel->builds[k]);
+	for (size_t k = 0; k < sel->ntargets && rc == 0; k++)
+		if (!used_t[k])
+			rc = error("--target '%s' matches no target%s (see 'xgo-build plan'; patterns like linux/*)",
+				   sel->targets[k], sel->nbuilds ? " of the builds asked for" : " of release.lua");
+	if (rc == 0) {
+		plan_keep(p, keep);
+		*record = json_pack("{s:o, s:o, s:I, s:I}", "targets", strings_json(sel->targets, sel->ntargets),
+				    "builds", strings_json(sel->builds, sel->nbuilds), "jobs", (json_int_t)p->n,
+				    "planned", (json_int_t)planned);
+	}
+	free(keep);
+	return rc;
 }
 
 void plan_release(struct plan *p)

@@ -14,6 +14,7 @@
 #include "orchestrator/template.h"
 
 struct cc_tool; /* toolchains/cc.h */
+struct json_t;  /* jansson */
 
 struct job {
 	const struct build_decl *build; /* borrowed from the release */
@@ -39,6 +40,25 @@ struct plan {
 
 int plan_make(const struct release *r, const struct port_table *ports, struct plan *p);
 void plan_release(struct plan *p);
+
+/* Keep only the jobs i with keep[i] (p->n entries), in their order. */
+void plan_keep(struct plan *p, const unsigned char *keep);
+
+/* A part of the matrix (run --target, --build): a job is kept when its
+ * build is one of builds (none: any) and its target id matches one of
+ * targets (none: any) as an fnmatch pattern whose '*' also matches '/'
+ * (so linux/<star> takes linux/arm/7), with or without its "+cgo".  A pattern
+ * or build name that selects nothing is error() naming it, and -1.
+ * *record: the manifest's "partial" record { targets, builds, jobs,
+ * planned }, or NULL when nothing was asked. */
+#define PLAN_SELECT_MAX 32
+struct plan_select {
+	const char *targets[PLAN_SELECT_MAX];
+	size_t ntargets;
+	const char *builds[PLAN_SELECT_MAX];
+	size_t nbuilds;
+};
+int plan_select(const struct plan_select *sel, struct plan *p, struct json_t **record);
 
 /* The template variables for a job: name, version, build, binary, os,
  * arch, variant, ext, target.  vars must hold PLAN_VARS entries; strings

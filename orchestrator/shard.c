@@ -252,17 +252,8 @@ int shard_apply(const struct shard_spec *spec, struct plan *p, json_t **record)
 	for (size_t g = 0; g < s.n; g++)
 		for (size_t i = 0; i < s.v[g].njobs && shard_builds(&s.v[g], spec->k); i++)
 			keep[s.v[g].jobs[i]] = 1;
-	/* Drop the other jobs; the plan owns their output and binary names. */
-	size_t n = 0;
-	for (size_t i = 0; i < p->n; i++) {
-		if (keep[i]) {
-			p->jobs[n++] = p->jobs[i];
-			continue;
-		}
-		free(p->jobs[i].output);
-		free(p->jobs[i].binary);
-	}
-	p->n = n;
+	plan_keep(p, keep);
+	size_t n = p->n;
 	free(keep);
 	json_t *targets = json_object_get(*record, "targets");
 	struct buf names;

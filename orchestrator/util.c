@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 _Thread_local int quiet_errors;
@@ -453,6 +454,23 @@ int remove_tree(const char *path)
 	if (lstat(path, &st) < 0)
 		return errno == ENOENT ? 0 : error("cannot remove '%s':", path);
 	return nftw(path, remove_one, 32, FTW_DEPTH | FTW_PHYS) ? -1 : 0;
+}
+
+static struct timespec stamp_time[2]; /* nftw has no user pointer */
+
+static int stamp_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	if (utimensat(AT_FDCWD, path, stamp_time, AT_SYMLINK_NOFOLLOW) < 0)
+		return error("cannot set the time of '%s':", path), -1;
+	return 0;
+}
+
+int stamp_tree(const char *dir, long long t)
+{
+	stamp_time[0] = stamp_time[1] = (struct timespec){ .tv_sec = (time_t)t };
+	/* depth first: stamping a directory last, after its entries */
+	return nftw(dir, stamp_one, 32, FTW_DEPTH | FTW_PHYS) ? -1 : 0;
 }
 
 int dist_make_stage(const char *stage)

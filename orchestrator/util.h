@@ -99,6 +99,10 @@ int write_file_atomic(const char *path, const void *data, size_t len, int mode);
 int mkdir_p(const char *path, int mode);
 /* rm -rf; a missing path is fine. */
 int remove_tree(const char *path);
+/* Set the modification time of dir and of everything below it (links
+ * themselves, not their targets) to t: a published dist/ is the same on
+ * every machine, loose binaries included (GoReleaser's mod_timestamp). */
+int stamp_tree(const char *dir, long long t);
 /* A directory xgo-build publishes holds DIST_MARKER with DIST_MARKER_TEXT:
  * that is how a later run knows it may replace it.  No other directory
  * is ever replaced or removed as a whole (docs/runner.md, "dist/"). */

@@ -910,7 +910,32 @@ static int use_published_files(const char *dir, json_t *expected)
 /* Read the published record into expected; *pub_dir gets the directory
  * of published files when there is one.  Returns 0, -1 for a record that
  * cannot be read, -2 for a manifest of another SDK. */
-static int load_published(const char *src, const char *file, json_t *expected, char **pub_dir)
+/* The "partial" record of a published manifest (run --target/--build,
+ * plan.h) into sel: the rebuild selects the same part of the matrix.
+ * Strings point into rec, which the caller keeps.  -1 after error() when
+ * the record is malformed. */
+static int partial_select(const char *src, json_t *rec, struct plan_select *sel)
+{
+	static const char *const keys[] = { "targets", "builds" };
+	const char **v[] = { sel->targets, sel->builds };
+	size_t *n[] = { &sel->ntargets, &sel->nbuilds };
+	for (size_t k = 0; k < 2; k++) {
+		json_t *a = json_object_get(rec, keys[k]);
+		if (!json_is_array(a) || json_array_size(a) > PLAN_SELECT_MAX)
+			return error("%s: its manifest's partial.%s is not a list of at most %d names", src, keys[k],
+				     PLAN_SELECT_MAX);
+		for (size_t i = 0; i < json_array_size(a); i++) {
+			const char *name = json_string_value(json_array_get(a, i));
+			if (!name || !*name)
+				return error("%s: its manifest's partial.%s[%zu] is not a name", src, keys[k], i);
+			v[k][(*n[k])++] = name;
+		}
+	}
+	return 0;
+}
+
+static int load_published(const char *src, const char *file, json_t *expected, char **pub_dir,
+			  json_t **partial)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -937,6 +962,8 @@ static int load_published(const char *src, const char *file, json_t *expected, c
 	rc = verify_parse_record(src, text, len, expected, &doc);
 	if (rc == 0 && doc)
 		rc = check_sdk(doc, file, src) == 0 ? 0 : -2;
+	if (rc == 0 && doc && json_is_object(json_object_get(doc, "partial")))
+		*partial = json_incref(json_object_get(doc, "partial"));
 	json_decref(doc);
 	if (rc == 0 && *pub_dir && use_published_files(*pub_dir, expected) < 0)
 		rc = -1;
@@ -949,12 +976,20 @@ int verify_against(const struct pipeline_opts *po, const struct verify_opts *vo,
 	const char *file = po->file ? po->file : "release.lua";
 	json_t *expected = json_object();
 	char *pub_dir = NULL, *root = NULL, *dist = NULL;
+	json_t *partial = NULL;
+	struct pipeline_opts o = *po;
 	int rc;
-	int loaded = load_published(src, file, expected, &pub_dir);
+	int loaded = load_published(src, file, expected, &pub_dir, &partial);
 	if (loaded < 0) {
 		rc = loaded == -2 ? EXIT_TOOLCHAIN : EXIT_USAGE;
 		goto out;
 	}
+	if (partial && partial_select(src, partial, &o.select) < 0) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (partial)
+		note("verify: '%s' is a partial release: the rebuild builds the same part", src);
 	if (!(root = make_root())) {
 		rc = EXIT_JOB;
 		goto out;
@@ -964,7 +999,7 @@ int verify_against(const struct pipeline_opts *po, const struct verify_opts *vo,
 	dist = xasprintf("%s/dist", root);
 	double t = 0;
 	note("verify: rebuilding from source to compare with '%s'", src);
-	rc = verify_build(po, 0, root, dist, skipped, &t);
+	rc = verify_build(&o, 0, root, dist, skipped, &t);
 	if (rc == EXIT_OK) {
 		char *dso = vo->diffoscope ? xasprintf("%s/diffoscope", root) : NULL;
 		if (dso)
@@ -980,6 +1015,7 @@ int verify_against(const struct pipeline_opts *po, const struct verify_opts *vo,
 	json_decref(report);
 out:
 	json_decref(expected);
+	json_decref(partial);
 	free(pub_dir);
 	free(root);
 	free(dist);

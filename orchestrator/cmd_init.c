@@ -491,12 +491,12 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
 			o->dir = argv[i];
 		else
 			return cli_usage_error("init", "unexpected argument '%s': give one DIR%s", argv[i],
-					       o->goreleaser ? " and one FILE" : "");
+					       o->goreleaser ? " and one FILE" : ""), -1;
 	}
 	if (!o->dir)
 		o->dir = ".";
 	if (o->go && (!isdigit((unsigned char)*o->go) || strspn(o->go, "0123456789.abcdefghijklmnopqrstuvwxyz") != strlen(o->go)))
-		return cli_usage_error("init", "--go wants a Go release such as 1.26.8, not '%s'", o->go);
+		return cli_usage_error("init", "--go wants a Go release such as 1.26.8, not '%s'", o->go), -1;
 	return 0;
 }
 

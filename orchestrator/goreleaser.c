@@ -1363,13 +1363,8 @@ static int load_yaml(struct ctx *c, const char *path)
 {
 	size_t len;
 	char *text = read_file(path, GR_MAX_BYTES, &len);
-	if (!text) {
-		char *msg = xstrdup(error_last());
-		error_clear();
-		int rc = error("cannot read the GoReleaser config: %s", msg);
-		free(msg);
-		return rc;
-	}
+	if (!text)
+		return -1; /* read_file said why */
 	yaml_parser_t p;
 	int rc = 0;
 	if (!yaml_parser_initialize(&p)) {

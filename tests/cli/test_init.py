@@ -96,6 +96,16 @@ def test_init_without_a_main_package_is_exit_2(tmp_path, sdk_session):
     assert not (proj / "release.lua").exists()
 
 
+def test_usage_errors_are_exit_2_with_one_line(tmp_path, sdk_session):
+    proj = module(tmp_path / "p")
+    for args in (("a", "b"), ("--go", "x1"), ("--bogus",), ("--from-goreleaser", "missing.yaml")):
+        r = run_xgo("init", *args, cwd=proj, env=sdk_session["env"])
+        assert r.rc == 2 and len(r.err.splitlines()) == 1 and r.err.startswith("xgo-build: error: "), (args, r)
+    r = run_xgo("init", "--from-goreleaser", cwd=proj, env=sdk_session["env"])
+    assert r.rc == 2 and "no GoReleaser config" in r.err, r
+    assert not (proj / "release.lua").exists()
+
+
 def test_init_whose_lock_fails_writes_nothing(tmp_path, sdk_session):
     proj = module(tmp_path / "p")
     env = dict(sdk_session["env"], XGO_SDK_MIRROR=f"file://{tmp_path}/no-mirror")

@@ -52,5 +52,6 @@ int cmd_cache(int argc, char **argv);
 int cmd_lock(int argc, char **argv);
 int cmd_targets(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
+int cmd_init(int argc, char **argv);
 
 #endif

@@ -100,6 +100,11 @@ int jobenv_check_build(const struct release *r, const struct build_decl *b)
 	return 0;
 }
 
+int jobenv_controlled(const char *name)
+{
+	return is_controlled(name, strlen(name));
+}
+
 static int cmp_env(const void *a, const void *b)
 {
 	const char *x = *(const char *const *)a, *y = *(const char *const *)b;

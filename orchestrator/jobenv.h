@@ -77,5 +77,8 @@ char *jobenv_scratch(const char *work_dir, const char *name);
 
 /* Sort an environment by name (for printing and hashing). */
 void jobenv_sort(struct strv *env);
+/* 1 when a build's env may not set or pass name: xgo-build sets it
+ * (jobenv_check_build refuses it).  For translators (goreleaser.h). */
+int jobenv_controlled(const char *name);
 
 #endif

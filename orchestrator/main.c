@@ -18,6 +18,7 @@ static const char usage[] =
 	"Reproducible cross-compilation of Go projects, described by release.lua.\n"
 	"\n"
 	"commands:\n"
+	"  init      write release.lua for a Go module (--from-goreleaser: from its config)\n"
 	"  run       build and package the whole matrix into dist/\n"
 	"  plan      show the expanded jobs (--json for CI, --matrix N for CI shards)\n"
 	"  verify    rebuild under varied conditions and compare bit for bit\n"
@@ -62,6 +63,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "init", cmd_init },
 	{ "run", cmd_run },
 	{ "plan", cmd_plan },
 	{ "verify", cmd_verify },

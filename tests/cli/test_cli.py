@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-COMMANDS = ["run", "plan", "verify", "sdk", "lock", "targets"]
+COMMANDS = ["init", "run", "plan", "verify", "sdk", "lock", "targets"]
 
 
 def test_no_arguments_prints_usage_and_exits_2(xgo):

@@ -58,6 +58,8 @@ static const char run_help[] =
 	"                          job weighs the same)\n"
 	"      --overlap           with --shard: one target is built by two shards, and\n"
 	"                          merge checks the two copies are identical\n"
+	"      --sign-key FILE     sign the release with this minisign secret key (as\n"
+	"                          signing { key } in release.lua; docs/attest.md)\n"
 	CLI_COMMON_HELP;
 
 /* Two strings: C11 promises only 4095 bytes in one literal. */
@@ -70,6 +72,8 @@ static const char run_help_env[] =
 	"XGO_REMOTE_CACHE_SIGNING_KEY (Ed25519 key signing its entries),\n"
 	"XGO_REMOTE_CACHE_TRUSTED_KEYS (public keys: unsigned entries are ignored),\n"
 	"XGO_REMOTE_CACHE_MAX_BYTES (largest download, default 512M; docs/ci.md),\n"
+	"XGO_SIGNING_PASSWORD (the signing key's password, or the variable signing\n"
+	"{ password_env } names; else it is asked on the terminal),\n"
 	"XGO_ZIG (the zig binary), XGO_ZIG_CACHE (zig's cache; default <cache>/zig-cache),\n"
 	"XGO_GC_MEMLIMIT (MiB a job's Go process may grow to before it collects garbage;\n"
 	"default: its share of half the free memory; 0: Go's default collector).\n"
@@ -84,6 +88,7 @@ struct run_opts {
 	const char *print_env;
 	const char *isolation;
 	const char *mirror;
+	const char *sign_key;
 	int keep_going, offline, no_cache, smoke;
 	long timeout_ms;
 	int verify, json, explicit_vary;
@@ -104,7 +109,7 @@ static int parse_timeout(const char *arg, long *ms)
 static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_DIST = 256, O_KEEP, O_FAIL, O_TIMEOUT, O_ISO, O_PRINT, O_MIRROR, O_OFFLINE, O_VERIFY, O_VARY,
-	       O_NOVARY, O_JSON, O_NOCACHE, O_SHARD, O_TIMINGS, O_OVERLAP, O_SMOKE };
+	       O_NOVARY, O_JSON, O_NOCACHE, O_SHARD, O_TIMINGS, O_OVERLAP, O_SIGNKEY, O_SMOKE };
 	static const struct option longopts[] = {
 		{ "dist", required_argument, 0, O_DIST },
 		{ "keep-going", no_argument, 0, O_KEEP },
@@ -123,6 +128,7 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		{ "timings", required_argument, 0, O_TIMINGS },
 		{ "overlap", no_argument, 0, O_OVERLAP },
 		{ "smoke", no_argument, 0, O_SMOKE },
+		{ "sign-key", required_argument, 0, O_SIGNKEY },
 		CLI_COMMON_LONG,
 		{ 0, 0, 0, 0 },
 	};
@@ -159,6 +165,7 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		case O_TIMINGS: o->shard.timings = optarg; break;
 		case O_OVERLAP: o->shard.overlap = 1; break;
 		case O_SMOKE: o->smoke = 1; break;
+		case O_SIGNKEY: o->sign_key = optarg; break;
 		case O_VARY:
 			/* the first --vary replaces the default set; later ones add */
 			if (!o->explicit_vary++)
@@ -196,6 +203,7 @@ int cmd_run(int argc, char **argv)
 		.file = o.c.file, .dist = o.dist, .isolation = o.isolation, .mirror = o.mirror,
 		.print_env = o.print_env, .jobs = o.c.jobs, .keep_going = o.keep_going, .offline = o.offline,
 		.timeout_ms = o.timeout_ms, .no_cache = o.no_cache, .shard = o.shard, .smoke = o.smoke,
+		.sign_key = o.sign_key,
 	};
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);

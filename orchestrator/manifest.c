@@ -101,6 +101,8 @@ json_t *manifest_json(const struct manifest_in *m)
 						     r->checksums.algorithm, "per_file", r->checksums.per_file));
 	if (m->shard)
 		bad |= json_object_set(doc, "shard", m->shard);
+	if (m->signatures)
+		bad |= json_object_set(doc, "signatures", m->signatures);
 	return checked(doc, bad);
 }
 

@@ -26,17 +26,21 @@ static const char keygen_help[] =
 	"            out of the repository\n"
 	"  -W        no password: the secret key file is not encrypted\n"
 	"  -f        replace existing key files\n"
-	"  -h        this text\n"
+	"  -h, --help  this text\n"
 	"\n"
 	"exit codes: 0 written, 2 usage error, a file exists, no password\n";
 
 int cmd_keygen(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
+	};
 	const char *pub = "minisign.pub";
 	char *sec = NULL;
 	int nopw = 0, force = 0, opt;
 	optind = 1;
-	while ((opt = getopt(argc, argv, "p:s:Wfh")) != -1) {
+	while ((opt = getopt_long(argc, argv, "p:s:Wfh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'p': pub = optarg; break;
 		case 's': free(sec); sec = xstrdup(optarg); break;
@@ -66,7 +70,7 @@ int cmd_keygen(int argc, char **argv)
 	char *pw = nopw ? NULL : sign_password(NULL, "Password for the new secret key: ", 1);
 	int rc = EXIT_USAGE;
 	if (!nopw && !pw)
-		error("no password for the new secret key (or -W for an unencrypted one)");
+		; /* sign_password said why */
 	else if (!nopw && !*pw)
 		error("the password is empty: choose one, or -W for an unencrypted key");
 	else if (sign_keygen(pub, sec, pw, force) == 0)

@@ -295,3 +295,17 @@ def test_run_wraps_the_provenance_in_an_envelope(signed, keys):
     pae = b"DSSEv1 %d %s %d %s" % (len(ptype), ptype, len(payload), payload)
     pk = base64.b64decode((keys / "plain.pub").read_text().splitlines()[1])[10:]
     Ed25519PublicKey.from_public_bytes(pk).verify(base64.b64decode(env["signatures"][0]["sig"]), pae)
+
+
+def test_a_merged_dist_lists_no_shard_signatures(signed, sdk_session, keys, tmp_path):
+    env = dict(sdk_session["env"], SOURCE_DATE_EPOCH=EPOCH, XGO_SIGNING_KEY_FILE=str(keys / "plain.key"))
+    for k in (1, 2):
+        r = run_xgo("run", "--shard", f"{k}/2", "--dist", tmp_path / f"s{k}", cwd=signed[0], env=env)
+        assert r.rc == 0, r
+        assert (tmp_path / f"s{k}" / "SHA256SUMS.minisig").exists()
+    r = run_xgo("merge", "--dist", tmp_path / "m", tmp_path / "s1", tmp_path / "s2")
+    assert r.rc == 0, r
+    assert "signatures" not in json.loads((tmp_path / "m" / "manifest.json").read_text())
+    r = verify(tmp_path / "m", keys / "plain.pub")
+    assert r.rc == 3, r
+    assert "SHA256SUMS.minisig' is missing" in r.err

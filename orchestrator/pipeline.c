@@ -372,6 +372,8 @@ static int load_signing_key(struct run_state *s)
 {
 	const struct signing_decl *d = &s->rel.signing;
 	const char *given = s->o->sign_key ? s->o->sign_key : d->key;
+	if (s->o->print_env)
+		return EXIT_OK; /* publishes nothing: no password to ask for */
 	if (!given) {
 		if (d->line)
 			warn("%s:%d: signing has no key (its variable is unset?): the release is not signed", s->rel.path,

@@ -309,3 +309,43 @@ def test_a_merged_dist_lists_no_shard_signatures(signed, sdk_session, keys, tmp_
     r = verify(tmp_path / "m", keys / "plain.pub")
     assert r.rc == 3, r
     assert "SHA256SUMS.minisig' is missing" in r.err
+
+
+def on_terminal(args, answers):
+    """Run the binary with a terminal (a pty) typing answers at each prompt."""
+    import pty
+    env = {k: v for k, v in os.environ.items() if k != "XGO_SIGNING_PASSWORD"}
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(str(BINARY), [str(BINARY), *map(str, args)], env)
+    seen = b""
+    answers = list(answers)
+    import select
+    import signal
+    while True:
+        if not select.select([fd], [], [], 120)[0]:  # stuck at a prompt: fail, never hang
+            os.kill(pid, signal.SIGKILL)
+            break
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+        if answers and chunk.rstrip().endswith(b":"):  # a prompt, not the newline after one
+            os.write(fd, answers.pop(0).encode() + b"\n")
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), seen.decode(errors="replace")
+
+
+def test_keygen_asks_the_password_twice_on_the_terminal(tmp_path):
+    rc, out = on_terminal(["keygen", "-p", tmp_path / "t.pub", "-s", tmp_path / "t.key"], ["one", "two"])
+    assert rc == 2, out
+    assert "the passwords differ" in out and "one" not in out, "the password is not echoed"
+    assert not (tmp_path / "t.key").exists()
+    rc, out = on_terminal(["keygen", "-p", tmp_path / "t.pub", "-s", tmp_path / "t.key"], ["s3cret", "s3cret"])
+    assert rc == 0, out
+    assert "s3cret" not in out
+    assert "encrypted secret key" in (tmp_path / "t.key").read_text()

@@ -57,6 +57,14 @@ void sign_key_release(struct sign_key *k)
 
 /* ---- passwords ---- */
 
+/* The prompt and the newline echo would not show are a courtesy: a
+ * terminal that takes no output still gives the password. */
+static void tty_say(int fd, const char *s)
+{
+	ssize_t n = write(fd, s, strlen(s));
+	(void)n;
+}
+
 static char *read_tty_line(int fd, const char *prompt)
 {
 	struct termios old, quiet;
@@ -68,8 +76,7 @@ static char *read_tty_line(int fd, const char *prompt)
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
 		tcsetattr(fd, TCSAFLUSH, &quiet);
 	}
-	if (write(fd, prompt, strlen(prompt)) < 0) { /* the prompt is a courtesy */
-	}
+	tty_say(fd, prompt);
 	for (;;) {
 		char c;
 		ssize_t r = read(fd, &c, 1);
@@ -83,8 +90,7 @@ static char *read_tty_line(int fd, const char *prompt)
 	line[n] = '\0';
 	if (echo_off)
 		tcsetattr(fd, TCSAFLUSH, &old);
-	if (write(fd, "\n", 1) < 0) {
-	}
+	tty_say(fd, "\n");
 	char *pw = n > SIGN_PASSWORD_MAX ? NULL : xstrdup(line);
 	OPENSSL_cleanse(line, sizeof(line));
 	if (!pw)

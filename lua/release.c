@@ -1134,6 +1134,32 @@ static int conv_cache(struct conv *c, int t, struct release *r)
 	return 0;
 }
 
+static int valid_env_name(const char *s)
+{
+	if (!*s || (*s >= '0' && *s <= '9'))
+		return 0;
+	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") == strlen(s);
+}
+
+static int conv_signing(struct conv *c, int t, struct release *r)
+{
+	static const char *const keys[] = { "key", "password_env", "archives" };
+	struct signing_decl *k = &r->signing;
+	if (k->line)
+		return conv_error(c, "declared twice (first at line %d)", k->line);
+	k->line = c->line;
+	if (check_keys(c, t, keys, ARRAY_LEN(keys)) < 0 || get_str(c, t, "key", &k->key, NULL) < 0 ||
+	    get_str(c, t, "password_env", &k->password_env, NULL) < 0 ||
+	    get_bool(c, t, "archives", &k->archives, 0) < 0)
+		return -1;
+	if (k->key && !*k->key)
+		return conv_error(c, "key is empty: give the secret key file, e.g. key = env(\"XGO_SIGNING_KEY_FILE\")");
+	if (k->password_env && !valid_env_name(k->password_env))
+		return conv_error(c, "password_env = '%s' is not a variable name (the name, not the password)",
+				  k->password_env);
+	return 0;
+}
+
 static int valid_toolchain(const char *s)
 {
 	return !strcmp(s, "zig") || !strcmp(s, "gcc") || !strcmp(s, "host") || s[0] == '/';
@@ -1225,6 +1251,8 @@ static int conv_decl(lua_State *L, const char *file, struct release *r)
 		rc = conv_checksums(&c, t, r);
 	} else if (!strcmp(kind, "cache")) {
 		rc = conv_cache(&c, t, r);
+	} else if (!strcmp(kind, "signing")) {
+		rc = conv_signing(&c, t, r);
 	} else if (!strcmp(kind, "cc")) {
 		rc = conv_cc(&c, t, r);
 	} else if (!strcmp(kind, "before")) {
@@ -1434,6 +1462,8 @@ void release_clear(struct release *r)
 	free(r->cache.token_env);
 	free(r->cache.signing_key_env);
 	strv_release(&r->cache.trusted_keys);
+	free(r->signing.key);
+	free(r->signing.password_env);
 	free(r->checksums.file);
 	free(r->checksums.algorithm);
 	free(r->cc.zig);

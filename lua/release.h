@@ -105,6 +105,14 @@ struct cache_decl {
 	struct strv trusted_keys; /* public keys or key files (actcache_configure) */
 };
 
+/* signing { key = env("XGO_SIGNING_KEY_FILE"), password_env = "NAME", archives = false } */
+struct signing_decl {
+	int line;           /* 0: not declared */
+	char *key;          /* minisign secret key file (relative: to the project); NULL = unsigned */
+	char *password_env; /* the variable holding its password; NULL: XGO_SIGNING_PASSWORD */
+	int archives;       /* also sign every published file, not only the checksum file */
+};
+
 struct release {
 	char *path;        /* as given */
 	char *dir;         /* directory of release.lua: the project root */
@@ -125,6 +133,7 @@ struct release {
 	size_t narchives;
 	struct checksums_decl checksums;
 	struct cache_decl cache;
+	struct signing_decl signing;
 	struct cc_decl cc;
 
 	struct strv before;  /* hook commands run once before the builds */

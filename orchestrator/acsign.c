@@ -1,6 +1,7 @@
 /* acsign.c - Ed25519 keys and signatures for cache entries (acsign.h). */
 #define _GNU_SOURCE
 #include "acsign.h"
+#include "hash.h"
 #include "path.h"
 #include "util.h"
 
@@ -28,27 +29,6 @@ static int is_pem(const char *s)
 static int is_ed25519(EVP_PKEY *k)
 {
 	return k && EVP_PKEY_is_a(k, "ED25519");
-}
-
-/* The bytes of base64 text s (at most max), or -1 when s is not base64. */
-static int unbase64(const char *s, unsigned char *out, size_t max)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n % 4 || n / 4 * 3 > max || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-							"0123456789+/=") != n)
-		return -1;
-	int len = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
-	if (len < 0)
-		return -1;
-	len -= (s[n - 1] == '=') + (s[n - 2] == '=');
-	return len;
-}
-
-static char *base64(const unsigned char *d, size_t n)
-{
-	char *out = xmalloc(4 * ((n + 2) / 3) + 1);
-	EVP_EncodeBlock((unsigned char *)out, d, (int)n);
-	return out;
 }
 
 /* spec's key text: spec itself when it is PEM, else the file it names
@@ -130,7 +110,7 @@ static int add_pem(struct acsign *s, const char *what, const char *spec, const c
 int acsign_add_trusted(struct acsign *s, const char *what, const char *spec, const char *base)
 {
 	unsigned char raw[DER_LEN + 3];
-	int n = is_pem(spec) ? -1 : unbase64(spec, raw, sizeof(raw));
+	int n = is_pem(spec) ? -1 : b64_decode(spec, raw, sizeof(raw));
 	if (n == RAW_LEN)
 		return add_key(s, what, EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, raw, RAW_LEN));
 	if (n == DER_LEN) {
@@ -163,7 +143,7 @@ char *acsign_sign(const struct acsign *s, const void *msg, size_t len)
 	int ok = ctx && EVP_DigestSignInit(ctx, NULL, NULL, NULL, s->signer) == 1 &&
 		 EVP_DigestSign(ctx, sig, &n, msg, len) == 1 && n == SIG_LEN;
 	EVP_MD_CTX_free(ctx);
-	return ok ? base64(sig, n) : NULL;
+	return ok ? b64_encode(sig, n) : NULL;
 }
 
 static int verify_one(EVP_PKEY *k, const unsigned char *sig, const void *msg, size_t len)
@@ -178,7 +158,7 @@ static int verify_one(EVP_PKEY *k, const unsigned char *sig, const void *msg, si
 int acsign_verify(const struct acsign *s, const void *msg, size_t len, const char *sig)
 {
 	unsigned char raw[SIG_LEN + 3];
-	if (!sig || unbase64(sig, raw, sizeof(raw)) != SIG_LEN)
+	if (!sig || b64_decode(sig, raw, sizeof(raw)) != SIG_LEN)
 		return 0;
 	for (size_t i = 0; i < s->ntrusted; i++)
 		if (verify_one(s->trusted[i], raw, msg, len))
@@ -228,7 +208,7 @@ int acsign_keygen(const char *prefix, char **pub)
 		unlink(key);
 		goto out;
 	}
-	*pub = base64(raw, n);
+	*pub = b64_encode(raw, n);
 	rc = 0;
 out:
 	EVP_PKEY_free(k);

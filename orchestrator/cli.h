@@ -53,5 +53,7 @@ int cmd_lock(int argc, char **argv);
 int cmd_targets(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_init(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cmd_verify_release(int argc, char **argv);
 
 #endif

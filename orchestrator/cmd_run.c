@@ -62,6 +62,8 @@ static const char run_help[] =
 	"                          job weighs the same)\n"
 	"      --overlap           with --shard: one target is built by two shards, and\n"
 	"                          merge checks the two copies are identical\n"
+	"      --sign-key FILE     sign the release with this minisign secret key (as\n"
+	"                          signing { key } in release.lua; docs/attest.md)\n"
 	CLI_COMMON_HELP;
 
 /* Two strings: C11 promises only 4095 bytes in one literal. */
@@ -74,6 +76,8 @@ static const char run_help_env[] =
 	"XGO_REMOTE_CACHE_SIGNING_KEY (Ed25519 key signing its entries),\n"
 	"XGO_REMOTE_CACHE_TRUSTED_KEYS (public keys: unsigned entries are ignored),\n"
 	"XGO_REMOTE_CACHE_MAX_BYTES (largest download, default 512M; docs/ci.md),\n"
+	"XGO_SIGNING_PASSWORD (the signing key's password, or the variable signing\n"
+	"{ password_env } names; else it is asked on the terminal),\n"
 	"XGO_ZIG (the zig binary), XGO_ZIG_CACHE (zig's cache; default <cache>/zig-cache),\n"
 	"XGO_GC_MEMLIMIT (MiB a job's Go process may grow to before it collects garbage;\n"
 	"default: its share of half the free memory; 0: Go's default collector).\n"
@@ -88,6 +92,7 @@ struct run_opts {
 	const char *print_env;
 	const char *isolation;
 	const char *mirror;
+	const char *sign_key;
 	int keep_going, offline, no_cache, smoke;
 	long timeout_ms;
 	int verify, json, explicit_vary;
@@ -110,7 +115,7 @@ static int parse_timeout(const char *arg, long *ms)
 static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_DIST = 256, O_KEEP, O_FAIL, O_TIMEOUT, O_ISO, O_PRINT, O_MIRROR, O_OFFLINE, O_VERIFY, O_VARY,
-	       O_NOVARY, O_JSON, O_NOCACHE, O_SHARD, O_TIMINGS, O_OVERLAP, O_SMOKE, O_TARGET, O_BUILD };
+	       O_NOVARY, O_JSON, O_NOCACHE, O_SHARD, O_TIMINGS, O_OVERLAP, O_SMOKE, O_TARGET, O_BUILD, O_SIGNKEY };
 	static const struct option longopts[] = {
 		{ "dist", required_argument, 0, O_DIST },
 		{ "keep-going", no_argument, 0, O_KEEP },
@@ -131,6 +136,7 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		{ "smoke", no_argument, 0, O_SMOKE },
 		{ "target", required_argument, 0, O_TARGET },
 		{ "build", required_argument, 0, O_BUILD },
+		{ "sign-key", required_argument, 0, O_SIGNKEY },
 		CLI_COMMON_LONG,
 		{ 0, 0, 0, 0 },
 	};
@@ -172,6 +178,7 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 			if (cli_select_opt(&o->select, opt == O_TARGET, optarg) < 0)
 				return -1;
 			break;
+		case O_SIGNKEY: o->sign_key = optarg; break;
 		case O_VARY:
 			/* the first --vary replaces the default set; later ones add */
 			if (!o->explicit_vary++)
@@ -213,6 +220,7 @@ int cmd_run(int argc, char **argv)
 		.print_env = o.print_env, .jobs = o.c.jobs, .keep_going = o.keep_going, .offline = o.offline,
 		.timeout_ms = o.timeout_ms, .no_cache = o.no_cache, .shard = o.shard, .smoke = o.smoke,
 		.select = o.select,
+		.sign_key = o.sign_key,
 	};
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -16,7 +16,7 @@ struct hasher {
 
 static const EVP_MD *algo_md(enum hash_algo algo)
 {
-	return algo == HASH_SHA512 ? EVP_sha512() : EVP_sha256();
+	return algo == HASH_BLAKE2B512 ? EVP_blake2b512() : algo == HASH_SHA512 ? EVP_sha512() : EVP_sha256();
 }
 
 struct hasher *hasher_new(enum hash_algo algo)
@@ -154,7 +154,7 @@ out:
 
 const char *hash_algo_name(enum hash_algo algo)
 {
-	return algo == HASH_SHA512 ? "sha512" : "sha256";
+	return algo == HASH_BLAKE2B512 ? "blake2b512" : algo == HASH_SHA512 ? "sha512" : "sha256";
 }
 
 int hash_algo_parse(const char *name, enum hash_algo *algo)
@@ -176,4 +176,24 @@ int hash_is_sha256_hex(const char *s)
 		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
 			return 0;
 	return 1;
+}
+
+int b64_decode(const char *s, unsigned char *out, size_t max)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n % 4 || n / 4 * 3 > max || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+							"0123456789+/=") != n)
+		return -1;
+	int len = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
+	if (len < 0)
+		return -1;
+	len -= (s[n - 1] == '=') + (s[n - 2] == '=');
+	return len;
+}
+
+char *b64_encode(const unsigned char *d, size_t n)
+{
+	char *out = xmalloc(4 * ((n + 2) / 3) + 1);
+	EVP_EncodeBlock((unsigned char *)out, d, (int)n);
+	return out;
 }

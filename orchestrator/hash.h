@@ -9,7 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum hash_algo { HASH_SHA256, HASH_SHA512 };
+/* HASH_BLAKE2B512: minisign's prehash (sign.h); never a checksum file's. */
+enum hash_algo { HASH_SHA256, HASH_SHA512, HASH_BLAKE2B512 };
 
 #define HASH_MAX_BYTES 64
 #define HASH_HEX_MAX (2 * HASH_MAX_BYTES + 1)
@@ -19,7 +20,7 @@ struct hasher; /* opaque; owns an EVP_MD_CTX */
 struct hasher *hasher_new(enum hash_algo algo);
 void hasher_update(struct hasher *h, const void *p, size_t n);
 /* hex receives the lowercase hex digest and a NUL: 65 bytes for sha256,
- * 129 (HASH_HEX_MAX) for sha512.  Call hasher_free next. */
+ * 129 (HASH_HEX_MAX) for sha512 and blake2b512.  Call hasher_free next. */
 void hasher_final_hex(struct hasher *h, char *hex);
 void hasher_free(struct hasher *h);
 
@@ -35,6 +36,12 @@ int hash_copy_file(enum hash_algo algo, const char *path, const char *to, int mo
 
 /* 1 when s is 64 lowercase hex digits (a SHA-256 as this module writes it). */
 int hash_is_sha256_hex(const char *s);
+
+/* Base64 (RFC 4648, padded, one line) of digests, keys and signatures.
+ * b64_encode: owned text.  b64_decode: the bytes of s (at most max into
+ * out), or -1 when s is empty, not base64 or longer than max allows. */
+char *b64_encode(const unsigned char *d, size_t n);
+int b64_decode(const char *s, unsigned char *out, size_t max);
 
 const char *hash_algo_name(enum hash_algo algo);
 /* "sha256" / "sha512" -> algo; -1 for anything else. */

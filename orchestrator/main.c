@@ -27,6 +27,8 @@ static const char usage[] =
 	"  cache     the action cache: stats, gc, clean\n"
 	"  lock      pin the Go SDK's hashes in release.lock\n"
 	"  targets   list every GOOS/GOARCH port with its first-class and cgo flags\n"
+	"  keygen    write a minisign key pair for signing releases\n"
+	"  verify-release  check a signed dist/: signatures, checksums, provenance\n"
 	"  version   print the version\n"
 	"  help      this text, or 'help COMMAND' for a command's options\n"
 	"\n"
@@ -72,6 +74,8 @@ static const struct command commands[] = {
 	{ "cache", cmd_cache },
 	{ "lock", cmd_lock },
 	{ "targets", cmd_targets },
+	{ "keygen", cmd_keygen },
+	{ "verify-release", cmd_verify_release },
 };
 
 int main(int argc, char **argv)

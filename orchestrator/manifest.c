@@ -103,6 +103,8 @@ json_t *manifest_json(const struct manifest_in *m)
 		bad |= json_object_set(doc, "shard", m->shard);
 	if (m->partial)
 		bad |= json_object_set(doc, "partial", m->partial);
+	if (m->signatures)
+		bad |= json_object_set(doc, "signatures", m->signatures);
 	return checked(doc, bad);
 }
 

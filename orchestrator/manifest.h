@@ -31,6 +31,7 @@ struct manifest_in {
 	const char *checksums_file; /* NULL = none */
 	json_t *shard;              /* borrowed; run --shard's record (shard.h), NULL = none */
 	json_t *partial;            /* borrowed; run --target/--build's record (plan.h), NULL = none */
+	json_t *signatures;         /* borrowed; [{file, signs, format, key_id}], NULL = unsigned */
 	const struct smoke_result *smoke; /* one per job, or NULL: no smoke run */
 };
 

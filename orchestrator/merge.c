@@ -498,6 +498,9 @@ static int publish(struct merge *m)
 		jx_set(doc, "jobs", json_incref(jobs));
 		jx_set(doc, "archives", json_incref(archives));
 		json_object_del(doc, "shard");
+		/* a shard's signatures sign that shard's SHA256SUMS, not the merged
+		 * one, and are not copied: the merged dist is unsigned */
+		json_object_del(doc, "signatures");
 		jx_set(doc, "merged", merged_record(m));
 		char *path = xasprintf("%s/manifest.json", m->stage);
 		json_t *sde = at(doc, "inputs.source_date_epoch");

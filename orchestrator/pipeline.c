@@ -13,7 +13,9 @@
 #include "path.h"
 #include "proc.h"
 #include "remote.h"
+#include "relverify.h"
 #include "runner.h"
+#include "sign.h"
 #include "smoke.h"
 #include "source.h"
 #include "static.h"
@@ -58,6 +60,7 @@ struct run_state {
 	const char *skip[3];
 	json_t *shard;  /* the manifest's "shard" record, or NULL */
 	json_t *partial; /* its "partial" record (run --target/--build), or NULL */
+	struct sign_key key; /* key.pkey NULL: the release is not signed */
 };
 
 static char *abs_path(const char *path)
@@ -125,6 +128,75 @@ static int write_checksums(struct run_state *s)
 		rc = sums_publish(&sums, s->stage, r->checksums.file, r->checksums.per_file);
 	sums_release(&sums);
 	return rc;
+}
+
+static json_t *signature_entry(const char *file, const char *signs, const char *format, const char *keyid)
+{
+	return json_pack("{s:s, s:s, s:s, s:s}", "file", file, "signs", signs, "format", format, "key_id", keyid);
+}
+
+/* Sign name in the stage into name.minisig and list it. */
+static int sign_one(struct run_state *s, json_t *list, const char *name, const char *keyid)
+{
+	if (sign_file(&s->key, s->stage, name, strtoll(s->sde, NULL, 10)) < 0)
+		return -1;
+	char *sig = xasprintf("%s.minisig", name);
+	json_t *e = signature_entry(sig, name, "minisign", keyid);
+	free(sig);
+	if (!e || json_array_append_new(list, e) < 0)
+		return error("cannot record the signature of '%s' (a name that is not UTF-8?)", name);
+	return 0;
+}
+
+/* The DSSE envelope of the stage's provenance.json, when there is one. */
+static int sign_provenance(struct run_state *s, json_t *list, const char *keyid)
+{
+	char *prov = xasprintf("%s/%s", s->stage, RELVERIFY_PROVENANCE);
+	char *env = xasprintf("%s/%s", s->stage, RELVERIFY_ENVELOPE), *text = NULL, *line = NULL;
+	size_t len;
+	int rc = 0;
+	if (access(prov, F_OK) == 0) {
+		rc = -1;
+		if ((text = read_file(prov, SIGN_DSSE_MAX, &len)) &&
+		    (line = sign_dsse(&s->key, "application/vnd.in-toto+json", text, len)) &&
+		    write_file_atomic(env, line, strlen(line), 0644) == 0) {
+			jx_push(list, signature_entry(RELVERIFY_ENVELOPE, RELVERIFY_PROVENANCE, "dsse", keyid));
+			rc = 0;
+		}
+	}
+	free(text);
+	free(line);
+	free(env);
+	free(prov);
+	return rc;
+}
+
+/* Sign the checksum file, every published file when signing { archives },
+ * and the provenance: the manifest's "signatures" (owned), or NULL. */
+static json_t *sign_release(struct run_state *s)
+{
+	char keyid[17];
+	json_t *list = json_array();
+	int rc;
+	sign_keyid_hex(&s->key, keyid);
+	rc = sign_one(s, list, s->rel.checksums.file, keyid);
+	for (size_t i = 0; s->rel.signing.archives && i < s->arcs.n && rc == 0; i++)
+		rc = sign_one(s, list, s->arcs.v[i].name, keyid);
+	for (size_t i = 0; s->rel.signing.archives && !s->arcs.n && i < s->plan.n && rc == 0; i++)
+		rc = sign_one(s, list, s->plan.jobs[i].output, keyid);
+	if (rc == 0)
+		rc = sign_provenance(s, list, keyid);
+	if (rc < 0) {
+		json_decref(list);
+		return NULL;
+	}
+	json_t *names = json_array();
+	size_t i;
+	json_t *e;
+	json_array_foreach(list, i, e)
+		jx_push(names, json_incref(json_object_get(e, "file")));
+	events_emit("signed", json_pack("{s:s, s:o}", "key_id", keyid, "files", names));
+	return list;
 }
 
 static void gosum_digest(const char *dir, char out[65])
@@ -288,13 +360,51 @@ static int c_inputs(struct run_state *s)
 	return EXIT_OK;
 }
 
+/* The signing key's path: --sign-key as given, or release.lua's key, a
+ * relative one being a name inside the project (path.h).  Never inside
+ * dist, which publishes everything in it.  Owned, or NULL after error(). */
+static char *signing_key_path(const struct run_state *s, const char *given)
+{
+	char *path = NULL;
+	if (s->o->sign_key || given[0] == '/')
+		path = path_absolute(given);
+	else if (path_check_name("signing { key }", given) == 0)
+		path_inside("signing { key }", s->project, given, &path);
+	if (path && path_within(path, s->dist)) {
+		error("the signing key '%s' is inside the output directory %s: keep it out of dist/", given, s->dist);
+		FREE_AND_NULL(path);
+	}
+	if (path && path_within(path, s->project))
+		warn("the signing key '%s' is inside the project: keep secret keys out of the repository", given);
+	return path;
+}
+
+/* Load the secret key (and check its password) before anything is built. */
+static int load_signing_key(struct run_state *s)
+{
+	const struct signing_decl *d = &s->rel.signing;
+	const char *given = s->o->sign_key ? s->o->sign_key : d->key;
+	if (s->o->print_env)
+		return EXIT_OK; /* publishes nothing: no password to ask for */
+	if (!given) {
+		if (d->line)
+			warn("%s:%d: signing has no key (its variable is unset?): the release is not signed", s->rel.path,
+			     d->line);
+		return EXIT_OK;
+	}
+	char *path = signing_key_path(s, given);
+	int rc = path && sign_load_secret(path, d->password_env, &s->key) == 0 ? EXIT_OK : EXIT_USAGE;
+	free(path);
+	return rc;
+}
+
 static int prepare(struct run_state *s)
 {
 	if (release_load(s->o->file, NULL, &s->rel) < 0 || !(s->project = abs_path(s->rel.dir)))
 		return EXIT_USAGE;
 	/* the output directory before the SDK: a refused dist costs nothing */
 	int rc = resolve_dirs(s);
-	if (rc != EXIT_OK)
+	if (rc != EXIT_OK || (rc = load_signing_key(s)) != EXIT_OK)
 		return rc;
 	for (size_t i = 0; i < s->rel.nbuilds; i++)
 		if (jobenv_check_build(&s->rel, &s->rel.builds[i]) < 0)
@@ -439,20 +549,29 @@ static int publish(struct run_state *s)
 	gosum_digest(s->project, gosum);
 	if (write_checksums(s) < 0)
 		return EXIT_JOB;
+	/* after every file it signs (the provenance included), before the
+	 * manifest that lists the signatures */
+	json_t *signatures = NULL;
+	if (s->key.pkey && !(signatures = sign_release(s)))
+		return EXIT_JOB;
 	json_t *archives = arc_manifest(&s->arcs, &s->plan);
-	if (!archives)
+	if (!archives) {
+		json_decref(signatures);
 		return error("cannot record the archives in manifest.json (a name that is not UTF-8, or out of "
 			     "memory)"), EXIT_JOB;
+	}
 	struct manifest_in m = {
 		.release = &s->rel, .sdk = &s->sdk, .sde = s->sde, .sde_source = s->sde_source,
 		.isolation = iso_level_name(s->iso), .gosum_digest = gosum, .source_digest = source,
 		.plan = &s->plan, .results = s->res, .parallel = s->budget.parallel, .procs = s->budget.procs,
 		.checksums_file = s->rel.checksums.file, .archives = archives, .shard = s->shard, .smoke = s->smoke,
 		.partial = s->partial,
+		.signatures = signatures,
 	};
 	char *path = xasprintf("%s/manifest.json", s->stage);
 	int rc = manifest_write(path, &m) < 0 ? EXIT_JOB : EXIT_OK;
 	json_decref(archives);
+	json_decref(signatures);
 	free(path);
 	if (rc == EXIT_OK && stamp_tree(s->stage, strtoll(s->sde, NULL, 10)) < 0)
 		rc = EXIT_JOB;
@@ -518,6 +637,7 @@ static void emit_finished(const struct run_state *s, int rc, double seconds)
 
 static void run_state_free(struct run_state *s)
 {
+	sign_key_release(&s->key);
 	results_free(s->res, s->plan.n);
 	arc_plan_release(&s->arcs);
 	free(s->smoke);

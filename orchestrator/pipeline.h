@@ -3,7 +3,9 @@
  * load -> SDK and C toolchains -> port table -> plan (and its shard) ->
  * prefetch -> before hooks -> input digests and action cache (inputs.h,
  * actcache.h) -> builds, each checked (static.h), and archives -> after
- * hooks -> smoke runs -> SHA256SUMS + manifest.json -> swap the staging
+ * hooks -> smoke runs -> SHA256SUMS -> signatures (sign.h, when a key is
+ * given: loaded and its password checked before anything is built) ->
+ * manifest.json -> swap the staging
  * directory into dist/.  dist/ is replaced only by a run that succeeded;
  * a failed or interrupted run leaves the previous dist/ as it was.  Before
  * anything is built, a dist/ xgo-build may not replace (util.h,
@@ -28,6 +30,7 @@ struct pipeline_opts {
 	const char *isolation;   /* "auto" (NULL), "none", "net" */
 	const char *mirror;      /* SDK mirror override, or NULL */
 	const char *print_env;   /* print this job's env + argv instead of building */
+	const char *sign_key;    /* run --sign-key: overrides release.lua's signing { key } */
 	int jobs;                /* parallel jobs; 0 = the CPU budget */
 	int reverse_order;       /* schedule the jobs last to first */
 	int keep_going;

@@ -1,0 +1,258 @@
+/* relverify.c - verify-release (relverify.h). */
+#define _GNU_SOURCE
+#include "relverify.h"
+#include "checksums.h"
+#include "hash.h"
+#include "manifest.h"
+#include "path.h"
+#include "sign.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define STATEMENT_TYPE "https://in-toto.io/Statement/v1"
+
+struct rv {
+	const char *dir;
+	struct sign_key key;
+	json_t *manifest;     /* NULL when DIR has none */
+	struct strv verified; /* the .minisig names checked */
+	int failed;
+};
+
+/* The real path of a name read from the release, kept inside dir; NULL
+ * after error(). */
+static char *in_dir(const struct rv *v, const char *what, const char *name)
+{
+	char *real = NULL;
+	if (path_check_name(what, name) < 0 || path_inside(what, v->dir, name, &real) < 0)
+		return NULL;
+	return real;
+}
+
+static int fail(struct rv *v)
+{
+	v->failed = 1;
+	return -1;
+}
+
+/* Verify NAME.minisig against NAME, once. */
+static int check_minisig(struct rv *v, const char *name)
+{
+	char *sig = xasprintf("%s.minisig", name);
+	if (strv_contains(&v->verified, sig)) {
+		free(sig);
+		return 0;
+	}
+	strv_push(&v->verified, sig);
+	char *file = in_dir(v, "signed file", name), *sigp = file ? in_dir(v, "signature", sig) : NULL;
+	struct stat st;
+	int rc = -1;
+	if (sigp && lstat(sigp, &st) < 0)
+		error("'%s/%s' is missing: '%s' is not signed", v->dir, sig, name);
+	else if (sigp && sign_verify_file(&v->key, file, sigp) == 0)
+		rc = 0;
+	if (rc == 0)
+		note("ok: %s verifies %s", sig, name);
+	free(sig);
+	free(file);
+	free(sigp);
+	return rc < 0 ? fail(v) : 0;
+}
+
+/* The checksum file's name and algorithm: the manifest's, else SHA256SUMS. */
+static const char *sums_name(const struct rv *v, enum hash_algo *algo)
+{
+	json_t *c = v->manifest ? json_object_get(v->manifest, "checksums") : NULL;
+	const char *file = json_string_value(json_object_get(c, "file"));
+	const char *alg = json_string_value(json_object_get(c, "algorithm"));
+	*algo = HASH_SHA256;
+	if (alg)
+		hash_algo_parse(alg, algo);
+	return file ? file : "SHA256SUMS";
+}
+
+/* One file's digest against the one recorded for it. */
+static int check_digest(struct rv *v, const char *list, const char *name, enum hash_algo algo, const char *want)
+{
+	char hex[HASH_HEX_MAX];
+	char *path = in_dir(v, list, name);
+	int rc = path ? hash_file_hex(algo, path, hex, NULL) : -1;
+	if (rc == 0 && strcmp(hex, want))
+		rc = error("'%s/%s' does not match %s: its %s is %s, the list says %s", v->dir, name, list,
+			   hash_algo_name(algo), hex, want);
+	free(path);
+	return rc < 0 ? fail(v) : 0;
+}
+
+static void check_sums(struct rv *v)
+{
+	enum hash_algo algo;
+	const char *name = sums_name(v, &algo);
+	if (check_minisig(v, name) < 0)
+		return;
+	char *path = in_dir(v, "checksum file", name);
+	struct sums s;
+	sums_init(&s, algo);
+	if (!path || sums_read(path, algo, &s) < 0) {
+		fail(v);
+	} else {
+		size_t bad = 0;
+		for (size_t i = 0; i < s.n; i++)
+			bad += check_digest(v, name, s.v[i].name, algo, s.v[i].hex) < 0;
+		if (!bad)
+			note("ok: the %zu file%s %s lists have those digests", s.n, s.n == 1 ? "" : "s", name);
+	}
+	sums_release(&s);
+	free(path);
+}
+
+/* Every other *.minisig at the top of DIR (the archives' signatures). */
+static void check_other_sigs(struct rv *v)
+{
+	DIR *d = opendir(v->dir);
+	struct dirent *e;
+	struct strv names = { 0 };
+	if (!d) {
+		error("cannot read '%s':", v->dir);
+		fail(v);
+		return;
+	}
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		if (n > 8 && !strcmp(e->d_name + n - 8, ".minisig"))
+			strv_push_owned(&names, xstrndup(e->d_name, n - 8));
+	}
+	closedir(d);
+	for (size_t i = 0; i < names.n; i++)
+		check_minisig(v, names.v[i]);
+	strv_release(&names);
+}
+
+/* Every signature the manifest lists must be there (and was checked). */
+static void check_listed(struct rv *v)
+{
+	json_t *sigs = v->manifest ? json_object_get(v->manifest, "signatures") : NULL;
+	size_t i;
+	json_t *s;
+	json_array_foreach(sigs, i, s) {
+		const char *file = json_string_value(json_object_get(s, "file"));
+		const char *signs = json_string_value(json_object_get(s, "signs"));
+		const char *format = json_string_value(json_object_get(s, "format"));
+		if (!file || !signs || !format) {
+			error("'%s/manifest.json': signatures[%zu] lacks file, signs or format", v->dir, i);
+			fail(v);
+		} else if (!strcmp(format, "minisign")) {
+			check_minisig(v, signs);
+		} else if (!strcmp(format, "dsse") && strcmp(file, RELVERIFY_ENVELOPE)) {
+			error("'%s/manifest.json' lists the envelope '%s', not %s", v->dir, file, RELVERIFY_ENVELOPE);
+			fail(v);
+		}
+	}
+}
+
+/* The statement's subjects against the files they name. */
+static int check_subjects(struct rv *v, const char *payload, size_t len)
+{
+	json_error_t je;
+	json_t *st = json_loadb(payload, len, JSON_REJECT_DUPLICATES, &je);
+	json_t *subjects = json_object_get(st, "subject");
+	const char *type = json_string_value(json_object_get(st, "_type"));
+	int rc = 0;
+	if (!type || strcmp(type, STATEMENT_TYPE) || !json_is_array(subjects) || !json_array_size(subjects)) {
+		rc = error("'%s/%s': the payload is not an in-toto Statement v1 with subjects", v->dir,
+			   RELVERIFY_ENVELOPE);
+		goto out;
+	}
+	size_t i;
+	json_t *s;
+	json_array_foreach(subjects, i, s) {
+		const char *name = json_string_value(json_object_get(s, "name"));
+		const char *want = json_string_value(json_object_get(json_object_get(s, "digest"), "sha256"));
+		if (!name || !hash_is_sha256_hex(want)) {
+			rc = error("'%s/%s': subject %zu lacks a name or a sha256 digest", v->dir, RELVERIFY_ENVELOPE, i);
+			continue;
+		}
+		if (check_digest(v, "the provenance subjects", name, HASH_SHA256, want) < 0)
+			rc = -1;
+	}
+	if (rc == 0)
+		note("ok: the %zu provenance subjects have those sha256 digests", json_array_size(subjects));
+out:
+	json_decref(st);
+	return rc;
+}
+
+static void check_provenance(struct rv *v)
+{
+	char *env = xasprintf("%s/%s", v->dir, RELVERIFY_ENVELOPE), *prov = xasprintf("%s/%s", v->dir, RELVERIFY_PROVENANCE);
+	char *text = NULL, *payload = NULL, *published = NULL;
+	size_t len, plen, publen;
+	struct stat st;
+	if (lstat(env, &st) < 0) {
+		if (lstat(prov, &st) == 0)
+			note("note: %s is not signed (no %s)", RELVERIFY_PROVENANCE, RELVERIFY_ENVELOPE);
+		goto out;
+	}
+	if (!(text = read_file(env, SIGN_DSSE_MAX, &len)) || strlen(text) != len ||
+	    sign_verify_dsse(&v->key, env, text, &payload, &plen) < 0) {
+		if (text && strlen(text) != len)
+			error("'%s' holds a NUL byte: not a JSON line", env);
+		fail(v);
+		goto out;
+	}
+	note("ok: %s is signed by the key", RELVERIFY_ENVELOPE);
+	if (lstat(prov, &st) == 0) {
+		if (!(published = read_file(prov, SIGN_DSSE_MAX, &publen))) {
+			fail(v);
+		} else if (publen != plen || memcmp(published, payload, plen)) {
+			error("'%s' is not the statement %s signs: one of them was changed", prov, RELVERIFY_ENVELOPE);
+			fail(v);
+		} else {
+			note("ok: %s is the signed statement", RELVERIFY_PROVENANCE);
+		}
+	}
+	if (check_subjects(v, payload, plen) < 0)
+		fail(v);
+out:
+	free(text);
+	free(payload);
+	free(published);
+	free(env);
+	free(prov);
+}
+
+int relverify_run(const char *dir, const char *key_path)
+{
+	struct rv v = { .dir = dir };
+	struct stat st;
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return error("'%s' is not a release directory", dir), EXIT_USAGE;
+	if (sign_load_public(key_path, &v.key) < 0)
+		return EXIT_USAGE;
+	char *manifest = xasprintf("%s/manifest.json", dir);
+	if (lstat(manifest, &st) == 0 && !(v.manifest = manifest_read(dir)))
+		v.failed = 1;
+	free(manifest);
+	char hex[17];
+	sign_keyid_hex(&v.key, hex);
+	note("verifying %s with key %s", dir, hex);
+	check_sums(&v);
+	check_other_sigs(&v);
+	check_listed(&v);
+	check_provenance(&v);
+	if (v.failed)
+		error("%s does not verify (see above)", dir);
+	else
+		note("%s: every signature, digest and subject verifies; rebuild with 'xgo-build verify --against %s'", dir,
+		     dir);
+	json_decref(v.manifest);
+	strv_release(&v.verified);
+	sign_key_release(&v.key);
+	return v.failed ? EXIT_MISMATCH : EXIT_OK;
+}

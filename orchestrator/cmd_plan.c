@@ -1,6 +1,7 @@
 /* xgo-build plan: the expanded jobs, as a table or as JSON for CI. */
 #define _POSIX_C_SOURCE 200809L
 #include "archives.h"
+#include "universal.h"
 #include "cli.h"
 #include "events.h"
 #include "jobenv.h"
@@ -159,14 +160,22 @@ static void plan_ports(const struct release *r, struct port_table *t)
 		ports_builtin(t);
 }
 
-/* What run refuses before building, plan refuses too (plan.h). */
-static int check_published(const struct release *r, const struct plan *p)
+/* What run refuses before building, plan refuses too (plan.h,
+ * universal.h); derived gets a line per output made from built binaries. */
+static int check_published(const struct release *r, const struct plan *p, struct strv *derived)
 {
 	struct arcplan ap;
+	struct uniplan up;
 	char *dir = path_absolute(r->dir);
 	int rc = -1;
 	if (dir && arc_plan(r, p, dir, &ap) == 0) {
 		rc = plan_check_published(r, p, &ap);
+		if (rc == 0 && (rc = uni_plan(r, p, &ap, dir, &up)) == 0) {
+			for (size_t i = 0; i < up.n; i++)
+				strv_pushf(derived, "%s darwin/all (universal: %s + %s) -> %s", up.v[i].build->name,
+					   p->jobs[up.v[i].amd64].id, p->jobs[up.v[i].arm64].id, up.v[i].output);
+			uni_plan_release(&up);
+		}
 		arc_plan_release(&ap);
 	}
 	free(dir);
@@ -225,7 +234,9 @@ int cmd_plan(int argc, char **argv)
 			goto out;
 	if (plan_make(&rel, &ports, &p) < 0)
 		goto out;
-	if (check_published(&rel, &p) < 0) {
+	struct strv derived = { 0 };
+	if (check_published(&rel, &p, &derived) < 0) {
+		strv_release(&derived);
 		plan_release(&p);
 		goto out;
 	}
@@ -237,8 +248,11 @@ int cmd_plan(int argc, char **argv)
 		rc = print_json(&rel, &p, &ports) < 0 ? EXIT_JOB : EXIT_OK;
 	else {
 		print_table(&rel, &p, &ports);
+		for (size_t i = 0; i < derived.n; i++)
+			printf("%s%s\n", i ? "" : "\nmade from the built binaries:\n  ", derived.v[i]);
 		rc = EXIT_OK;
 	}
+	strv_release(&derived);
 	plan_release(&p);
 out:
 	ports_release(&ports);

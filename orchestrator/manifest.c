@@ -101,6 +101,10 @@ json_t *manifest_json(const struct manifest_in *m)
 						     r->checksums.algorithm, "per_file", r->checksums.per_file));
 	if (m->shard)
 		bad |= json_object_set(doc, "shard", m->shard);
+	if (m->universal && json_array_size(m->universal))
+		bad |= json_object_set(doc, "universal", m->universal);
+	if (m->images && json_array_size(m->images))
+		bad |= json_object_set(doc, "images", m->images);
 	return checked(doc, bad);
 }
 

@@ -19,6 +19,7 @@
 #include "static.h"
 #include "toolchains/cc.h"
 #include "toolchains/mirror.h"
+#include "universal.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -42,6 +43,7 @@ struct run_state {
 	struct cc_set ccs;
 	struct smoke_result *smoke;
 	struct arcplan arcs;
+	struct uniplan uni;      /* the darwin/all fat binaries (universal.h) */
 	struct packer *packer;
 	struct result *res;
 	char *project, *dist, *work, *stage, *cache, *gocache, *gomodcache, *zig_cache, *cgo_tmp;
@@ -119,6 +121,10 @@ static int write_checksums(struct run_state *s)
 		rc = sums_add_published(&sums, s->stage, s->arcs.v[i].name, s->arcs.v[i].res.sha256);
 	for (size_t i = 0; s->arcs.n == 0 && i < s->plan.n && rc == 0; i++)
 		rc = sums_add_published(&sums, s->stage, s->plan.jobs[i].output, s->res[i].sha256);
+	for (size_t i = 0; i < s->uni.narcs && rc == 0; i++)
+		rc = sums_add_published(&sums, s->stage, s->uni.arcs[i].name, s->uni.arcs[i].res.sha256);
+	for (size_t i = 0; s->uni.narcs == 0 && i < s->uni.n && rc == 0; i++)
+		rc = sums_add_published(&sums, s->stage, s->uni.v[i].output, s->uni.v[i].sha256);
 	if (rc == 0)
 		rc = sums_publish(&sums, s->stage, r->checksums.file, r->checksums.per_file);
 	sums_release(&sums);
@@ -306,7 +312,8 @@ static int prepare(struct run_state *s)
 	if (s->o->shard.n && shard_apply(&s->o->shard, &s->plan, &s->shard) < 0)
 		return EXIT_USAGE;
 	if (arc_plan(&s->rel, &s->plan, s->project, &s->arcs) < 0 ||
-	    plan_check_published(&s->rel, &s->plan, &s->arcs) < 0)
+	    plan_check_published(&s->rel, &s->plan, &s->arcs) < 0 ||
+	    uni_plan(&s->rel, &s->plan, &s->arcs, s->project, &s->uni) < 0)
 		return EXIT_USAGE;
 	if (jobenv_sde(&s->rel, s->sde, &s->sde_source) < 0)
 		return EXIT_USAGE;
@@ -383,6 +390,17 @@ static void job_built(struct result *res, void *user)
 	packer_job_done(s->packer, (size_t)(res->job - s->plan.jobs), res->path, res->sha256);
 }
 
+/* What is made from the built binaries after every job: the universal
+ * binaries.  Written on every run, never cached, so they always match the
+ * binaries of this run. */
+static int write_extra_outputs(struct run_state *s)
+{
+	int64_t epoch = strtoll(s->sde, NULL, 10);
+	if (uni_write(&s->uni, s->res, s->stage, epoch) < 0)
+		return EXIT_JOB;
+	return EXIT_OK;
+}
+
 static int build_all(struct run_state *s, struct jobenv_ctx *ctx)
 {
 	struct build_opts bo = {
@@ -413,6 +431,8 @@ static int build_all(struct run_state *s, struct jobenv_ctx *ctx)
 	if (rc == EXIT_OK)
 		rc = smoke_run(&s->plan, s->res, &(struct smoke_opts){ .release = &s->rel, .all = s->o->smoke,
 				.work_dir = s->work, .project_dir = s->project }, &s->smoke);
+	if (rc == EXIT_OK)
+		rc = write_extra_outputs(s);
 	return rc;
 }
 
@@ -425,8 +445,8 @@ static int publish(struct run_state *s)
 	gosum_digest(s->project, gosum);
 	if (write_checksums(s) < 0)
 		return EXIT_JOB;
-	json_t *archives = arc_manifest(&s->arcs, &s->plan);
-	if (!archives)
+	json_t *archives = arc_manifest(&s->arcs, &s->plan), *universal = uni_manifest(&s->uni, &s->plan);
+	if (!archives || !universal)
 		return error("cannot record the archives in manifest.json (a name that is not UTF-8, or out of "
 			     "memory)"), EXIT_JOB;
 	struct manifest_in m = {
@@ -434,10 +454,12 @@ static int publish(struct run_state *s)
 		.isolation = iso_level_name(s->iso), .gosum_digest = gosum, .source_digest = source,
 		.plan = &s->plan, .results = s->res, .parallel = s->budget.parallel, .procs = s->budget.procs,
 		.checksums_file = s->rel.checksums.file, .archives = archives, .shard = s->shard, .smoke = s->smoke,
+		.universal = universal,
 	};
 	char *path = xasprintf("%s/manifest.json", s->stage);
 	int rc = manifest_write(path, &m) < 0 ? EXIT_JOB : EXIT_OK;
 	json_decref(archives);
+	json_decref(universal);
 	free(path);
 	if (rc == EXIT_OK && runner_last_signal())
 		rc = EXIT_INTERRUPTED; /* not swapped: the caller removes the stage */
@@ -503,6 +525,7 @@ static void run_state_free(struct run_state *s)
 {
 	results_free(s->res, s->plan.n);
 	arc_plan_release(&s->arcs);
+	uni_plan_release(&s->uni);
 	free(s->smoke);
 	cc_set_release(&s->ccs);
 	plan_release(&s->plan);

@@ -1,6 +1,7 @@
 /* xgo-build plan: the expanded jobs, as a table or as JSON for CI. */
 #define _POSIX_C_SOURCE 200809L
 #include "archives.h"
+#include "oci.h"
 #include "universal.h"
 #include "cli.h"
 #include "events.h"
@@ -160,12 +161,26 @@ static void plan_ports(const struct release *r, struct port_table *t)
 		ports_builtin(t);
 }
 
+static void derived_images(const struct ociplan *op, struct strv *derived)
+{
+	for (size_t i = 0; i < op->n; i++) {
+		struct buf b;
+		buf_init(&b, 4096);
+		for (size_t k = 0; k < op->v[i].nplats; k++)
+			buf_printf(&b, "%s%s", k ? ", " : "", op->v[i].plats[k].platform);
+		strv_pushf(derived, "image %s:%s (%s) -> %s/", op->v[i].decl->name, op->v[i].tag, b.data,
+			   op->v[i].dir);
+		buf_release(&b);
+	}
+}
+
 /* What run refuses before building, plan refuses too (plan.h,
  * universal.h); derived gets a line per output made from built binaries. */
 static int check_published(const struct release *r, const struct plan *p, struct strv *derived)
 {
 	struct arcplan ap;
 	struct uniplan up;
+	struct ociplan op;
 	char *dir = path_absolute(r->dir);
 	int rc = -1;
 	if (dir && arc_plan(r, p, dir, &ap) == 0) {
@@ -174,6 +189,9 @@ static int check_published(const struct release *r, const struct plan *p, struct
 			for (size_t i = 0; i < up.n; i++)
 				strv_pushf(derived, "%s darwin/all (universal: %s + %s) -> %s", up.v[i].build->name,
 					   p->jobs[up.v[i].amd64].id, p->jobs[up.v[i].arm64].id, up.v[i].output);
+			if ((rc = oci_plan(r, p, &ap, &up, dir, &op)) == 0)
+				derived_images(&op, derived);
+			oci_plan_release(&op);
 			uni_plan_release(&up);
 		}
 		arc_plan_release(&ap);

@@ -19,6 +19,7 @@
 #include "static.h"
 #include "toolchains/cc.h"
 #include "toolchains/mirror.h"
+#include "oci.h"
 #include "universal.h"
 #include "util.h"
 
@@ -44,6 +45,7 @@ struct run_state {
 	struct smoke_result *smoke;
 	struct arcplan arcs;
 	struct uniplan uni;      /* the darwin/all fat binaries (universal.h) */
+	struct ociplan images;   /* the OCI image layouts (oci.h) */
 	struct packer *packer;
 	struct result *res;
 	char *project, *dist, *work, *stage, *cache, *gocache, *gomodcache, *zig_cache, *cgo_tmp;
@@ -125,6 +127,9 @@ static int write_checksums(struct run_state *s)
 		rc = sums_add_published(&sums, s->stage, s->uni.arcs[i].name, s->uni.arcs[i].res.sha256);
 	for (size_t i = 0; s->uni.narcs == 0 && i < s->uni.n && rc == 0; i++)
 		rc = sums_add_published(&sums, s->stage, s->uni.v[i].output, s->uni.v[i].sha256);
+	for (size_t i = 0; i < s->images.n && rc == 0; i++)
+		for (size_t k = 0; k < s->images.v[i].files.n && rc == 0; k++)
+			rc = sums_add_published(&sums, s->stage, s->images.v[i].files.v[k], s->images.v[i].shas.v[k]);
 	if (rc == 0)
 		rc = sums_publish(&sums, s->stage, r->checksums.file, r->checksums.per_file);
 	sums_release(&sums);
@@ -313,7 +318,8 @@ static int prepare(struct run_state *s)
 		return EXIT_USAGE;
 	if (arc_plan(&s->rel, &s->plan, s->project, &s->arcs) < 0 ||
 	    plan_check_published(&s->rel, &s->plan, &s->arcs) < 0 ||
-	    uni_plan(&s->rel, &s->plan, &s->arcs, s->project, &s->uni) < 0)
+	    uni_plan(&s->rel, &s->plan, &s->arcs, s->project, &s->uni) < 0 ||
+	    oci_plan(&s->rel, &s->plan, &s->arcs, &s->uni, s->project, &s->images) < 0)
 		return EXIT_USAGE;
 	if (jobenv_sde(&s->rel, s->sde, &s->sde_source) < 0)
 		return EXIT_USAGE;
@@ -391,12 +397,13 @@ static void job_built(struct result *res, void *user)
 }
 
 /* What is made from the built binaries after every job: the universal
- * binaries.  Written on every run, never cached, so they always match the
- * binaries of this run. */
+ * binaries and the OCI images.  Written on every run, never cached, so
+ * they always match the binaries of this run. */
 static int write_extra_outputs(struct run_state *s)
 {
 	int64_t epoch = strtoll(s->sde, NULL, 10);
-	if (uni_write(&s->uni, s->res, s->stage, epoch) < 0)
+	if (uni_write(&s->uni, s->res, s->stage, epoch) < 0 ||
+	    oci_write(&s->images, &s->plan, s->res, s->stage, epoch) < 0)
 		return EXIT_JOB;
 	return EXIT_OK;
 }
@@ -446,7 +453,8 @@ static int publish(struct run_state *s)
 	if (write_checksums(s) < 0)
 		return EXIT_JOB;
 	json_t *archives = arc_manifest(&s->arcs, &s->plan), *universal = uni_manifest(&s->uni, &s->plan);
-	if (!archives || !universal)
+	json_t *images = oci_manifest(&s->images);
+	if (!archives || !universal || !images)
 		return error("cannot record the archives in manifest.json (a name that is not UTF-8, or out of "
 			     "memory)"), EXIT_JOB;
 	struct manifest_in m = {
@@ -454,12 +462,13 @@ static int publish(struct run_state *s)
 		.isolation = iso_level_name(s->iso), .gosum_digest = gosum, .source_digest = source,
 		.plan = &s->plan, .results = s->res, .parallel = s->budget.parallel, .procs = s->budget.procs,
 		.checksums_file = s->rel.checksums.file, .archives = archives, .shard = s->shard, .smoke = s->smoke,
-		.universal = universal,
+		.universal = universal, .images = images,
 	};
 	char *path = xasprintf("%s/manifest.json", s->stage);
 	int rc = manifest_write(path, &m) < 0 ? EXIT_JOB : EXIT_OK;
 	json_decref(archives);
 	json_decref(universal);
+	json_decref(images);
 	free(path);
 	if (rc == EXIT_OK && runner_last_signal())
 		rc = EXIT_INTERRUPTED; /* not swapped: the caller removes the stage */
@@ -526,6 +535,7 @@ static void run_state_free(struct run_state *s)
 	results_free(s->res, s->plan.n);
 	arc_plan_release(&s->arcs);
 	uni_plan_release(&s->uni);
+	oci_plan_release(&s->images);
 	free(s->smoke);
 	cc_set_release(&s->ccs);
 	plan_release(&s->plan);

@@ -30,6 +30,8 @@ static const char plan_help[] =
 	"Every name the release would publish (outputs, archives and their entries,\n"
 	"checksum files, manifest.json) is checked as 'run' checks it: an invalid\n"
 	"name, or two files with one name, is exit 2 before anything is built.\n"
+	"The universal binaries and OCI images made from the built binaries are\n"
+	"checked too and listed after the jobs.\n"
 	"\n"
 	"options:\n"
 	"      --json          one JSON event (README, \"JSON events\") instead of a\n"

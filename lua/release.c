@@ -1165,9 +1165,10 @@ static int conv_image(struct conv *c, int t, struct release *r)
 		if (!strcmp(r->images[i].name, m->name))
 			return conv_error(c, "name '%s' is used by the image at line %d already", m->name,
 					  r->images[i].line);
-	if (strcmp(m->base, "scratch"))
-		return conv_error(c, "base '%s': only \"scratch\" is supported (an image of the binaries and "
-				  "files alone)", m->base);
+	const char *at = strstr(m->base, "@sha256:");
+	if (strcmp(m->base, "scratch") && (!at || at == m->base || !hash_is_sha256_hex(at + 8)))
+		return conv_error(c, "base '%s': want \"scratch\" or a local OCI layout pinned by digest, "
+				  "\"DIR@sha256:<64 hex digits>\"", m->base);
 	return 0;
 }
 

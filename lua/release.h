@@ -95,7 +95,9 @@ struct checksums_decl {
 struct image_decl {
 	int line;
 	char *name;               /* dist/<name>-oci/; lowercase [a-z0-9._-] */
-	char *base;               /* "scratch" (the only base so far) */
+	char *base;               /* "scratch", or "DIR@sha256:HEX": a local OCI layout
+	                             (relative to the project) and the digest of an
+	                             index or manifest in it */
 	struct archive_file *files; /* extra files, as in archive { files } */
 	size_t nfiles;
 	struct strv entrypoint;   /* empty: the one build's binary */

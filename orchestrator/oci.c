@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MT_INDEX "application/vnd.oci.image.index.v1+json"
 #define MT_MANIFEST "application/vnd.oci.image.manifest.v1+json"
@@ -181,6 +182,126 @@ static int check_extra(const struct release *r, struct oci_image *im, const stru
 	return 0;
 }
 
+/* ---- the base image ---- */
+
+#define BASE_JSON_MAX (4u << 20) /* a manifest, index or config of a base */
+
+/* The JSON blob dir/blobs/sha256/<hex>, checked against its name. */
+static json_t *read_blob(const char *dir, const char *digest, const char *where)
+{
+	char hex[HASH_HEX_MAX];
+	size_t len;
+	if (strncmp(digest, "sha256:", 7) || !hash_is_sha256_hex(digest + 7)) {
+		error("%s: '%s' is not a sha256 digest", where, digest);
+		return NULL;
+	}
+	char *path = xasprintf("%s/blobs/sha256/%s", dir, digest + 7);
+	int saved = quiet_errors;
+	quiet_errors = 1; /* one error line: ours, with read_file's reason */
+	char *text = read_file(path, BASE_JSON_MAX, &len);
+	quiet_errors = saved;
+	json_t *doc = NULL;
+	if (!text) {
+		char why[1024];
+		snprintf(why, sizeof(why), "%s", error_last());
+		error("%s: %s", where, why);
+	} else {
+		hash_bytes_hex(HASH_SHA256, text, len, hex);
+		if (strcmp(hex, digest + 7))
+			error("%s: the blob %s has the digest sha256:%s: the layout is damaged", where, digest, hex);
+		else if (!(doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL)) || !json_is_object(doc))
+			error("%s: the blob %s is not a JSON object", where, digest);
+	}
+	if (doc && (!json_is_object(doc) || strcmp(hex, digest + 7))) {
+		json_decref(doc);
+		doc = NULL;
+	}
+	free(text);
+	free(path);
+	return doc;
+}
+
+static const char *str_at(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
+}
+
+/* The manifest of the base index for platform pl, or NULL. */
+static const char *index_pick(json_t *index, const struct oci_plat *pl)
+{
+	size_t i;
+	json_t *m;
+	json_array_foreach(json_object_get(index, "manifests"), i, m) {
+		json_t *plat = json_object_get(m, "platform");
+		if (!strcmp(str_at(plat, "os"), "linux") && !strcmp(str_at(plat, "architecture"), pl->arch) &&
+		    (!pl->variant[0] || !strcmp(str_at(plat, "variant"), pl->variant)))
+			return json_string_value(json_object_get(m, "digest"));
+	}
+	return NULL;
+}
+
+/* The base's manifest and config for pl, checked to be of its platform. */
+static int base_platform(struct oci_plat *pl, const char *dir, json_t *top, const char *where)
+{
+	json_t *man = top;
+	int rc = -1;
+	if (json_object_get(top, "manifests")) {
+		const char *d = index_pick(top, pl);
+		if (!d)
+			return error("%s: the base has no %s image", where, pl->platform);
+		if (!(man = read_blob(dir, d, where)))
+			return -1;
+	}
+	json_t *layers = json_object_get(man, "layers");
+	json_t *cfg = read_blob(dir, str_at(json_object_get(man, "config"), "digest"), where);
+	json_t *diffs = cfg ? json_object_get(json_object_get(cfg, "rootfs"), "diff_ids") : NULL;
+	if (!cfg)
+		goto out;
+	if (strcmp(str_at(cfg, "os"), "linux") || strcmp(str_at(cfg, "architecture"), pl->arch)) {
+		error("%s: the base image is for %s/%s, not %s", where, str_at(cfg, "os"),
+		      str_at(cfg, "architecture"), pl->platform);
+		goto out;
+	}
+	if (!json_is_array(layers) || !json_is_array(diffs) || json_array_size(layers) != json_array_size(diffs)) {
+		error("%s: the base's manifest and config do not list the same layers", where);
+		goto out;
+	}
+	pl->base_layers = json_deep_copy(layers);
+	pl->base_config = json_incref(cfg);
+	rc = 0;
+out:
+	json_decref(cfg);
+	if (man != top)
+		json_decref(man);
+	return rc;
+}
+
+/* base = "DIR@sha256:HEX" (release.c checked the form). */
+static int load_base(const struct release *r, struct oci_image *im, const char *project_dir)
+{
+	const struct image_decl *d = im->decl;
+	if (!strcmp(d->base, "scratch"))
+		return 0;
+	char where[512];
+	snprintf(where, sizeof(where), "%s:%d: image '%s': base '%s'", r->path, d->line, d->name, d->base);
+	const char *at = strstr(d->base, "@sha256:");
+	char *rel = xstrndup(d->base, (size_t)(at - d->base));
+	int rc = -1;
+	if (path_check_name(where, rel) < 0 || path_inside(where, project_dir, rel, &im->base_dir) < 0)
+		goto out;
+	json_t *top = read_blob(im->base_dir, at + 1, where);
+	for (size_t k = 0; top && k < im->nplats; k++)
+		if (base_platform(&im->plats[k], im->base_dir, top, where) < 0)
+			goto done;
+	rc = top ? 0 : -1;
+done:
+	json_decref(top);
+out:
+	free(rel);
+	return rc;
+}
+
 /* 1 when name is dir or lies below it. */
 static int under(const char *name, const char *dir)
 {
@@ -221,7 +342,8 @@ int oci_plan(const struct release *r, const struct plan *p, const struct arcplan
 		im->dir = xasprintf("%s-oci", d->name);
 		im->tag = xstrdup(r->version);
 		if (check_dir(r, d, im->dir, p, ap, up) < 0 || place_jobs(r, p, im) < 0 ||
-		    plan_entrypoint(r, im, p) < 0 || check_extra(r, im, p, project_dir) < 0) {
+		    plan_entrypoint(r, im, p) < 0 || check_extra(r, im, p, project_dir) < 0 ||
+		    load_base(r, im, project_dir) < 0) {
 			oci_plan_release(out);
 			return -1;
 		}
@@ -233,8 +355,12 @@ void oci_plan_release(struct ociplan *op)
 {
 	for (size_t i = 0; i < op->n; i++) {
 		struct oci_image *im = &op->v[i];
-		for (size_t k = 0; k < im->nplats; k++)
+		for (size_t k = 0; k < im->nplats; k++) {
 			free(im->plats[k].jobs);
+			json_decref(im->plats[k].base_config);
+			json_decref(im->plats[k].base_layers);
+		}
+		free(im->base_dir);
 		free(im->plats);
 		free(im->dir);
 		free(im->tag);
@@ -362,6 +488,50 @@ static int write_layer(struct writer *w, struct oci_plat *pl, const struct plan 
 	return rc;
 }
 
+/* Copy the base's layer blob (its digest checked on the way) once. */
+static int copy_base_layer(struct writer *w, const char *digest)
+{
+	const char *hex = digest + 7;
+	char got[HASH_HEX_MAX];
+	char *rel = xasprintf("blobs/sha256/%s", hex), *full = xasprintf("%s/%s", w->im->dir, rel);
+	int rc = 0;
+	if (!strv_contains(&w->im->files, full)) {
+		char *src = xasprintf("%s/blobs/sha256/%s", w->im->base_dir, hex);
+		char *tmp = xasprintf("%s/base.tmp", w->blobs), *dest = xasprintf("%s/%s", w->blobs, hex);
+		unlink(tmp);
+		rc = hash_copy_file(HASH_SHA256, src, tmp, 0644, got, NULL);
+		if (rc == 0 && strcmp(got, hex))
+			rc = error("the base layer '%s' has the digest sha256:%s, not %s: the layout is damaged", src,
+				   got, digest);
+		if (rc == 0 && rename(tmp, dest) < 0)
+			rc = error("cannot rename '%s' to '%s':", tmp, dest);
+		if (rc < 0)
+			unlink(tmp);
+		else
+			published(w, rel, hex);
+		free(src);
+		free(tmp);
+		free(dest);
+	}
+	free(rel);
+	free(full);
+	return rc;
+}
+
+static int copy_base_layers(struct writer *w, const struct oci_plat *pl)
+{
+	size_t i;
+	json_t *l;
+	json_array_foreach(pl->base_layers, i, l) {
+		const char *d = str_at(l, "digest");
+		if (strncmp(d, "sha256:", 7) || !hash_is_sha256_hex(d + 7))
+			return error("the base of image '%s' has a layer digest '%s' that is not sha256", w->im->dir, d);
+		if (copy_base_layer(w, d) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static json_t *strings(const struct strv *s)
 {
 	json_t *a = json_array();
@@ -370,11 +540,22 @@ static json_t *strings(const struct strv *s)
 	return a;
 }
 
-static json_t *config_doc(const struct writer *w, const struct oci_plat *pl)
+/* The base's config object with our entrypoint and labels, or a new one. */
+static json_t *config_object(const struct writer *w, const struct oci_plat *pl)
 {
-	json_t *cfg = json_object(), *labels = json_object();
+	json_t *base = pl->base_config ? json_object_get(pl->base_config, "config") : NULL;
+	json_t *cfg = json_is_object(base) ? json_deep_copy(base) : json_object();
+	json_t *labels = json_is_object(json_object_get(cfg, "Labels")) ? json_incref(json_object_get(cfg, "Labels"))
+									 : json_object();
+	if (!cfg || !labels) {
+		json_decref(cfg);
+		json_decref(labels);
+		return NULL;
+	}
 	jx_set(cfg, "Entrypoint", strings(&w->im->entrypoint));
-	jx_set(cfg, "Env", json_pack("[s]", "PATH=/usr/local/bin:/usr/bin:/bin"));
+	json_object_del(cfg, "Cmd"); /* the base's arguments were for its own entrypoint */
+	if (!json_is_array(json_object_get(cfg, "Env")))
+		jx_set(cfg, "Env", json_pack("[s]", "PATH=/usr/local/bin:/usr/bin:/bin"));
 	for (size_t i = 0; i < w->im->decl->labels.n; i++) {
 		const char *kv = w->im->decl->labels.v[i], *eq = strchr(kv, '=');
 		char *key = xstrndup(kv, (size_t)(eq - kv));
@@ -385,10 +566,38 @@ static json_t *config_doc(const struct writer *w, const struct oci_plat *pl)
 		jx_set(cfg, "Labels", labels);
 	else
 		json_decref(labels);
-	json_t *doc = json_pack("{s:s, s:s, s:s, s:o, s:{s:s, s:[s]}, s:[{s:s, s:s}]}", "architecture", pl->arch,
-				"os", "linux", "created", w->created, "config", cfg, "rootfs", "type", "layers",
-				"diff_ids", pl->diff_id, "history", "created", w->created, "created_by",
-				"xgo-build");
+	return cfg;
+}
+
+/* A list of the base config's rootfs/history entries (copied) then v. */
+static json_t *after_base(const struct oci_plat *pl, const char *outer, const char *inner, json_t *v)
+{
+	json_t *from = pl->base_config ? json_object_get(pl->base_config, outer) : NULL;
+	json_t *list = inner ? json_object_get(from, inner) : from;
+	json_t *out = json_is_array(list) ? json_deep_copy(list) : json_array();
+	if (out)
+		jx_push(out, v);
+	else
+		json_decref(v);
+	return out;
+}
+
+static json_t *config_doc(const struct writer *w, const struct oci_plat *pl)
+{
+	json_t *cfg = config_object(w, pl);
+	json_t *diffs = after_base(pl, "rootfs", "diff_ids", json_string(pl->diff_id));
+	json_t *hist = after_base(pl, "history", NULL, json_pack("{s:s, s:s}", "created", w->created, "created_by",
+								  "xgo-build"));
+	if (!cfg || !diffs || !hist) {
+		json_decref(cfg);
+		json_decref(diffs);
+		json_decref(hist);
+		return NULL;
+	}
+	/* json_pack steals the "o" values, also when it fails */
+	json_t *doc = json_pack("{s:s, s:s, s:s, s:o, s:{s:s, s:o}, s:o}", "architecture", pl->arch, "os", "linux",
+				"created", w->created, "config", cfg, "rootfs", "type", "layers", "diff_ids", diffs,
+				"history", hist);
 	if (doc && pl->variant[0])
 		jx_set(doc, "variant", json_string(pl->variant));
 	return doc;
@@ -409,13 +618,17 @@ static json_t *platform_json(const struct oci_plat *pl)
 
 static int write_platform(struct writer *w, struct oci_plat *pl, const struct plan *p, const struct result *res)
 {
-	if (write_layer(w, pl, p, res) < 0)
+	if (copy_base_layers(w, pl) < 0 || write_layer(w, pl, p, res) < 0)
 		return -1;
 	json_t *cfg = config_doc(w, pl);
 	if (!cfg || write_json(w, cfg, NULL, &pl->config) < 0)
 		return -1;
-	json_t *man = json_pack("{s:i, s:s, s:o, s:[o]}", "schemaVersion", 2, "mediaType", MT_MANIFEST, "config",
-				desc_json(MT_CONFIG, &pl->config), "layers", desc_json(MT_LAYER, &pl->layer));
+	json_t *layers = pl->base_layers ? json_deep_copy(pl->base_layers) : json_array();
+	if (!layers)
+		return error("cannot write the OCI image '%s': out of memory", w->im->dir);
+	jx_push(layers, desc_json(MT_LAYER, &pl->layer));
+	json_t *man = json_pack("{s:i, s:s, s:o, s:o}", "schemaVersion", 2, "mediaType", MT_MANIFEST, "config",
+				desc_json(MT_CONFIG, &pl->config), "layers", layers);
 	return man ? write_json(w, man, NULL, &pl->manifest) : -1;
 }
 

@@ -20,8 +20,13 @@
  * gzip without time or name.  The config's `created` is SOURCE_DATE_EPOCH;
  * every JSON document is compact with sorted keys.  So the same binaries
  * and files give the same bytes and digests on every run.  The base is
- * "scratch": the layer is the whole root file system.  The layout is
- * written on every run from that run's binaries, never cached.
+ * "scratch" (the layer is the whole root file system) or "DIR@sha256:HEX",
+ * a local OCI layout in the project pinned by the digest of an index or a
+ * manifest in it: per platform its layers go below ours (copied, each
+ * digest checked), and its config is kept with our Entrypoint (its Cmd
+ * dropped), its labels under ours, its diff_ids and history before ours.
+ * The layout is written on every run from that run's binaries, never
+ * cached.
  */
 #ifndef XGO_OCI_H
 #define XGO_OCI_H
@@ -51,6 +56,8 @@ struct oci_plat {
 	size_t njobs;
 	struct oci_desc layer, config, manifest;
 	char diff_id[OCI_DIGEST_MAX]; /* sha256 of the uncompressed layer */
+	json_t *base_config;     /* the base image's config for this platform, or NULL */
+	json_t *base_layers;     /* its manifest's layer descriptors, or NULL */
 };
 
 struct oci_image {
@@ -61,6 +68,7 @@ struct oci_image {
 	size_t nplats;
 	struct pkg_entries extra;
 	struct strv entrypoint;
+	char *base_dir;          /* the base's layout, resolved; NULL for scratch */
 	struct oci_desc index;   /* the nested image index of all platforms */
 	struct strv files;       /* every file written, relative to dist/, sorted */
 	struct strv shas;        /* their sha256 hex, in the same order */
@@ -74,7 +82,8 @@ struct ociplan {
 /* Plan every image of r for plan p, before anything is built.  A platform
  * no selected build targets, a platform two jobs of one build give, an
  * image without platforms or without an entrypoint when it holds several
- * binaries, an extra file at a binary's path, and a directory name that
+ * binaries, an extra file at a binary's path, a base that is not there, does
+ * not match its digest or lacks a platform, and a directory name that
  * another output uses (a job's output, an archive of ap, a universal
  * output of up, the checksum file) are errors naming the build file's line
  * and the key (exit 2).  0 or -1. */

@@ -105,11 +105,26 @@ def test_image_layout_passes_skopeo_and_umoci_runs_and_is_identical(tmp_path, sd
     again = run(proj, sdk_session, "--dist", tmp_path / "again")
     assert layout_files(again / "srv-oci") == files
 
+    # that image as the pinned base of another: its layers below ours
+    shutil.copytree(layout, proj / "base-oci")
+    (proj / "release.lua").write_text(
+        RELEASE.replace("etc/srv", "etc/app") % ('"app"', f', base = "base-oci@{img["index_digest"]}"'))
+    dist = run(proj, sdk_session)
+    info = json.loads(skopeo("inspect", f"oci:{dist / 'app-oci'}:0.1.0"))
+    assert len(info["Layers"]) == 2 and info["Layers"][0] == img["platforms"][0]["layer"]
+    rootfs = unpack(dist / "app-oci", "0.1.0-amd64", tmp_path / "b-app")
+    assert (rootfs / "etc/srv/LICENSE").exists() and (rootfs / "etc/app/LICENSE").exists()
+    out = subprocess.run([rootfs / "usr/local/bin/srv"], capture_output=True, text=True, check=True)
+    assert out.stdout == "srv ok\n"
+    check = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=dist, capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+
 
 @pytest.mark.parametrize("name, extra, want", [
     ('"srv"', ', platforms = { "linux/riscv64" }', "platforms: 'linux/riscv64' is not built"),
     ('"Srv"', "", "name 'Srv' is no image name"),
-    ('"srv"', ', base = "alpine"', "base 'alpine'"),
+    ('"srv"', ', base = "alpine"', "base 'alpine': want \"scratch\" or a local OCI layout pinned by digest"),
+    ('"srv"', ', base = "none-oci@sha256:' + "0" * 64 + '"', "cannot"),
     ('"srv"', ', entrypoint = "/x", platform = { }', "unknown key 'platform' (did you mean 'platforms'?)"),
 ])
 def test_bad_image_declarations_are_exit_2(tmp_path, sdk_session, name, extra, want):

@@ -187,12 +187,11 @@ static int check_published(const struct release *r, const struct plan *p, struct
 	int rc = -1;
 	if (dir && arc_plan(r, p, dir, &ap) == 0) {
 		rc = plan_check_published(r, p, &ap);
-		if (rc == 0 && (rc = uni_plan(r, p, &ap, dir, &up)) == 0) {
+		if (rc == 0 && (rc = oci_plan_derived(r, p, &ap, dir, &up, &op)) == 0) {
 			for (size_t i = 0; i < up.n; i++)
 				strv_pushf(derived, "%s darwin/all (universal: %s + %s) -> %s", up.v[i].build->name,
 					   p->jobs[up.v[i].amd64].id, p->jobs[up.v[i].arm64].id, up.v[i].output);
-			if ((rc = oci_plan(r, p, &ap, &up, dir, &op)) == 0)
-				derived_images(&op, derived);
+			derived_images(&op, derived);
 			oci_plan_release(&op);
 			uni_plan_release(&up);
 		}
@@ -269,7 +268,7 @@ int cmd_plan(int argc, char **argv)
 	else {
 		print_table(&rel, &p, &ports);
 		for (size_t i = 0; i < derived.n; i++)
-			printf("%s%s\n", i ? "" : "\nmade from the built binaries:\n  ", derived.v[i]);
+			printf("%s  %s\n", i ? "" : "\nmade from the built binaries:\n", derived.v[i]);
 		rc = EXIT_OK;
 	}
 	strv_release(&derived);

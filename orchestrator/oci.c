@@ -351,6 +351,19 @@ int oci_plan(const struct release *r, const struct plan *p, const struct arcplan
 	return 0;
 }
 
+int oci_plan_derived(const struct release *r, const struct plan *p, const struct arcplan *ap,
+		     const char *project_dir, struct uniplan *up, struct ociplan *op)
+{
+	memset(op, 0, sizeof(*op));
+	if (uni_plan(r, p, ap, project_dir, up) < 0)
+		return -1;
+	if (oci_plan(r, p, ap, up, project_dir, op) < 0) {
+		uni_plan_release(up);
+		return -1;
+	}
+	return 0;
+}
+
 void oci_plan_release(struct ociplan *op)
 {
 	for (size_t i = 0; i < op->n; i++) {

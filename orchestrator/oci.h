@@ -91,6 +91,11 @@ int oci_plan(const struct release *r, const struct plan *p, const struct arcplan
 	     const char *project_dir, struct ociplan *out);
 void oci_plan_release(struct ociplan *op);
 
+/* Both plans of what is made from the built binaries: uni_plan, then
+ * oci_plan (run and plan alike).  0, or -1 with both empty (exit 2). */
+int oci_plan_derived(const struct release *r, const struct plan *p, const struct arcplan *ap,
+		     const char *project_dir, struct uniplan *up, struct ociplan *op);
+
 /* Write every image layout into stage from the jobs' results, with every
  * time epoch.  0, or -1 after an error naming the file (exit 1). */
 int oci_write(struct ociplan *op, const struct plan *p, const struct result *res, const char *stage,

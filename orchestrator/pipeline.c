@@ -287,6 +287,31 @@ static int make_dirs(struct run_state *s)
 	return EXIT_OK;
 }
 
+/* A shard holds only some targets: a universal binary or an image may
+ * lack a slice or a platform there, so a sharded run makes none (an
+ * unsharded run does), but their declarations are checked on the whole
+ * plan all the same. */
+static int check_derived_unsharded(struct run_state *s)
+{
+	struct arcplan ap;
+	struct uniplan up;
+	struct ociplan op;
+	int any = s->rel.nimages > 0;
+	for (size_t i = 0; i < s->rel.nbuilds; i++)
+		any |= s->rel.builds[i].universal;
+	if (!any)
+		return 0;
+	int rc = arc_plan(&s->rel, &s->plan, s->project, &ap);
+	if (rc == 0 && (rc = oci_plan_derived(&s->rel, &s->plan, &ap, s->project, &up, &op)) == 0) {
+		note("shard %d/%d: universal binaries and OCI images are made by unsharded runs only",
+		     s->o->shard.k, s->o->shard.n);
+		oci_plan_release(&op);
+		uni_plan_release(&up);
+	}
+	arc_plan_release(&ap); /* empty after a failed arc_plan */
+	return rc;
+}
+
 static int prepare(struct run_state *s)
 {
 	if (release_load(s->o->file, NULL, &s->rel) < 0 || !(s->project = abs_path(s->rel.dir)))
@@ -314,12 +339,11 @@ static int prepare(struct run_state *s)
 	}
 	if (plan_make(&s->rel, &s->ports, &s->plan) < 0)
 		return EXIT_USAGE;
-	if (s->o->shard.n && shard_apply(&s->o->shard, &s->plan, &s->shard) < 0)
+	if (s->o->shard.n && (check_derived_unsharded(s) < 0 || shard_apply(&s->o->shard, &s->plan, &s->shard) < 0))
 		return EXIT_USAGE;
 	if (arc_plan(&s->rel, &s->plan, s->project, &s->arcs) < 0 ||
 	    plan_check_published(&s->rel, &s->plan, &s->arcs) < 0 ||
-	    uni_plan(&s->rel, &s->plan, &s->arcs, s->project, &s->uni) < 0 ||
-	    oci_plan(&s->rel, &s->plan, &s->arcs, &s->uni, s->project, &s->images) < 0)
+	    (!s->o->shard.n && oci_plan_derived(&s->rel, &s->plan, &s->arcs, s->project, &s->uni, &s->images) < 0))
 		return EXIT_USAGE;
 	if (jobenv_sde(&s->rel, s->sde, &s->sde_source) < 0)
 		return EXIT_USAGE;

@@ -99,3 +99,12 @@ def test_universal_must_be_a_boolean(tmp_path, sdk_session):
                                                                              'universal = "yes"'))
     r = run_xgo("plan", cwd=proj, env=sdk_session["env"])
     assert r.rc == 2 and "'universal' must be true or false" in r.err, r
+
+
+def test_a_shard_makes_no_universal_binary_but_checks_the_declaration(tmp_path, sdk_session):
+    proj = project(tmp_path, sdk_session)
+    dist = run(proj, sdk_session, "--shard", "1/2")
+    assert not (dist / "u_darwin_all").exists() and "universal" not in json.loads((dist / "manifest.json").read_text())
+    bad = project(tmp_path / "bad", sdk_session, '"amd64"')
+    r = run_xgo("run", "--shard", "1/2", cwd=bad, env=sdk_session["env"])
+    assert r.rc == 2 and "universal = true needs darwin/amd64 and darwin/arm64" in r.err, r

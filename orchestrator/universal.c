@@ -332,7 +332,7 @@ static int write_out(struct uni_out *o, const struct result *res, const char *st
 	struct slice s[2] = { { .fd = -1 }, { .fd = -1 } };
 	char *dest = xasprintf("%s/%s", stage, o->output), *slash = strrchr(dest, '/');
 	int rc = -1;
-	*slash = '\0';
+	*slash = '\0'; /* dest has stage's '/' at least */
 	if (mkdir_p(dest, 0755) < 0)
 		goto out;
 	*slash = '/';

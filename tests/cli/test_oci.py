@@ -33,8 +33,8 @@ def project(tmp_path, sdk_session, name='"srv"', extra=""):
                                             "release.lua": RELEASE % (name, extra)}, sdk_session)
 
 
-def run(proj, sdk_session, *args):
-    r = run_xgo("run", *args, cwd=proj, env=dict(sdk_session["env"], SOURCE_DATE_EPOCH=EPOCH))
+def run(proj, sdk_session, *args, **env):
+    r = run_xgo("run", *args, cwd=proj, env=dict(sdk_session["env"], SOURCE_DATE_EPOCH=EPOCH, **env))
     assert r.rc == 0, r
     return proj / "dist"
 
@@ -102,7 +102,7 @@ def test_image_layout_passes_skopeo_and_umoci_runs_and_is_identical(tmp_path, sd
         if name.startswith("blobs/sha256/") and data[:2] == b"\x1f\x8b":
             assert data[4:8] == b"\0\0\0\0" and not data[3] & 0x08, "gzip without time or name"
 
-    again = run(proj, sdk_session, "--dist", tmp_path / "again")
+    again = run(proj, sdk_session, "--dist", tmp_path / "again", TZ="Asia/Tokyo", LC_ALL="C.UTF-8")
     assert layout_files(again / "srv-oci") == files
 
     # that image as the pinned base of another: its layers below ours

@@ -33,6 +33,7 @@ local dsl = {}
 
 dsl.project = table_decl("project")
 dsl.archive = table_decl("archive")
+dsl.image = table_decl("image")
 dsl.checksums = table_decl("checksums")
 dsl.cache = table_decl("cache")
 dsl.signing = table_decl("signing")
@@ -142,7 +143,7 @@ local sandbox = setmetatable(dsl, {
     if removed[k] then
       error("'" .. tostring(k) .. "' is not available in a build file (release.lua is sandboxed: no files, processes or environment except env())", 2)
     end
-    error("unknown name '" .. tostring(k) .. "' (a typo? the DSL has project, go, build, matrix, archive, checksums, cache, signing, cc, before, after, env)", 2)
+    error("unknown name '" .. tostring(k) .. "' (a typo? the DSL has project, go, build, matrix, archive, image, checksums, cache, signing, cc, before, after, env)", 2)
   end,
   __newindex = function(t, k, v)
     rawset(t, k, v)

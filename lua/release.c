@@ -924,7 +924,7 @@ out:
 static int conv_build(struct conv *c, int t, const char *name, struct release *r)
 {
 	static const char *const keys[] = { "name", "main", "binary", "output", "ldflags", "flags",
-					    "tags", "env", "targets", "static", "smoke" };
+					    "tags", "env", "targets", "static", "smoke", "universal" };
 	for (size_t i = 0; i < r->nbuilds; i++)
 		if (!strcmp(r->builds[i].name, name))
 			return conv_error(c, "a build of that name is declared already at line %d",
@@ -946,6 +946,7 @@ static int conv_build(struct conv *c, int t, const char *name, struct release *r
 	    conv_build_env(c, t, b) < 0 ||
 	    get_bool(c, t, "static", &b->static_link, 1) < 0 ||
 	    conv_smoke(c, t, b) < 0 ||
+	    get_bool(c, t, "universal", &b->universal, 0) < 0 ||
 	    conv_matrix(c, t, &b->targets) < 0)
 		return -1;
 	if (!*b->binary || strchr(b->binary, '/'))
@@ -971,7 +972,7 @@ static int check_dst(struct conv *c, const char *dst)
 	return rc;
 }
 
-static int conv_archive_files(struct conv *c, int t, struct archive_decl *a)
+static int conv_files(struct conv *c, int t, struct archive_file **files, size_t *nfiles)
 {
 	static const char *const keys[] = { "src", "dst", "mode" };
 	lua_State *L = c->L;
@@ -985,8 +986,8 @@ static int conv_archive_files(struct conv *c, int t, struct archive_decl *a)
 		goto out;
 	}
 	for (lua_Unsigned i = 1; i <= n && rc == 0; i++) {
-		a->files = xreallocarray(a->files, a->nfiles + 1, sizeof(*a->files));
-		struct archive_file *f = &a->files[a->nfiles++];
+		*files = xreallocarray(*files, *nfiles + 1, sizeof(**files));
+		struct archive_file *f = &(*files)[(*nfiles)++];
 		memset(f, 0, sizeof(*f));
 		int type = lua_rawgeti(L, -1, (lua_Integer)i);
 		if (type == LUA_TSTRING) {
@@ -1081,7 +1082,7 @@ static int conv_archive(struct conv *c, int t, struct release *r)
 	    get_str(c, t, "format", &a->format, "tar.gz") < 0 ||
 	    conv_overrides(c, t, &a->overrides) < 0 ||
 	    get_str(c, t, "name", &a->name, "{name}_{version}_{os}_{arch}{variant}") < 0 ||
-	    conv_archive_files(c, t, a) < 0 ||
+	    conv_files(c, t, &a->files, &a->nfiles) < 0 ||
 	    get_bool(c, t, "wrap_in_directory", &a->wrap_in_directory, 0) < 0 ||
 	    get_strlist(c, t, "builds", &a->builds) < 0 ||
 	    check_format(c, a->format) < 0)
@@ -1089,6 +1090,85 @@ static int conv_archive(struct conv *c, int t, struct release *r)
 	for (size_t i = 0; i < a->overrides.n; i++)
 		if (check_format(c, strchr(a->overrides.v[i], '=') + 1) < 0)
 			return -1;
+	return 0;
+}
+
+/* An OCI repository name component, as docker and skopeo accept it:
+ * lowercase letters and digits, separated by one '.', '_' or '-'. */
+static int valid_image_name(const char *s)
+{
+	int prev_sep = 1;
+	for (; *s; s++) {
+		int sep = *s == '.' || *s == '_' || *s == '-';
+		if (!sep && !(('a' <= *s && *s <= 'z') || ('0' <= *s && *s <= '9')))
+			return 0;
+		if (sep && prev_sep)
+			return 0;
+		prev_sep = sep;
+	}
+	return !prev_sep;
+}
+
+/* labels = { ["org.opencontainers.image.source"] = "https://..." },
+ * kept as "key=value" sorted by key (the config must not depend on
+ * Lua's hash order). */
+static int conv_labels(struct conv *c, int t, struct strv *out)
+{
+	lua_State *L = c->L;
+	int rc;
+	if ((rc = table_field(c, t, "labels", "a table { [\"org.opencontainers.image.source\"] = \"...\" }")) <= 0)
+		goto out;
+	rc = 0;
+	lua_pushnil(L);
+	while (rc == 0 && lua_next(L, -2)) {
+		char *val = NULL;
+		const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+		if (!key || !*key || strchr(key, '=') || !utf8_valid(key))
+			rc = conv_error(c, "labels: keys must be non-empty text without '=': { [\"a.b\"] = \"v\" }");
+		else if ((rc = to_string(c, -1, "labels", &val)) == 0)
+			strv_pushf(out, "%s=%s", key, val);
+		free(val);
+		lua_pop(L, 1);
+	}
+	if (rc)
+		lua_pop(L, 1);
+	for (size_t i = 1; i < out->n; i++)
+		for (size_t j = i; j > 0 && strcmp(out->v[j - 1], out->v[j]) > 0; j--) {
+			char *tmp = out->v[j];
+			out->v[j] = out->v[j - 1];
+			out->v[j - 1] = tmp;
+		}
+out:
+	lua_pop(L, 1);
+	return rc;
+}
+
+static int conv_image(struct conv *c, int t, struct release *r)
+{
+	static const char *const keys[] = { "name", "base", "files", "entrypoint", "labels", "platforms",
+					    "builds" };
+	r->images = xreallocarray(r->images, r->nimages + 1, sizeof(*r->images));
+	struct image_decl *m = &r->images[r->nimages++];
+	memset(m, 0, sizeof(*m));
+	m->line = c->line;
+	if (check_keys(c, t, keys, ARRAY_LEN(keys)) < 0 || get_str(c, t, "name", &m->name, NULL) < 0 ||
+	    get_str(c, t, "base", &m->base, "scratch") < 0 || conv_files(c, t, &m->files, &m->nfiles) < 0 ||
+	    get_strlist(c, t, "entrypoint", &m->entrypoint) < 0 || conv_labels(c, t, &m->labels) < 0 ||
+	    get_strlist(c, t, "platforms", &m->platforms) < 0 || get_strlist(c, t, "builds", &m->builds) < 0)
+		return -1;
+	if (!m->name)
+		return conv_error(c, "needs 'name': image { name = \"%s\", ... }", r->project ? r->project : "app");
+	if (strlen(m->name) > 128 || !valid_image_name(m->name))
+		return conv_error(c, "name '%s' is no image name: lowercase letters and digits, separated by one "
+				  "'.', '_' or '-' (at most 128 bytes)", m->name);
+	for (size_t i = 0; i < r->nimages - 1; i++)
+		if (!strcmp(r->images[i].name, m->name))
+			return conv_error(c, "name '%s' is used by the image at line %d already", m->name,
+					  r->images[i].line);
+	const char *at = strstr(m->base, "@sha256:");
+	if (strcmp(m->base, "scratch") && (!at || at == m->base || !hash_is_sha256_hex(at + 8)))
+		return conv_error(c, "base '%s': want \"scratch\" or a local OCI layout pinned by digest, "
+				  "\"DIR@sha256:<64 hex digits>\"", m->base);
 	return 0;
 }
 
@@ -1247,6 +1327,8 @@ static int conv_decl(lua_State *L, const char *file, struct release *r)
 		lua_pop(L, 1);
 	} else if (!strcmp(kind, "archive")) {
 		rc = conv_archive(&c, t, r);
+	} else if (!strcmp(kind, "image")) {
+		rc = conv_image(&c, t, r);
 	} else if (!strcmp(kind, "checksums")) {
 		rc = conv_checksums(&c, t, r);
 	} else if (!strcmp(kind, "cache")) {
@@ -1315,6 +1397,11 @@ static int convert(lua_State *L, const char *file, struct release *r)
 			if (!release_build(r, r->archives[i].builds.v[j]))
 				return error("%s:%d: archive: no build named '%s'", file, r->archives[i].line,
 					     r->archives[i].builds.v[j]);
+	for (size_t i = 0; i < r->nimages; i++)
+		for (size_t j = 0; j < r->images[i].builds.n; j++)
+			if (!release_build(r, r->images[i].builds.v[j]))
+				return error("%s:%d: image: builds: no build named '%s'", file, r->images[i].line,
+					     r->images[i].builds.v[j]);
 	return conv_env_reads(L, r);
 }
 
@@ -1421,6 +1508,25 @@ static void spec_release(struct mx_spec *m)
 	free(m->exclude);
 }
 
+static void images_clear(struct release *r)
+{
+	for (size_t i = 0; i < r->nimages; i++) {
+		struct image_decl *m = &r->images[i];
+		free(m->name);
+		free(m->base);
+		for (size_t j = 0; j < m->nfiles; j++) {
+			free(m->files[j].src);
+			free(m->files[j].dst);
+		}
+		free(m->files);
+		strv_release(&m->entrypoint);
+		strv_release(&m->labels);
+		strv_release(&m->platforms);
+		strv_release(&m->builds);
+	}
+	free(r->images);
+}
+
 void release_clear(struct release *r)
 {
 	for (size_t i = 0; i < r->nbuilds; i++) {
@@ -1451,6 +1557,7 @@ void release_clear(struct release *r)
 		}
 		free(a->files);
 	}
+	images_clear(r);
 	for (size_t i = 0; i < r->nenv_reads; i++) {
 		free(r->env_reads[i].name);
 		free(r->env_reads[i].value);

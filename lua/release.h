@@ -51,6 +51,8 @@ struct build_decl {
 	int smoke;            /* a smoke = { ... } key was given */
 	struct strv smoke_args; /* smoke.args */
 	char *smoke_expect;   /* smoke.expect (a template), NULL = exit status only */
+	int universal;        /* universal = true: one fat Mach-O of darwin/amd64 and
+	                         darwin/arm64 (orchestrator/universal.h) */
 };
 
 /* cc { zig = "0.17.0", use = "zig", libc = "musl", targets = { ... } }:
@@ -86,6 +88,22 @@ struct checksums_decl {
 	char *file;      /* default SHA256SUMS */
 	char *algorithm; /* sha256 or sha512 */
 	int per_file;    /* also <file>.sha256 beside each published file */
+};
+
+/* image { name, base, files, entrypoint, labels, platforms, builds }: a
+ * multi-platform OCI image layout in dist/ (orchestrator/oci.h). */
+struct image_decl {
+	int line;
+	char *name;               /* dist/<name>-oci/; lowercase [a-z0-9._-] */
+	char *base;               /* "scratch", or "DIR@sha256:HEX": a local OCI layout
+	                             (relative to the project) and the digest of an
+	                             index or manifest in it */
+	struct archive_file *files; /* extra files, as in archive { files } */
+	size_t nfiles;
+	struct strv entrypoint;   /* empty: the one build's binary */
+	struct strv labels;       /* "key=value", sorted by key */
+	struct strv platforms;    /* "linux/amd64", "linux/arm/v7"; empty: every linux target */
+	struct strv builds;       /* empty = all builds */
 };
 
 /* A variable read through env(): recorded as a build input. */
@@ -131,6 +149,8 @@ struct release {
 	size_t nbuilds;
 	struct archive_decl *archives;
 	size_t narchives;
+	struct image_decl *images;
+	size_t nimages;
 	struct checksums_decl checksums;
 	struct cache_decl cache;
 	struct signing_decl signing;

@@ -9,12 +9,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static int selects(const struct archive_decl *d, const struct build_decl *b)
+int arc_selects(const struct archive_decl *d, const struct build_decl *b)
 {
 	return d->builds.n == 0 || strv_contains(&d->builds, b->name);
 }
 
-static enum pkg_format format_for(const struct archive_decl *d, const char *goos)
+enum pkg_format arc_format_for(const struct archive_decl *d, const char *goos)
 {
 	enum pkg_format f = PKG_TAR_GZ;
 	size_t len = strlen(goos);
@@ -75,7 +75,7 @@ static int place_job(const struct release *r, const struct plan *p, const struct
 		     size_t idx, struct arcplan *ap)
 {
 	const struct job *j = &p->jobs[idx];
-	enum pkg_format f = format_for(d, j->target.goos);
+	enum pkg_format f = arc_format_for(d, j->target.goos);
 	if (f != PKG_BINARY)
 		for (size_t k = first; k < ap->n; k++)
 			if (ap->v[k].format == f && same_target(&p->jobs[ap->v[k].jobs[0]].target, &j->target)) {
@@ -106,8 +106,8 @@ static int check_names(const struct release *r, const struct arcplan *ap)
 
 /* pkg_expand_files with its error put after the declaration's line: one
  * error line that says which archive and which entry. */
-static int expand_files(const struct release *r, const struct archive_decl *d, const char *project_dir,
-			struct pkg_entries *extra)
+int arc_expand_files(const struct release *r, const struct archive_decl *d, const char *project_dir,
+		     struct pkg_entries *extra)
 {
 	int saved = quiet_errors;
 	quiet_errors = 1; /* before any thread starts: arc_plan runs in prepare */
@@ -128,12 +128,12 @@ int arc_plan(const struct release *r, const struct plan *p, const char *project_
 		const struct archive_decl *d = &r->archives[di];
 		struct pkg_entries extra = { 0 };
 		size_t first = out->n;
-		if (expand_files(r, d, project_dir, &extra) < 0) {
+		if (arc_expand_files(r, d, project_dir, &extra) < 0) {
 			pkg_entries_release(&extra);
 			goto fail;
 		}
 		for (size_t i = 0; i < p->n; i++)
-			if (selects(d, p->jobs[i].build) && place_job(r, p, d, first, i, out) < 0) {
+			if (arc_selects(d, p->jobs[i].build) && place_job(r, p, d, first, i, out) < 0) {
 				pkg_entries_release(&extra);
 				goto fail;
 			}

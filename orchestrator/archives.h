@@ -44,6 +44,14 @@ struct arcplan {
 int arc_plan(const struct release *r, const struct plan *p, const char *project_dir, struct arcplan *out);
 void arc_plan_release(struct arcplan *ap);
 
+/* Whether declaration d packs build b's binaries. */
+int arc_selects(const struct archive_decl *d, const struct build_decl *b);
+/* d's format for a GOOS (its format_overrides, else its format). */
+enum pkg_format arc_format_for(const struct archive_decl *d, const char *goos);
+/* pkg_expand_files of d's files, an error naming d's line (exit 2). */
+int arc_expand_files(const struct release *r, const struct archive_decl *d, const char *project_dir,
+		     struct pkg_entries *extra);
+
 struct packer;
 
 /* Start `threads` workers writing into stage_dir with every mtime = epoch;

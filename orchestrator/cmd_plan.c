@@ -1,6 +1,8 @@
 /* xgo-build plan: the expanded jobs, as a table or as JSON for CI. */
 #define _POSIX_C_SOURCE 200809L
 #include "archives.h"
+#include "oci.h"
+#include "universal.h"
 #include "cli.h"
 #include "events.h"
 #include "jobenv.h"
@@ -28,6 +30,8 @@ static const char plan_help[] =
 	"Every name the release would publish (outputs, archives and their entries,\n"
 	"checksum files, manifest.json) is checked as 'run' checks it: an invalid\n"
 	"name, or two files with one name, is exit 2 before anything is built.\n"
+	"The universal binaries and OCI images made from the built binaries are\n"
+	"checked too and listed after the jobs.\n"
 	"\n"
 	"options:\n"
 	"      --json          one JSON event (README, \"JSON events\") instead of a\n"
@@ -159,14 +163,38 @@ static void plan_ports(const struct release *r, struct port_table *t)
 		ports_builtin(t);
 }
 
-/* What run refuses before building, plan refuses too (plan.h). */
-static int check_published(const struct release *r, const struct plan *p)
+static void derived_images(const struct ociplan *op, struct strv *derived)
+{
+	for (size_t i = 0; i < op->n; i++) {
+		struct buf b;
+		buf_init(&b, 4096);
+		for (size_t k = 0; k < op->v[i].nplats; k++)
+			buf_printf(&b, "%s%s", k ? ", " : "", op->v[i].plats[k].platform);
+		strv_pushf(derived, "image %s:%s (%s) -> %s/", op->v[i].decl->name, op->v[i].tag, b.data,
+			   op->v[i].dir);
+		buf_release(&b);
+	}
+}
+
+/* What run refuses before building, plan refuses too (plan.h,
+ * universal.h); derived gets a line per output made from built binaries. */
+static int check_published(const struct release *r, const struct plan *p, struct strv *derived)
 {
 	struct arcplan ap;
+	struct uniplan up;
+	struct ociplan op;
 	char *dir = path_absolute(r->dir);
 	int rc = -1;
 	if (dir && arc_plan(r, p, dir, &ap) == 0) {
 		rc = plan_check_published(r, p, &ap);
+		if (rc == 0 && (rc = oci_plan_derived(r, p, &ap, dir, &up, &op)) == 0) {
+			for (size_t i = 0; i < up.n; i++)
+				strv_pushf(derived, "%s darwin/all (universal: %s + %s) -> %s", up.v[i].build->name,
+					   p->jobs[up.v[i].amd64].id, p->jobs[up.v[i].arm64].id, up.v[i].output);
+			derived_images(&op, derived);
+			oci_plan_release(&op);
+			uni_plan_release(&up);
+		}
 		arc_plan_release(&ap);
 	}
 	free(dir);
@@ -225,7 +253,9 @@ int cmd_plan(int argc, char **argv)
 			goto out;
 	if (plan_make(&rel, &ports, &p) < 0)
 		goto out;
-	if (check_published(&rel, &p) < 0) {
+	struct strv derived = { 0 };
+	if (check_published(&rel, &p, &derived) < 0) {
+		strv_release(&derived);
 		plan_release(&p);
 		goto out;
 	}
@@ -237,8 +267,11 @@ int cmd_plan(int argc, char **argv)
 		rc = print_json(&rel, &p, &ports) < 0 ? EXIT_JOB : EXIT_OK;
 	else {
 		print_table(&rel, &p, &ports);
+		for (size_t i = 0; i < derived.n; i++)
+			printf("%s  %s\n", i ? "" : "\nmade from the built binaries:\n", derived.v[i]);
 		rc = EXIT_OK;
 	}
+	strv_release(&derived);
 	plan_release(&p);
 out:
 	ports_release(&ports);

@@ -105,6 +105,10 @@ json_t *manifest_json(const struct manifest_in *m)
 		bad |= json_object_set(doc, "partial", m->partial);
 	if (m->signatures)
 		bad |= json_object_set(doc, "signatures", m->signatures);
+	if (m->universal && json_array_size(m->universal))
+		bad |= json_object_set(doc, "universal", m->universal);
+	if (m->images && json_array_size(m->images))
+		bad |= json_object_set(doc, "images", m->images);
 	return checked(doc, bad);
 }
 

@@ -4,7 +4,8 @@
  * and the env() variables it read, SDK pin and digests, go.sum and source
  * digests, SOURCE_DATE_EPOCH, isolation level, CPU budget) and every
  * output (per job: target, full environment, argv, duration, output name,
- * size and sha256, static, C toolchain identity, smoke result; per archive: name, size, sha256).  verify --against,
+ * size and sha256, static, C toolchain identity, smoke result; per archive: name, size, sha256;
+ * the universal binaries and the OCI images with their digests).  verify --against,
  * shard merge and the action cache read this record, not another format.
  * Schema: README.md, "manifest.json".
  */
@@ -33,6 +34,8 @@ struct manifest_in {
 	json_t *partial;            /* borrowed; run --target/--build's record (plan.h), NULL = none */
 	json_t *signatures;         /* borrowed; [{file, signs, format, key_id}], NULL = unsigned */
 	const struct smoke_result *smoke; /* one per job, or NULL: no smoke run */
+	json_t *universal;          /* borrowed; universal.h's record, NULL or [] = none */
+	json_t *images;             /* borrowed; oci.h's record, NULL or [] = none */
 };
 
 /* The manifest as a JSON object (caller decrefs), or NULL when a value did

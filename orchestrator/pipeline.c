@@ -21,6 +21,8 @@
 #include "static.h"
 #include "toolchains/cc.h"
 #include "toolchains/mirror.h"
+#include "oci.h"
+#include "universal.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -44,6 +46,8 @@ struct run_state {
 	struct cc_set ccs;
 	struct smoke_result *smoke;
 	struct arcplan arcs;
+	struct uniplan uni;      /* the darwin/all fat binaries (universal.h) */
+	struct ociplan images;   /* the OCI image layouts (oci.h) */
 	struct packer *packer;
 	struct result *res;
 	char *project, *dist, *work, *stage, *cache, *gocache, *gomodcache, *zig_cache, *cgo_tmp;
@@ -124,6 +128,13 @@ static int write_checksums(struct run_state *s)
 		rc = sums_add_published(&sums, s->stage, s->arcs.v[i].name, s->arcs.v[i].res.sha256);
 	for (size_t i = 0; s->arcs.n == 0 && i < s->plan.n && rc == 0; i++)
 		rc = sums_add_published(&sums, s->stage, s->plan.jobs[i].output, s->res[i].sha256);
+	for (size_t i = 0; i < s->uni.narcs && rc == 0; i++)
+		rc = sums_add_published(&sums, s->stage, s->uni.arcs[i].name, s->uni.arcs[i].res.sha256);
+	for (size_t i = 0; s->uni.narcs == 0 && i < s->uni.n && rc == 0; i++)
+		rc = sums_add_published(&sums, s->stage, s->uni.v[i].output, s->uni.v[i].sha256);
+	for (size_t i = 0; i < s->images.n && rc == 0; i++)
+		for (size_t k = 0; k < s->images.v[i].files.n && rc == 0; k++)
+			rc = sums_add_published(&sums, s->stage, s->images.v[i].files.v[k], s->images.v[i].shas.v[k]);
 	if (rc == 0)
 		rc = sums_publish(&sums, s->stage, r->checksums.file, r->checksums.per_file);
 	sums_release(&sums);
@@ -398,6 +409,31 @@ static int load_signing_key(struct run_state *s)
 	return rc;
 }
 
+/* A shard holds only some targets: a universal binary or an image may
+ * lack a slice or a platform there, so a sharded run makes none (an
+ * unsharded run does), but their declarations are checked on the whole
+ * plan all the same. */
+static int check_derived_unsharded(struct run_state *s)
+{
+	struct arcplan ap;
+	struct uniplan up;
+	struct ociplan op;
+	int any = s->rel.nimages > 0;
+	for (size_t i = 0; i < s->rel.nbuilds; i++)
+		any |= s->rel.builds[i].universal;
+	if (!any)
+		return 0;
+	int rc = arc_plan(&s->rel, &s->plan, s->project, &ap);
+	if (rc == 0 && (rc = oci_plan_derived(&s->rel, &s->plan, &ap, s->project, &up, &op)) == 0) {
+		note("shard %d/%d: universal binaries and OCI images are made by unsharded runs only",
+		     s->o->shard.k, s->o->shard.n);
+		oci_plan_release(&op);
+		uni_plan_release(&up);
+	}
+	arc_plan_release(&ap); /* empty after a failed arc_plan */
+	return rc;
+}
+
 static int prepare(struct run_state *s)
 {
 	if (release_load(s->o->file, NULL, &s->rel) < 0 || !(s->project = abs_path(s->rel.dir)))
@@ -425,12 +461,13 @@ static int prepare(struct run_state *s)
 	}
 	if (plan_make(&s->rel, &s->ports, &s->plan) < 0)
 		return EXIT_USAGE;
-	if (s->o->shard.n && shard_apply(&s->o->shard, &s->plan, &s->shard) < 0)
+	if (s->o->shard.n && (check_derived_unsharded(s) < 0 || shard_apply(&s->o->shard, &s->plan, &s->shard) < 0))
 		return EXIT_USAGE;
 	if (plan_select(&s->o->select, &s->plan, &s->partial) < 0)
 		return EXIT_USAGE;
 	if (arc_plan(&s->rel, &s->plan, s->project, &s->arcs) < 0 ||
-	    plan_check_published(&s->rel, &s->plan, &s->arcs) < 0)
+	    plan_check_published(&s->rel, &s->plan, &s->arcs) < 0 ||
+	    (!s->o->shard.n && oci_plan_derived(&s->rel, &s->plan, &s->arcs, s->project, &s->uni, &s->images) < 0))
 		return EXIT_USAGE;
 	if (jobenv_sde(&s->rel, s->sde, &s->sde_source) < 0)
 		return EXIT_USAGE;
@@ -507,6 +544,18 @@ static void job_built(struct result *res, void *user)
 	packer_job_done(s->packer, (size_t)(res->job - s->plan.jobs), res->path, res->sha256);
 }
 
+/* What is made from the built binaries after every job: the universal
+ * binaries and the OCI images.  Written on every run, never cached, so
+ * they always match the binaries of this run. */
+static int write_extra_outputs(struct run_state *s)
+{
+	int64_t epoch = strtoll(s->sde, NULL, 10);
+	if (uni_write(&s->uni, s->res, s->stage, epoch) < 0 ||
+	    oci_write(&s->images, &s->plan, s->res, s->stage, epoch) < 0)
+		return EXIT_JOB;
+	return EXIT_OK;
+}
+
 static int build_all(struct run_state *s, struct jobenv_ctx *ctx)
 {
 	struct build_opts bo = {
@@ -537,6 +586,8 @@ static int build_all(struct run_state *s, struct jobenv_ctx *ctx)
 	if (rc == EXIT_OK)
 		rc = smoke_run(&s->plan, s->res, &(struct smoke_opts){ .release = &s->rel, .all = s->o->smoke,
 				.work_dir = s->work, .project_dir = s->project }, &s->smoke);
+	if (rc == EXIT_OK)
+		rc = write_extra_outputs(s);
 	return rc;
 }
 
@@ -554,9 +605,13 @@ static int publish(struct run_state *s)
 	json_t *signatures = NULL;
 	if (s->key.pkey && !(signatures = sign_release(s)))
 		return EXIT_JOB;
-	json_t *archives = arc_manifest(&s->arcs, &s->plan);
-	if (!archives) {
+	json_t *archives = arc_manifest(&s->arcs, &s->plan), *universal = uni_manifest(&s->uni, &s->plan);
+	json_t *images = oci_manifest(&s->images);
+	if (!archives || !universal || !images) {
 		json_decref(signatures);
+		json_decref(archives);
+		json_decref(universal);
+		json_decref(images);
 		return error("cannot record the archives in manifest.json (a name that is not UTF-8, or out of "
 			     "memory)"), EXIT_JOB;
 	}
@@ -567,11 +622,14 @@ static int publish(struct run_state *s)
 		.checksums_file = s->rel.checksums.file, .archives = archives, .shard = s->shard, .smoke = s->smoke,
 		.partial = s->partial,
 		.signatures = signatures,
+		.universal = universal, .images = images,
 	};
 	char *path = xasprintf("%s/manifest.json", s->stage);
 	int rc = manifest_write(path, &m) < 0 ? EXIT_JOB : EXIT_OK;
 	json_decref(archives);
 	json_decref(signatures);
+	json_decref(universal);
+	json_decref(images);
 	free(path);
 	if (rc == EXIT_OK && stamp_tree(s->stage, strtoll(s->sde, NULL, 10)) < 0)
 		rc = EXIT_JOB;
@@ -640,6 +698,8 @@ static void run_state_free(struct run_state *s)
 	sign_key_release(&s->key);
 	results_free(s->res, s->plan.n);
 	arc_plan_release(&s->arcs);
+	uni_plan_release(&s->uni);
+	oci_plan_release(&s->images);
 	free(s->smoke);
 	cc_set_release(&s->ccs);
 	plan_release(&s->plan);

@@ -70,6 +70,8 @@ static const char run_help_env[] =
 	"XGO_REMOTE_CACHE_SIGNING_KEY (Ed25519 key signing its entries),\n"
 	"XGO_REMOTE_CACHE_TRUSTED_KEYS (public keys: unsigned entries are ignored),\n"
 	"XGO_REMOTE_CACHE_MAX_BYTES (largest download, default 512M; docs/ci.md),\n"
+	"XGO_GOCACHEPROG=0 (jobs use the plain GOCACHE, not the go build cache shared\n"
+	"through the remote cache; docs/gocache.md),\n"
 	"XGO_ZIG (the zig binary), XGO_ZIG_CACHE (zig's cache; default <cache>/zig-cache),\n"
 	"XGO_GC_MEMLIMIT (MiB a job's Go process may grow to before it collects garbage;\n"
 	"default: its share of half the free memory; 0: Go's default collector).\n"

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/random.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,11 +61,34 @@ char *gocache_object_path(const struct gocache_store *s, const char *output)
 	return xasprintf("%s/%s", s->o, output);
 }
 
+/* Random, not by pid: jobs may each have a PID namespace of their own,
+ * where every program is the same pid. */
 char *gocache_tmp_path(struct gocache_store *s)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return xasprintf("%s/%ld-%u-%ld", s->tmp, (long)getpid(), atomic_fetch_add(&s->seq, 1), (long)ts.tv_nsec);
+	uint64_t r[2] = { 0, 0 };
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		r[0] = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30);
+		r[1] = (uint64_t)getpid();
+	}
+	return xasprintf("%s/%016" PRIx64 "%016" PRIx64 "-%u", s->tmp, r[0], r[1], atomic_fetch_add(&s->seq, 1));
+}
+
+/* Write text to path through a private temporary file and a rename.  No
+ * fsync, as the go command's own cache: a torn entry or object after a
+ * crash fails its parse or size check and is a miss. */
+static int write_entry(struct gocache_store *s, const char *path, const char *text)
+{
+	char *tmp = gocache_tmp_path(s);
+	size_t len = strlen(text);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644), rc = 0;
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len || close(fd) < 0 || rename(tmp, path) < 0)
+		rc = error("cannot write the go build cache entry '%s':", path);
+	if (rc < 0 && fd >= 0)
+		unlink(tmp);
+	free(tmp);
+	return rc;
 }
 
 void gocache_canonical(struct buf *b, const char *action, const char *output, uint64_t size)
@@ -151,7 +175,7 @@ int gocache_commit(struct gocache_store *s, const char *tmp, const char *action,
 		unlink(tmp); /* the same bytes are there (their name is their sha256) */
 	else if (chmod(tmp, 0444) < 0 || rename(tmp, obj) < 0)
 		rc = error("cannot store the go build cache object '%s':", obj);
-	if (rc == 0 && write_file_atomic(entry, text, strlen(text), 0644) < 0)
+	if (rc == 0 && write_entry(s, entry, text) < 0)
 		rc = -1;
 	unlink(tmp);
 	free(obj);

@@ -139,8 +139,10 @@ static int fetch(struct gocache_server *srv, const char *action)
 	int rc = 0;
 	struct stat st;
 	if (lstat(obj, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == size) {
-		rc = text && write_file_atomic(tmp, "", 0, 0644) == 0 &&
-		     gocache_commit(srv->store, tmp, action, output, size, text) == 0;
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644); /* commit consumes it */
+		if (fd >= 0)
+			close(fd);
+		rc = text && fd >= 0 && gocache_commit(srv->store, tmp, action, output, size, text) == 0;
 		goto out;
 	}
 	if (!room_for(srv, action, size, obj))

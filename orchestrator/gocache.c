@@ -480,6 +480,13 @@ static int serve(struct prog *p)
 int gocache_prog_main(int argc, char **argv)
 {
 	const char *store = NULL, *server = NULL;
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs("usage: xgo-build gocacheprog --store DIR [--server DIR]\n\n"
+		      "Internal: the GOCACHEPROG of every job of 'xgo-build run', speaking the go\n"
+		      "command's cacheprog protocol on stdin/stdout (docs/gocache.md).\n",
+		      stdout);
+		return EXIT_OK;
+	}
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--store"))
 			store = argv[i + 1];

@@ -272,3 +272,5 @@ def test_the_program_refuses_bad_arguments():
     p = subprocess.run([str(BINARY), "gocacheprog"], capture_output=True, text=True)
     assert p.returncode == 2 and "usage: xgo-build gocacheprog --store DIR" in p.stderr
     assert p.stdout == "", "nothing on the protocol's stream"
+    p = subprocess.run([str(BINARY), "gocacheprog", "--help"], capture_output=True, text=True)
+    assert p.returncode == 0 and p.stdout.startswith("usage: xgo-build gocacheprog")

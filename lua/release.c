@@ -1199,16 +1199,21 @@ static int conv_checksums(struct conv *c, int t, struct release *r)
 
 static int conv_cache(struct conv *c, int t, struct release *r)
 {
-	static const char *const keys[] = { "url", "read_only", "token_env", "signing_key_env", "trusted_keys" };
+	static const char *const keys[] = { "url", "read_only", "token_env", "signing_key_env", "trusted_keys",
+					    "gocacheprog" };
 	struct cache_decl *k = &r->cache;
+	int prog;
 	if (k->line)
 		return conv_error(c, "declared twice (first at line %d)", k->line);
 	k->line = c->line;
 	if (check_keys(c, t, keys, ARRAY_LEN(keys)) < 0 || get_str(c, t, "url", &k->url, NULL) < 0 ||
 	    get_bool(c, t, "read_only", &k->read_only, 0) < 0 || get_str(c, t, "token_env", &k->token_env, NULL) < 0 ||
 	    get_str(c, t, "signing_key_env", &k->signing_key_env, NULL) < 0 ||
-	    get_strlist(c, t, "trusted_keys", &k->trusted_keys) < 0)
+	    get_strlist(c, t, "trusted_keys", &k->trusted_keys) < 0 || get_bool(c, t, "gocacheprog", &prog, 1) < 0)
 		return -1;
+	k->no_gocacheprog = !prog;
+	if (!k->url && !prog)
+		return 0; /* cache { gocacheprog = false } alone */
 	if (!k->url || (strncmp(k->url, "http://", 7) && strncmp(k->url, "https://", 8)))
 		return conv_error(c, "url must be an http:// or https:// address, not '%s'", k->url ? k->url : "");
 	return 0;

@@ -121,6 +121,7 @@ struct cache_decl {
 	char *token_env;  /* name of the variable holding a bearer token */
 	char *signing_key_env;    /* the variable holding the signing key; NULL: the default */
 	struct strv trusted_keys; /* public keys or key files (actcache_configure) */
+	int no_gocacheprog;       /* gocacheprog = false: jobs use the plain GOCACHE */
 };
 
 /* signing { key = env("XGO_SIGNING_KEY_FILE"), password_env = "NAME", archives = false } */

@@ -64,6 +64,21 @@ void actcache_close(struct actcache *c)
 	free(c);
 }
 
+struct remote *actcache_remote(const struct actcache *c)
+{
+	return c->remote;
+}
+
+const struct acsign *actcache_keys(const struct actcache *c)
+{
+	return &c->keys;
+}
+
+uint64_t actcache_remote_max(const struct actcache *c)
+{
+	return c->remote_max;
+}
+
 void actcache_stats(const struct actcache *c, unsigned *local_hits, unsigned *remote_hits, unsigned *stored)
 {
 	*local_hits = atomic_load(&c->local_hits);

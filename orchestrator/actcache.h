@@ -38,6 +38,7 @@
 
 struct remote;
 struct release;
+struct acsign;
 
 struct ac_entry {
 	char sha256[65];
@@ -76,6 +77,12 @@ int actcache_get(struct actcache *c, const char *key, const struct ac_for *f, co
  * known).  Failures only warn: the cache is an optimisation. */
 void actcache_put(struct actcache *c, const char *key, const struct ac_for *f, const char *path,
 		  const struct ac_entry *e);
+
+/* What the go build cache's server (gocache.h) borrows: the remote (NULL
+ * when none), the run's keys and the remote size limit. */
+struct remote *actcache_remote(const struct actcache *c);
+const struct acsign *actcache_keys(const struct actcache *c);
+uint64_t actcache_remote_max(const struct actcache *c);
 
 /* What happened, for the end-of-run note: hits (local, remote), stores. */
 void actcache_stats(const struct actcache *c, unsigned *local_hits, unsigned *remote_hits, unsigned *stored);

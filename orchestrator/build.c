@@ -273,6 +273,7 @@ struct sched {
 	struct progress *progress;
 	struct sdk_guard *guard; /* the SDK walked again while jobs build; NULL: all cached */
 	int sdk_changed;  /* the guard failed: nothing more is stored or passed on */
+	int prog_off;     /* the go build cache program failed a job: plain GOCACHE from here on */
 };
 
 static int same_target_key(const struct target *a, const struct target *b)
@@ -336,15 +337,21 @@ static int start_job(struct sched *s, size_t i)
 	struct jobenv_ctx ctx = *s->o->env;
 	if (s->started + 1 == s->plan->n && s->cpus > ctx.procs)
 		ctx.procs = s->cpus;
+	if (s->prog_off)
+		ctx.gocacheprog = NULL;
 	int rc = -1;
 	if (mkdir_parent(res->path) < 0 || mkdir_parent(res->log_path) < 0 ||
 	    jobenv_job(&ctx, j, scratch, res->path, &res->env, &res->argv) < 0)
 		goto out;
 	struct runner_spec spec;
-	fill_spec(&spec, s->o, res->argv.v, res->env.v, res->log_path);
+	struct strv env = { 0 };
+	jobenv_spawn(&ctx, &res->env, &env);
+	fill_spec(&spec, s->o, res->argv.v, env.v, res->log_path);
 	spec.iso = s->o->iso;
 	spec.user = (void *)(uintptr_t)i;
-	if (runner_add(s->runner, &spec) < 0)
+	int added = runner_add(s->runner, &spec); /* copies env */
+	strv_release(&env);
+	if (added < 0)
 		goto out;
 	res->started = 1;
 	s->started++;
@@ -458,12 +465,43 @@ static int sdk_confirmed(struct sched *s)
 	return 0;
 }
 
+/* A job the go command ended because its GOCACHEPROG failed (it exits
+ * with "GOCACHEPROG ..." in its log) is started again, once, on the plain
+ * GOCACHE, and so is every job after it: one warning for the run.
+ * Returns 1 when job i goes again. */
+static int retry_without_prog(struct sched *s, size_t i, const struct runner_result *rr)
+{
+	struct result *res = &s->res[i];
+	if (rr->status == 0 || rr->timed_out || !s->o->env->gocacheprog || res->prog_retried || s->stop)
+		return 0;
+	char *tail = runner_log_tail(res->log_path, TAIL_LINES);
+	int prog = tail && strstr(tail, "GOCACHEPROG");
+	free(tail);
+	if (!prog)
+		return 0;
+	if (!s->prog_off)
+		warn("%s %s: the go build cache program failed (%s): building it again, and the rest of the run, on "
+		     "the plain GOCACHE", res->job->build->name, res->job->id, res->log_path);
+	s->prog_off = 1;
+	res->prog_retried = 1;
+	res->started = 0;
+	FREE_AND_NULL(res->path);
+	FREE_AND_NULL(res->log_path);
+	strv_release(&res->env);
+	strv_release(&res->argv);
+	s->inflight--;
+	s->started--;
+	return 1;
+}
+
 static void finish_job(struct sched *s, struct runner_result *rr)
 {
 	size_t i = (size_t)(uintptr_t)rr->user;
 	const struct job *j = &s->plan->jobs[i];
 	struct result *res = &s->res[i];
 	char name[128], *scratch;
+	if (retry_without_prog(s, i, rr))
+		return; /* fill_slots starts it again */
 	res->done = 1;
 	s->inflight--;
 	res->status = rr->status;

@@ -31,6 +31,7 @@ struct result {
 	const struct job *job;
 	int started, done;
 	int cached;           /* taken from the action cache: no go build ran */
+	int prog_retried;     /* started again without GOCACHEPROG (gocache.h) */
 	const char *key;      /* the input digest (inputs.h), or NULL */
 	double built_wall;    /* cached: what building it took when it was built */
 	int status;           /* exit code; 128+signal when killed */

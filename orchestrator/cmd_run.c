@@ -79,6 +79,8 @@ static const char run_help_env[] =
 	"XGO_REMOTE_CACHE_MAX_BYTES (largest download, default 512M; docs/ci.md),\n"
 	"XGO_SIGNING_PASSWORD (the signing key's password, or the variable signing\n"
 	"{ password_env } names; else it is asked on the terminal),\n"
+	"XGO_GOCACHEPROG=0 (jobs use the plain GOCACHE, not the go build cache shared\n"
+	"through the remote cache; docs/gocache.md),\n"
 	"XGO_ZIG (the zig binary), XGO_ZIG_CACHE (zig's cache; default <cache>/zig-cache),\n"
 	"XGO_GC_MEMLIMIT (MiB a job's Go process may grow to before it collects garbage;\n"
 	"default: its share of half the free memory; 0: Go's default collector).\n"

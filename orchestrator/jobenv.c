@@ -9,7 +9,7 @@
 
 /* Variables a build file may not set or pass through: xgo-build sets them. */
 static const char *const controlled[] = {
-	"CGO_ENABLED", "GO386", "GOAMD64", "GOARCH", "GOARM", "GOARM64", "GOCACHE", "GOENV", "GOFLAGS",
+	"CGO_ENABLED", "GO386", "GOAMD64", "GOARCH", "GOARM", "GOARM64", "GOCACHE", "GOCACHEPROG", "GOENV", "GOFLAGS",
 	"GOGC", "GOMAXPROCS", "GOMEMLIMIT", "GOMIPS", "GOMIPS64", "GOMODCACHE", "GOOS", "GOPPC64", "GOPROXY", "GOROOT",
 	"GORISCV64", "GOTMPDIR", "GOTOOLCHAIN", "GOWORK", "HOME", "LC_ALL", "PATH", "SOURCE_DATE_EPOCH",
 	"TMPDIR", "TZ",
@@ -142,9 +142,18 @@ static void base_env(const struct jobenv_ctx *c, const char *scratch, struct str
 	}
 }
 
+void jobenv_spawn(const struct jobenv_ctx *c, const struct strv *env, struct strv *out)
+{
+	for (size_t i = 0; i < env->n; i++)
+		strv_push(out, env->v[i]);
+	if (c->gocacheprog)
+		strv_pushf(out, "GOCACHEPROG=%s", c->gocacheprog);
+	jobenv_sort(out);
+}
+
 int jobenv_local(const char *name)
 {
-	static const char *const local[] = { "GOCACHE", "GOMODCACHE", "GOROOT", "GOTMPDIR", "HOME", "TMPDIR",
+	static const char *const local[] = { "GOCACHE", "GOCACHEPROG", "GOMODCACHE", "GOROOT", "GOTMPDIR", "HOME", "TMPDIR",
 					     "ZIG_GLOBAL_CACHE_DIR", "ZIG_LOCAL_CACHE_DIR" };
 	size_t len = strlen(name);
 	return in_list(local, ARRAY_LEN(local), name, len) || in_list(tuning, ARRAY_LEN(tuning), name, len);

@@ -30,6 +30,7 @@ struct jobenv_ctx {
 	const char *zig_cache;   /* ZIG_GLOBAL_CACHE_DIR of zig jobs: shared, absolute */
 	const char *cgo_tmpdir;  /* GOTMPDIR of cgo jobs, outside the project; NULL: the job's */
 	const char *c_inputs;    /* source_c_digest of the project, for cgo jobs' C flags; NULL: none */
+	const char *gocacheprog; /* GOCACHEPROG of jobs (gocache.h); NULL: plain GOCACHE */
 };
 
 /* Refuse a build whose env sets a variable xgo-build controls, or drops
@@ -44,6 +45,13 @@ int jobenv_check_build(const struct release *r, const struct build_decl *b);
  * its private directories under scratch (created by the caller). */
 int jobenv_job(const struct jobenv_ctx *c, const struct job *j, const char *scratch, const char *out_path,
 	       struct strv *env, struct strv *argv);
+
+/* The environment job j starts with: env (its recorded one, from
+ * jobenv_job) and GOCACHEPROG when c sets it.  GOCACHEPROG is how the go
+ * command reaches its cache, never what it builds: like GOCACHE's path it
+ * stays out of input digests, and out of manifest.json, so that a run
+ * with it and one without record the same job. */
+void jobenv_spawn(const struct jobenv_ctx *c, const struct strv *env, struct strv *out);
 
 /* The environment of module prefetch and before hooks: the same base
  * without a target, network allowed: the host's GOPROXY, GOPRIVATE,

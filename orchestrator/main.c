@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "events.h"
+#include "gocache.h"
 #include "isolate.h"
 #include "package.h"
 #include "util.h"
@@ -31,6 +32,7 @@ static const char usage[] =
 	"  verify-release  check a signed dist/: signatures, checksums, provenance\n"
 	"  version   print the version\n"
 	"  help      this text, or 'help COMMAND' for a command's options\n"
+	"  gocacheprog  (internal) the GOCACHEPROG of every job (docs/gocache.md)\n"
 	"\n"
 	"'xgo-build COMMAND --help' shows a command's options.\n"
 	"exit codes: 0 ok, 1 a build failed, 2 usage or build-file error,\n"
@@ -84,6 +86,8 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "__exec"))
 		return iso_exec_main(argc - 1, argv + 1);
 	json_alloc_init();
+	if (argc > 1 && !strcmp(argv[1], "gocacheprog"))
+		return gocache_prog_main(argc - 1, argv + 1); /* stdout is the protocol's */
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigpipe;

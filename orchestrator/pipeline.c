@@ -6,6 +6,7 @@
 #include "checksums.h"
 #include "cpu.h"
 #include "events.h"
+#include "gocache.h"
 #include "hash.h"
 #include "inputs.h"
 #include "jsonx.h"
@@ -59,6 +60,8 @@ struct run_state {
 	enum iso_level iso;
 	char *trampoline;
 	struct actcache *actions; /* NULL with --no-cache */
+	char *gocacheprog;        /* the jobs' GOCACHEPROG, or NULL */
+	struct gocache_server *gcserver; /* its remote side, or NULL */
 	char (*keys)[65];       /* per job input digests */
 	struct inputs_ctx inputs; /* what they came from, for the check after each job */
 	const char *skip[3];
@@ -505,6 +508,62 @@ static struct remote *open_remote(const struct release *r, int *rc)
 	return rem;
 }
 
+/* Whether value can be one word of GOCACHEPROG, which the go command
+ * splits at spaces and unquotes (quoted.Split): single quotes around it
+ * when it holds no quote. */
+static int quotable(const char *value)
+{
+	return !strpbrk(value, "'\"");
+}
+
+/* The go command's build cache through xgo-build itself (gocache.h),
+ * unless cache { gocacheprog = false }, XGO_GOCACHEPROG=0 or --no-cache.
+ * A program that does not answer as it should leaves the jobs on the
+ * plain GOCACHE, with one warning. */
+static void open_gocacheprog(struct run_state *s, struct jobenv_ctx *ctx)
+{
+	const char *sw = getenv("XGO_GOCACHEPROG");
+	if (s->rel.cache.no_gocacheprog || (sw && !strcmp(sw, "0")))
+		return;
+	char *store = xasprintf("%s/prog", s->gocache);
+	const char *why = NULL;
+	struct remote *rem = actcache_remote(s->actions);
+	if (!quotable(store) || !quotable(s->trampoline) || !quotable(s->work))
+		why = "a path of the cache, the work directory or xgo-build holds a quote";
+	else if (gocache_probe(s->trampoline, store, &why) == 0 && rem &&
+		 !(s->gcserver = gocache_server_start(s->work, store, rem, actcache_keys(s->actions),
+						      actcache_remote_max(s->actions))))
+		why = "its server cannot listen in the work directory";
+	if (why) {
+		warn("the go build cache program is off for this run (%s): jobs use the plain GOCACHE", why);
+	} else {
+		s->gocacheprog = xasprintf("'%s' gocacheprog --store '%s'%s%s%s", s->trampoline, store,
+					   s->gcserver ? " --server '" : "", s->gcserver ? s->work : "",
+					   s->gcserver ? "'" : "");
+		ctx->gocacheprog = s->gocacheprog;
+	}
+	free(store);
+}
+
+/* The end-of-run note of the go build cache's remote side. */
+static void close_gocacheprog(struct run_state *s, int rc)
+{
+	struct gocache_stats st;
+	if (!s->gcserver)
+		return;
+	gocache_server_stop(s->gcserver, rc != EXIT_INTERRUPTED, &st);
+	s->gcserver = NULL;
+	note("go build cache: %lu local hits, %lu from the remote (%.1f MiB), %lu built, %lu uploaded (%.1f MiB), "
+	     "%lu refused",
+	     st.local_hits, st.remote_hits, (double)st.bytes_down / (1 << 20), st.puts, st.uploads,
+	     (double)st.bytes_up / (1 << 20), st.warnings);
+	events_emit("gocache", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "local_hits",
+					 (json_int_t)st.local_hits, "remote_hits", (json_int_t)st.remote_hits,
+					 "misses", (json_int_t)st.misses, "puts", (json_int_t)st.puts, "uploads",
+					 (json_int_t)st.uploads, "bytes_down", (json_int_t)st.bytes_down, "bytes_up",
+					 (json_int_t)st.bytes_up, "warnings", (json_int_t)st.warnings));
+}
+
 /* Input digests of every job and the action cache, unless --no-cache. */
 static int open_cache(struct run_state *s, struct jobenv_ctx *ctx)
 {
@@ -518,6 +577,7 @@ static int open_cache(struct run_state *s, struct jobenv_ctx *ctx)
 		return EXIT_JOB;
 	if (actcache_configure(s->actions, &s->rel, s->project) < 0)
 		return EXIT_USAGE;
+	open_gocacheprog(s, ctx);
 	s->skip[0] = s->dist;
 	s->skip[1] = s->work;
 	s->skip[2] = NULL;
@@ -578,6 +638,7 @@ static int build_all(struct run_state *s, struct jobenv_ctx *ctx)
 	s->packer = packer_start(&s->arcs, &s->plan, s->stage, strtoll(s->sde, NULL, 10), s->budget.parallel,
 				 s->actions);
 	rc = build_run(&s->plan, &bo, &s->res);
+	close_gocacheprog(s, rc); /* the jobs ended: finish the uploads */
 	if (packer_finish(s->packer) < 0 && rc == EXIT_OK)
 		rc = EXIT_JOB; /* pkg_write named the archive */
 	s->packer = NULL;
@@ -716,6 +777,8 @@ static void run_state_free(struct run_state *s)
 	free(s->zig_cache);
 	free(s->cgo_tmp);
 	free(s->trampoline);
+	gocache_server_stop(s->gcserver, 0, NULL); /* a run that ended early */
+	free(s->gocacheprog);
 	actcache_close(s->actions);
 	free(s->keys);
 	json_decref(s->shard);

@@ -34,6 +34,7 @@ local dsl = {}
 dsl.project = table_decl("project")
 dsl.archive = table_decl("archive")
 dsl.checksums = table_decl("checksums")
+dsl.package = table_decl("package")
 dsl.cache = table_decl("cache")
 dsl.cc = table_decl("cc")
 dsl.before = table_decl("before")
@@ -131,7 +132,7 @@ dsl.utf8 = copy(utf8)
 -- of "attempt to call a nil value".
 local removed = {
   io = true, os = true, load = true, loadstring = true, dofile = true,
-  loadfile = true, require = true, debug = true, package = true,
+  loadfile = true, require = true, debug = true,
   collectgarbage = true, pcall = true, xpcall = true, coroutine = true,
   rawget = true, rawset = true,
 }
@@ -141,7 +142,7 @@ local sandbox = setmetatable(dsl, {
     if removed[k] then
       error("'" .. tostring(k) .. "' is not available in a build file (release.lua is sandboxed: no files, processes or environment except env())", 2)
     end
-    error("unknown name '" .. tostring(k) .. "' (a typo? the DSL has project, go, build, matrix, archive, checksums, cache, cc, before, after, env)", 2)
+    error("unknown name '" .. tostring(k) .. "' (a typo? the DSL has project, go, build, matrix, archive, package, checksums, cache, cc, before, after, env)", 2)
   end,
   __newindex = function(t, k, v)
     rawset(t, k, v)

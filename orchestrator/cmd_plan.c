@@ -5,6 +5,7 @@
 #include "events.h"
 #include "jobenv.h"
 #include "jsonx.h"
+#include "linuxpkg.h"
 #include "path.h"
 #include "plan.h"
 #include "shard.h"
@@ -163,10 +164,14 @@ static void plan_ports(const struct release *r, struct port_table *t)
 static int check_published(const struct release *r, const struct plan *p)
 {
 	struct arcplan ap;
+	struct lpkgplan lp;
 	char *dir = path_absolute(r->dir);
 	int rc = -1;
 	if (dir && arc_plan(r, p, dir, &ap) == 0) {
-		rc = plan_check_published(r, p, &ap);
+		if (lpkg_plan(r, p, dir, &lp) == 0) {
+			rc = plan_check_published(r, p, &ap, &lp);
+			lpkg_plan_release(&lp);
+		}
 		arc_plan_release(&ap);
 	}
 	free(dir);

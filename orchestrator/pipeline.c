@@ -9,6 +9,7 @@
 #include "hash.h"
 #include "inputs.h"
 #include "jsonx.h"
+#include "linuxpkg.h"
 #include "manifest.h"
 #include "path.h"
 #include "proc.h"
@@ -42,6 +43,7 @@ struct run_state {
 	struct cc_set ccs;
 	struct smoke_result *smoke;
 	struct arcplan arcs;
+	struct lpkgplan pkgs;   /* package { } (linuxpkg.h) */
 	struct packer *packer;
 	struct result *res;
 	char *project, *dist, *work, *stage, *cache, *gocache, *gomodcache, *zig_cache, *cgo_tmp;
@@ -117,6 +119,8 @@ static int write_checksums(struct run_state *s)
 	sums_init(&sums, algo);
 	for (size_t i = 0; i < s->arcs.n && rc == 0; i++)
 		rc = sums_add_published(&sums, s->stage, s->arcs.v[i].name, s->arcs.v[i].res.sha256);
+	for (size_t i = 0; i < s->pkgs.n && rc == 0; i++)
+		rc = sums_add_published(&sums, s->stage, s->pkgs.v[i].name, s->pkgs.v[i].sha256);
 	for (size_t i = 0; s->arcs.n == 0 && i < s->plan.n && rc == 0; i++)
 		rc = sums_add_published(&sums, s->stage, s->plan.jobs[i].output, s->res[i].sha256);
 	if (rc == 0)
@@ -306,7 +310,8 @@ static int prepare(struct run_state *s)
 	if (s->o->shard.n && shard_apply(&s->o->shard, &s->plan, &s->shard) < 0)
 		return EXIT_USAGE;
 	if (arc_plan(&s->rel, &s->plan, s->project, &s->arcs) < 0 ||
-	    plan_check_published(&s->rel, &s->plan, &s->arcs) < 0)
+	    lpkg_plan(&s->rel, &s->plan, s->project, &s->pkgs) < 0 ||
+	    plan_check_published(&s->rel, &s->plan, &s->arcs, &s->pkgs) < 0)
 		return EXIT_USAGE;
 	if (jobenv_sde(&s->rel, s->sde, &s->sde_source) < 0)
 		return EXIT_USAGE;
@@ -423,9 +428,13 @@ static int publish(struct run_state *s)
 	if (source_digest(s->project, skip, source, NULL) < 0)
 		return EXIT_JOB;
 	gosum_digest(s->project, gosum);
-	if (write_checksums(s) < 0)
+	if (lpkg_write_all(&s->pkgs, &s->plan, s->res, s->stage, strtoll(s->sde, NULL, 10)) < 0 ||
+	    write_checksums(s) < 0)
 		return EXIT_JOB;
 	json_t *archives = arc_manifest(&s->arcs, &s->plan);
+	json_t *packages = lpkg_manifest(&s->pkgs, &s->plan);
+	if (!packages)
+		json_decref(archives), archives = NULL;
 	if (!archives)
 		return error("cannot record the archives in manifest.json (a name that is not UTF-8, or out of "
 			     "memory)"), EXIT_JOB;
@@ -434,10 +443,12 @@ static int publish(struct run_state *s)
 		.isolation = iso_level_name(s->iso), .gosum_digest = gosum, .source_digest = source,
 		.plan = &s->plan, .results = s->res, .parallel = s->budget.parallel, .procs = s->budget.procs,
 		.checksums_file = s->rel.checksums.file, .archives = archives, .shard = s->shard, .smoke = s->smoke,
+		.packages = packages,
 	};
 	char *path = xasprintf("%s/manifest.json", s->stage);
 	int rc = manifest_write(path, &m) < 0 ? EXIT_JOB : EXIT_OK;
 	json_decref(archives);
+	json_decref(packages);
 	free(path);
 	if (rc == EXIT_OK && runner_last_signal())
 		rc = EXIT_INTERRUPTED; /* not swapped: the caller removes the stage */
@@ -503,6 +514,7 @@ static void run_state_free(struct run_state *s)
 {
 	results_free(s->res, s->plan.n);
 	arc_plan_release(&s->arcs);
+	lpkg_plan_release(&s->pkgs);
 	free(s->smoke);
 	cc_set_release(&s->ccs);
 	plan_release(&s->plan);

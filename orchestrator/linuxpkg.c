@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "linuxpkg.h"
 #include "path.h"
+#include "proc.h"
 #include "util.h"
 
 #include <archive.h>
@@ -155,7 +156,7 @@ static int plan_contents(const struct release *r, const struct plan *p, const ch
 			free(dst);
 		}
 	free(placed);
-	if (rc == 0)
+	if (rc == 0 && !strcmp(d->format, "deb"))
 		add_generated(k);
 	return rc;
 }
@@ -243,17 +244,39 @@ static int plan_decl(const struct release *r, const struct plan *p, const char *
 	return 0;
 }
 
+/* rpm's %files lines are globbed and split at spaces; its sections are
+ * found after macro expansion: refuse what would change their meaning. */
+static int rpm_check(const struct release *r, const struct lpkg *k)
+{
+	const struct package_decl *d = k->decl;
+	for (size_t i = 0; i < k->nfiles; i++)
+		if (strpbrk(k->files[i].dst, " \t*?[]{}%\"\\"))
+			return error("%s:%d: package: contents: dst '%s': an rpm path may not hold spaces, glob "
+				     "characters, '%%', quotes or backslashes", r->path, d->line, k->files[i].dst);
+	for (size_t i = 0; i < PKG_SCRIPTS; i++) {
+		const char *s = k->scripts[i];
+		for (const char *l = s; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : l + strlen(l))
+			if (*l == '%')
+				return error("%s:%d: package: scripts: '%s' has a line starting with '%%', which rpm reads "
+					     "as a spec section", r->path, d->line, d->scripts[i]);
+	}
+	for (const char *l = d->description; *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : l + strlen(l))
+		if (*l == '%')
+			return error("%s:%d: package: description: a line starting with '%%' would be read by rpm as "
+				     "a spec section", r->path, d->line);
+	return 0;
+}
+
 int lpkg_plan(const struct release *r, const struct plan *p, const char *project_dir, struct lpkgplan *out)
 {
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < r->npackages; i++) {
-		if (!strcmp(r->packages[i].format, "rpm")) {
-			error("%s:%d: package: format \"rpm\" is not written yet (docs/packages.md); use \"deb\"",
-			      r->path, r->packages[i].line);
-			goto fail;
-		}
+		size_t first = out->n;
 		if (plan_decl(r, p, project_dir, &r->packages[i], out) < 0)
 			goto fail;
+		for (size_t k = first; k < out->n && !strcmp(r->packages[i].format, "rpm"); k++)
+			if (rpm_check(r, &out->v[k]) < 0)
+				goto fail;
 	}
 	return 0;
 fail:
@@ -679,14 +702,147 @@ static int write_deb(struct lpkg *k, const struct plan *p, const struct result *
 	return rc;
 }
 
+/* ---- rpm: rpmbuild run reproducibly ---- */
+
+/* Text for the spec: '%' doubled (rpm expands macros everywhere). */
+static void spec_text(struct buf *b, const char *s)
+{
+	for (; *s; s++)
+		buf_append(b, *s == '%' ? "%%" : s, *s == '%' ? 2 : 1);
+}
+
+static int file_mode(const struct lpkg_file *f, const char *src)
+{
+	struct stat st;
+	if (f->mode)
+		return f->mode;
+	return stat(src, &st) == 0 && (st.st_mode & 0111) ? 0755 : 0644;
+}
+
+/* Copy every file into root (the future buildroot) with its final mode. */
+static int rpm_tree(const struct lpkg *k, const struct result *res, const char *root)
+{
+	int rc = 0;
+	for (size_t i = 0; i < k->nfiles && rc == 0; i++) {
+		const struct lpkg_file *f = &k->files[i];
+		char *to = xasprintf("%s%s", root, f->dst);
+		char *dir = xstrndup(to, (size_t)(strrchr(to, '/') - to));
+		char hex[HASH_HEX_MAX];
+		rc = mkdir_p(dir, 0755);
+		if (rc == 0 && f->kind == LPKG_SYMLINK && symlink(f->src, to) < 0)
+			rc = error("cannot make the link '%s':", to);
+		else if (rc == 0 && f->kind != LPKG_SYMLINK) {
+			const char *src = f->kind == LPKG_BINARY ? res[f->job].path : f->src;
+			rc = hash_copy_file(HASH_SHA256, src, to, file_mode(f, src), hex, NULL);
+		}
+		free(dir);
+		free(to);
+	}
+	return rc;
+}
+
+static void rpm_spec(const struct lpkg *k, const struct result *res, const char *files, struct buf *b)
+{
+	static const char *const sections[PKG_SCRIPTS] = { "%pre", "%post", "%preun", "%postun" };
+	const struct package_decl *d = k->decl;
+	const char *nl = strchr(d->description, '\n');
+	char *summary = xstrndup(d->description, nl ? (size_t)(nl - d->description) : strlen(d->description));
+	buf_puts(b, "Name: "), spec_text(b, d->name);
+	buf_puts(b, "\nVersion: "), spec_text(b, d->version);
+	buf_puts(b, "\nRelease: "), spec_text(b, d->release);
+	buf_puts(b, "\nSummary: "), spec_text(b, summary);
+	buf_puts(b, "\nLicense: "), spec_text(b, d->license ? d->license : "Unspecified");
+	buf_puts(b, "\nPackager: "), spec_text(b, d->maintainer);
+	if (d->homepage)
+		buf_puts(b, "\nURL: "), spec_text(b, d->homepage);
+	for (size_t i = 0; i < d->depends.n; i++)
+		buf_puts(b, "\nRequires: "), spec_text(b, d->depends.v[i]);
+	buf_puts(b, "\nAutoReqProv: no\n\n%description\n");
+	spec_text(b, nl ? nl + 1 : summary);
+	buf_puts(b, "\n\n%install\ncp -a '");
+	spec_text(b, files);
+	buf_puts(b, "'/. \"$RPM_BUILD_ROOT\"/\n\n%files\n%defattr(-,root,root,0755)\n");
+	for (size_t i = 0; i < k->nfiles; i++) {
+		const struct lpkg_file *f = &k->files[i];
+		const char *src = f->kind == LPKG_BINARY ? res[f->job].path : f->src;
+		if (f->kind == LPKG_SYMLINK)
+			buf_printf(b, "%s\n", f->dst);
+		else
+			buf_printf(b, "%s%%attr(%04o,root,root) %s\n", f->kind == LPKG_CONFIG ? "%config(noreplace) " : "",
+				   (unsigned)file_mode(f, src), f->dst);
+	}
+	for (size_t i = 0; i < PKG_SCRIPTS; i++)
+		if (k->scripts[i])
+			buf_printf(b, "\n%s\n", sections[i]), spec_text(b, k->scripts[i]);
+	free(summary);
+}
+
+/* rpmbuild -bb in work (its own HOME, so no ~/.rpmmacros), every time and
+ * name that would vary fixed by macros; the package lands in work/out. */
+static int rpm_build(const struct lpkg *k, const char *work, int64_t mtime)
+{
+	char *top = xasprintf("_topdir %s/top", work), *spec = xasprintf("%s/pkg.spec", work);
+	char *target = xasprintf("%s-linux", k->arch), *out = xasprintf("_rpmdir %s/out", work);
+	char *argv[] = { "rpmbuild", "-bb", "--quiet", "--target", target, "--define", top, "--define", out,
+			 "--define", "_rpmfilename pkg.rpm", "--define", "_buildhost xgo-build",
+			 "--define", "use_source_date_epoch_as_buildtime 1", "--define", "clamp_mtime_to_source_date_epoch 1",
+			 "--define", "source_date_epoch_from_changelog 0", "--define", "__os_install_post %{nil}",
+			 "--define", "debug_package %{nil}", "--define", "_build_id_links none",
+			 "--define", "_binary_payload w9.gzdio", spec, NULL };
+	char *home = xasprintf("HOME=%s", work), *sde = xasprintf("SOURCE_DATE_EPOCH=%lld", (long long)mtime);
+	char *envp[] = { "PATH=/usr/bin:/bin", "LC_ALL=C", "TZ=UTC", home, sde, NULL };
+	struct buf so, se;
+	int status = 0, rc;
+	buf_init(&so, 1 << 20);
+	buf_init(&se, 1 << 20);
+	if (proc_capture(argv, envp, work, &so, &se, &status) < 0)
+		rc = error("cannot run rpmbuild for '%s' (install rpm: apt-get install rpm)", k->name);
+	else if (status != 0)
+		rc = error("rpmbuild failed for '%s' (exit %d): %.400s", k->name, status, se.data);
+	else
+		rc = 0;
+	buf_release(&so);
+	buf_release(&se);
+	free(top), free(spec), free(target), free(out), free(home), free(sde);
+	return rc;
+}
+
+static int write_rpm(struct lpkg *k, const struct result *res, const char *work_dir, int64_t mtime, struct buf *out)
+{
+	char *work = xasprintf("%s/rpm/%s", work_dir, k->name);
+	char *files = xasprintf("%s/files", work), *spec = xasprintf("%s/pkg.spec", work);
+	char *built = xasprintf("%s/out/pkg.rpm", work);
+	struct buf text;
+	size_t len = 0;
+	buf_init(&text, 16 << 20);
+	remove_tree(work);
+	int rc = mkdir_p(files, 0755) < 0 ? error("cannot make '%s':", files) : 0;
+	if (rc == 0)
+		rc = rpm_tree(k, res, files);
+	rpm_spec(k, res, files, &text);
+	if (rc == 0)
+		rc = write_file_atomic(spec, text.data, text.len, 0644);
+	if (rc == 0)
+		rc = rpm_build(k, work, mtime);
+	char *data = rc == 0 ? read_file(built, LPKG_MAX_BYTES, &len) : NULL;
+	if (rc == 0 && (!data || buf_append(out, data, len) < 0))
+		rc = error("cannot read what rpmbuild wrote for '%s'", k->name);
+	free(data);
+	remove_tree(work);
+	buf_release(&text);
+	free(work), free(files), free(spec), free(built);
+	return rc;
+}
+
 /* ---- the stage ---- */
 
-static int write_one(struct lpkg *k, const struct plan *p, const struct result *res, const char *stage, int64_t mtime)
+static int write_one(struct lpkg *k, const struct plan *p, const struct result *res, const char *stage,
+		     const char *work, int64_t mtime)
 {
 	struct buf out;
 	buf_init(&out, LPKG_MAX_BYTES);
 	char *dest = xasprintf("%s/%s", stage, k->name);
-	int rc = write_deb(k, p, res, mtime, &out);
+	int rc = !strcmp(k->decl->format, "deb") ? write_deb(k, p, res, mtime, &out) : write_rpm(k, res, work, mtime, &out);
 	if (rc == 0 && write_file_atomic(dest, out.data, out.len, 0644) < 0)
 		rc = -1;
 	struct timespec ts[2] = { { (time_t)mtime, 0 }, { (time_t)mtime, 0 } };
@@ -703,10 +859,10 @@ static int write_one(struct lpkg *k, const struct plan *p, const struct result *
 }
 
 int lpkg_write_all(struct lpkgplan *lp, const struct plan *p, const struct result *res, const char *stage_dir,
-		   int64_t epoch)
+		   const char *work_dir, int64_t epoch)
 {
 	for (size_t k = 0; k < lp->n; k++)
-		if (write_one(&lp->v[k], p, res, stage_dir, epoch) < 0)
+		if (write_one(&lp->v[k], p, res, stage_dir, work_dir, epoch) < 0)
 			return -1;
 	return 0;
 }

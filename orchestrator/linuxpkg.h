@@ -72,10 +72,10 @@ void lpkg_plan_release(struct lpkgplan *lp);
 const char *lpkg_arch(const char *format, const struct target *t);
 
 /* Write every package into stage_dir after the builds (res: one result per
- * plan job, with the binary's path), every mtime = epoch.  0, or -1 after
- * an error naming the package. */
+ * plan job, with the binary's path), every mtime = epoch; rpmbuild works in
+ * work_dir/rpm/.  0, or -1 after an error naming the package. */
 int lpkg_write_all(struct lpkgplan *lp, const struct plan *p, const struct result *res, const char *stage_dir,
-		   int64_t epoch);
+		   const char *work_dir, int64_t epoch);
 
 /* The manifest's "packages" list; NULL when a record did not convert. */
 json_t *lpkg_manifest(const struct lpkgplan *lp, const struct plan *p);

@@ -428,7 +428,7 @@ static int publish(struct run_state *s)
 	if (source_digest(s->project, skip, source, NULL) < 0)
 		return EXIT_JOB;
 	gosum_digest(s->project, gosum);
-	if (lpkg_write_all(&s->pkgs, &s->plan, s->res, s->stage, strtoll(s->sde, NULL, 10)) < 0 ||
+	if (lpkg_write_all(&s->pkgs, &s->plan, s->res, s->stage, s->work, strtoll(s->sde, NULL, 10)) < 0 ||
 	    write_checksums(s) < 0)
 		return EXIT_JOB;
 	json_t *archives = arc_manifest(&s->arcs, &s->plan);

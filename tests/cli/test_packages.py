@@ -51,6 +51,18 @@ GOOD = """package {
   },
   scripts = { postinstall = "debian/postinst" },
 }
+package {
+  format = "rpm",
+  maintainer = "PK Authors <pk@example.com>",
+  description = "prints its version\\nA tiny program (100% Go).",
+  license = "MIT", homepage = "https://example.com/pk",
+  depends = { "glibc >= 2.17" },
+  contents = {
+    { src = "pk.conf", dst = "/etc/pk/pk.conf", type = "config" },
+    { type = "symlink", src = "pk", dst = "/usr/bin/pk-alias" },
+  },
+  scripts = { postinstall = "debian/postinst" },
+}
 """
 
 
@@ -69,6 +81,8 @@ def built(tmp_path_factory, sdk_session):
 
 
 DEB = "pk_1.2.3-1_amd64.deb"
+RPM = "pk-1.2.3-1.x86_64.rpm"
+needs_rpm = pytest.mark.skipif(not shutil.which("rpm"), reason="rpm is not installed (./configure --deps installs it)")
 
 
 def dpkg_deb(*args):
@@ -140,11 +154,12 @@ def test_packages_are_listed_in_sums_and_manifest(built):
     s = sums(dist)
     m = json.loads((dist / "manifest.json").read_text())
     pk = {p["name"]: p for p in m["packages"]}
-    assert set(pk) == {DEB}
+    assert set(pk) == {DEB, RPM}
     for name, p in pk.items():
         assert s[name] == p["sha256"] and p["size"] == (dist / name).stat().st_size
-        assert p["format"] == "deb" and p["binaries"][0]["build"] == "pk"
-    assert pk[DEB]["arch"] == "amd64" and pk[DEB]["target"] == "linux/amd64"
+        assert p["binaries"][0]["build"] == "pk"
+    assert pk[DEB]["arch"] == "amd64" and pk[DEB]["target"] == "linux/amd64" and pk[DEB]["format"] == "deb"
+    assert pk[RPM]["arch"] == "x86_64" and pk[RPM]["target"] == "linux/amd64" and pk[RPM]["format"] == "rpm"
     check = subprocess.run(["sha256sum", "--strict", "-c", "SHA256SUMS"], cwd=dist, capture_output=True)
     assert check.returncode == 0
 
@@ -158,7 +173,47 @@ def test_a_second_run_elsewhere_gives_the_same_bytes(built, tmp_path, sdk_sessio
     r = subprocess.run(["sh", "-c", 'umask 077 && exec "$@"', "sh", str(BINARY), "run"],
                        cwd=other, env=dict(os.environ, **env), capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    assert (other / "dist" / DEB).read_bytes() == (built / "dist" / DEB).read_bytes()
+    for name in (DEB, RPM):
+        assert (other / "dist" / name).read_bytes() == (built / "dist" / name).read_bytes(), name
+
+
+def rpm_q(*args):
+    out = subprocess.run(["rpm", *map(str, args)], capture_output=True, text=True, env=dict(os.environ, TZ="UTC"))
+    assert out.returncode == 0, out.stdout + out.stderr
+    return out.stdout
+
+
+@needs_rpm
+def test_rpm_fields_as_rpm_reads_them(built):
+    info = rpm_q("-qip", built / "dist" / RPM)
+    for line in ["Name        : pk", "Version     : 1.2.3", "Release     : 1", "Architecture: x86_64",
+                 "License     : MIT", "Build Date  : Tue Nov 14 22:13:20 2023", "Build Host  : xgo-build",
+                 "Packager    : PK Authors <pk@example.com>", "URL         : https://example.com/pk",
+                 "Summary     : prints its version", "A tiny program (100% Go)."]:
+        assert line + "\n" in info, (line, info)
+    assert "glibc >= 2.17" in rpm_q("-qp", "--requires", built / "dist" / RPM)
+    assert rpm_q("-qp", "--configfiles", built / "dist" / RPM) == "/etc/pk/pk.conf\n"
+    assert 'touch "$DPKG_ROOT/var/lib/pk-installed"' in rpm_q("-qp", "--scripts", built / "dist" / RPM)
+    listing = rpm_q("-qlvp", built / "dist" / RPM).splitlines()
+    assert [l.split()[-1] if "->" not in l else l.split()[-3] for l in listing] == [
+        "/etc/pk/pk.conf", "/usr/bin/pk", "/usr/bin/pk-alias"], listing
+    for l in listing:
+        assert " root     root " in l and " Nov 14  2023 " in l, l
+
+
+@needs_rpm
+def test_rpm_digests_check(built):
+    assert rpm_q("-K", built / "dist" / RPM).endswith(": digests OK\n")
+
+
+@needs_rpm
+def test_rpm_installs_into_a_scratch_root_and_the_binary_runs(built, tmp_path):
+    root = tmp_path / "root"
+    root.mkdir()
+    rpm_q("--root", root, "--dbpath", "/var/lib/rpm", "--nodeps", "--noscripts", "-i", built / "dist" / RPM)
+    assert rpm_q("--root", root, "--dbpath", "/var/lib/rpm", "-qa") == "pk-1.2.3-1.x86_64\n"
+    run = subprocess.run([str(root / "usr/bin/pk-alias")], capture_output=True, text=True)
+    assert run.stdout == "pk v1.2.3 amd64\n"
 
 
 BAD = [
@@ -180,6 +235,8 @@ BAD = [
     ('format = "deb", contents = { { type = "socket", src = "pk.conf", dst = "/etc/a" } }', "unknown type 'socket'"),
     ('format = "deb", scripts = { postinst = "debian/postinst" }', "unknown key 'postinst'"),
     ('format = "deb", targets = { "linux/mips" }', "'linux/mips' is not a linux target"),
+    ('format = "rpm", name = "pk tool"', "name 'pk tool' is not a rpm package name"),
+    ('format = "rpm", contents = { { src = "pk.conf", dst = "/etc/pk *.conf" } }', "an rpm path may not hold spaces"),
 ]
 
 

@@ -257,3 +257,19 @@ def test_a_target_without_an_architecture_name_is_refused(tmp_path, sdk_session)
     proj = project(tmp_path / "p", sdk_session, package=decl, targets='"amd64", "mips"')
     r = run_xgo("plan", cwd=proj, env=sdk_session["env"])
     assert r.rc == 2 and "target linux/mips has no deb architecture name" in r.err, r
+
+
+def test_shards_merge_with_their_packages(tmp_path, sdk_session):
+    proj = project(tmp_path / "pk", sdk_session, targets='"amd64", "386"')
+    env = dict(sdk_session["env"], SOURCE_DATE_EPOCH=EPOCH)
+    for args in (["--dist", tmp_path / "full"], ["--shard", "1/2", "--dist", tmp_path / "s1"],
+                 ["--shard", "2/2", "--dist", tmp_path / "s2"]):
+        r = run_xgo("run", *args, cwd=proj, env=env)
+        assert r.rc == 0, r
+    r = run_xgo("merge", "--dist", tmp_path / "merged", tmp_path / "s1", tmp_path / "s2", cwd=proj)
+    assert r.rc == 0, r
+    full, merged = sums(tmp_path / "full"), sums(tmp_path / "merged")
+    assert "pk_1.2.3-1_i386.deb" in merged and "pk-1.2.3-1.i686.rpm" in merged
+    assert merged == full
+    m = json.loads((tmp_path / "merged" / "manifest.json").read_text())
+    assert sorted(p["name"] for p in m["packages"]) == sorted(n for n in full if n.endswith((".deb", ".rpm")))

@@ -35,6 +35,7 @@ dsl.project = table_decl("project")
 dsl.archive = table_decl("archive")
 dsl.image = table_decl("image")
 dsl.checksums = table_decl("checksums")
+dsl.package = table_decl("package")
 dsl.cache = table_decl("cache")
 dsl.signing = table_decl("signing")
 dsl.cc = table_decl("cc")
@@ -133,7 +134,7 @@ dsl.utf8 = copy(utf8)
 -- of "attempt to call a nil value".
 local removed = {
   io = true, os = true, load = true, loadstring = true, dofile = true,
-  loadfile = true, require = true, debug = true, package = true,
+  loadfile = true, require = true, debug = true,
   collectgarbage = true, pcall = true, xpcall = true, coroutine = true,
   rawget = true, rawset = true,
 }
@@ -143,7 +144,7 @@ local sandbox = setmetatable(dsl, {
     if removed[k] then
       error("'" .. tostring(k) .. "' is not available in a build file (release.lua is sandboxed: no files, processes or environment except env())", 2)
     end
-    error("unknown name '" .. tostring(k) .. "' (a typo? the DSL has project, go, build, matrix, archive, image, checksums, cache, signing, cc, before, after, env)", 2)
+    error("unknown name '" .. tostring(k) .. "' (a typo? the DSL has project, go, build, matrix, archive, image, package, checksums, cache, signing, cc, before, after, env)", 2)
   end,
   __newindex = function(t, k, v)
     rawset(t, k, v)

@@ -10,6 +10,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
+#include <ctype.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -972,6 +973,20 @@ static int check_dst(struct conv *c, const char *dst)
 	return rc;
 }
 
+/* A files entry's mode: octal permission bits, at most 0777. */
+static int conv_mode(struct conv *c, const char *mode, int *out)
+{
+	char *end;
+	long m = strtol(mode, &end, 8);
+	if (*mode == '\0' || *end || m < 0 || m > 07777)
+		return conv_error(c, "mode '%s' must be octal such as \"0644\"", mode);
+	if (m > 0777)
+		return conv_error(c, "mode '%s' sets setuid, setgid or sticky bits: give permission "
+				  "bits only, such as \"0755\" or \"0644\"", mode);
+	*out = (int)m;
+	return 0;
+}
+
 static int conv_files(struct conv *c, int t, struct archive_file **files, size_t *nfiles)
 {
 	static const char *const keys[] = { "src", "dst", "mode" };
@@ -1005,16 +1020,8 @@ static int conv_files(struct conv *c, int t, struct archive_file **files, size_t
 				rc = conv_error(c, "files entry %llu needs 'src'", (unsigned long long)i);
 			if (!rc && f->dst)
 				rc = check_dst(c, f->dst);
-			if (!rc && mode) {
-				char *end;
-				long m = strtol(mode, &end, 8);
-				if (*mode == '\0' || *end || m < 0 || m > 07777)
-					rc = conv_error(c, "mode '%s' must be octal such as \"0644\"", mode);
-				else if (m > 0777)
-					rc = conv_error(c, "mode '%s' sets setuid, setgid or sticky bits: give permission "
-							"bits only, such as \"0755\" or \"0644\"", mode);
-				f->mode = (int)m;
-			}
+			if (!rc && mode)
+				rc = conv_mode(c, mode, &f->mode);
 			free(mode);
 		} else {
 			rc = conv_error(c, "'files' entry %llu must be a path or a table, not a %s",
@@ -1171,6 +1178,241 @@ static int conv_image(struct conv *c, int t, struct release *r)
 				  "\"DIR@sha256:<64 hex digits>\"", m->base);
 	return 0;
 }
+
+/* ---- package { ... }: Linux packages (orchestrator/linuxpkg.h) ---- */
+
+/* Package names: Debian's rule for deb (lowercase, at least two
+ * characters), rpm's own characters for rpm. */
+static int valid_package_name(const char *format, const char *s)
+{
+	int deb = !strcmp(format, "deb");
+	size_t n = strlen(s);
+	if (n < (deb ? 2u : 1u) || n > 128 || (deb && !(islower((unsigned char)s[0]) || isdigit((unsigned char)s[0]))))
+		return 0;
+	for (const char *p = s; *p; p++) {
+		int ok = deb ? islower((unsigned char)*p) || isdigit((unsigned char)*p) || strchr("+-.", *p)
+			     : isalnum((unsigned char)*p) || strchr("+-._", *p);
+		if (!ok)
+			return 0;
+	}
+	return 1;
+}
+
+/* A version or release both formats accept: starts with a digit (or is a
+ * release), letters, digits and ".+~_" only -- no '-' (it separates the
+ * release) and no ':' (an epoch). */
+static int valid_package_version(const char *s, int need_digit)
+{
+	if (!*s || strlen(s) > 128 || (need_digit && !isdigit((unsigned char)*s)))
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr(".+~_", *s))
+			return 0;
+	return 1;
+}
+
+/* One line of text for a control field: no control characters, no ','
+ * when it is a list item. */
+static int check_field(struct conv *c, const char *key, const char *v, int list_item, int multiline)
+{
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+		if ((*p < ' ' && !(multiline && *p == '\n')) || *p == 0x7f || (list_item && *p == ','))
+			return conv_error(c, "'%s' = \"%s\" may not hold %s", key, v,
+					  *p == ',' ? "',' (give one dependency per list item)" :
+					  "control characters or line breaks");
+	return 0;
+}
+
+static int check_package_dst(struct conv *c, const char *dst)
+{
+	if (dst[0] != '/' || !dst[1] || dst[strlen(dst) - 1] == '/')
+		return conv_error(c, "contents: dst '%s' must be an absolute file path such as \"/usr/bin/hello\"", dst);
+	char *what = xasprintf("%s:%d: %s: contents: dst", c->file, c->line, c->what);
+	int rc = path_check_name(what, dst + 1);
+	free(what);
+	return rc;
+}
+
+static int conv_package_content(struct conv *c, int idx, lua_Unsigned i, struct package_content *e)
+{
+	static const char *const keys[] = { "type", "src", "dst", "mode" };
+	static const char *const types[] = { "file", "config", "symlink", "binary" };
+	char *mode = NULL;
+	int rc;
+	if (lua_type(c->L, idx) != LUA_TTABLE)
+		return conv_error(c, "contents entry %llu must be a table { src = ..., dst = ... }", (unsigned long long)i);
+	if (check_keys(c, idx, keys, ARRAY_LEN(keys)) < 0 || get_str(c, idx, "type", &e->type, "file") < 0 ||
+	    get_str(c, idx, "src", &e->src, NULL) < 0 || get_str(c, idx, "dst", &e->dst, NULL) < 0 ||
+	    get_str(c, idx, "mode", &mode, NULL) < 0)
+		return free(mode), -1;
+	rc = mode ? conv_mode(c, mode, &e->mode) : 0;
+	free(mode);
+	size_t t;
+	for (t = 0; t < ARRAY_LEN(types) && strcmp(e->type, types[t]); t++)
+		;
+	if (rc < 0)
+		return -1;
+	if (t == ARRAY_LEN(types))
+		return conv_error(c, "contents entry %llu: unknown type '%s' (file, config, symlink or binary)",
+				  (unsigned long long)i, e->type);
+	if (!e->dst)
+		return conv_error(c, "contents entry %llu needs 'dst' (where it is installed)", (unsigned long long)i);
+	if (!e->src && t != 3)
+		return conv_error(c, "contents entry %llu needs 'src' (%s)", (unsigned long long)i,
+				  t == 2 ? "the link's target" : "a file of the project");
+	if (t == 2 && mode)
+		return conv_error(c, "contents entry %llu: a symlink has no mode", (unsigned long long)i);
+	if (t < 2) {
+		char *what = xasprintf("%s:%d: %s: contents: src", c->file, c->line, c->what);
+		rc = path_check_name(what, e->src);
+		free(what);
+		if (rc < 0)
+			return -1;
+	}
+	return check_package_dst(c, e->dst);
+}
+
+static int conv_package_contents(struct conv *c, int t, struct package_decl *d)
+{
+	int rc;
+	if ((rc = table_field(c, t, "contents", "a list of { src = ..., dst = ... }")) <= 0)
+		goto out;
+	lua_Unsigned n = lua_rawlen(c->L, -1);
+	rc = n > MAX_LIST ? conv_error(c, "'contents' has more than %d entries", MAX_LIST) : 0;
+	for (lua_Unsigned i = 1; i <= n && rc == 0; i++) {
+		d->contents = xreallocarray(d->contents, d->ncontents + 1, sizeof(*d->contents));
+		struct package_content *e = &d->contents[d->ncontents++];
+		memset(e, 0, sizeof(*e));
+		lua_rawgeti(c->L, -1, (lua_Integer)i);
+		rc = conv_package_content(c, lua_gettop(c->L), i, e);
+		lua_pop(c->L, 1);
+	}
+out:
+	lua_pop(c->L, 1);
+	return rc;
+}
+
+static int conv_package_scripts(struct conv *c, int t, struct package_decl *d)
+{
+	static const char *const keys[] = { "preinstall", "postinstall", "preremove", "postremove" };
+	int rc;
+	if ((rc = table_field(c, t, "scripts", "a table { postinstall = \"scripts/postinst.sh\" }")) <= 0)
+		goto out;
+	rc = check_keys(c, -1, keys, ARRAY_LEN(keys));
+	for (size_t i = 0; i < PKG_SCRIPTS && rc == 0; i++) {
+		rc = get_str(c, lua_gettop(c->L), keys[i], &d->scripts[i], NULL);
+		if (rc == 0 && d->scripts[i]) {
+			char *what = xasprintf("%s:%d: %s: scripts: %s", c->file, c->line, c->what, keys[i]);
+			rc = path_check_name(what, d->scripts[i]);
+			free(what);
+		}
+	}
+out:
+	lua_pop(c->L, 1);
+	return rc;
+}
+
+static int check_package_fields(struct conv *c, struct package_decl *d)
+{
+	if (strcmp(d->format, "deb") && strcmp(d->format, "rpm"))
+		return conv_error(c, "unknown format '%s' (deb or rpm)", d->format);
+	if (!valid_package_name(d->format, d->name))
+		return conv_error(c, "name '%s' is not a %s package name (%s)", d->name, d->format,
+				  !strcmp(d->format, "deb") ? "lowercase letters, digits and '+-.', at least two, "
+							      "starting with a letter or digit"
+							    : "letters, digits and '+-._'");
+	if (!valid_package_version(d->version, 1))
+		return conv_error(c, "version '%s' must start with a digit and hold only letters, digits and "
+				  "'.+~_' (set version = \"1.2.3\")", d->version);
+	if (!valid_package_version(d->release, 0))
+		return conv_error(c, "release '%s' may hold only letters, digits and '.+~_'", d->release);
+	if (!d->maintainer || !strchr(d->maintainer, '<') || d->maintainer[strlen(d->maintainer) - 1] != '>')
+		return conv_error(c, "maintainer is required as \"Name <address>\"%s%s%s", d->maintainer ? ", not '" : "",
+				  d->maintainer ? d->maintainer : "", d->maintainer ? "'" : "");
+	if (!d->description || !*d->description)
+		return conv_error(c, "description is required (a one-line summary, then more lines if needed)");
+	if (check_field(c, "maintainer", d->maintainer, 0, 0) < 0 ||
+	    check_field(c, "description", d->description, 0, 1) < 0 ||
+	    (d->license && check_field(c, "license", d->license, 0, 0) < 0) ||
+	    (d->homepage && check_field(c, "homepage", d->homepage, 0, 0) < 0))
+		return -1;
+	for (size_t i = 0; i < d->depends.n; i++)
+		if (check_field(c, "depends", d->depends.v[i], 1, 0) < 0)
+			return -1;
+	return 0;
+}
+
+static int conv_package(struct conv *c, int t, struct release *r)
+{
+	static const char *const keys[] = { "format", "name", "version", "release", "maintainer", "description",
+					    "license", "homepage", "depends", "contents", "scripts", "builds",
+					    "targets" };
+	r->packages = xreallocarray(r->packages, r->npackages + 1, sizeof(*r->packages));
+	struct package_decl *d = &r->packages[r->npackages++];
+	memset(d, 0, sizeof(*d));
+	d->line = c->line;
+	if (check_keys(c, t, keys, ARRAY_LEN(keys)) < 0 || get_str(c, t, "format", &d->format, NULL) < 0 ||
+	    get_str(c, t, "name", &d->name, NULL) < 0 ||
+	    get_str(c, t, "version", &d->version, NULL) < 0 || get_str(c, t, "release", &d->release, "1") < 0 ||
+	    get_str(c, t, "maintainer", &d->maintainer, NULL) < 0 ||
+	    get_str(c, t, "description", &d->description, NULL) < 0 ||
+	    get_str(c, t, "license", &d->license, NULL) < 0 || get_str(c, t, "homepage", &d->homepage, NULL) < 0 ||
+	    get_strlist(c, t, "depends", &d->depends) < 0 || get_strlist(c, t, "builds", &d->builds) < 0 ||
+	    get_strlist(c, t, "targets", &d->targets) < 0 || conv_package_contents(c, t, d) < 0 ||
+	    conv_package_scripts(c, t, d) < 0)
+		return -1;
+	if (!d->format)
+		return conv_error(c, "format is required: \"deb\" or \"rpm\"");
+	return 0;
+}
+
+/* After every declaration: the defaults from project { } (declared before
+ * or after), then the fields' checks. */
+static int finish_packages(const char *file, struct release *r)
+{
+	for (size_t i = 0; i < r->npackages; i++) {
+		struct package_decl *d = &r->packages[i];
+		struct conv c = { .file = file, .line = d->line, .what = "package" };
+		const char *v = r->version ? r->version : "0.0.0";
+		if (v[0] == 'v' && isdigit((unsigned char)v[1]))
+			v++; /* a git tag "v1.2.3" is version 1.2.3 */
+		if (!d->name)
+			d->name = xstrdup(r->project);
+		if (!d->version)
+			d->version = xstrdup(v);
+		if (check_package_fields(&c, d) < 0)
+			return -1;
+		for (size_t j = 0; j < d->builds.n; j++)
+			if (!release_build(r, d->builds.v[j]))
+				return conv_error(&c, "builds: no build named '%s'", d->builds.v[j]);
+	}
+	return 0;
+}
+
+static void package_decl_clear(struct package_decl *d)
+{
+	free(d->format);
+	free(d->name);
+	free(d->version);
+	free(d->release);
+	free(d->maintainer);
+	free(d->description);
+	free(d->license);
+	free(d->homepage);
+	strv_release(&d->depends);
+	strv_release(&d->builds);
+	strv_release(&d->targets);
+	for (size_t i = 0; i < d->ncontents; i++) {
+		free(d->contents[i].type);
+		free(d->contents[i].src);
+		free(d->contents[i].dst);
+	}
+	free(d->contents);
+	for (size_t i = 0; i < PKG_SCRIPTS; i++)
+		free(d->scripts[i]);
+}
+
+/* ---- end of package ---- */
 
 static int conv_checksums(struct conv *c, int t, struct release *r)
 {
@@ -1334,6 +1576,8 @@ static int conv_decl(lua_State *L, const char *file, struct release *r)
 		rc = conv_archive(&c, t, r);
 	} else if (!strcmp(kind, "image")) {
 		rc = conv_image(&c, t, r);
+	} else if (!strcmp(kind, "package")) {
+		rc = conv_package(&c, t, r);
 	} else if (!strcmp(kind, "checksums")) {
 		rc = conv_checksums(&c, t, r);
 	} else if (!strcmp(kind, "cache")) {
@@ -1407,6 +1651,8 @@ static int convert(lua_State *L, const char *file, struct release *r)
 			if (!release_build(r, r->images[i].builds.v[j]))
 				return error("%s:%d: image: builds: no build named '%s'", file, r->images[i].line,
 					     r->images[i].builds.v[j]);
+	if (finish_packages(file, r) < 0)
+		return -1;
 	return conv_env_reads(L, r);
 }
 
@@ -1563,6 +1809,9 @@ void release_clear(struct release *r)
 		free(a->files);
 	}
 	images_clear(r);
+	for (size_t i = 0; i < r->npackages; i++)
+		package_decl_clear(&r->packages[i]);
+	free(r->packages);
 	for (size_t i = 0; i < r->nenv_reads; i++) {
 		free(r->env_reads[i].name);
 		free(r->env_reads[i].value);

@@ -106,6 +106,35 @@ struct image_decl {
 	struct strv builds;       /* empty = all builds */
 };
 
+/* ---- package { ... }: Linux packages (orchestrator/linuxpkg.h) ---- */
+
+/* One contents entry: what goes where in the installed system. */
+struct package_content {
+	char *type; /* "file" (default), "config", "symlink" or "binary" */
+	char *src;  /* file: a project path; symlink: the link's target;
+	               binary: a build name (NULL: the package's only build) */
+	char *dst;  /* absolute path: "/usr/bin/hello" */
+	int mode;   /* 0 = from the file: 0755 if it has an exec bit, else 0644 */
+};
+
+enum { PKG_SCRIPT_PREINSTALL, PKG_SCRIPT_POSTINSTALL, PKG_SCRIPT_PREREMOVE, PKG_SCRIPT_POSTREMOVE,
+       PKG_SCRIPTS };
+
+struct package_decl {
+	int line;
+	char *format;      /* "deb" or "rpm" */
+	char *name;        /* package name; default the project name */
+	char *version;     /* default the project version, without a leading 'v' */
+	char *release;     /* default "1" */
+	char *maintainer, *description, *license, *homepage; /* homepage/license may be NULL */
+	struct strv depends;
+	struct strv builds;  /* empty = all builds */
+	struct strv targets; /* "linux/amd64", "linux/arm/7"; empty = every linux target */
+	struct package_content *contents;
+	size_t ncontents;
+	char *scripts[PKG_SCRIPTS]; /* project paths, or NULL */
+};
+
 /* A variable read through env(): recorded as a build input. */
 struct env_read {
 	char *name;
@@ -152,6 +181,8 @@ struct release {
 	size_t narchives;
 	struct image_decl *images;
 	size_t nimages;
+	struct package_decl *packages;
+	size_t npackages;
 	struct checksums_decl checksums;
 	struct cache_decl cache;
 	struct signing_decl signing;

@@ -7,6 +7,7 @@
 #include "events.h"
 #include "jobenv.h"
 #include "jsonx.h"
+#include "linuxpkg.h"
 #include "path.h"
 #include "plan.h"
 #include "shard.h"
@@ -183,10 +184,14 @@ static int check_published(const struct release *r, const struct plan *p, struct
 	struct arcplan ap;
 	struct uniplan up;
 	struct ociplan op;
+	struct lpkgplan lp;
 	char *dir = path_absolute(r->dir);
 	int rc = -1;
 	if (dir && arc_plan(r, p, dir, &ap) == 0) {
-		rc = plan_check_published(r, p, &ap);
+		if (lpkg_plan(r, p, dir, &lp) == 0) {
+			rc = plan_check_published(r, p, &ap, &lp);
+			lpkg_plan_release(&lp);
+		}
 		if (rc == 0 && (rc = oci_plan_derived(r, p, &ap, dir, &up, &op)) == 0) {
 			for (size_t i = 0; i < up.n; i++)
 				strv_pushf(derived, "%s darwin/all (universal: %s + %s) -> %s", up.v[i].build->name,

@@ -95,6 +95,8 @@ json_t *manifest_json(const struct manifest_in *m)
 							       "parallel", m->parallel, "procs_per_job", m->procs));
 	bad |= json_object_set_new(doc, "jobs", jobs);
 	bad |= json_object_set_new(doc, "archives", m->archives ? json_incref(m->archives) : json_array());
+	if (m->packages && json_array_size(m->packages))
+		bad |= json_object_set_new(doc, "packages", json_incref(m->packages));
 	if (m->checksums_file)
 		bad |= json_object_set_new(doc, "checksums",
 					   json_pack("{s:s, s:s, s:b}", "file", m->checksums_file, "algorithm",

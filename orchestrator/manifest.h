@@ -29,6 +29,7 @@ struct manifest_in {
 	const struct result *results;
 	int parallel, procs;
 	json_t *archives;           /* borrowed; NULL = none */
+	json_t *packages;           /* borrowed: linuxpkg.h's list; NULL = none */
 	const char *checksums_file; /* NULL = none */
 	json_t *shard;              /* borrowed; run --shard's record (shard.h), NULL = none */
 	json_t *partial;            /* borrowed; run --target/--build's record (plan.h), NULL = none */

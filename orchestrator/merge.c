@@ -305,6 +305,9 @@ static int check_names(const struct merge *m)
 		json_array_foreach(json_object_get(m->v[s].doc, "archives"), i, o)
 			if (check_name(m->v[s].dir, "archive name", str(o, "name"), sums_file) < 0)
 				return -1;
+		json_array_foreach(json_object_get(m->v[s].doc, "packages"), i, o)
+			if (check_name(m->v[s].dir, "package name", str(o, "name"), sums_file) < 0)
+				return -1;
 	}
 	return 0;
 }
@@ -316,7 +319,24 @@ static int differ(const char *target, const char *name, const char *a, const cha
 		     "and %s in '%s'", target, name, a, da, b, db);
 }
 
-/* The overlap target's binaries and archives, built twice, must agree. */
+/* The overlap target's archives or packages (list), in two shards, must agree. */
+static int compare_list(const struct merge *m, const char *list)
+{
+	for (size_t s = 0; s < m->n; s++)
+		for (size_t t = s + 1; t < m->n; t++) {
+			size_t i, j;
+			json_t *x, *y;
+			json_array_foreach(json_object_get(m->v[s].doc, list), i, x)
+				json_array_foreach(json_object_get(m->v[t].doc, list), j, y)
+					if (!strcmp(str(x, "name"), str(y, "name")) &&
+					    strcmp(str(x, "sha256"), str(y, "sha256")))
+						return differ(m->overlap, str(x, "name"), str(x, "sha256"), m->v[s].dir,
+							      str(y, "sha256"), m->v[t].dir);
+		}
+	return 0;
+}
+
+/* The overlap target's binaries, archives and packages, built twice, must agree. */
 static int compare_overlap(const struct merge *m)
 {
 	for (size_t i = 0; i < json_array_size(m->plan); i++) {
@@ -327,18 +347,7 @@ static int compare_overlap(const struct merge *m)
 			return differ(m->overlap, str(m->first[i], "output"), a, m->v[m->first_in[i]].dir, b,
 				      m->v[m->second_in[i]].dir);
 	}
-	for (size_t s = 0; s < m->n && m->overlap; s++)
-		for (size_t t = s + 1; t < m->n; t++) {
-			size_t i, j;
-			json_t *x, *y;
-			json_array_foreach(json_object_get(m->v[s].doc, "archives"), i, x)
-				json_array_foreach(json_object_get(m->v[t].doc, "archives"), j, y)
-					if (!strcmp(str(x, "name"), str(y, "name")) &&
-					    strcmp(str(x, "sha256"), str(y, "sha256")))
-						return differ(m->overlap, str(x, "name"), str(x, "sha256"), m->v[s].dir,
-							      str(y, "sha256"), m->v[t].dir);
-		}
-	return 0;
+	return m->overlap && (compare_list(m, "archives") < 0 || compare_list(m, "packages") < 0) ? -1 : 0;
 }
 
 /* Copy dir/name to the stage, hashing it on the way: EXIT_OK, EXIT_USAGE
@@ -391,16 +400,17 @@ struct arc_ref {
 	long key; /* the plan position of its first binary */
 };
 
-/* Every shard's archives (the overlap's second copies left out), ordered
- * by the plan position of their first binary, then by shard. */
-static struct arc_ref *archives_in_order(const struct merge *m, size_t *n)
+/* Every shard's archives (list "archives") or packages ("packages"), the
+ * overlap's second copies left out, ordered by the plan position of their
+ * first binary, then by shard. */
+static struct arc_ref *archives_in_order(const struct merge *m, const char *list, size_t *n)
 {
 	struct arc_ref *v = NULL;
 	*n = 0;
 	for (size_t s = 0; s < m->n; s++) {
 		size_t k;
 		json_t *arc;
-		json_array_foreach(json_object_get(m->v[s].doc, "archives"), k, arc) {
+		json_array_foreach(json_object_get(m->v[s].doc, list), k, arc) {
 			if (second_copy(m, s, arc))
 				continue;
 			json_t *b0 = json_array_get(json_object_get(arc, "binaries"), 0);
@@ -422,26 +432,38 @@ static int stopped(void)
 	return runner_last_signal() ? EXIT_INTERRUPTED : EXIT_OK;
 }
 
-/* Copy every binary and archive; collect the merged "jobs" and
- * "archives" lists in plan order. */
-static int copy_all(const struct merge *m, json_t *jobs, json_t *archives)
+/* Copy the archives or packages (list) of every shard into out, in plan order. */
+static int copy_list(const struct merge *m, const char *list, json_t *out)
 {
-	size_t np = json_array_size(m->plan), na;
+	size_t na;
 	int rc = EXIT_OK;
-	for (size_t i = 0; i < np && rc == EXIT_OK && !(rc = stopped()); i++) {
-		rc = copy_checked(m, m->v[m->first_in[i]].dir, str(m->first[i], "output"), str(m->first[i], "sha256"));
-		jx_push(jobs, json_incref(m->first[i]));
-	}
-	struct arc_ref *arcs = archives_in_order(m, &na);
+	struct arc_ref *arcs = archives_in_order(m, list, &na);
 	for (size_t i = 0; i < na && rc == EXIT_OK && !(rc = stopped()); i++) {
 		rc = copy_checked(m, m->v[arcs[i].shard].dir, str(arcs[i].arc, "name"), str(arcs[i].arc, "sha256"));
-		jx_push(archives, json_incref(arcs[i].arc));
+		jx_push(out, json_incref(arcs[i].arc));
 	}
 	free(arcs);
 	return rc;
 }
 
-static int write_sums(const struct merge *m, json_t *jobs, json_t *archives)
+/* Copy every binary, archive and package; collect the merged "jobs",
+ * "archives" and "packages" lists in plan order. */
+static int copy_all(const struct merge *m, json_t *jobs, json_t *archives, json_t *packages)
+{
+	size_t np = json_array_size(m->plan);
+	int rc = EXIT_OK;
+	for (size_t i = 0; i < np && rc == EXIT_OK && !(rc = stopped()); i++) {
+		rc = copy_checked(m, m->v[m->first_in[i]].dir, str(m->first[i], "output"), str(m->first[i], "sha256"));
+		jx_push(jobs, json_incref(m->first[i]));
+	}
+	if (rc == EXIT_OK)
+		rc = copy_list(m, "archives", archives);
+	if (rc == EXIT_OK)
+		rc = copy_list(m, "packages", packages);
+	return rc;
+}
+
+static int write_sums(const struct merge *m, json_t *jobs, json_t *archives, json_t *packages)
 {
 	json_t *c = json_object_get(m->v[0].doc, "checksums");
 	if (!c)
@@ -460,6 +482,9 @@ static int write_sums(const struct merge *m, json_t *jobs, json_t *archives)
 	json_array_foreach(list, i, o)
 		if (rc == 0)
 			rc = sums_add_published(&sums, m->stage, str(o, key), str(o, "sha256"));
+	json_array_foreach(packages, i, o) /* packages are published beside either */
+		if (rc == 0)
+			rc = sums_add_published(&sums, m->stage, str(o, "name"), str(o, "sha256"));
 	if (rc == 0)
 		rc = sums_publish(&sums, m->stage, str(c, "file"), json_is_true(json_object_get(c, "per_file")));
 	sums_release(&sums);
@@ -489,14 +514,16 @@ static long long sde_value(json_t *v)
 
 static int publish(struct merge *m)
 {
-	json_t *jobs = json_array(), *archives = json_array();
-	int rc = copy_all(m, jobs, archives);
+	json_t *jobs = json_array(), *archives = json_array(), *packages = json_array();
+	int rc = copy_all(m, jobs, archives, packages);
 	if (rc == EXIT_OK)
-		rc = write_sums(m, jobs, archives);
+		rc = write_sums(m, jobs, archives, packages);
 	if (rc == EXIT_OK) {
 		json_t *doc = json_deep_copy(m->v[0].doc);
 		jx_set(doc, "jobs", json_incref(jobs));
 		jx_set(doc, "archives", json_incref(archives));
+		if (json_array_size(packages))
+			jx_set(doc, "packages", json_incref(packages));
 		json_object_del(doc, "shard");
 		/* a shard's signatures sign that shard's SHA256SUMS, not the merged
 		 * one, and are not copied: the merged dist is unsigned */
@@ -513,6 +540,7 @@ static int publish(struct merge *m)
 	}
 	json_decref(jobs);
 	json_decref(archives);
+	json_decref(packages);
 	return rc;
 }
 

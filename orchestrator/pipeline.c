@@ -10,6 +10,7 @@
 #include "hash.h"
 #include "inputs.h"
 #include "jsonx.h"
+#include "linuxpkg.h"
 #include "manifest.h"
 #include "path.h"
 #include "proc.h"
@@ -49,6 +50,7 @@ struct run_state {
 	struct arcplan arcs;
 	struct uniplan uni;      /* the darwin/all fat binaries (universal.h) */
 	struct ociplan images;   /* the OCI image layouts (oci.h) */
+	struct lpkgplan pkgs;   /* package { } (linuxpkg.h) */
 	struct packer *packer;
 	struct result *res;
 	char *project, *dist, *work, *stage, *cache, *gocache, *gomodcache, *zig_cache, *cgo_tmp;
@@ -129,6 +131,8 @@ static int write_checksums(struct run_state *s)
 	sums_init(&sums, algo);
 	for (size_t i = 0; i < s->arcs.n && rc == 0; i++)
 		rc = sums_add_published(&sums, s->stage, s->arcs.v[i].name, s->arcs.v[i].res.sha256);
+	for (size_t i = 0; i < s->pkgs.n && rc == 0; i++)
+		rc = sums_add_published(&sums, s->stage, s->pkgs.v[i].name, s->pkgs.v[i].sha256);
 	for (size_t i = 0; s->arcs.n == 0 && i < s->plan.n && rc == 0; i++)
 		rc = sums_add_published(&sums, s->stage, s->plan.jobs[i].output, s->res[i].sha256);
 	for (size_t i = 0; i < s->uni.narcs && rc == 0; i++)
@@ -469,7 +473,8 @@ static int prepare(struct run_state *s)
 	if (plan_select(&s->o->select, &s->plan, &s->partial) < 0)
 		return EXIT_USAGE;
 	if (arc_plan(&s->rel, &s->plan, s->project, &s->arcs) < 0 ||
-	    plan_check_published(&s->rel, &s->plan, &s->arcs) < 0 ||
+	    lpkg_plan(&s->rel, &s->plan, s->project, &s->pkgs) < 0 ||
+	    plan_check_published(&s->rel, &s->plan, &s->arcs, &s->pkgs) < 0 ||
 	    (!s->o->shard.n && oci_plan_derived(&s->rel, &s->plan, &s->arcs, s->project, &s->uni, &s->images) < 0))
 		return EXIT_USAGE;
 	if (jobenv_sde(&s->rel, s->sde, &s->sde_source) < 0)
@@ -659,7 +664,8 @@ static int publish(struct run_state *s)
 	if (source_digest(s->project, skip, source, NULL) < 0)
 		return EXIT_JOB;
 	gosum_digest(s->project, gosum);
-	if (write_checksums(s) < 0)
+	if (lpkg_write_all(&s->pkgs, &s->plan, s->res, s->stage, s->work, strtoll(s->sde, NULL, 10)) < 0 ||
+	    write_checksums(s) < 0)
 		return EXIT_JOB;
 	/* after every file it signs (the provenance included), before the
 	 * manifest that lists the signatures */
@@ -667,12 +673,13 @@ static int publish(struct run_state *s)
 	if (s->key.pkey && !(signatures = sign_release(s)))
 		return EXIT_JOB;
 	json_t *archives = arc_manifest(&s->arcs, &s->plan), *universal = uni_manifest(&s->uni, &s->plan);
-	json_t *images = oci_manifest(&s->images);
-	if (!archives || !universal || !images) {
+	json_t *images = oci_manifest(&s->images), *packages = lpkg_manifest(&s->pkgs, &s->plan);
+	if (!archives || !universal || !images || !packages) {
 		json_decref(signatures);
 		json_decref(archives);
 		json_decref(universal);
 		json_decref(images);
+		json_decref(packages);
 		return error("cannot record the archives in manifest.json (a name that is not UTF-8, or out of "
 			     "memory)"), EXIT_JOB;
 	}
@@ -684,6 +691,7 @@ static int publish(struct run_state *s)
 		.partial = s->partial,
 		.signatures = signatures,
 		.universal = universal, .images = images,
+		.packages = packages,
 	};
 	char *path = xasprintf("%s/manifest.json", s->stage);
 	int rc = manifest_write(path, &m) < 0 ? EXIT_JOB : EXIT_OK;
@@ -691,6 +699,7 @@ static int publish(struct run_state *s)
 	json_decref(signatures);
 	json_decref(universal);
 	json_decref(images);
+	json_decref(packages);
 	free(path);
 	if (rc == EXIT_OK && stamp_tree(s->stage, strtoll(s->sde, NULL, 10)) < 0)
 		rc = EXIT_JOB;
@@ -761,6 +770,7 @@ static void run_state_free(struct run_state *s)
 	arc_plan_release(&s->arcs);
 	uni_plan_release(&s->uni);
 	oci_plan_release(&s->images);
+	lpkg_plan_release(&s->pkgs);
 	free(s->smoke);
 	cc_set_release(&s->ccs);
 	plan_release(&s->plan);

@@ -1,6 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "plan.h"
 #include "archives.h"
+#include "linuxpkg.h"
 #include "path.h"
 #include "jsonx.h"
 #include "template.h"
@@ -295,7 +296,22 @@ static int check_archive(const struct release *r, const struct plan *p, const st
 	return rc;
 }
 
-int plan_check_published(const struct release *r, const struct plan *p, const struct arcplan *ap)
+/* The installed paths of package k: none twice, none both a file and a
+ * directory (dpkg would refuse the package). */
+static int check_package(const struct release *r, const struct lpkg *k)
+{
+	struct pubs s = { 0 };
+	for (size_t i = 0; i < k->nfiles; i++)
+		pub_add(&s, k->decl->line, xstrdup(k->files[i].dst + 1), "package: contents: dst");
+	char *inside = xasprintf(" in package '%s'", k->name);
+	int rc = pubs_check(r->path, &s, inside);
+	free(inside);
+	pubs_release(&s);
+	return rc;
+}
+
+int plan_check_published(const struct release *r, const struct plan *p, const struct arcplan *ap,
+			 const struct lpkgplan *lp)
 {
 	const struct checksums_decl *k = &r->checksums;
 	struct pubs s = { 0 };
@@ -311,6 +327,11 @@ int plan_check_published(const struct release *r, const struct plan *p, const st
 		if (k->per_file)
 			pub_add(&s, k->line, xasprintf("%s.%s", ap->v[i].name, k->algorithm), "checksums: per_file sum");
 	}
+	for (size_t i = 0; lp && i < lp->n; i++) {
+		pub_add(&s, lp->v[i].decl->line, xstrdup(lp->v[i].name), "package: name");
+		if (k->per_file)
+			pub_add(&s, k->line, xasprintf("%s.%s", lp->v[i].name, k->algorithm), "checksums: per_file sum");
+	}
 	pub_add(&s, k->line, xstrdup(k->file), k->line ? "checksums: file" : "the checksum file");
 	pub_add(&s, 0, xstrdup("manifest.json"), "the manifest");
 	pub_add(&s, 0, xstrdup(PLAN_DIST_MARKER), "xgo-build's dist marker");
@@ -318,6 +339,9 @@ int plan_check_published(const struct release *r, const struct plan *p, const st
 		goto out;
 	for (size_t i = 0; i < ap->n; i++)
 		if (ap->v[i].format != PKG_BINARY && check_archive(r, p, &ap->v[i]) < 0)
+			goto out;
+	for (size_t i = 0; lp && i < lp->n; i++)
+		if (check_package(r, &lp->v[i]) < 0)
 			goto out;
 	rc = 0;
 out:

@@ -74,13 +74,15 @@ int plan_path_ok(const char *path);
 #define PLAN_DIST_MARKER ".xgo-build-dist"
 
 /* Every name the release will publish, known before building: each job's
- * output, each archive (ap, from arc_plan), the per_file sums, the checksum
+ * output, each archive (ap, from arc_plan), each package (lp), the per_file sums, the checksum
  * file, manifest.json and PLAN_DIST_MARKER in dist/, and each archive's
  * entries (binaries and files, under its wrap directory).  Each must pass
  * path_check_name, none may be published twice, and none may be a
  * directory of another ("A" beside "A/b").  Else one error naming the
  * build file's line, both publishers and the name, and -1 (exit 2). */
 struct arcplan;
-int plan_check_published(const struct release *r, const struct plan *p, const struct arcplan *ap);
+struct lpkgplan; /* linuxpkg.h: the packages (names in dist/, dsts inside), or NULL */
+int plan_check_published(const struct release *r, const struct plan *p, const struct arcplan *ap,
+			 const struct lpkgplan *lp);
 
 #endif

@@ -70,7 +70,8 @@ BUILD_FILE = {
     "goto_loop": ("::top:: goto top", "instruction limit"),
     "coroutine": ("local co = coroutine.create(function() end)", "'coroutine' is not available"),
     "global_table": ('_G.os.execute("touch /tmp/xgo-hostile-escaped")', "unknown name '_G'"),
-    "package_loadlib": ('package.loadlib("libc.so.6", "system")', "'package' is not available"),
+    # package is the DSL's package { } declaration here, not Lua's library
+    "package_loadlib": ('package.loadlib("libc.so.6", "system")', "attempt to index a function value"),
     "debug_registry": ("debug.getregistry()", "'debug' is not available"),
     "io_open": ('io.open("/tmp/xgo-hostile-escaped", "w")', "'io' is not available"),
     "os_via_rawget": ('rawget(_ENV, "os")', "'rawget' is not available"),

@@ -22,6 +22,11 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+int cli_bad_option(const char *cmd, char **argv)
+{
+	return cli_usage_error(cmd, "unknown option or missing value in '%s'", argv[optind - 1]);
+}
+
 static int parse_jobs(const char *arg, int *out)
 {
 	char *end;

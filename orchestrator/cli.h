@@ -41,6 +41,11 @@ int cli_positional_file(struct cli_common *c, int argc, char **argv, int optind_
 struct plan_select;
 int cli_select_opt(struct plan_select *sel, int target, const char *arg);
 
+/* After getopt_long returned '?' (main sets opterr = 0, so getopt prints
+ * nothing): one usage error naming the argument at fault, argv[optind-1]
+ * (an unknown option, or one missing its value).  Returns EXIT_USAGE. */
+int cli_bad_option(const char *cmd, char **argv);
+
 /* Print a usage error with a pointer to --help; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

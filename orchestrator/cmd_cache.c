@@ -123,7 +123,7 @@ int cmd_cache(int argc, char **argv)
 			if (parse_days(optarg, &max_age) < 0)
 				return EXIT_USAGE;
 			break;
-		default: return cli_usage_error("cache", "unknown option");
+		default: return cli_bad_option("cache", argv);
 		}
 	}
 	if (optind + 2 == argc && !strcmp(argv[optind], "keygen"))

@@ -462,7 +462,6 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
 	struct cli_common c = { 0 };
 	int opt;
 	optind = 1;
-	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "C:qvh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'h':
@@ -477,8 +476,7 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
 		default: {
 			int r = cli_common_opt(&c, opt, optarg);
 			if (r <= 0)
-				return r < 0 ? -1 : (cli_usage_error("init", "unknown option or missing value in '%s'",
-								     argv[optind - 1]), -1);
+				return r < 0 ? -1 : (cli_bad_option("init", argv), -1);
 		}
 		}
 	}

@@ -133,7 +133,6 @@ int cmd_lock(int argc, char **argv)
 	const char *mirror_flag = NULL;
 	int opt, rc = EXIT_USAGE;
 	optind = 1;
-	opterr = 0; /* our own one-line message below */
 	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, longopts, NULL)) != -1) {
 		if (opt == 'h') {
 			fputs(lock_help, stdout);
@@ -157,7 +156,7 @@ int cmd_lock(int argc, char **argv)
 		if (r <= 0) {
 			strv_release(&plats);
 			return r < 0 ? EXIT_USAGE
-				     : cli_usage_error("lock", "unknown option or missing value in '%s'", argv[optind - 1]);
+				     : cli_bad_option("lock", argv);
 		}
 	}
 	if (cli_positional_file(&c, argc, argv, optind) < 0) {

@@ -56,7 +56,7 @@ int cmd_merge(int argc, char **argv)
 			continue;
 		}
 		if (cli_common_opt(&c, opt, optarg) <= 0)
-			return cli_usage_error("merge", "unknown option");
+			return cli_bad_option("merge", argv);
 	}
 	if (optind >= argc)
 		return cli_usage_error("merge", "name the shards' dist directories");

@@ -239,7 +239,7 @@ int cmd_plan(int argc, char **argv)
 		if (r < 0)
 			return EXIT_USAGE;
 		if (r == 0)
-			return cli_usage_error("plan", "unknown option");
+			return cli_bad_option("plan", argv);
 	}
 	if (cli_positional_file(&c, argc, argv, optind) < 0)
 		return EXIT_USAGE;

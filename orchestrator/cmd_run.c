@@ -198,7 +198,7 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 			if (r < 0)
 				return -1;
 			if (r == 0)
-				return cli_usage_error("run", "unknown option"), -1;
+				return cli_bad_option("run", argv), -1;
 		}
 		}
 	}

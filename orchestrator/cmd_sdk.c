@@ -127,7 +127,6 @@ static int parse(const char *cmd, const char *help, int argc, char **argv, struc
 	snprintf(name, sizeof(name), "sdk %s", cmd);
 	memset(o, 0, sizeof(*o));
 	optind = 1;
-	opterr = 0; /* our own one-line message below */
 	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT "n", longopts, NULL)) != -1) {
 		/* Each subcommand accepts only what its help lists. */
 		const char *flag = NULL;
@@ -149,7 +148,7 @@ static int parse(const char *cmd, const char *help, int argc, char **argv, struc
 				return -1;
 			}
 			if (r == 0) {
-				*rc = cli_usage_error(name, "unknown option or missing value in '%s'", argv[optind - 1]);
+				*rc = cli_bad_option(name, argv);
 				return -1;
 			}
 		}

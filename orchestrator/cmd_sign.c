@@ -47,7 +47,7 @@ int cmd_keygen(int argc, char **argv)
 		case 'W': nopw = 1; break;
 		case 'f': force = 1; break;
 		case 'h': fputs(keygen_help, stdout); free(sec); return EXIT_OK;
-		default: free(sec); return cli_usage_error("keygen", "unknown option");
+		default: free(sec); return cli_bad_option("keygen", argv);
 		}
 	}
 	if (optind < argc) {
@@ -123,7 +123,7 @@ int cmd_verify_release(int argc, char **argv)
 		switch (opt) {
 		case 'k': key = optarg; break;
 		case 'h': fputs(verify_release_help, stdout); return EXIT_OK;
-		default: return cli_usage_error("verify-release", "unknown option");
+		default: return cli_bad_option("verify-release", argv);
 		}
 	}
 	if (optind != argc - 1)

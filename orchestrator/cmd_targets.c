@@ -35,7 +35,7 @@ int cmd_targets(int argc, char **argv)
 			return EXIT_OK;
 		}
 		if (opt != 'J')
-			return cli_usage_error("targets", "unknown option");
+			return cli_bad_option("targets", argv);
 		json = 1;
 	}
 	if (optind < argc)

@@ -119,7 +119,7 @@ static int parse_verify_opts(int argc, char **argv, struct verify_cli *o)
 			if (r < 0)
 				return -1;
 			if (r == 0)
-				return cli_usage_error("verify", "unknown option"), -1;
+				return cli_bad_option("verify", argv), -1;
 		}
 		}
 	}

@@ -116,6 +116,7 @@ int main(int argc, char **argv)
 		printf("xgo-build %s\n", XGO_VERSION);
 		return check_stdout(EXIT_OK);
 	}
+	opterr = 0; /* each command names a bad option itself, in one line (cli_bad_option) */
 	for (size_t i = 0; i < ARRAY_LEN(commands); i++)
 		if (!strcmp(commands[i].name, name))
 			return check_stdout(commands[i].fn(argc - 1, argv + 1));

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-COMMANDS = ["init", "run", "plan", "verify", "sdk", "lock", "targets"]
+COMMANDS = ["init", "run", "plan", "verify", "merge", "sdk", "cache", "lock", "targets", "keygen", "verify-release"]
 
 
 def test_no_arguments_prints_usage_and_exits_2(xgo):
@@ -43,6 +43,16 @@ def test_unknown_option_is_a_usage_error(xgo, root):
     r = xgo("plan", "--frobnicate", "examples/hello/release.lua", cwd=root)
     assert r.rc == 2
     assert "see 'xgo-build plan --help'" in r.err
+
+
+@pytest.mark.parametrize("cmd", COMMANDS)
+@pytest.mark.parametrize("arg", ["--frobnicate", "-Z", "--jobs"])
+def test_a_bad_option_is_one_line_naming_it(xgo, tmp_path, cmd, arg):
+    # --jobs lacks its value: the same one line, not getopt's and ours
+    r = xgo(cmd, arg, cwd=tmp_path)
+    assert r.rc == 2, r
+    what = "unknown subcommand" if cmd == "sdk" else "unknown option or missing value in"
+    assert r.err.splitlines() == [f"xgo-build: error: {what} '{arg}' (see 'xgo-build {cmd} --help')"], r
 
 
 def test_two_build_files_are_refused(xgo, root):

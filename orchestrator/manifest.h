@@ -7,6 +7,13 @@
  * size and sha256, static, C toolchain identity, smoke result; per archive: name, size, sha256).  verify --against,
  * shard merge and the action cache read this record, not another format.
  * Schema: README.md, "manifest.json".
+ *
+ * No host path is written: every string has the machine's own directories
+ * (the SDK, the caches, the project, the work dir, the staging dir, HOME)
+ * replaced by placeholders ("/<sdk>", "/<dist>", ...; manifest_in.places),
+ * as the action key does (inputs.c).  Two machines building the same
+ * commit write the same manifest except the run metadata its "run_metadata"
+ * key names (times, cache hits, the CPU share).
  */
 #ifndef XGO_MANIFEST_H
 #define XGO_MANIFEST_H
@@ -16,6 +23,12 @@
 #include "orchestrator/build.h"
 #include "orchestrator/smoke.h"
 #include "toolchains/sdk.h"
+
+/* A host directory and the placeholder that stands for it. */
+struct manifest_place {
+	const char *path; /* absolute; NULL or "/" is skipped */
+	const char *name; /* "/<sdk>" */
+};
 
 struct manifest_in {
 	const struct release *release;
@@ -31,7 +44,15 @@ struct manifest_in {
 	const char *checksums_file; /* NULL = none */
 	json_t *shard;              /* borrowed; run --shard's record (shard.h), NULL = none */
 	const struct smoke_result *smoke; /* one per job, or NULL: no smoke run */
+	const struct manifest_place *places; /* replaced in every string */
+	size_t nplaces;
 };
+
+/* Replace, in every string of v (recursively, in place), each place's path
+ * where it stands as a whole path prefix (followed by '/', ':', '=', a
+ * space or the end) by its name, longest path first.  -1 when a result did
+ * not convert (no memory). */
+int manifest_place_json(json_t *v, const struct manifest_place *places, size_t n);
 
 /* The manifest as a JSON object (caller decrefs), or NULL when a value did
  * not convert (a string that is not UTF-8, no memory): never a manifest

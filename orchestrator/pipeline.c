@@ -435,6 +435,14 @@ static int publish(struct run_state *s)
 		.plan = &s->plan, .results = s->res, .parallel = s->budget.parallel, .procs = s->budget.procs,
 		.checksums_file = s->rel.checksums.file, .archives = archives, .shard = s->shard, .smoke = s->smoke,
 	};
+	const struct manifest_place places[] = {
+		{ s->stage, "/<dist>" }, { s->dist, "/<dist>" }, { s->work, "/<work>" }, { s->sdk.root, "/<sdk>" },
+		{ s->gocache, "/<gocache>" }, { s->gomodcache, "/<gomodcache>" }, { s->zig_cache, "/<zigcache>" },
+		{ s->cgo_tmp, "/<cgotmp>" }, { s->cache, "/<cache>" }, { s->project, "/<project>" },
+		{ getenv("HOME"), "/<home>" },
+	};
+	m.places = places;
+	m.nplaces = ARRAY_LEN(places);
 	char *path = xasprintf("%s/manifest.json", s->stage);
 	int rc = manifest_write(path, &m) < 0 ? EXIT_JOB : EXIT_OK;
 	json_decref(archives);

@@ -34,6 +34,7 @@ local dsl = {}
 dsl.project = table_decl("project")
 dsl.archive = table_decl("archive")
 dsl.checksums = table_decl("checksums")
+dsl.sbom = table_decl("sbom")
 dsl.cache = table_decl("cache")
 dsl.cc = table_decl("cc")
 dsl.before = table_decl("before")
@@ -141,7 +142,7 @@ local sandbox = setmetatable(dsl, {
     if removed[k] then
       error("'" .. tostring(k) .. "' is not available in a build file (release.lua is sandboxed: no files, processes or environment except env())", 2)
     end
-    error("unknown name '" .. tostring(k) .. "' (a typo? the DSL has project, go, build, matrix, archive, checksums, cache, cc, before, after, env)", 2)
+    error("unknown name '" .. tostring(k) .. "' (a typo? the DSL has project, go, build, matrix, archive, checksums, sbom, cache, cc, before, after, env)", 2)
   end,
   __newindex = function(t, k, v)
     rawset(t, k, v)

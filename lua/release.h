@@ -88,6 +88,13 @@ struct checksums_decl {
 	int per_file;    /* also <file>.sha256 beside each published file */
 };
 
+/* sbom { formats = { "spdx", "cyclonedx" } }: the SBOMs of every binary
+ * (orchestrator/sbom.h).  Without the declaration: SPDX only. */
+struct sbom_decl {
+	int line;
+	int spdx, cyclonedx;
+};
+
 /* A variable read through env(): recorded as a build input. */
 struct env_read {
 	char *name;
@@ -124,6 +131,7 @@ struct release {
 	struct archive_decl *archives;
 	size_t narchives;
 	struct checksums_decl checksums;
+	struct sbom_decl sbom;
 	struct cache_decl cache;
 	struct cc_decl cc;
 

@@ -104,6 +104,11 @@ json_t *manifest_json(const struct manifest_in *m)
 						     r->checksums.algorithm, "per_file", r->checksums.per_file));
 	if (m->shard)
 		bad |= json_object_set(doc, "shard", m->shard);
+	if (m->sboms)
+		bad |= json_object_set(doc, "sboms", m->sboms);
+	if (m->provenance)
+		bad |= json_object_set_new(doc, "provenance", json_pack("{s:s, s:s}", "file", m->provenance,
+									 "predicate_type", "https://slsa.dev/provenance/v1"));
 	bad |= json_object_set_new(doc, "run_metadata", run_metadata_json());
 	bad |= !doc || manifest_place_json(doc, m->places, m->nplaces) < 0;
 	return checked(doc, bad);

@@ -44,6 +44,8 @@ struct manifest_in {
 	const char *checksums_file; /* NULL = none */
 	json_t *shard;              /* borrowed; run --shard's record (shard.h), NULL = none */
 	const struct smoke_result *smoke; /* one per job, or NULL: no smoke run */
+	json_t *sboms;              /* borrowed; sbom.h sbom_manifest, NULL = none */
+	const char *provenance;     /* the provenance file's name, or NULL */
 	const struct manifest_place *places; /* replaced in every string */
 	size_t nplaces;
 };

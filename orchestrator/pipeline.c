@@ -12,8 +12,10 @@
 #include "manifest.h"
 #include "path.h"
 #include "proc.h"
+#include "provenance.h"
 #include "remote.h"
 #include "runner.h"
+#include "sbom.h"
 #include "smoke.h"
 #include "source.h"
 #include "static.h"
@@ -56,6 +58,8 @@ struct run_state {
 	struct inputs_ctx inputs; /* what they came from, for the check after each job */
 	const char *skip[3];
 	json_t *shard;  /* the manifest's "shard" record, or NULL */
+	struct sbom_set sboms;
+	time_t started; /* the provenance's startedOn */
 };
 
 static char *abs_path(const char *path)
@@ -106,7 +110,7 @@ static int print_env(const struct plan *p, const struct jobenv_ctx *ctx, const c
 }
 
 /* The checksum file over every published file: the archives, or the
- * binaries when the release declares no archive. */
+ * binaries when the release declares no archive, and the SBOMs. */
 static int write_checksums(struct run_state *s)
 {
 	const struct release *r = &s->rel;
@@ -119,6 +123,8 @@ static int write_checksums(struct run_state *s)
 		rc = sums_add_published(&sums, s->stage, s->arcs.v[i].name, s->arcs.v[i].res.sha256);
 	for (size_t i = 0; s->arcs.n == 0 && i < s->plan.n && rc == 0; i++)
 		rc = sums_add_published(&sums, s->stage, s->plan.jobs[i].output, s->res[i].sha256);
+	for (size_t i = 0; i < s->sboms.n && rc == 0; i++)
+		rc = sums_add_published(&sums, s->stage, s->sboms.v[i].name, s->sboms.v[i].sha256);
 	if (rc == 0)
 		rc = sums_publish(&sums, s->stage, r->checksums.file, r->checksums.per_file);
 	sums_release(&sums);
@@ -419,11 +425,24 @@ static int build_all(struct run_state *s, struct jobenv_ctx *ctx)
 static int publish(struct run_state *s)
 {
 	char source[65], gosum[65];
-	const char *skip[] = { s->dist, s->work, NULL }; /* by their real paths (source.h) */
-	if (source_digest(s->project, skip, source, NULL) < 0)
+	/* by their real paths (source.h); the default dist/ too, which a run
+	 * into another --dist (verify's builds) would otherwise count as source */
+	char *default_dist = xasprintf("%s/dist", s->project);
+	const char *skip[] = { s->dist, s->work, default_dist, NULL };
+	int got = source_digest(s->project, skip, source, NULL);
+	free(default_dist);
+	if (got < 0)
 		return EXIT_JOB;
 	gosum_digest(s->project, gosum);
-	if (write_checksums(s) < 0)
+	if (sbom_write_all(&s->rel, &s->plan, s->res, s->stage, strtoll(s->sde, NULL, 10), &s->sboms) < 0 ||
+	    write_checksums(s) < 0)
+		return EXIT_JOB;
+	struct prov_in pin = {
+		.release = &s->rel, .sdk = &s->sdk, .plan = &s->plan, .results = s->res, .arcs = &s->arcs,
+		.project_dir = s->project, .source_digest = source, .sde = s->sde, .isolation = iso_level_name(s->iso),
+		.started = s->started, .finished = time(NULL),
+	};
+	if (prov_write(s->stage, &pin) < 0)
 		return EXIT_JOB;
 	json_t *archives = arc_manifest(&s->arcs, &s->plan);
 	if (!archives)
@@ -442,10 +461,13 @@ static int publish(struct run_state *s)
 		{ getenv("HOME"), "/<home>" },
 	};
 	m.places = places;
+	m.sboms = sbom_manifest(&s->sboms, &s->plan);
+	m.provenance = PROV_FILE;
 	m.nplaces = ARRAY_LEN(places);
 	char *path = xasprintf("%s/manifest.json", s->stage);
 	int rc = manifest_write(path, &m) < 0 ? EXIT_JOB : EXIT_OK;
 	json_decref(archives);
+	json_decref(m.sboms);
 	free(path);
 	if (rc == EXIT_OK && runner_last_signal())
 		rc = EXIT_INTERRUPTED; /* not swapped: the caller removes the stage */
@@ -530,6 +552,7 @@ static void run_state_free(struct run_state *s)
 	actcache_close(s->actions);
 	free(s->keys);
 	json_decref(s->shard);
+	sbom_set_release(&s->sboms);
 }
 
 /* Signals.  Before the staging directory exists a run has nothing to
@@ -579,6 +602,7 @@ int pipeline_run(const struct pipeline_opts *o)
 	struct run_state s;
 	memset(&s, 0, sizeof(s));
 	s.o = o;
+	s.started = time(NULL);
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	events_emit("run_started", json_pack("{s:o, s:s}", "release", events_text(o->file ? o->file : "release.lua"),

@@ -3,7 +3,8 @@
  * load -> SDK and C toolchains -> port table -> plan (and its shard) ->
  * prefetch -> before hooks -> input digests and action cache (inputs.h,
  * actcache.h) -> builds, each checked (static.h), and archives -> after
- * hooks -> smoke runs -> SHA256SUMS + manifest.json -> swap the staging
+ * hooks -> smoke runs -> SBOMs (sbom.h) + SHA256SUMS + provenance.json
+ * (provenance.h) + manifest.json (no host paths, manifest.h) -> swap the staging
  * directory into dist/.  dist/ is replaced only by a run that succeeded;
  * a failed or interrupted run leaves the previous dist/ as it was.  Before
  * anything is built, a dist/ xgo-build may not replace (util.h,

@@ -288,7 +288,7 @@ static int check_name(const char *dir, const char *field, const char *name, cons
 }
 
 /* Every path merge takes from a manifest (checksum file, job outputs,
- * archive names) passes the same rule as the build file's names before
+ * archive and SBOM names) passes the same rule as the build file's names before
  * anything is written: a shard's manifest is untrusted. */
 static int check_names(const struct merge *m)
 {
@@ -304,6 +304,9 @@ static int check_names(const struct merge *m)
 				return -1;
 		json_array_foreach(json_object_get(m->v[s].doc, "archives"), i, o)
 			if (check_name(m->v[s].dir, "archive name", str(o, "name"), sums_file) < 0)
+				return -1;
+		json_array_foreach(json_object_get(m->v[s].doc, "sboms"), i, o)
+			if (check_name(m->v[s].dir, "SBOM name", str(o, "name"), sums_file) < 0)
 				return -1;
 	}
 	return 0;
@@ -422,14 +425,33 @@ static int stopped(void)
 	return runner_last_signal() ? EXIT_INTERRUPTED : EXIT_OK;
 }
 
-/* Copy every binary and archive; collect the merged "jobs" and
- * "archives" lists in plan order. */
-static int copy_all(const struct merge *m, json_t *jobs, json_t *archives)
+/* Copy the SBOMs of plan job i from the shard that built it first. */
+static int copy_sboms(const struct merge *m, size_t i, json_t *sboms)
+{
+	const struct shard_dir *d = &m->v[m->first_in[i]];
+	size_t k;
+	json_t *o;
+	int rc = EXIT_OK;
+	json_array_foreach(json_object_get(d->doc, "sboms"), k, o) {
+		if (rc != EXIT_OK || strcmp(str(o, "build"), str(m->first[i], "build")) ||
+		    strcmp(str(o, "target"), str(m->first[i], "target")))
+			continue;
+		rc = copy_checked(m, d->dir, str(o, "name"), str(o, "sha256"));
+		jx_push(sboms, json_incref(o));
+	}
+	return rc;
+}
+
+/* Copy every binary, its SBOMs and every archive; collect the merged
+ * "jobs", "sboms" and "archives" lists in plan order. */
+static int copy_all(const struct merge *m, json_t *jobs, json_t *sboms, json_t *archives)
 {
 	size_t np = json_array_size(m->plan), na;
 	int rc = EXIT_OK;
 	for (size_t i = 0; i < np && rc == EXIT_OK && !(rc = stopped()); i++) {
 		rc = copy_checked(m, m->v[m->first_in[i]].dir, str(m->first[i], "output"), str(m->first[i], "sha256"));
+		if (rc == EXIT_OK)
+			rc = copy_sboms(m, i, sboms);
 		jx_push(jobs, json_incref(m->first[i]));
 	}
 	struct arc_ref *arcs = archives_in_order(m, &na);
@@ -441,7 +463,7 @@ static int copy_all(const struct merge *m, json_t *jobs, json_t *archives)
 	return rc;
 }
 
-static int write_sums(const struct merge *m, json_t *jobs, json_t *archives)
+static int write_sums(const struct merge *m, json_t *jobs, json_t *sboms, json_t *archives)
 {
 	json_t *c = json_object_get(m->v[0].doc, "checksums");
 	if (!c)
@@ -460,6 +482,9 @@ static int write_sums(const struct merge *m, json_t *jobs, json_t *archives)
 	json_array_foreach(list, i, o)
 		if (rc == 0)
 			rc = sums_add_published(&sums, m->stage, str(o, key), str(o, "sha256"));
+	json_array_foreach(sboms, i, o)
+		if (rc == 0)
+			rc = sums_add_published(&sums, m->stage, str(o, "name"), str(o, "sha256"));
 	if (rc == 0)
 		rc = sums_publish(&sums, m->stage, str(c, "file"), json_is_true(json_object_get(c, "per_file")));
 	sums_release(&sums);
@@ -480,14 +505,17 @@ static json_t *merged_record(const struct merge *m)
 
 static int publish(struct merge *m)
 {
-	json_t *jobs = json_array(), *archives = json_array();
-	int rc = copy_all(m, jobs, archives);
+	json_t *jobs = json_array(), *archives = json_array(), *sboms = json_array();
+	int rc = copy_all(m, jobs, sboms, archives);
 	if (rc == EXIT_OK)
-		rc = write_sums(m, jobs, archives);
+		rc = write_sums(m, jobs, sboms, archives);
 	if (rc == EXIT_OK) {
 		json_t *doc = json_deep_copy(m->v[0].doc);
 		jx_set(doc, "jobs", json_incref(jobs));
 		jx_set(doc, "archives", json_incref(archives));
+		if (json_object_get(doc, "sboms"))
+			jx_set(doc, "sboms", json_incref(sboms));
+		json_object_del(doc, "provenance"); /* each shard's covers its own files: not the merged release */
 		json_object_del(doc, "shard");
 		jx_set(doc, "merged", merged_record(m));
 		char *path = xasprintf("%s/manifest.json", m->stage);
@@ -499,6 +527,7 @@ static int publish(struct merge *m)
 		json_decref(doc);
 	}
 	json_decref(jobs);
+	json_decref(sboms);
 	json_decref(archives);
 	return rc;
 }

@@ -36,6 +36,7 @@ dsl.archive = table_decl("archive")
 dsl.image = table_decl("image")
 dsl.checksums = table_decl("checksums")
 dsl.package = table_decl("package")
+dsl.sbom = table_decl("sbom")
 dsl.cache = table_decl("cache")
 dsl.signing = table_decl("signing")
 dsl.cc = table_decl("cc")
@@ -144,7 +145,7 @@ local sandbox = setmetatable(dsl, {
     if removed[k] then
       error("'" .. tostring(k) .. "' is not available in a build file (release.lua is sandboxed: no files, processes or environment except env())", 2)
     end
-    error("unknown name '" .. tostring(k) .. "' (a typo? the DSL has project, go, build, matrix, archive, image, package, checksums, cache, signing, cc, before, after, env)", 2)
+    error("unknown name '" .. tostring(k) .. "' (a typo? the DSL has project, go, build, matrix, archive, image, package, checksums, sbom, cache, signing, cc, before, after, env)", 2)
   end,
   __newindex = function(t, k, v)
     rawset(t, k, v)

@@ -1439,6 +1439,34 @@ static int conv_checksums(struct conv *c, int t, struct release *r)
 	return rc;
 }
 
+static int conv_sbom(struct conv *c, int t, struct release *r)
+{
+	static const char *const keys[] = { "formats" };
+	static const char *const formats[] = { "spdx", "cyclonedx" };
+	struct sbom_decl *k = &r->sbom;
+	struct strv f = { 0 };
+	int rc = 0;
+	if (k->line)
+		return conv_error(c, "declared twice (first at line %d)", k->line);
+	k->line = c->line;
+	k->spdx = k->cyclonedx = 0;
+	if (check_keys(c, t, keys, ARRAY_LEN(keys)) < 0 || get_strlist(c, t, "formats", &f) < 0)
+		return -1;
+	for (size_t i = 0; i < f.n && rc == 0; i++) {
+		if (!strcmp(f.v[i], "spdx"))
+			k->spdx = 1;
+		else if (!strcmp(f.v[i], "cyclonedx"))
+			k->cyclonedx = 1;
+		else {
+			const char *s = suggest(f.v[i], formats, ARRAY_LEN(formats));
+			rc = conv_error(c, "unknown format '%s' (spdx or cyclonedx%s%s%s)", f.v[i], s ? "; did you mean '" : "",
+					s ? s : "", s ? "'?" : "");
+		}
+	}
+	strv_release(&f);
+	return rc;
+}
+
 static int conv_cache(struct conv *c, int t, struct release *r)
 {
 	static const char *const keys[] = { "url", "read_only", "token_env", "signing_key_env", "trusted_keys",
@@ -1580,6 +1608,8 @@ static int conv_decl(lua_State *L, const char *file, struct release *r)
 		rc = conv_package(&c, t, r);
 	} else if (!strcmp(kind, "checksums")) {
 		rc = conv_checksums(&c, t, r);
+	} else if (!strcmp(kind, "sbom")) {
+		rc = conv_sbom(&c, t, r);
 	} else if (!strcmp(kind, "cache")) {
 		rc = conv_cache(&c, t, r);
 	} else if (!strcmp(kind, "signing")) {
@@ -1637,6 +1667,8 @@ static int convert(lua_State *L, const char *file, struct release *r)
 		return error("%s: no Go SDK pin: add go \"1.26.8\" (the version to build with)", file);
 	if (!r->nbuilds)
 		return error("%s: no build declaration: add build \"%s\" { targets = matrix { ... } }", file, r->project);
+	if (!r->sbom.line)
+		r->sbom.spdx = 1;
 	if (!r->checksums.line) {
 		r->checksums.file = xstrdup("SHA256SUMS");
 		r->checksums.algorithm = xstrdup("sha256");

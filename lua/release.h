@@ -135,6 +135,13 @@ struct package_decl {
 	char *scripts[PKG_SCRIPTS]; /* project paths, or NULL */
 };
 
+/* sbom { formats = { "spdx", "cyclonedx" } }: the SBOMs of every binary
+ * (orchestrator/sbom.h).  Without the declaration: SPDX only. */
+struct sbom_decl {
+	int line;
+	int spdx, cyclonedx;
+};
+
 /* A variable read through env(): recorded as a build input. */
 struct env_read {
 	char *name;
@@ -184,6 +191,7 @@ struct release {
 	struct package_decl *packages;
 	size_t npackages;
 	struct checksums_decl checksums;
+	struct sbom_decl sbom;
 	struct cache_decl cache;
 	struct signing_decl signing;
 	struct cc_decl cc;

@@ -409,7 +409,9 @@ static void take_cached(struct sched *s)
 			FREE_AND_NULL(res->path);
 			continue;
 		}
-		char *scratch = xasprintf("%s/jobs/-", s->o->work_dir);
+		char name[128]; /* recorded as a built job's would be: the manifest is the same either way */
+		job_name(j, name, sizeof(name));
+		char *scratch = xasprintf("%s/jobs/%s", s->o->work_dir, name);
 		jobenv_job(s->o->env, j, scratch, res->path, &res->env, &res->argv);
 		free(scratch);
 		memcpy(res->sha256, e.sha256, 65);

@@ -2,6 +2,7 @@
 #include "manifest.h"
 #include "toolchains/cc.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,6 +68,8 @@ static json_t *job_json(const struct result *res, const struct smoke_result *smo
 	return checked(o, bad);
 }
 
+static json_t *run_metadata_json(void);
+
 json_t *manifest_json(const struct manifest_in *m)
 {
 	const struct release *r = m->release;
@@ -111,7 +114,105 @@ json_t *manifest_json(const struct manifest_in *m)
 		bad |= json_object_set(doc, "universal", m->universal);
 	if (m->images && json_array_size(m->images))
 		bad |= json_object_set(doc, "images", m->images);
+	if (m->sboms)
+		bad |= json_object_set(doc, "sboms", m->sboms);
+	if (m->provenance)
+		bad |= json_object_set_new(doc, "provenance", json_pack("{s:s, s:s}", "file", m->provenance,
+									 "predicate_type", "https://slsa.dev/provenance/v1"));
+	bad |= json_object_set_new(doc, "run_metadata", run_metadata_json());
+	bad |= !doc || manifest_place_json(doc, m->places, m->nplaces) < 0;
 	return checked(doc, bad);
+}
+
+/* What differs between two runs of the same commit and says nothing about
+ * the bytes published: named in the manifest itself, for the reader that
+ * compares manifests (docs/attest.md). */
+static json_t *run_metadata_json(void)
+{
+	static const char *const keys[] = {
+		"execution.parallel", "execution.procs_per_job", "jobs[].cached", "jobs[].duration_s",
+		"jobs[].built_duration_s", "jobs[].cpu_s", "jobs[].env GOMAXPROCS GOGC GOMEMLIMIT", "jobs[].argv -p=N",
+	};
+	json_t *a = json_array();
+	int bad = !a;
+	for (size_t i = 0; i < ARRAY_LEN(keys) && !bad; i++)
+		bad |= json_array_append_new(a, json_string(keys[i]));
+	return checked(a, bad);
+}
+
+/* A character that may continue a path component. */
+static int path_char(char c)
+{
+	return isalnum((unsigned char)c) || (c && strchr("._-+~", c)) || (unsigned char)c >= 0x80;
+}
+
+/* s with the places replaced (owned), or NULL when nothing matched. */
+static char *place_string(const char *s, const struct manifest_place *const *order, size_t n)
+{
+	struct buf b;
+	int hit = 0;
+	buf_init(&b, MANIFEST_MAX_BYTES);
+	for (const char *p = s; *p;) {
+		size_t k = 0, len = 0;
+		int at_start = p == s || (!path_char(p[-1]) && p[-1] != '/');
+		for (; at_start && k < n; k++) {
+			len = strlen(order[k]->path);
+			if (!strncmp(p, order[k]->path, len) && !path_char(p[len]))
+				break;
+		}
+		if (at_start && k < n) {
+			buf_puts(&b, order[k]->name);
+			p += len;
+			hit = 1;
+		} else {
+			buf_append(&b, p++, 1);
+		}
+	}
+	if (!hit) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b);
+}
+
+static int place_value(json_t *v, const struct manifest_place *const *order, size_t n)
+{
+	size_t i;
+	const char *key;
+	json_t *x;
+	int bad = 0;
+	if (json_is_string(v)) {
+		char *r = place_string(json_string_value(v), order, n);
+		bad = r && json_string_set(v, r) < 0;
+		free(r);
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, x)
+			bad |= place_value(x, order, n) < 0;
+	} else if (json_is_object(v)) {
+		json_object_foreach(v, key, x)
+			bad |= place_value(x, order, n) < 0;
+	}
+	return bad ? -1 : 0;
+}
+
+static int longer_first(const void *a, const void *b)
+{
+	size_t la = strlen((*(const struct manifest_place *const *)a)->path);
+	size_t lb = strlen((*(const struct manifest_place *const *)b)->path);
+	return la < lb ? 1 : la > lb ? -1 : 0;
+}
+
+int manifest_place_json(json_t *v, const struct manifest_place *places, size_t n)
+{
+	const struct manifest_place **order = xcalloc(n ? n : 1, sizeof(*order));
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (places[i].path && places[i].path[0] == '/' && places[i].path[1])
+			order[k++] = &places[i];
+	qsort(order, k, sizeof(*order), longer_first);
+	int rc = place_value(v, order, k);
+	free(order);
+	return rc;
 }
 
 int manifest_write(const char *path, const struct manifest_in *m)

@@ -8,6 +8,13 @@
  * the universal binaries and the OCI images with their digests).  verify --against,
  * shard merge and the action cache read this record, not another format.
  * Schema: README.md, "manifest.json".
+ *
+ * No host path is written: every string has the machine's own directories
+ * (the SDK, the caches, the project, the work dir, the staging dir, HOME)
+ * replaced by placeholders ("/<sdk>", "/<dist>", ...; manifest_in.places),
+ * as the action key does (inputs.c).  Two machines building the same
+ * commit write the same manifest except the run metadata its "run_metadata"
+ * key names (times, cache hits, the CPU share).
  */
 #ifndef XGO_MANIFEST_H
 #define XGO_MANIFEST_H
@@ -17,6 +24,12 @@
 #include "orchestrator/build.h"
 #include "orchestrator/smoke.h"
 #include "toolchains/sdk.h"
+
+/* A host directory and the placeholder that stands for it. */
+struct manifest_place {
+	const char *path; /* absolute; NULL or "/" is skipped */
+	const char *name; /* "/<sdk>" */
+};
 
 struct manifest_in {
 	const struct release *release;
@@ -37,7 +50,17 @@ struct manifest_in {
 	const struct smoke_result *smoke; /* one per job, or NULL: no smoke run */
 	json_t *universal;          /* borrowed; universal.h's record, NULL or [] = none */
 	json_t *images;             /* borrowed; oci.h's record, NULL or [] = none */
+	json_t *sboms;              /* borrowed; sbom.h sbom_manifest, NULL = none */
+	const char *provenance;     /* the provenance file's name, or NULL */
+	const struct manifest_place *places; /* replaced in every string */
+	size_t nplaces;
 };
+
+/* Replace, in every string of v (recursively, in place), each place's path
+ * where it stands as a whole path prefix (followed by '/', ':', '=', a
+ * space or the end) by its name, longest path first.  -1 when a result did
+ * not convert (no memory). */
+int manifest_place_json(json_t *v, const struct manifest_place *places, size_t n);
 
 /* The manifest as a JSON object (caller decrefs), or NULL when a value did
  * not convert (a string that is not UTF-8, no memory): never a manifest

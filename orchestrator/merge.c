@@ -288,7 +288,7 @@ static int check_name(const char *dir, const char *field, const char *name, cons
 }
 
 /* Every path merge takes from a manifest (checksum file, job outputs,
- * archive names) passes the same rule as the build file's names before
+ * archive and SBOM names) passes the same rule as the build file's names before
  * anything is written: a shard's manifest is untrusted. */
 static int check_names(const struct merge *m)
 {
@@ -307,6 +307,9 @@ static int check_names(const struct merge *m)
 				return -1;
 		json_array_foreach(json_object_get(m->v[s].doc, "packages"), i, o)
 			if (check_name(m->v[s].dir, "package name", str(o, "name"), sums_file) < 0)
+				return -1;
+		json_array_foreach(json_object_get(m->v[s].doc, "sboms"), i, o)
+			if (check_name(m->v[s].dir, "SBOM name", str(o, "name"), sums_file) < 0)
 				return -1;
 	}
 	return 0;
@@ -446,24 +449,48 @@ static int copy_list(const struct merge *m, const char *list, json_t *out)
 	return rc;
 }
 
-/* Copy every binary, archive and package; collect the merged "jobs",
- * "archives" and "packages" lists in plan order. */
-static int copy_all(const struct merge *m, json_t *jobs, json_t *archives, json_t *packages)
+/* Copy the SBOMs of plan job i from the shard that built it first. */
+static int copy_sboms(const struct merge *m, size_t i, json_t *sboms)
+{
+	const struct shard_dir *d = &m->v[m->first_in[i]];
+	size_t k;
+	json_t *o;
+	int rc = EXIT_OK;
+	json_array_foreach(json_object_get(d->doc, "sboms"), k, o) {
+		if (rc != EXIT_OK || strcmp(str(o, "build"), str(m->first[i], "build")) ||
+		    strcmp(str(o, "target"), str(m->first[i], "target")))
+			continue;
+		rc = copy_checked(m, d->dir, str(o, "name"), str(o, "sha256"));
+		jx_push(sboms, json_incref(o));
+	}
+	return rc;
+}
+
+/* The merged lists, in plan order: "jobs" with their "sboms",
+ * "archives" and "packages". */
+struct merged_lists {
+	json_t *jobs, *sboms, *archives, *packages;
+};
+
+/* Copy every binary and its SBOMs, every archive and package. */
+static int copy_all(const struct merge *m, const struct merged_lists *l)
 {
 	size_t np = json_array_size(m->plan);
 	int rc = EXIT_OK;
 	for (size_t i = 0; i < np && rc == EXIT_OK && !(rc = stopped()); i++) {
 		rc = copy_checked(m, m->v[m->first_in[i]].dir, str(m->first[i], "output"), str(m->first[i], "sha256"));
-		jx_push(jobs, json_incref(m->first[i]));
+		if (rc == EXIT_OK)
+			rc = copy_sboms(m, i, l->sboms);
+		jx_push(l->jobs, json_incref(m->first[i]));
 	}
 	if (rc == EXIT_OK)
-		rc = copy_list(m, "archives", archives);
+		rc = copy_list(m, "archives", l->archives);
 	if (rc == EXIT_OK)
-		rc = copy_list(m, "packages", packages);
+		rc = copy_list(m, "packages", l->packages);
 	return rc;
 }
 
-static int write_sums(const struct merge *m, json_t *jobs, json_t *archives, json_t *packages)
+static int write_sums(const struct merge *m, const struct merged_lists *l)
 {
 	json_t *c = json_object_get(m->v[0].doc, "checksums");
 	if (!c)
@@ -472,8 +499,8 @@ static int write_sums(const struct merge *m, json_t *jobs, json_t *archives, jso
 	if (hash_algo_parse(str(c, "algorithm"), &algo) < 0 || !*str(c, "file"))
 		return error("'%s/manifest.json': checksums has no known algorithm and file", m->v[0].dir), EXIT_USAGE;
 	/* Like a full run: the archives, or the binaries when there are none. */
-	json_t *list = json_array_size(archives) ? archives : jobs;
-	const char *key = list == archives ? "name" : "output";
+	json_t *list = json_array_size(l->archives) ? l->archives : l->jobs;
+	const char *key = list == l->archives ? "name" : "output";
 	struct sums sums;
 	size_t i;
 	json_t *o;
@@ -482,7 +509,10 @@ static int write_sums(const struct merge *m, json_t *jobs, json_t *archives, jso
 	json_array_foreach(list, i, o)
 		if (rc == 0)
 			rc = sums_add_published(&sums, m->stage, str(o, key), str(o, "sha256"));
-	json_array_foreach(packages, i, o) /* packages are published beside either */
+	json_array_foreach(l->packages, i, o) /* packages and SBOMs are published beside either */
+		if (rc == 0)
+			rc = sums_add_published(&sums, m->stage, str(o, "name"), str(o, "sha256"));
+	json_array_foreach(l->sboms, i, o)
 		if (rc == 0)
 			rc = sums_add_published(&sums, m->stage, str(o, "name"), str(o, "sha256"));
 	if (rc == 0)
@@ -514,16 +544,19 @@ static long long sde_value(json_t *v)
 
 static int publish(struct merge *m)
 {
-	json_t *jobs = json_array(), *archives = json_array(), *packages = json_array();
-	int rc = copy_all(m, jobs, archives, packages);
+	struct merged_lists l = { json_array(), json_array(), json_array(), json_array() };
+	int rc = copy_all(m, &l);
 	if (rc == EXIT_OK)
-		rc = write_sums(m, jobs, archives, packages);
+		rc = write_sums(m, &l);
 	if (rc == EXIT_OK) {
 		json_t *doc = json_deep_copy(m->v[0].doc);
-		jx_set(doc, "jobs", json_incref(jobs));
-		jx_set(doc, "archives", json_incref(archives));
-		if (json_array_size(packages))
-			jx_set(doc, "packages", json_incref(packages));
+		jx_set(doc, "jobs", json_incref(l.jobs));
+		jx_set(doc, "archives", json_incref(l.archives));
+		if (json_array_size(l.packages))
+			jx_set(doc, "packages", json_incref(l.packages));
+		if (json_object_get(doc, "sboms"))
+			jx_set(doc, "sboms", json_incref(l.sboms));
+		json_object_del(doc, "provenance"); /* each shard's covers its own files: not the merged release */
 		json_object_del(doc, "shard");
 		/* a shard's signatures sign that shard's SHA256SUMS, not the merged
 		 * one, and are not copied: the merged dist is unsigned */
@@ -538,9 +571,10 @@ static int publish(struct merge *m)
 		free(path);
 		json_decref(doc);
 	}
-	json_decref(jobs);
-	json_decref(archives);
-	json_decref(packages);
+	json_decref(l.jobs);
+	json_decref(l.sboms);
+	json_decref(l.archives);
+	json_decref(l.packages);
 	return rc;
 }
 

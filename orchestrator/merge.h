@@ -10,7 +10,7 @@
  *     build (jobenv_local variables aside): else exit 2 naming the two
  *     shard directories and the field;
  *  2. every name taken from a manifest (checksums.file, job outputs,
- *     archive names) passes path_check_name (path.h), the rule of the
+ *     archive and SBOM names) passes path_check_name (path.h), the rule of the
  *     build file's names, and is not "manifest.json", the checksum
  *     file or the dist marker: else exit 2 naming the shard, the field
  *     and the name;
@@ -18,7 +18,7 @@
  *     in exactly two): else exit 2 naming the job;
  *  3. the overlap target's two copies (binaries and archives) have the same
  *     sha256: else exit 3 naming the target and both digests;
- *  4. the binaries and archives are copied into a staging directory beside
+ *  4. the binaries, their SBOMs and the archives are copied into a staging directory beside
  *     the output (made with mkdir: one in its place is not ours; stale
  *     ones of killed merges are removed, dist_remove_stale), each hashed while copied and checked against its
  *     shard's manifest (exit 3 naming a corrupted file); each must be a
@@ -32,9 +32,10 @@
  *     previous output as it was.  SIGINT, SIGTERM and SIGHUP are caught
  *     from step 4 on: the copies stop, the stage is removed, exit 130.
  *
- * The merged manifest is the first shard's with every shard's jobs and
- * archives in plan order, "shard" replaced by "merged" (count, overlap,
- * and per shard its directory, K/N and targets).
+ * The merged manifest is the first shard's with every shard's jobs,
+ * SBOMs and archives in plan order, "shard" replaced by "merged" (count,
+ * overlap, and per shard its directory, K/N and targets).  A merged dist
+ * has no provenance.json: each shard's covers only its own files.
  */
 #ifndef XGO_MERGE_H
 #define XGO_MERGE_H

@@ -14,10 +14,12 @@
 #include "manifest.h"
 #include "path.h"
 #include "proc.h"
+#include "provenance.h"
 #include "remote.h"
 #include "relverify.h"
 #include "runner.h"
 #include "sign.h"
+#include "sbom.h"
 #include "smoke.h"
 #include "source.h"
 #include "static.h"
@@ -70,6 +72,8 @@ struct run_state {
 	json_t *shard;  /* the manifest's "shard" record, or NULL */
 	json_t *partial; /* its "partial" record (run --target/--build), or NULL */
 	struct sign_key key; /* key.pkey NULL: the release is not signed */
+	struct sbom_set sboms;
+	time_t started; /* the provenance's startedOn */
 };
 
 static char *abs_path(const char *path)
@@ -120,7 +124,7 @@ static int print_env(const struct plan *p, const struct jobenv_ctx *ctx, const c
 }
 
 /* The checksum file over every published file: the archives, or the
- * binaries when the release declares no archive. */
+ * binaries when the release declares no archive, and the SBOMs. */
 static int write_checksums(struct run_state *s)
 {
 	const struct release *r = &s->rel;
@@ -142,6 +146,8 @@ static int write_checksums(struct run_state *s)
 	for (size_t i = 0; i < s->images.n && rc == 0; i++)
 		for (size_t k = 0; k < s->images.v[i].files.n && rc == 0; k++)
 			rc = sums_add_published(&sums, s->stage, s->images.v[i].files.v[k], s->images.v[i].shas.v[k]);
+	for (size_t i = 0; i < s->sboms.n && rc == 0; i++)
+		rc = sums_add_published(&sums, s->stage, s->sboms.v[i].name, s->sboms.v[i].sha256);
 	if (rc == 0)
 		rc = sums_publish(&sums, s->stage, r->checksums.file, r->checksums.per_file);
 	sums_release(&sums);
@@ -660,12 +666,25 @@ static int build_all(struct run_state *s, struct jobenv_ctx *ctx)
 static int publish(struct run_state *s)
 {
 	char source[65], gosum[65];
-	const char *skip[] = { s->dist, s->work, NULL }; /* by their real paths (source.h) */
-	if (source_digest(s->project, skip, source, NULL) < 0)
+	/* by their real paths (source.h); the default dist/ too, which a run
+	 * into another --dist (verify's builds) would otherwise count as source */
+	char *default_dist = xasprintf("%s/dist", s->project);
+	const char *skip[] = { s->dist, s->work, default_dist, NULL };
+	int got = source_digest(s->project, skip, source, NULL);
+	free(default_dist);
+	if (got < 0)
 		return EXIT_JOB;
 	gosum_digest(s->project, gosum);
-	if (lpkg_write_all(&s->pkgs, &s->plan, s->res, s->stage, s->work, strtoll(s->sde, NULL, 10)) < 0 ||
-	    write_checksums(s) < 0)
+	long long sde = strtoll(s->sde, NULL, 10);
+	if (lpkg_write_all(&s->pkgs, &s->plan, s->res, s->stage, s->work, sde) < 0 ||
+	    sbom_write_all(&s->rel, &s->plan, s->res, s->stage, sde, &s->sboms) < 0 || write_checksums(s) < 0)
+		return EXIT_JOB;
+	struct prov_in pin = {
+		.release = &s->rel, .sdk = &s->sdk, .plan = &s->plan, .results = s->res, .arcs = &s->arcs,
+		.project_dir = s->project, .source_digest = source, .sde = s->sde, .isolation = iso_level_name(s->iso),
+		.started = s->started, .finished = time(NULL),
+	};
+	if (prov_write(s->stage, &pin) < 0)
 		return EXIT_JOB;
 	/* after every file it signs (the provenance included), before the
 	 * manifest that lists the signatures */
@@ -693,6 +712,16 @@ static int publish(struct run_state *s)
 		.universal = universal, .images = images,
 		.packages = packages,
 	};
+	const struct manifest_place places[] = {
+		{ s->stage, "/<dist>" }, { s->dist, "/<dist>" }, { s->work, "/<work>" }, { s->sdk.root, "/<sdk>" },
+		{ s->gocache, "/<gocache>" }, { s->gomodcache, "/<gomodcache>" }, { s->zig_cache, "/<zigcache>" },
+		{ s->cgo_tmp, "/<cgotmp>" }, { s->cache, "/<cache>" }, { s->project, "/<project>" },
+		{ getenv("HOME"), "/<home>" },
+	};
+	m.places = places;
+	m.sboms = sbom_manifest(&s->sboms, &s->plan);
+	m.provenance = PROV_FILE;
+	m.nplaces = ARRAY_LEN(places);
 	char *path = xasprintf("%s/manifest.json", s->stage);
 	int rc = manifest_write(path, &m) < 0 ? EXIT_JOB : EXIT_OK;
 	json_decref(archives);
@@ -700,6 +729,7 @@ static int publish(struct run_state *s)
 	json_decref(universal);
 	json_decref(images);
 	json_decref(packages);
+	json_decref(m.sboms);
 	free(path);
 	if (rc == EXIT_OK && stamp_tree(s->stage, strtoll(s->sde, NULL, 10)) < 0)
 		rc = EXIT_JOB;
@@ -793,6 +823,7 @@ static void run_state_free(struct run_state *s)
 	free(s->keys);
 	json_decref(s->shard);
 	json_decref(s->partial);
+	sbom_set_release(&s->sboms);
 }
 
 /* Signals.  Before the staging directory exists a run has nothing to
@@ -842,6 +873,7 @@ int pipeline_run(const struct pipeline_opts *o)
 	struct run_state s;
 	memset(&s, 0, sizeof(s));
 	s.o = o;
+	s.started = time(NULL);
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	events_emit("run_started", json_pack("{s:o, s:s}", "release", events_text(o->file ? o->file : "release.lua"),

@@ -3,9 +3,10 @@
  * load -> SDK and C toolchains -> port table -> plan (and its shard) ->
  * prefetch -> before hooks -> input digests and action cache (inputs.h,
  * actcache.h) -> builds, each checked (static.h), and archives -> after
- * hooks -> smoke runs -> SHA256SUMS -> signatures (sign.h, when a key is
- * given: loaded and its password checked before anything is built) ->
- * manifest.json -> swap the staging
+ * hooks -> smoke runs -> Linux packages (linuxpkg.h) + SBOMs (sbom.h) +
+ * SHA256SUMS + provenance.json (provenance.h) -> signatures (sign.h, when a
+ * key is given: loaded and its password checked before anything is built)
+ * -> manifest.json (no host paths, manifest.h) -> swap the staging
  * directory into dist/.  dist/ is replaced only by a run that succeeded;
  * a failed or interrupted run leaves the previous dist/ as it was.  Before
  * anything is built, a dist/ xgo-build may not replace (util.h,

@@ -9,6 +9,7 @@
 #include "jobenv.h"
 #include "jsonx.h"
 #include "manifest.h"
+#include "provenance.h"
 #include "path.h"
 #include "plan.h"
 #include "toolchains/download.h"
@@ -447,11 +448,34 @@ static void explain_row(json_t *r, const char *pa, const char *pb, const char *d
 	free(dso);
 }
 
+/* The provenance's reproducible part (provenance.h): its run details
+ * (builder, times, invocation id) differ between every two runs. */
+static int prov_digest(const char *path, char hex[65], uint64_t *size)
+{
+	size_t len;
+	char *text = read_file(path, MANIFEST_MAX_BYTES, &len), *canon = NULL;
+	json_t *doc = text ? json_loadb(text, len, 0, NULL) : NULL, *part = doc ? prov_reproducible(doc) : NULL;
+	if (part)
+		canon = json_dumps(part, JSON_SORT_KEYS | JSON_COMPACT);
+	if (canon)
+		hash_bytes_hex(HASH_SHA256, canon, strlen(canon), hex);
+	else if (text)
+		hash_bytes_hex(HASH_SHA256, text, len, hex); /* not JSON: the bytes themselves */
+	int rc = text ? 0 : -1;
+	*size = text ? (uint64_t)len : 0;
+	free(canon);
+	json_decref(part);
+	json_decref(doc);
+	free(text);
+	return rc;
+}
+
 static int file_digest(const char *dir, const char *name, char hex[65], json_int_t *size)
 {
 	char *p = xasprintf("%s/%s", dir, name);
 	uint64_t sz = 0;
-	int rc = access(p, F_OK) == 0 ? hash_file_hex(HASH_SHA256, p, hex, &sz) : -1;
+	int rc = access(p, F_OK) != 0 ? -1 : !strcmp(name, PROV_FILE) ? prov_digest(p, hex, &sz)
+										: hash_file_hex(HASH_SHA256, p, hex, &sz);
 	*size = (json_int_t)sz;
 	free(p);
 	return rc;

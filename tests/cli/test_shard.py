@@ -33,9 +33,10 @@ def build(proj, sdk_session, *args, env=None):
 
 
 def tree(d):
-    """{relative path: bytes} of every file under d but manifest.json."""
+    """{relative path: bytes} of every file under d but manifest.json and
+    provenance.json (a run's own; a merged dist has none)."""
     return {p.relative_to(d).as_posix(): p.read_bytes() for p in sorted(d.rglob("*"))
-            if p.is_file() and p.name != "manifest.json"}
+            if p.is_file() and p.name not in ("manifest.json", "provenance.json")}
 
 
 def manifest(d):
@@ -67,8 +68,11 @@ def test_three_shards_merged_equal_a_full_run(builds, tmp_path):
     assert "merged 3 shards, 11 jobs" in r.err
     full, merged = tree(builds["full"]), tree(out)
     assert sorted(merged) == sorted(full)
-    assert merged == full, "every archive, binary and SHA256SUMS byte for byte"
+    assert merged == full, "every archive, binary, SBOM and SHA256SUMS byte for byte"
+    assert any(name.endswith(".spdx.json") for name in merged)
+    assert not (out / "provenance.json").exists()
     m = manifest(out)
+    assert m["sboms"] == manifest(builds["full"])["sboms"] and "provenance" not in m
     assert [j["target"] for j in m["jobs"]] == TARGETS, "jobs in plan order"
     assert sorted(a["name"] for a in m["archives"]) == sorted(a["name"] for a in manifest(builds["full"])["archives"])
     assert "shard" not in m and m["merged"]["count"] == 3

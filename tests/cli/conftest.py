@@ -111,3 +111,11 @@ def sums(dist):
         digest, name = line.split("  ", 1)
         out[name] = digest
     return out
+
+
+SBOM_SUFFIXES = (".spdx.json", ".cdx.json")
+
+
+def archive_sums(dist):
+    """sums(dist) without the SBOMs every binary gets (docs/attest.md)."""
+    return {n: d for n, d in sums(dist).items() if not n.endswith(SBOM_SUFFIXES)}

@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from conftest import BINARY, ROOT, run_xgo, sums, write_project
+from conftest import BINARY, ROOT, archive_sums, run_xgo, sums, write_project
 
 EPOCH = "1700000000"
 TIME = "2023-11-14 22:13"
@@ -28,7 +28,7 @@ def packed(hello, sdk_session):
 
 def test_archives_extract_with_system_tools(packed, tmp_path):
     dist = packed / "dist"
-    names = sorted(sums(dist))
+    names = sorted(archive_sums(dist))
     assert len(names) == 11
     assert "hello_0.1.0_windows_amd64.zip" in names and "hello_0.1.0_linux_armv7.tar.gz" in names
     check = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=dist, capture_output=True, text=True)
@@ -73,7 +73,7 @@ def test_gzip_header_has_no_time_or_name(packed):
 def test_manifest_records_archives(packed):
     m = json.loads((packed / "dist/manifest.json").read_text())
     arcs = {a["name"]: a for a in m["archives"]}
-    s = sums(packed / "dist")
+    s = archive_sums(packed / "dist")
     assert set(arcs) == set(s)
     for name, a in arcs.items():
         assert a["sha256"] == s[name] and a["size"] == (packed / "dist" / name).stat().st_size
@@ -94,7 +94,7 @@ def test_same_release_elsewhere_with_hostile_umask_and_zone_is_byte_identical(pa
     assert proc.returncode == 0, proc.stderr
     assert files_of(other / "dist").keys() == files_of(packed / "dist").keys()
     for name, data in files_of(packed / "dist").items():
-        if name != "manifest.json":
+        if name not in ("manifest.json", "provenance.json"):  # their run details differ (docs/attest.md)
             assert files_of(other / "dist")[name] == data, name
 
 
@@ -139,7 +139,7 @@ def test_release_lua_epoch_wins_and_formats(tmp_path, sdk_session):
     assert zst.stdout.split() == ["p"], zst.stderr
     assert (dist / "p-linux-amd64").read_bytes() == (dist / "p_linux_amd64/p").read_bytes()
     check = subprocess.run(["sha512sum", "-c", "SHA512SUMS"], cwd=dist, capture_output=True, text=True)
-    assert check.returncode == 0 and check.stdout.count(": OK") == 3, check.stdout
+    assert check.returncode == 0 and check.stdout.count(": OK") == 4, check.stdout  # 3 archives, 1 SBOM
     each = subprocess.run(["sha512sum", "-c", "p-linux-amd64.sha512"], cwd=dist, capture_output=True, text=True)
     assert each.returncode == 0, each.stdout + each.stderr
 

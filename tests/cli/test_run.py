@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import BINARY, run_xgo, sums, write_project
+from conftest import BINARY, SBOM_SUFFIXES, archive_sums, run_xgo, sums, write_project
 
 FORMATS = {
     "hello_linux_amd64/hello": ["ELF 64-bit", "x86-64", "SYSV"],
@@ -36,9 +36,11 @@ def built(hello, sdk_session):
 
 def test_hello_builds_every_target_in_its_format(built):
     dist = built / "dist"
-    binaries = {p.relative_to(dist).as_posix() for p in dist.glob("hello_*/hello*")}
+    binaries = {p.relative_to(dist).as_posix() for p in dist.glob("hello_*/hello*")
+                if not p.name.endswith(SBOM_SUFFIXES)}
     assert binaries == set(FORMATS)
-    assert len(sums(dist)) == 11, "one archive per target is published"
+    assert len(archive_sums(dist)) == 11, "one archive per target is published"
+    assert len(sums(dist)) == 22, "and one SBOM per binary"
     for name, words in FORMATS.items():
         desc = subprocess.run(["file", "-b", str(dist / name)], capture_output=True, text=True).stdout
         for w in words:

@@ -94,12 +94,15 @@ def test_verify_release_reports_each_step(signed, keys):
     r = verify(signed[1], keys / "plain.pub")
     assert r.rc == 0, r
     assert "ok: SHA256SUMS.minisig verifies SHA256SUMS" in r.err
-    assert "ok: the 2 files SHA256SUMS lists have those digests" in r.err
+    # 2 archives and 2 SBOMs (every binary gets one: docs/attest.md)
+    assert "ok: the 4 files SHA256SUMS lists have those digests" in r.err
     for name in archives(signed[1]):
         assert f"ok: {name}.minisig verifies {name}" in r.err
     manifest = json.loads((signed[1] / "manifest.json").read_text())
     listed = {s["file"]: s["signs"] for s in manifest["signatures"]}
-    assert listed == {f"{n}.minisig": n for n in ["SHA256SUMS", *archives(signed[1])]}
+    want = {f"{n}.minisig": n for n in ["SHA256SUMS", *archives(signed[1])]}
+    want["provenance.intoto.jsonl"] = "provenance.json"  # the DSSE envelope of the provenance
+    assert listed == want
     sums = (signed[1] / "SHA256SUMS").read_text()
     assert ".minisig" not in sums, "signatures are not in the file they sign"
 
@@ -118,10 +121,15 @@ def test_we_verify_what_minisign_signs(signed, keys, tmp_path):
     m = subprocess.run(["minisign", "-G", "-W", "-p", tmp_path / "m.pub", "-s", tmp_path / "m.key"],
                        capture_output=True, text=True)
     assert m.returncode == 0, m.stdout + m.stderr
-    for name in ["SHA256SUMS", *archives(dist)]:
-        s = subprocess.run(["minisign", "-S", "-s", tmp_path / "m.key", "-m", dist / name], capture_output=True,
+    for sig in sorted(dist.glob("*.minisig")):  # every file run signed: SHA256SUMS, the archives
+        s = subprocess.run(["minisign", "-S", "-s", tmp_path / "m.key", "-m", dist / sig.stem], capture_output=True,
                            text=True)
         assert s.returncode == 0, s.stdout + s.stderr
+    # minisign makes no DSSE envelope: the provenance's goes, with its record
+    (dist / "provenance.intoto.jsonl").unlink()
+    manifest = json.loads((dist / "manifest.json").read_text())
+    manifest["signatures"] = [x for x in manifest["signatures"] if x["format"] != "dsse"]
+    (dist / "manifest.json").write_text(json.dumps(manifest))
     r = verify(dist, tmp_path / "m.pub")
     assert r.rc == 0, r
     r = verify(dist, keys / "plain.pub")  # minisign's signatures are not ours

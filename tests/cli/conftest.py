@@ -119,3 +119,8 @@ SBOM_SUFFIXES = (".spdx.json", ".cdx.json")
 def archive_sums(dist):
     """sums(dist) without the SBOMs every binary gets (docs/attest.md)."""
     return {n: d for n, d in sums(dist).items() if not n.endswith(SBOM_SUFFIXES)}
+
+
+# The records of a run that hold its run details (times, invocation):
+# they differ between two runs of the same release (docs/attest.md).
+RUN_RECORDS = ("manifest.json", "provenance.json")

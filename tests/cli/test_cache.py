@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import BINARY, run_xgo, sums, write_project
+from conftest import BINARY, RUN_RECORDS, run_xgo, sums, write_project
 
 SHARED = "package shared\n\nfunc Greeting() string { return \"hello\" }\n"
 MAIN_A = ('package main\n\nimport (\n\t"fmt"\n\n\t"example.com/p/shared"\n)\n\n'
@@ -63,7 +63,7 @@ def test_second_run_with_nothing_changed_runs_no_go_build(tmp_path, cached_env, 
     assert r.rc == 0, r
     jobs, fin = outcome(ev)
     assert set(jobs.values()) == {"ok"} and fin["built"] == 4 and fin["cached"] == 0
-    first = {p.name: p.read_bytes() for p in (proj / "dist").iterdir() if p.is_file() and p.name != "manifest.json"}
+    first = {p.name: p.read_bytes() for p in (proj / "dist").iterdir() if p.is_file() and p.name not in RUN_RECORDS}
     r, ev = run_json(proj, cached_env)
     assert r.rc == 0, r
     jobs, fin = outcome(ev)
@@ -71,7 +71,7 @@ def test_second_run_with_nothing_changed_runs_no_go_build(tmp_path, cached_env, 
     assert fin["built"] == 0 and fin["cached"] == 4
     assert not [e for e in ev if e["event"] == "job_started"], "a cached job starts no go build"
     assert "4 from the action cache" in r.err
-    again = {p.name: p.read_bytes() for p in (proj / "dist").iterdir() if p.is_file() and p.name != "manifest.json"}
+    again = {p.name: p.read_bytes() for p in (proj / "dist").iterdir() if p.is_file() and p.name not in RUN_RECORDS}
     assert again == first, "the cached release is byte for byte the built one"
     m = json.loads((proj / "dist/manifest.json").read_text())
     assert all(j["cached"] and len(j["input_digest"]) == 64 for j in m["jobs"])
@@ -311,7 +311,7 @@ def test_a_clean_checkout_takes_everything_from_the_remote_cache(tmp_path, sdk_s
     assert set(jobs.values()) == {"cached"} and fin["built"] == 0, (jobs, r.err)
     assert sums(second / "dist") == sums(first / "dist")
     for p in (first / "dist").rglob("*"):
-        if p.is_file() and p.name != "manifest.json":
+        if p.is_file() and p.name not in RUN_RECORDS:
             assert (second / "dist" / p.relative_to(first / "dist")).read_bytes() == p.read_bytes(), p
 
 

@@ -38,7 +38,7 @@ def test_target_and_build_select_a_part_and_the_manifest_says_so(tmp_path, sdk_s
     dist = proj / "dist"
     names = sorted(p.name for p in dist.iterdir())
     assert names == [".xgo-build-dist", "SHA256SUMS", "a_linux_amd64", "a_linux_amd64.tar.gz", "a_linux_arm64",
-                     "a_linux_arm64.tar.gz", "manifest.json"], names
+                     "a_linux_arm64.tar.gz", "manifest.json", "provenance.json"], names
     m = json.loads((dist / "manifest.json").read_text())
     assert m["partial"] == {"targets": ["linux/*"], "builds": ["a"], "jobs": 2, "planned": 5}
     assert sorted(j["target"] for j in m["jobs"]) == ["linux/amd64", "linux/arm64"]

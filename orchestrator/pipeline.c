@@ -374,13 +374,20 @@ static int make_dirs(struct run_state *s)
 	return EXIT_OK;
 }
 
-/* The project's C inputs, when a job uses cgo (source.h). */
+/* The project's C inputs outside package directories, when a job uses
+ * cgo (source.h); none leaves s->c_inputs "". */
 static int c_inputs(struct run_state *s)
 {
 	const char *skip[] = { s->dist, s->work, NULL };
+	unsigned long n = 0;
 	for (size_t i = 0; i < s->plan.n; i++)
-		if (s->plan.jobs[i].cc)
-			return source_c_digest(s->project, skip, s->c_inputs) < 0 ? EXIT_JOB : EXIT_OK;
+		if (s->plan.jobs[i].cc) {
+			if (source_c_digest(s->project, skip, s->c_inputs, &n) < 0)
+				return EXIT_JOB;
+			if (!n)
+				s->c_inputs[0] = '\0';
+			return EXIT_OK;
+		}
 	return EXIT_OK;
 }
 

@@ -117,9 +117,35 @@ static int is_c_input(const char *rel)
 	return 0;
 }
 
+/* The directory part of rel ("" at the top), as a length. */
+static size_t dir_len(const char *rel)
+{
+	const char *slash = strrchr(rel, '/');
+	return slash ? (size_t)(slash - rel) : 0;
+}
+
+/* Does the sorted path list hold a .go file directly in rel's directory?
+ * Then it is a package directory, whose C files Go hashes itself. */
+static int in_go_dir(const struct strv *paths, const char *rel)
+{
+	size_t n = dir_len(rel);
+	for (size_t i = 0; i < paths->n; i++) {
+		const char *p = paths->v[i];
+		size_t len = strlen(p);
+		if (dir_len(p) == n && !strncmp(p, rel, n) && len > 3 && !strcmp(p + len - 3, ".go"))
+			return 1;
+	}
+	return 0;
+}
+
+static unsigned long c_inputs_hashed; /* by the walk of source_c_digest */
+
 static int add_c_record(void *ctx, const char *dir, const char *rel)
 {
-	return is_c_input(rel) ? add_record(ctx, dir, rel) : 0;
+	if (!is_c_input(rel) || in_go_dir(&walk.paths, rel))
+		return 0;
+	c_inputs_hashed++;
+	return add_record(ctx, dir, rel);
 }
 
 /* The fingerprint's two digests: stat data (anything written), and names
@@ -228,7 +254,10 @@ int source_digest(const char *dir, const char *const *skip, char out[65], unsign
 	return digest_of(dir, skip, out, files, add_record);
 }
 
-int source_c_digest(const char *dir, const char *const *skip, char out[65])
+int source_c_digest(const char *dir, const char *const *skip, char out[65], unsigned long *inputs)
 {
-	return digest_of(dir, skip, out, NULL, add_c_record);
+	c_inputs_hashed = 0;
+	int rc = digest_of(dir, skip, out, NULL, add_c_record);
+	*inputs = c_inputs_hashed;
+	return rc;
 }

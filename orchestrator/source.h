@@ -34,9 +34,13 @@ int source_fingerprint(const char *dir, const char *const *skip, char out[65], c
  * (a header outside the package directory, an archive named by
  * LDFLAGS): every file named like a C, C++ or Objective-C header or
  * source, an object or a library (.h .hh .hpp .hxx .inc .inl .def .ipp
- * .tcc .c .cc .cpp .cxx .m .mm .S .s .a .o .so .syso .lib).  Its first
- * digits go into the cgo jobs' C flags (cc.h), so that Go's cache keys
- * every cgo package by them. */
-int source_c_digest(const char *dir, const char *const *skip, char out[65]);
+ * .tcc .c .cc .cpp .cxx .m .mm .S .s .a .o .so .syso .lib) in a
+ * directory that holds no .go file (Go hashes a package directory's own
+ * C files itself).  Its first digits go into the cgo jobs' C flags
+ * (cc.h), so that Go's cache keys every cgo package by them; a project
+ * whose C files all lie in package directories has none, and so the
+ * same flags as before (its cgo dependencies stay shared in GOCACHE).
+ * *inputs: how many files it hashed. */
+int source_c_digest(const char *dir, const char *const *skip, char out[65], unsigned long *inputs);
 
 #endif

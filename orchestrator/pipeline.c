@@ -675,8 +675,10 @@ static int publish(struct run_state *s)
 	char source[65], gosum[65];
 	/* by their real paths (source.h); the default dist/ too, which a run
 	 * into another --dist (verify's builds) would otherwise count as source */
+	/* an earlier run's dist/ beside a run that writes elsewhere is no
+	 * source (verify's copies leave it out); a dist/ without the marker is */
 	char *default_dist = xasprintf("%s/dist", s->project);
-	const char *skip[] = { s->dist, s->work, default_dist, NULL };
+	const char *skip[] = { s->dist, s->work, dist_is_ours(default_dist) ? default_dist : NULL, NULL };
 	int got = source_digest(s->project, skip, source, NULL);
 	free(default_dist);
 	if (got < 0)

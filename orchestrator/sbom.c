@@ -1,5 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "sbom.h"
+#include "binfmt.h"
 #include "buildinfo.h"
 #include "events.h"
 #include "hash.h"
@@ -231,7 +232,14 @@ static int one_job(const struct release *r, const struct job *j, const struct re
 	if (!bytes)
 		return -1;
 	int got = buildinfo_read((const unsigned char *)bytes, len, &bi);
+	/* wasm and Plan 9 binaries: a format whose sections the build-info
+	 * reader does not know (binfmt.h) gets no SBOM, with a warning */
+	int unknown_format = got > 0 && !binfmt_kind((const unsigned char *)bytes, len);
 	free(bytes);
+	if (unknown_format) {
+		warn("%s: no SBOM: xgo-build cannot read the build information of a %s binary", j->output, j->id);
+		return 0;
+	}
 	if (got != 0) {
 		if (got > 0)
 			error("'%s' holds no Go build information: no SBOM can be written for it", j->output);

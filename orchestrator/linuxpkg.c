@@ -836,33 +836,124 @@ static int write_rpm(struct lpkg *k, const struct result *res, const char *work_
 
 /* ---- the stage ---- */
 
-static int write_one(struct lpkg *k, const struct plan *p, const struct result *res, const char *stage,
-		     const char *work, int64_t mtime)
+/* The version of what writes a format's bytes: our own writer and
+ * libarchive's and zlib's for deb; rpmbuild's for rpm (asked once). */
+static const char *writer_version(const char *format, const char *work)
+{
+	static char rpm[128];
+	if (!strcmp(format, "deb"))
+		return archive_version_details();
+	if (!rpm[0]) {
+		char *argv[] = { "rpmbuild", "--version", NULL };
+		char *envp[] = { "PATH=/usr/bin:/bin", "LC_ALL=C", NULL };
+		struct buf out;
+		int status = 0;
+		buf_init(&out, 4096);
+		if (proc_capture(argv, envp, work, &out, NULL, &status) == 0 && status == 0 && out.len)
+			snprintf(rpm, sizeof(rpm), "%.*s", (int)strcspn(out.data, "\n"), out.data);
+		else
+			snprintf(rpm, sizeof(rpm), "unknown");
+		buf_release(&out);
+	}
+	return rpm;
+}
+
+static void key_text(struct hasher *h, const char *s)
+{
+	hasher_update(h, s ? s : "", strlen(s ? s : "") + 1);
+}
+
+/* The package's digest: everything its bytes depend on.  The deb control
+ * text and the rpm spec carry every declared field the writers read (so
+ * the writers themselves list them); each file adds its place, kind, mode
+ * and content; scripts, the epoch and the writers' versions the rest. */
+static int package_key(const struct lpkg *k, const struct plan *p, const struct result *res, int64_t mtime,
+		       const char *work, char key[65])
+{
+	struct hasher *h = hasher_new(HASH_SHA256);
+	struct buf text;
+	char head[160];
+	int rc = 0;
+	snprintf(head, sizeof(head), "xgo-build package v1 %s %s %lld", XGO_VERSION, k->decl->format,
+		 (long long)mtime);
+	key_text(h, head);
+	key_text(h, writer_version(k->decl->format, work));
+	key_text(h, k->name);
+	buf_init(&text, 16 << 20);
+	deb_control(k, 0, &text);
+	rpm_spec(k, res, "", &text);
+	hasher_update(h, text.data, text.len);
+	buf_release(&text);
+	for (size_t i = 0; i < PKG_SCRIPTS; i++)
+		key_text(h, k->scripts[i]);
+	for (size_t i = 0; i < k->nfiles && rc == 0; i++) {
+		const struct lpkg_file *f = &k->files[i];
+		char hex[HASH_HEX_MAX] = "", mode[32];
+		if (f->kind == LPKG_BINARY)
+			snprintf(hex, sizeof(hex), "%s %d", res[f->job].sha256, p->jobs[f->job].static_link);
+		else if (f->kind == LPKG_FILE || f->kind == LPKG_CONFIG)
+			rc = hash_file_hex(HASH_SHA256, f->src, hex, NULL);
+		else if (f->kind == LPKG_SYMLINK)
+			snprintf(hex, sizeof(hex), "%s", f->src);
+		const char *src = f->kind == LPKG_BINARY ? res[f->job].path : f->kind == LPKG_SYMLINK ? NULL : f->src;
+		snprintf(mode, sizeof(mode), "%d %o", (int)f->kind, (unsigned)(src ? file_mode(f, src) : f->mode));
+		key_text(h, f->dst);
+		key_text(h, mode);
+		key_text(h, hex);
+	}
+	hasher_final_hex(h, key);
+	hasher_free(h);
+	return rc;
+}
+
+static int build_package(struct lpkg *k, const struct plan *p, const struct result *res, const char *dest,
+			 const char *work, int64_t mtime)
 {
 	struct buf out;
 	buf_init(&out, LPKG_MAX_BYTES);
-	char *dest = xasprintf("%s/%s", stage, k->name);
 	int rc = !strcmp(k->decl->format, "deb") ? write_deb(k, p, res, mtime, &out) : write_rpm(k, res, work, mtime, &out);
 	if (rc == 0 && write_file_atomic(dest, out.data, out.len, 0644) < 0)
 		rc = -1;
-	struct timespec ts[2] = { { (time_t)mtime, 0 }, { (time_t)mtime, 0 } };
-	if (rc == 0 && utimensat(AT_FDCWD, dest, ts, AT_SYMLINK_NOFOLLOW) < 0)
-		rc = error("cannot set the time of '%s':", dest);
 	if (rc == 0) {
 		hash_bytes_hex(HASH_SHA256, out.data, out.len, k->sha256);
 		k->size = out.len;
-		k->written = 1;
 	}
-	free(dest);
 	buf_release(&out);
 	return rc;
 }
 
+/* Through the action cache when there is one: a package whose inputs did
+ * not change is copied, not written again (gzip -9 and rpmbuild cost
+ * seconds per package on every run otherwise). */
+static int write_one(struct lpkg *k, const struct plan *p, const struct result *res, const char *stage,
+		     const char *work, int64_t mtime, struct actcache *cache)
+{
+	char *dest = xasprintf("%s/%s", stage, k->name), key[65];
+	struct ac_for f = { "", "", k->name, NULL, NULL };
+	struct ac_entry e;
+	int rc = 0, keyed = cache && package_key(k, p, res, mtime, work, key) == 0;
+	if (keyed && actcache_get(cache, key, &f, dest, 0644, &e)) {
+		memcpy(k->sha256, e.sha256, 65);
+		k->size = e.size;
+	} else if ((rc = build_package(k, p, res, dest, work, mtime)) == 0 && keyed) {
+		memset(&e, 0, sizeof(e));
+		memcpy(e.sha256, k->sha256, 65);
+		e.size = k->size;
+		actcache_put(cache, key, &f, dest, &e);
+	}
+	struct timespec ts[2] = { { (time_t)mtime, 0 }, { (time_t)mtime, 0 } };
+	if (rc == 0 && utimensat(AT_FDCWD, dest, ts, AT_SYMLINK_NOFOLLOW) < 0)
+		rc = error("cannot set the time of '%s':", dest);
+	k->written = rc == 0;
+	free(dest);
+	return rc;
+}
+
 int lpkg_write_all(struct lpkgplan *lp, const struct plan *p, const struct result *res, const char *stage_dir,
-		   const char *work_dir, int64_t epoch)
+		   const char *work_dir, int64_t epoch, struct actcache *cache)
 {
 	for (size_t k = 0; k < lp->n; k++)
-		if (write_one(&lp->v[k], p, res, stage_dir, work_dir, epoch) < 0)
+		if (write_one(&lp->v[k], p, res, stage_dir, work_dir, epoch, cache) < 0)
 			return -1;
 	return 0;
 }

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "orchestrator/actcache.h"
 #include "orchestrator/build.h"
 #include "orchestrator/hash.h"
 #include "orchestrator/plan.h"
@@ -72,10 +73,13 @@ void lpkg_plan_release(struct lpkgplan *lp);
 const char *lpkg_arch(const char *format, const struct target *t);
 
 /* Write every package into stage_dir after the builds (res: one result per
- * plan job, with the binary's path), every mtime = epoch; rpmbuild works in
- * work_dir/rpm/.  0, or -1 after an error naming the package. */
+ * plan job, with the binary's path and sha256), every mtime = epoch;
+ * rpmbuild works in work_dir/rpm/.  With an action cache (NULL: none), a
+ * package whose inputs (every declared field, file, script, the epoch and
+ * the writers' versions) are those of a stored one is copied from it.
+ * 0, or -1 after an error naming the package. */
 int lpkg_write_all(struct lpkgplan *lp, const struct plan *p, const struct result *res, const char *stage_dir,
-		   const char *work_dir, int64_t epoch);
+		   const char *work_dir, int64_t epoch, struct actcache *cache);
 
 /* The manifest's "packages" list; NULL when a record did not convert. */
 json_t *lpkg_manifest(const struct lpkgplan *lp, const struct plan *p);

@@ -685,7 +685,7 @@ static int publish(struct run_state *s)
 		return EXIT_JOB;
 	gosum_digest(s->project, gosum);
 	long long sde = strtoll(s->sde, NULL, 10);
-	if (lpkg_write_all(&s->pkgs, &s->plan, s->res, s->stage, s->work, sde) < 0 ||
+	if (lpkg_write_all(&s->pkgs, &s->plan, s->res, s->stage, s->work, sde, s->actions) < 0 ||
 	    sbom_write_all(&s->rel, &s->plan, s->res, s->stage, sde, &s->sboms) < 0 || write_checksums(s) < 0)
 		return EXIT_JOB;
 	struct prov_in pin = {

@@ -1,6 +1,7 @@
 """package { format = "deb" }: Linux packages from `xgo-build run`, checked
 with Debian's own tools (dpkg-deb, dpkg, lintian)."""
 import json
+import pathlib
 import os
 import shutil
 import subprocess
@@ -273,3 +274,49 @@ def test_shards_merge_with_their_packages(tmp_path, sdk_session):
     assert merged == full
     m = json.loads((tmp_path / "merged" / "manifest.json").read_text())
     assert sorted(p["name"] for p in m["packages"]) == sorted(n for n in full if n.endswith((".deb", ".rpm")))
+
+
+def ac_entries(sdk_session):
+    ac = pathlib.Path(sdk_session["env"]["XGO_CACHE"]) / "actions" / "ac"
+    return sum(1 for p in ac.rglob("*") if p.is_file())
+
+
+PACKAGE_EDITS = [
+    ("description", lambda p: p.joinpath("release.lua").write_text(
+        p.joinpath("release.lua").read_text().replace("A tiny program.", "A tiny program, edited."))),
+    ("version", lambda p: p.joinpath("release.lua").write_text(
+        p.joinpath("release.lua").read_text().replace("v1.2.3", "v1.2.4"))),
+    ("content", lambda p: p.joinpath("pk.conf").write_text("level = 2\n")),
+    ("script", lambda p: p.joinpath("debian/postinst").write_text(POSTINST + "true\n")),
+    ("mode", lambda p: p.joinpath("release.lua").write_text(p.joinpath("release.lua").read_text().replace(
+        'dst = "/etc/pk/pk.conf", type = "config" }', 'dst = "/etc/pk/pk.conf", type = "config", mode = "0600" }'))),
+    ("binary", lambda p: p.joinpath("main.go").write_text(MAIN.replace("pk %s", "pk: %s"))),
+]
+
+
+@needs_rpm
+def test_packages_from_the_action_cache_equal_fresh_ones_after_every_edit(tmp_path, sdk_session):
+    """A package whose inputs are unchanged is copied from the action cache;
+    after each kind of edit the cached run's packages are byte for byte
+    those of a --no-cache run of the same tree (and the epoch is an input)."""
+    proj = project(tmp_path / "pk", sdk_session)
+    env = dict(sdk_session["env"], SOURCE_DATE_EPOCH=EPOCH)
+    assert run_xgo("run", cwd=proj, env=env).rc == 0
+    before = ac_entries(sdk_session)
+    assert run_xgo("run", cwd=proj, env=env).rc == 0
+    assert ac_entries(sdk_session) == before, "an unchanged package is a hit: nothing stored"
+    edits = PACKAGE_EDITS + [("epoch", None)]
+    for name, edit in edits:
+        if edit:
+            edit(proj)
+        else:
+            env = dict(env, SOURCE_DATE_EPOCH="1700000100")
+        stored = ac_entries(sdk_session)
+        r = run_xgo("run", cwd=proj, env=env)
+        assert r.rc == 0, (name, r)
+        assert ac_entries(sdk_session) > stored, f"{name}: the edited packages were stored anew"
+        fresh = tmp_path / f"fresh-{name}"
+        r = run_xgo("run", "--no-cache", "--dist", fresh, cwd=proj, env=env)
+        assert r.rc == 0, (name, r)
+        for pkg in sorted(proj.joinpath("dist").glob("*.[dr][ep][bm]")):
+            assert pkg.read_bytes() == (fresh / pkg.name).read_bytes(), f"{name}: {pkg.name} differs"

@@ -989,10 +989,11 @@ static int conv_mode(struct conv *c, const char *mode, int *out)
 
 static int conv_files(struct conv *c, int t, struct archive_file **files, size_t *nfiles)
 {
-	static const char *const keys[] = { "src", "dst", "mode" };
+	static const char *const keys[] = { "src", "dst", "mode", "optional" };
 	lua_State *L = c->L;
 	int rc = 0;
-	if ((rc = table_field(c, t, "files", "a list of paths or { src = ..., dst = ..., mode = \"0644\" }")) <= 0)
+	if ((rc = table_field(c, t, "files", "a list of paths or { src = ..., dst = ..., mode = \"0644\", "
+			      "optional = true }")) <= 0)
 		goto out;
 	rc = 0;
 	lua_Unsigned n = lua_rawlen(L, -1);
@@ -1016,6 +1017,8 @@ static int conv_files(struct conv *c, int t, struct archive_file **files, size_t
 				rc = get_str(c, lua_gettop(L), "dst", &f->dst, NULL);
 			if (!rc)
 				rc = get_str(c, lua_gettop(L), "mode", &mode, NULL);
+			if (!rc)
+				rc = get_bool(c, lua_gettop(L), "optional", &f->optional, 0);
 			if (!rc && !f->src)
 				rc = conv_error(c, "files entry %llu needs 'src'", (unsigned long long)i);
 			if (!rc && f->dst)

@@ -97,7 +97,7 @@ def test_check_each_kind_of_problem(tmp_path, sdk_session):
     cases = {
         # a name collision: two archives with one name
         "collision": (one + 'archive { format = "zip", name = "x" }\narchive { format = "zip", name = "x" }\n',
-                      "release.lua:4: archive: two archives are named 'x.zip'"),
+                      "release.lua:5: archive: two archives are named 'x.zip'"),
         # an invalid name
         "invalid": (one + 'archive { format = "tar.gz", name = "x\\\\y_{os}" }\n',
                     "release.lua:4: archive: name 'x\\y_linux.tar.gz' has a backslash"),
@@ -179,7 +179,7 @@ build "b" { output = "b/{os}_{arch}/{binary}{ext}", targets = m }
         assert warns == [
             "xgo-build: warning: release.lua:6: exclude entry { goos = \"plan9\" } matches no target of build "
             "'a': remove it or fix its values",
-            "xgo-build: warning: release.lua:7: exclude entry { goos = \"linux\", goarch = { \"arm64\", \"386\" } } "
+            "xgo-build: warning: release.lua:7: exclude entry { goarch = { \"arm64\", \"386\" }, goos = \"linux\" } "
             "matches no target of build 'a': remove it or fix its values"], r
 
 

@@ -119,7 +119,6 @@ int plan_make(const struct release *r, const struct port_table *ports, struct pl
 	strv_release(&warned);
 	if (!bad)
 		return 0;
-	strv_release(&warned);
 	plan_release(p);
 	return -1;
 }

@@ -111,10 +111,16 @@ def test_usage_errors_are_exit_2_with_one_line(tmp_path, sdk_session):
 def test_init_whose_lock_fails_writes_nothing(tmp_path, sdk_session):
     proj = module(tmp_path / "p")
     env = dict(sdk_session["env"], XGO_SDK_MIRROR=f"file://{tmp_path}/no-mirror")
-    r = run_xgo("init", proj, env=env)
+    # no mirror, and no local SDK of the version to lock offline from
+    r = run_xgo("init", "--go", "1.99.0", proj, env=env)
     assert r.rc == 4, r
     assert not (proj / "release.lua").exists() and not (proj / "release.lock").exists()
     assert not list((proj / ".xgo-build").glob("init-*"))
+    # no mirror, but the local go of the version: lock pins it by its tree only (docs/sdk.md)
+    r = run_xgo("init", proj, env=env)
+    assert r.rc == 0 and "locking offline from the local go" in r.err, r
+    host = json.loads((proj / "release.lock").read_text())["platforms"]["linux-amd64"]
+    assert host["sha256"] is None and host["tree_digest"], host
 
 
 # ---- --from-goreleaser -------------------------------------------------------

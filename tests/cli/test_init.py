@@ -118,7 +118,7 @@ def test_init_whose_lock_fails_writes_nothing(tmp_path, sdk_session):
     assert not list((proj / ".xgo-build").glob("init-*"))
     # no mirror, but the local go of the version: lock pins it by its tree only (docs/sdk.md)
     r = run_xgo("init", proj, env=env)
-    assert r.rc == 0 and "locking offline from the local go" in r.err, r
+    assert r.rc == 0 and "by the local SDK's tree digest only" in r.err, r
     host = json.loads((proj / "release.lock").read_text())["platforms"]["linux-amd64"]
     assert host["sha256"] is None and host["tree_digest"], host
 

@@ -21,10 +21,14 @@ def closed_port():
     return port
 
 
+# the mirror's index is retried with backoff: short waits for the tests
+FAST = {"XGO_DL_BACKOFF_MS": "20"}
+
+
 def offline_env(tmp_path, **extra):
     """A fresh cache and a mirror that cannot be reached."""
     return dict({"XGO_CACHE": str(tmp_path / "nocache"), "XGO_SDK_MIRROR": f"http://127.0.0.1:{closed_port()}/"},
-                **extra)
+                **FAST, **extra)
 
 
 def errors(r):
@@ -193,7 +197,7 @@ def test_lock_offline_from_the_local_sdk(tmp_path, sdk_session):
                                           .replace(', "docs/**/*.md"', "")}, sdk_session)
     (proj / "release.lock").unlink()
     # the session cache holds this SDK already; the mirror cannot be reached
-    env = dict(sdk_session["env"], XGO_SDK_MIRROR=f"http://127.0.0.1:{closed_port()}/")
+    env = dict(sdk_session["env"], XGO_SDK_MIRROR=f"http://127.0.0.1:{closed_port()}/", **FAST)
     r = run_xgo("lock", cwd=proj, env=env)
     assert r.rc == 0, r
     assert "locking offline from the local go" in r.err, r
@@ -225,7 +229,7 @@ def test_lock_with_an_unreachable_mirror_and_no_local_sdk_is_one_error(tmp_path,
 
 
 def test_sdk_list_offline_lists_the_cache_and_exits_0(tmp_path, sdk_session):
-    env = dict(sdk_session["env"], XGO_SDK_MIRROR=f"http://127.0.0.1:{closed_port()}/")
+    env = dict(sdk_session["env"], XGO_SDK_MIRROR=f"http://127.0.0.1:{closed_port()}/", **FAST)
     r = run_xgo("sdk", "list", env=env)
     assert r.rc == 0, r
     assert "cached in" in r.out and "go" + local_version(sdk_session) in r.out, r

@@ -989,10 +989,11 @@ static int conv_mode(struct conv *c, const char *mode, int *out)
 
 static int conv_files(struct conv *c, int t, struct archive_file **files, size_t *nfiles)
 {
-	static const char *const keys[] = { "src", "dst", "mode" };
+	static const char *const keys[] = { "src", "dst", "mode", "optional" };
 	lua_State *L = c->L;
 	int rc = 0;
-	if ((rc = table_field(c, t, "files", "a list of paths or { src = ..., dst = ..., mode = \"0644\" }")) <= 0)
+	if ((rc = table_field(c, t, "files", "a list of paths or { src = ..., dst = ..., mode = \"0644\", "
+			      "optional = true }")) <= 0)
 		goto out;
 	rc = 0;
 	lua_Unsigned n = lua_rawlen(L, -1);
@@ -1016,6 +1017,8 @@ static int conv_files(struct conv *c, int t, struct archive_file **files, size_t
 				rc = get_str(c, lua_gettop(L), "dst", &f->dst, NULL);
 			if (!rc)
 				rc = get_str(c, lua_gettop(L), "mode", &mode, NULL);
+			if (!rc)
+				rc = get_bool(c, lua_gettop(L), "optional", &f->optional, 0);
 			if (!rc && !f->src)
 				rc = conv_error(c, "files entry %llu needs 'src'", (unsigned long long)i);
 			if (!rc && f->dst)
@@ -1713,6 +1716,131 @@ static char *dir_of(const char *path)
 	return xstrndup(path, (size_t)(slash - path));
 }
 
+/* ---- the lines of a matrix's exclude and include entries ----
+ *
+ * A table constructor leaves no line behind in Lua, so the entries of a
+ * matrix { exclude = { {...}, {...} } } would all carry the matrix's line.
+ * A small scan of the text (strings and comments skipped) from that line
+ * finds each entry's own line; when the text does not hold a literal list
+ * of exactly as many entries (a list built in Lua), the lines stay. */
+
+/* Skip a string, comment or long bracket at p; the end, or p when none. */
+static const char *skip_lua_text(const char *p, const char *end, int *line)
+{
+	int level = -1;
+	if (p + 1 < end && p[0] == '-' && p[1] == '-') {
+		p += 2;
+		if (p < end && *p == '[') {
+			const char *q = p + 1;
+			while (q < end && *q == '=')
+				q++;
+			if (q < end && *q == '[')
+				level = (int)(q - p - 1), p = q + 1;
+		}
+		if (level < 0) {
+			while (p < end && *p != '\n')
+				p++;
+			return p;
+		}
+	} else if (*p == '"' || *p == '\'') {
+		char quote = *p++;
+		while (p < end && *p != quote && *p != '\n')
+			p += *p == '\\' && p + 1 < end ? 2 : 1;
+		return p < end ? p + 1 : p;
+	} else if (*p == '[') {
+		const char *q = p + 1;
+		while (q < end && *q == '=')
+			q++;
+		if (q >= end || *q != '[')
+			return p;
+		level = (int)(q - p - 1), p = q + 1;
+	} else {
+		return p;
+	}
+	for (; p < end; p++) { /* a long bracket of this level */
+		if (*p == '\n')
+			(*line)++;
+		if (*p != ']')
+			continue;
+		const char *q = p + 1;
+		while (q < end && *q == '=')
+			q++;
+		if (q < end && *q == ']' && q - p - 1 == level)
+			return q + 1;
+	}
+	return p;
+}
+
+static void entry_lines(const char *text, size_t len, int start, const char *key, struct mx_set *sets, size_t n)
+{
+	const char *p = text, *end = text + len;
+	int line = 1, depth = 0, list = 0, found = 0, lines[MAX_LIST];
+	size_t klen = strlen(key);
+	while (p < end && line < start)
+		line += *p++ == '\n';
+	const char *eol = memchr(p, '\n', (size_t)(end - p)), *m = p;
+	while ((m = strstr(m, "matrix")) && (!eol || m < eol) && m > p && (isalnum((unsigned char)m[-1]) || m[-1] == '_'))
+		m += 6;
+	if (m && (!eol || m < eol))
+		p = m + 6; /* after the matrix call on its line: a build's { before it does not count */
+	while (p < end && n && n <= MAX_LIST) {
+		const char *q = skip_lua_text(p, end, &line);
+		if (q != p) {
+			p = q;
+			continue;
+		}
+		char ch = *p;
+		if (ch == '\n')
+			line++;
+		if (ch == '{') {
+			depth++;
+			if (list && depth == 3 && found++ < (int)n)
+				lines[found - 1] = line;
+		} else if (ch == '}') {
+			if (list && depth == 2)
+				break; /* the list ends */
+			if (--depth <= 0 && !list)
+				return; /* the matrix ends without it */
+		} else if (depth == 1 && !list && !strncmp(p, key, klen) && (p == text || !(isalnum((unsigned char)p[-1]) || p[-1] == '_')) &&
+			   !(isalnum((unsigned char)p[klen]) || p[klen] == '_')) {
+			const char *r = p + klen;
+			while (r < end && (*r == ' ' || *r == '\t' || *r == '\n' || *r == '\r'))
+				line += *r++ == '\n';
+			if (r < end && *r == '=') {
+				r++;
+				while (r < end && (*r == ' ' || *r == '\t' || *r == '\n' || *r == '\r'))
+					line += *r++ == '\n';
+				if (r < end && *r == '{') {
+					list = 1;
+					depth = 2;
+					p = r + 1;
+					continue;
+				}
+			}
+		}
+		p++;
+	}
+	if (list && found == (int)n)
+		for (size_t i = 0; i < n; i++)
+			sets[i].line = lines[i];
+}
+
+/* Each matrix's exclude and include entries get their own lines. */
+static void matrix_entry_lines(const char *path, struct release *r)
+{
+	size_t len;
+	int saved = quiet_errors;
+	quiet_errors = 1; /* it was read a moment ago; without it the lines stay */
+	char *text = read_file(path, MAX_FILE_BYTES, &len);
+	quiet_errors = saved;
+	for (size_t i = 0; text && i < r->nbuilds; i++) {
+		struct mx_spec *m = &r->builds[i].targets;
+		entry_lines(text, len, m->line, "exclude", m->exclude, m->nexclude);
+		entry_lines(text, len, m->line, "include", m->include, m->ninclude);
+	}
+	free(text);
+}
+
 int release_load(const char *path, const struct release_limits *lim_in, struct release *r)
 {
 	struct limits lim = { .cap = DEFAULT_MAX_BYTES, .max_instr = DEFAULT_MAX_INSTR,
@@ -1761,6 +1889,8 @@ int release_load(const char *path, const struct release_limits *lim_in, struct r
 		error("%s: %s", path, lim.instr_hit ? "instruction limit exceeded while reading the declarations"
 						    : "cannot read the build file's declarations");
 	rc = st == LUA_OK ? cc.rc : -1;
+	if (rc == 0)
+		matrix_entry_lines(path, r);
 close:
 	lua_close(L);
 	watchdog_disarm(&old);

@@ -67,9 +67,10 @@ struct cc_decl {
 };
 
 struct archive_file {
-	char *src;  /* path or glob, relative to the project */
+	char *src;  /* path or pattern (package.h), relative to the project */
 	char *dst;  /* destination inside the archive, or NULL */
 	int mode;   /* 0 = normalised from the file */
+	int optional; /* optional = true: matching nothing is no error */
 };
 
 struct archive_decl {

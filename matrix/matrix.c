@@ -219,6 +219,26 @@ static int matches(const struct mx_set *s, const struct target *t)
 	return 1;
 }
 
+/* "FILE:LINE: exclude entry { goos = "plan9", goarch = { "386", "arm" } }" */
+static char *set_text(const struct ctx *c, const struct mx_set *s)
+{
+	struct buf b;
+	buf_init(&b, 4096);
+	buf_printf(&b, "%s:%d: exclude entry {", c->file, s->line);
+	for (size_t i = 0; i < s->ndims; i++) {
+		const struct mx_dim *d = &s->dims[i];
+		buf_printf(&b, "%s %s = %s", i ? "," : "", d->key, d->vals.n == 1 ? "" : "{ ");
+		for (size_t k = 0; k < d->vals.n; k++) {
+			const char *v = d->vals.v[k];
+			int plain = d->has_bool && (!strcmp(v, "true") || !strcmp(v, "false"));
+			buf_printf(&b, "%s%s%s%s", k ? ", " : "", plain ? "" : "\"", v, plain ? "" : "\"");
+		}
+		buf_printf(&b, "%s", d->vals.n == 1 ? "" : " }");
+	}
+	buf_printf(&b, " }");
+	return buf_detach(&b);
+}
+
 static int apply_exclude(struct ctx *c, const struct mx_set *s, struct target_list *l)
 {
 	size_t kept = 0, before = l->n;
@@ -227,7 +247,7 @@ static int apply_exclude(struct ctx *c, const struct mx_set *s, struct target_li
 			l->v[kept++] = l->v[i];
 	l->n = kept;
 	if (kept == before)
-		warn("%s:%d: exclude entry matches no target", c->file, s->line);
+		strv_push_owned(&l->unused_excludes, set_text(c, s));
 	return 0;
 }
 
@@ -369,6 +389,7 @@ void mx_list_release(struct target_list *l)
 {
 	free(l->v);
 	strv_release(&l->skipped);
+	strv_release(&l->unused_excludes);
 	memset(l, 0, sizeof(*l));
 }
 

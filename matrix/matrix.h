@@ -29,6 +29,10 @@ struct target_list {
 	struct target *v;
 	size_t n;
 	struct strv skipped; /* "darwin/386" combinations that are no port */
+	/* "release.lua:9: exclude entry { goos = \"plan9\" }": exclude entries
+	 * that removed nothing; the caller warns once per entry (a matrix
+	 * shared by several builds is expanded once per build). */
+	struct strv unused_excludes;
 };
 
 /* Expand spec; file names the build file in errors. */

@@ -104,25 +104,30 @@ static int check_names(const struct release *r, const struct arcplan *ap)
 	return 0;
 }
 
-/* pkg_expand_files with its error put after the declaration's line: one
- * error line that says which archive and which entry. */
+/* pkg_expand_files with each entry's error put after the declaration's
+ * line: one error line per entry at fault, which says which archive and
+ * which entry, and every such entry reported (check lists them all). */
 int arc_expand_files(const struct release *r, const struct archive_decl *d, const char *project_dir,
 		     struct pkg_entries *extra)
 {
-	int saved = quiet_errors;
-	quiet_errors = 1; /* before any thread starts: arc_plan runs in prepare */
-	int rc = pkg_expand_files(project_dir, d->files, d->nfiles, extra);
-	quiet_errors = saved;
-	if (rc < 0) {
-		char why[1024];
-		snprintf(why, sizeof(why), "%s", error_last());
-		error("%s:%d: archive: files: %s", r->path, d->line, why);
+	int rc = 0;
+	for (size_t i = 0; i < d->nfiles; i++) {
+		int saved = quiet_errors;
+		quiet_errors = 1; /* before any thread starts: arc_plan runs in prepare */
+		int r1 = pkg_expand_files(project_dir, &d->files[i], 1, extra);
+		quiet_errors = saved;
+		if (r1 < 0) {
+			char why[1024];
+			snprintf(why, sizeof(why), "%s", error_last());
+			rc = error("%s:%d: archive: files: %s", r->path, d->line, why);
+		}
 	}
 	return rc;
 }
 
 int arc_plan(const struct release *r, const struct plan *p, const char *project_dir, struct arcplan *out)
 {
+	int bad = 0; /* an archive's files at fault: the next archives are still checked */
 	memset(out, 0, sizeof(*out));
 	for (size_t di = 0; di < r->narchives; di++) {
 		const struct archive_decl *d = &r->archives[di];
@@ -130,7 +135,8 @@ int arc_plan(const struct release *r, const struct plan *p, const char *project_
 		size_t first = out->n;
 		if (arc_expand_files(r, d, project_dir, &extra) < 0) {
 			pkg_entries_release(&extra);
-			goto fail;
+			bad = 1;
+			continue;
 		}
 		for (size_t i = 0; i < p->n; i++)
 			if (arc_selects(d, p->jobs[i].build) && place_job(r, p, d, first, i, out) < 0) {
@@ -142,7 +148,7 @@ int arc_plan(const struct release *r, const struct plan *p, const char *project_
 				pkg_entries_add(&out->v[k].extra, extra.v[e].path, extra.v[e].src, extra.v[e].mode);
 		pkg_entries_release(&extra);
 	}
-	if (check_names(r, out) < 0)
+	if (bad || check_names(r, out) < 0)
 		goto fail;
 	return 0;
 fail:

@@ -51,6 +51,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 
 int cmd_run(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_sdk(int argc, char **argv);
 int cmd_cache(int argc, char **argv);

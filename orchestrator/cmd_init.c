@@ -7,6 +7,8 @@
 #include "path.h"
 #include "proc.h"
 #include "util.h"
+#include "toolchains/lockfile.h"
+#include "toolchains/sdk.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -410,6 +412,20 @@ static int lock_staged(const struct init_opts *o, const char *staged)
 	return rc;
 }
 
+/* lock -q says nothing of a lock made offline: say that it pins this
+ * host's SDK by its tree only (docs/sdk.md), and how to complete it. */
+static void note_tree_only(const char *slock, const char *lock)
+{
+	struct lock l;
+	if (lock_read(slock, &l) != 0)
+		return;
+	const struct lock_platform *p = lock_find(&l, sdk_host_platform());
+	if (p && !p->sha256[0] && verbosity >= 0)
+		note("the mirror was not reached: '%s' pins go %s for %s by the local SDK's tree digest only; run "
+		     "'xgo-build lock' online to pin its archive", lock, l.go, p->name);
+	lock_clear(&l);
+}
+
 /* Write text as dir/release.lua and its lock: both are made in a staging
  * directory under the work dir and renamed into place only when both
  * exist, so a failed lock leaves nothing behind. */
@@ -426,6 +442,8 @@ static int write_release(const struct init_opts *o, const char *text, size_t len
 		note("nothing written: '%s' needs its release.lock (--no-lock writes release.lua alone)", lua);
 		goto out;
 	}
+	if (!o->no_lock)
+		note_tree_only(slock, lock);
 	rc = EXIT_USAGE;
 	if (rename(slua, lua) < 0) {
 		error("cannot write '%s':", lua);

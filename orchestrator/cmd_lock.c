@@ -31,6 +31,14 @@ static const char lock_help[] =
 	"      --platform P      pin platform P (goos-goarch; repeatable) instead of\n"
 	"                        linux-amd64 linux-arm64 darwin-amd64 darwin-arm64\n"
 	"                        windows-amd64 (this host is always pinned)\n"
+	"      --offline         do not read the mirror: pin this host's SDK from a\n"
+	"                        local install of the version ($GOROOT, go on PATH,\n"
+	"                        /usr/local/go) by its tree digest only, and copy it\n"
+	"                        into the cache.  Also what lock does when the mirror\n"
+	"                        cannot be reached and such an SDK exists (a warning).\n"
+	"                        A tree-only pin names no archive: a machine without\n"
+	"                        that SDK cannot download it until a lock online\n"
+	"                        pins the archive (docs/sdk.md)\n"
 	CLI_COMMON_HELP
 	"\n"
 	"exit codes: 0 ok, 2 usage or build-file error, 4 mirror/download/SDK problem\n";
@@ -39,7 +47,7 @@ static const char *const default_platforms[] = {
 	"linux-amd64", "linux-arm64", "darwin-amd64", "darwin-arm64", "windows-amd64",
 };
 
-enum { O_MIRROR = 256, O_PLATFORM };
+enum { O_MIRROR = 256, O_PLATFORM, O_OFFLINE };
 
 /* The tree digest of the host's archive: resolve (install) it. */
 static int host_digest(const struct release *r, const char *mirror, struct lock_platform *p)
@@ -77,6 +85,50 @@ static int lock_zig(const struct release *r, const struct lock *old, struct lock
 	return 0;
 }
 
+/* Without the mirror: this host's SDK from a local install, pinned by its
+ * tree digest only (what was really checked; no archive hash is claimed),
+ * unless the old lock already pins that very tree with its archive.  The
+ * old lock's other platforms, pinned from the mirror, stay. */
+static int lock_from_local(const struct release *r, const struct lock *old, char *root, const char *digest,
+			   struct lock *out)
+{
+	const char *host = sdk_host_platform();
+	struct sdk s;
+	out->go = xstrdup(r->go_version);
+	int same_go = old->go && !strcmp(old->go, r->go_version);
+	for (size_t i = 0; same_go && i < old->nplat; i++)
+		if (strcmp(old->plat[i].name, host) || !strcmp(old->plat[i].tree_digest, digest))
+			lock_set(out, &old->plat[i]);
+	struct lock_platform *hp = lock_find(out, host);
+	if (!hp) {
+		struct lock_platform p = { .name = (char *)host, .filename = "" };
+		memcpy(p.tree_digest, digest, sizeof(p.tree_digest));
+		lock_set(out, &p);
+		hp = lock_find(out, host);
+		if (verbosity >= 0)
+			note("pinned go %s for %s from '%s' by its tree digest %.12s... only (no archive: lock "
+			     "again with the mirror to pin one)", r->go_version, host, root, digest);
+	}
+	free(root);
+	struct sdk_request req = { .version = r->go_version, .pin = hp, .offline = 1 };
+	if (sdk_resolve(&req, &s) < 0) { /* copies the local SDK into the cache */
+		lock_clear(out);
+		return -1;
+	}
+	sdk_release(&s);
+	return r->cc.zig ? lock_zig(r, old, out) : 0;
+}
+
+static int make_lock_local(const struct release *r, const struct lock *old, struct lock *out)
+{
+	char *root = NULL, digest[65];
+	memset(out, 0, sizeof(*out));
+	if (sdk_find_local(r->go_version, &root, digest) != 0)
+		return error("no local go %s to lock offline ($GOROOT, go on PATH, /usr/local/go): install it, or "
+			     "run 'xgo-build lock' with the mirror reachable", r->go_version);
+	return lock_from_local(r, old, root, digest, out);
+}
+
 static int make_lock(const struct release *r, const char *mirror, const struct strv *plats,
 		     const struct lock *old, struct lock *out)
 {
@@ -84,8 +136,18 @@ static int make_lock(const struct release *r, const char *mirror, const struct s
 	const char *host = sdk_host_platform();
 	int rc = -1;
 	memset(out, 0, sizeof(*out));
-	if (mirror_fetch_index(mirror, &idx) < 0)
-		return -1;
+	int saved = quiet_errors;
+	quiet_errors = 1;
+	int got = mirror_fetch_index(mirror, &idx);
+	quiet_errors = saved;
+	if (got < 0) {
+		char why[1024], *root = NULL, digest[65];
+		snprintf(why, sizeof(why), "%s", error_last());
+		if (sdk_find_local(r->go_version, &root, digest) != 0)
+			return error("%s", why);
+		warn("%s; locking offline from the local go %s at '%s' instead", why, r->go_version, root);
+		return lock_from_local(r, old, root, digest, out);
+	}
 	out->go = xstrdup(r->go_version);
 	for (size_t i = 0; i < plats->n; i++) {
 		const char *name = plats->v[i];
@@ -125,13 +187,14 @@ int cmd_lock(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "sdk-mirror", required_argument, 0, O_MIRROR },
 		{ "platform", required_argument, 0, O_PLATFORM },
+		{ "offline", no_argument, 0, O_OFFLINE },
 		CLI_COMMON_LONG,
 		{ 0, 0, 0, 0 },
 	};
 	struct cli_common c = { 0 };
 	struct strv plats = { 0 };
 	const char *mirror_flag = NULL;
-	int opt, rc = EXIT_USAGE;
+	int opt, rc = EXIT_USAGE, offline = 0;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, longopts, NULL)) != -1) {
 		if (opt == 'h') {
@@ -141,6 +204,10 @@ int cmd_lock(int argc, char **argv)
 		}
 		if (opt == O_MIRROR) {
 			mirror_flag = optarg;
+			continue;
+		}
+		if (opt == O_OFFLINE) {
+			offline = 1;
 			continue;
 		}
 		if (opt == O_PLATFORM) {
@@ -187,7 +254,7 @@ int cmd_lock(int argc, char **argv)
 	int st = lock_read(path, &old);
 	if (st < 0)
 		warn("replacing the unreadable '%s'", path);
-	if (make_lock(&r, mirror, &plats, &old, &l) < 0)
+	if ((offline ? make_lock_local(&r, &old, &l) : make_lock(&r, mirror, &plats, &old, &l)) < 0)
 		goto out;
 	if (lock_write(path, &l) < 0)
 		goto out;

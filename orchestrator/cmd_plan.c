@@ -11,6 +11,7 @@
 #include "path.h"
 #include "plan.h"
 #include "shard.h"
+#include "template.h"
 #include "toolchains/cc.h"
 #include "toolchains/sdk.h"
 #include "util.h"
@@ -206,6 +207,149 @@ static int check_published(const struct release *r, const struct plan *p, struct
 	return rc;
 }
 
+/* Each build's ldflags and smoke.expect expand (one job of the build
+ * stands for all: they share the variables); the number that do not. */
+static int check_templates(const struct release *r, const struct plan *p)
+{
+	int bad = 0;
+	for (size_t i = 0; i < r->nbuilds; i++) {
+		const struct build_decl *b = &r->builds[i];
+		const struct job *j = NULL;
+		for (size_t k = 0; k < p->n && !j; k++)
+			j = p->jobs[k].build == b ? &p->jobs[k] : NULL;
+		if (!j)
+			continue;
+		struct tmpl_var vars[PLAN_VARS];
+		char scratch[PLAN_SCRATCH], where[256];
+		char *out = NULL;
+		plan_vars(r, j, vars, scratch);
+		snprintf(where, sizeof(where), "%s:%d: build '%s': ldflags", r->path, b->line, b->name);
+		for (size_t k = 0; k < b->ldflags.n; k++) {
+			int r1 = tmpl_expand(b->ldflags.v[k], vars, PLAN_VARS, where, &out);
+			FREE_AND_NULL(out);
+			if (r1 < 0) {
+				bad++;
+				break;
+			}
+		}
+		snprintf(where, sizeof(where), "%s:%d: build '%s': smoke.expect", r->path, b->line, b->name);
+		if (b->smoke_expect && tmpl_expand(b->smoke_expect, vars, PLAN_VARS, where, &out) < 0)
+			bad++;
+		free(out);
+	}
+	return bad;
+}
+
+/* Everything known before building (check, plan): each build's env, the
+ * matrix, templates, the archives' files, every published name, packages,
+ * universal binaries and images.  Every stage that can run runs, so each
+ * problem is said; returns how many were found.  *p is the plan (empty
+ * when it could not be made). */
+static int check_release(const struct release *r, const struct port_table *ports, struct plan *p,
+			 struct strv *derived)
+{
+	int bad = 0;
+	for (size_t i = 0; i < r->nbuilds; i++)
+		bad += jobenv_check_build(r, &r->builds[i]) < 0;
+	if (plan_make(r, ports, p) < 0) {
+		/* no plan: still each build that plans alone (its templates, said
+		 * quietly once already if it fails), and the archives' files */
+		for (size_t i = 0; i < r->nbuilds; i++) {
+			struct release one = *r;
+			struct plan bp;
+			one.builds = &r->builds[i];
+			one.nbuilds = 1;
+			int saved = quiet_errors, v = verbosity;
+			quiet_errors = 1;
+			verbosity = -1; /* its warnings too were said */
+			int r1 = plan_make(&one, ports, &bp);
+			quiet_errors = saved;
+			verbosity = v;
+			if (r1 == 0) {
+				bad += check_templates(r, &bp);
+				plan_release(&bp);
+			}
+		}
+		struct arcplan ap;
+		char *dir = path_absolute(r->dir);
+		bad++;
+		if (dir && arc_plan(r, p, dir, &ap) < 0)
+			bad++;
+		else if (dir)
+			arc_plan_release(&ap);
+		free(dir);
+		return bad;
+	}
+	bad += check_templates(r, p);
+	bad += check_published(r, p, derived) < 0;
+	char sde[24];
+	const char *source;
+	bad += jobenv_sde(r, sde, &source) < 0;
+	return bad;
+}
+
+static const char check_help[] =
+	"usage: xgo-build check [options] [release.lua]\n"
+	"\n"
+	"Check everything that can be known before building, without the Go SDK or\n"
+	"the network: the build file loads, each build's env and flags are allowed,\n"
+	"the matrix expands (an exclude entry that removes nothing is a warning),\n"
+	"the templates of outputs, ldflags, smoke.expect and archive names expand,\n"
+	"every archive and image 'files' pattern matches a file inside the project\n"
+	"(unless marked { src = ..., optional = true }), every published name is\n"
+	"valid and published once, and the packages, universal binaries and images\n"
+	"are consistent.  Every problem is one 'xgo-build: error:' line naming\n"
+	"release.lua's line; check goes on past a problem where it can, so one run\n"
+	"lists them all.  'plan' runs the same checks before its table.\n"
+	"\n"
+	"options:\n"
+	CLI_COMMON_HELP
+	"\n"
+	"exit codes: 0 no problem (one summary line), 2 problems found or usage\n";
+
+int cmd_check(int argc, char **argv)
+{
+	static const struct option longopts[] = { CLI_COMMON_LONG, { 0, 0, 0, 0 } };
+	struct cli_common c = { 0 };
+	int opt;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, longopts, NULL)) != -1) {
+		if (opt == 'h') {
+			fputs(check_help, stdout);
+			return EXIT_OK;
+		}
+		int r = cli_common_opt(&c, opt, optarg);
+		if (r < 0)
+			return EXIT_USAGE;
+		if (r == 0)
+			return cli_bad_option("check", argv);
+	}
+	if (cli_positional_file(&c, argc, argv, optind) < 0)
+		return EXIT_USAGE;
+	struct release rel;
+	struct port_table ports;
+	struct plan p;
+	struct strv derived = { 0 };
+	if (release_load(c.file, NULL, &rel) < 0)
+		return EXIT_USAGE;
+	plan_ports(&rel, &ports);
+	unsigned before = error_count();
+	int bad = check_release(&rel, &ports, &p, &derived);
+	unsigned said = error_count() - before; /* a stage may say several problems */
+	if (bad)
+		fprintf(stderr, "xgo-build: check: %u problem%s in '%s'\n", said > (unsigned)bad ? said : (unsigned)bad,
+			said > 1 || bad > 1 ? "s" : "", rel.path);
+	else if (verbosity >= 0)
+		printf("%s: ok: %zu build%s, %zu job%s, %zu archive declaration%s, %zu made from the binaries; "
+		       "nothing built\n", rel.path, rel.nbuilds, rel.nbuilds == 1 ? "" : "s", p.n, p.n == 1 ? "" : "s",
+		       rel.narchives, rel.narchives == 1 ? "" : "s", derived.n);
+	strv_release(&derived);
+	plan_release(&p);
+	ports_release(&ports);
+	release_clear(&rel);
+	return bad ? EXIT_USAGE : EXIT_OK;
+}
+
 int cmd_plan(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -253,13 +397,8 @@ int cmd_plan(int argc, char **argv)
 		return EXIT_USAGE;
 	plan_ports(&rel, &ports);
 	int rc = EXIT_USAGE;
-	for (size_t i = 0; i < rel.nbuilds; i++)
-		if (jobenv_check_build(&rel, &rel.builds[i]) < 0)
-			goto out;
-	if (plan_make(&rel, &ports, &p) < 0)
-		goto out;
 	struct strv derived = { 0 };
-	if (check_published(&rel, &p, &derived) < 0) {
+	if (check_release(&rel, &ports, &p, &derived)) {
 		strv_release(&derived);
 		plan_release(&p);
 		goto out;

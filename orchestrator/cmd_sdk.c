@@ -61,7 +61,8 @@ static const char list_help[] =
 	"usage: xgo-build sdk list [options]\n"
 	"\n"
 	"Show the SDKs in the cache, then the stable versions the mirror offers for\n"
-	"this host (newest first).\n"
+	"this host (newest first).  When the mirror cannot be read (offline), the\n"
+	"cache alone, a note saying why, and exit 0.\n"
 	"\n"
 	"options:\n"
 	"      --all             every version the index has, unstable ones too\n"
@@ -302,6 +303,15 @@ static int cmp_version_desc(const void *a, const void *b)
 	return *x ? -1 : *y ? 1 : 0;
 }
 
+static int fetch_quietly(const char *mirror, struct mirror_index *idx)
+{
+	int saved = quiet_errors;
+	quiet_errors = 1;
+	int rc = mirror_fetch_index(mirror, idx);
+	quiet_errors = saved;
+	return rc;
+}
+
 static int sdk_list(int argc, char **argv)
 {
 	struct sdk_cli o;
@@ -330,8 +340,11 @@ static int sdk_list(int argc, char **argv)
 		char *mirror = mirror_choose(o.mirror, NULL);
 		if (!mirror) {
 			rc = EXIT_USAGE;
-		} else if (mirror_fetch_index(mirror, &idx) < 0) {
-			rc = EXIT_TOOLCHAIN;
+		} else if (fetch_quietly(mirror, &idx) < 0) {
+			/* offline: the cache is what there is, and it was listed */
+			char why[1024];
+			snprintf(why, sizeof(why), "%s", error_last());
+			note("%s; listed the cache only (--offline says so without trying)", why);
 		} else {
 			const char *host = sdk_host_platform();
 			qsort(idx.rel, idx.nrel, sizeof(*idx.rel), cmp_version_desc);

@@ -4,7 +4,6 @@
 #include "jobenv.h"
 
 #include <ctype.h>
-#include <glob.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -988,18 +987,6 @@ static const char default_binary_name[] =
 	"{{ .Binary }}_{{ .Version }}_{{ .Os }}_{{ .Arch }}{{ with .Arm }}v{{ . }}{{ end }}"
 	"{{ with .Mips }}_{{ . }}{{ end }}{{ if not (eq .Amd64 \"v1\") }}{{ .Amd64 }}{{ end }}";
 
-/* 1 when pattern (relative to the project) matches a file now. */
-static int glob_matches(struct ctx *c, const char *pattern)
-{
-	char *full = xasprintf("%s/%s", c->o->project_dir ? c->o->project_dir : ".", pattern);
-	glob_t g;
-	memset(&g, 0, sizeof(g));
-	int r = glob(full, GLOB_NOSORT, NULL, &g) == 0 && g.gl_pathc > 0;
-	globfree(&g);
-	free(full);
-	return r;
-}
-
 /* One files entry: a glob, or { src, dst, strip_parent, info }. */
 static int emit_file(struct ctx *c, const yaml_node_t *f)
 {
@@ -1027,11 +1014,10 @@ static int emit_file(struct ctx *c, const yaml_node_t *f)
 		gr_note(c, f, "files", "'%s' is a template; left out: name the files in release.lua", src);
 		return 0;
 	}
-	if (strstr(src, "**")) {
-		gr_note(c, f, "files", "'%s' left out: '**' is not supported in files yet: list the directories", src);
-		return 0;
-	}
-	if (!dst && !mode) {
+	/* GoReleaser's glob that matches nothing adds nothing; only a missing
+	 * literal path is an error there */
+	int optional = strpbrk(src, "*?[") != NULL;
+	if (!dst && !mode && !optional) {
 		emit(c, " ");
 		emit_str(c, src);
 		emit(c, ",");
@@ -1060,7 +1046,7 @@ static int emit_file(struct ctx *c, const yaml_node_t *f)
 				     line_of(map_get(c, info, "mode")), mode);
 		emit(c, ", mode = \"0%03lo\"", v);
 	}
-	emit(c, " },");
+	emit(c, "%s },", optional ? ", optional = true" : "");
 	return 0;
 }
 
@@ -1071,13 +1057,12 @@ static int emit_files(struct ctx *c, const yaml_node_t *a)
 	yaml_node_t *files = map_get(c, a, "files");
 	emit(c, "  files = {");
 	if (is_null(files)) {
-		/* GoReleaser's defaults may match nothing: keep those that match */
-		for (size_t i = 0; i < ARRAY_LEN(defaults); i++)
-			if (glob_matches(c, defaults[i])) {
-				emit(c, " ");
-				emit_str(c, defaults[i]);
-				emit(c, ",");
-			}
+		/* GoReleaser's defaults may match nothing: optional, as there */
+		for (size_t i = 0; i < ARRAY_LEN(defaults); i++) {
+			emit(c, " { src = ");
+			emit_str(c, defaults[i]);
+			emit(c, ", optional = true },");
+		}
 	} else if (files->type != YAML_SEQUENCE_NODE) {
 		return want(c, files, "files", "a list");
 	} else {
@@ -1323,14 +1308,20 @@ static const struct {
 	    "furies", "github_urls", "gitlab_urls", "gitea_urls", "force_token" } },
 	{ "xgo-build makes no package-manager packages: build them from dist/ with the manager's own tool",
 	  { "brews", "homebrew_casks", "scoops", "winget", "aurs", "aur_sources", "krews", "nix", "chocolateys",
-	    "snapcrafts", "nfpms", "npms", "flatpaks", "makeselfs", "srpm", "dmg" } },
-	{ "xgo-build builds no container images: build them from dist/ (docker buildx)",
+	    "snapcrafts", "npms", "flatpaks", "makeselfs", "srpm", "dmg" } },
+	{ "not translated: write package { format = \"deb\" } (or \"rpm\") by hand (docs/packages.md)",
+	  { "nfpms" } },
+	{ "not translated: write image { name = ... } by hand, an OCI image layout in dist/ that CI pushes "
+	  "(docs/packages.md)",
 	  { "dockers", "docker_manifests", "dockers_v2", "kos" } },
-	{ "xgo-build does not sign: sign the checksum file in dist/ after the run (it lists every file)",
-	  { "signs", "docker_signs", "binary_signs", "notarize" } },
+	{ "not translated: write signing { key = ... } by hand, minisign signatures of the checksum file "
+	  "(docs/attest.md)",
+	  { "signs", "binary_signs" } },
+	{ "every binary gets an SPDX SBOM already; sbom { } chooses the formats (docs/attest.md)", { "sboms" } },
+	{ "not translated: write universal = true in the darwin build (docs/packages.md)", { "universal_binaries" } },
 	{ "no equivalent in xgo-build: run the tool on dist/ after the run",
-	  { "sboms", "upx", "universal_binaries", "source", "report_sizes", "metadata", "app_bundles",
-	    "msi", "pkgs", "nsis" } },
+	  { "docker_signs", "notarize", "upx", "source", "report_sizes", "metadata", "app_bundles", "msi", "pkgs",
+	    "nsis" } },
 	{ "xgo-build builds this checkout with the module cache that go mod download fills",
 	  { "gomod", "git", "monorepo", "partial", "includes", "variables", "template_files" } },
 };

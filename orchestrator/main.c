@@ -22,6 +22,7 @@ static const char usage[] =
 	"  init      write release.lua for a Go module (--from-goreleaser: from its config)\n"
 	"  run       build and package the whole matrix into dist/\n"
 	"  plan      show the expanded jobs (--json for CI, --matrix N for CI shards)\n"
+	"  check     find every problem knowable before building, offline\n"
 	"  verify    rebuild under varied conditions and compare bit for bit\n"
 	"  merge     combine the dists of 'run --shard K/N' into one dist/\n"
 	"  sdk       manage pinned Go SDKs (install, list, path, verify, import, gc)\n"
@@ -70,6 +71,7 @@ static const struct command commands[] = {
 	{ "init", cmd_init },
 	{ "run", cmd_run },
 	{ "plan", cmd_plan },
+	{ "check", cmd_check },
 	{ "verify", cmd_verify },
 	{ "merge", cmd_merge },
 	{ "sdk", cmd_sdk },

@@ -1,6 +1,7 @@
 /* package.c - deterministic archives; the contract is in package.h. */
 #define _GNU_SOURCE /* mkostemp: O_CLOEXEC without a race against spawns */
 #include "package.h"
+#include "fileglob.h"
 #include "path.h"
 #include "util.h"
 
@@ -8,7 +9,6 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -598,20 +598,6 @@ void pkg_describe(const struct pkg_request *req, struct pkg_result *res)
 
 /* ---- extra files from release.lua ---- */
 
-/* project_dir with glob metacharacters escaped, then '/'. */
-static char *glob_prefix(const char *dir)
-{
-	struct buf b;
-	buf_init(&b, 4 * strlen(dir) + 2);
-	for (const char *p = dir; *p; p++) {
-		if (strchr("*?[]\\", *p))
-			buf_append(&b, "\\", 1);
-		buf_append(&b, p, 1);
-	}
-	buf_append(&b, "/", 1);
-	return buf_detach(&b);
-}
-
 /* The archive path of match (relative to the project) for file f. */
 static char *archive_path_for(const struct archive_file *f, const char *rel)
 {
@@ -643,7 +629,7 @@ static int add_match(const char *dir, const struct archive_file *f, const char *
 	if (lstat(real, &st) < 0)
 		error("cannot read '%s' (from '%s'):", rel, f->src);
 	else if (S_ISDIR(st.st_mode))
-		error("'%s' (from '%s') is a directory: list the files in it", rel, f->src);
+		error("'%s' (from '%s') is a directory: list the files in it, or write '%s/**'", rel, f->src, rel);
 	else if (!S_ISREG(st.st_mode))
 		error("'%s' (from '%s') is not a regular file", rel, f->src);
 	else if (pkg_check_path(path = archive_path_for(f, rel)) == 0)
@@ -659,40 +645,26 @@ out:
 
 static int expand_one(const char *dir, const struct archive_file *f, struct pkg_entries *out)
 {
-	int rc = -1;
-	glob_t g = { 0 };
+	struct strv m = { 0 };
 	const char *src = f->src;
+	int rc = -1;
 	if (src[0] == '/')
 		return error("file pattern '%s' must be relative to the project", src);
 	while (src[0] == '.' && src[1] == '/')
 		src += 2; /* "./LICENSE" is "LICENSE", not an archive path with "." */
-	char *prefix = glob_prefix(dir);
-	char *pattern = xasprintf("%s%s", prefix, src);
-	size_t plen = strlen(dir) + 1; /* matches start with dir and '/' */
-	int r = glob(pattern, GLOB_ERR, NULL, &g);
-	if (r == GLOB_NOMATCH) {
-		error("file pattern '%s' matches no file in '%s'", f->src, dir);
+	if (fg_match(dir, src, &m) < 0)
+		goto out;
+	if (m.n == 0 && !f->optional) {
+		error("file pattern '%s' matches no file in '%s' (mark it optional = true if that is fine)", f->src,
+		      dir);
 		goto out;
 	}
-	if (r != 0) {
-		error("cannot list the files matching '%s' in '%s':", f->src, dir);
-		goto out;
-	}
-	for (size_t i = 0; i < g.gl_pathc; i++) {
-		const char *m = g.gl_pathv[i];
-		if (strncmp(m, dir, plen - 1) || m[plen - 1] != '/') {
-			error("cannot resolve '%s' under '%s'", m, dir);
+	for (size_t i = 0; i < m.n; i++)
+		if (add_match(dir, f, m.v[i], out) < 0)
 			goto out;
-		}
-		if (add_match(dir, f, m + plen, out) < 0)
-			goto out;
-	}
 	rc = 0;
 out:
-	if (r == 0)
-		globfree(&g);
-	free(pattern);
-	free(prefix);
+	strv_release(&m);
 	return rc;
 }
 

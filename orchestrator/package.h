@@ -80,16 +80,18 @@ int pkg_write(const struct pkg_request *req, struct pkg_result *res);
  * (what pkg_write records; the action cache reuses archives). */
 void pkg_describe(const struct pkg_request *req, struct pkg_result *res);
 
-/* Expand release.lua's archive files: each src is a glob(3) pattern relative
- * to project_dir (matches sorted bytewise).  The archive path is the matched
- * path relative to project_dir; with dst, it is dst itself for a literal
- * pattern, or dst/<basename> when the pattern has wildcards or dst ends in
- * '/'.  Each match is resolved through every symlink on the way and must
- * stay inside project_dir and be a regular file; its src is that resolved
- * path.  A pattern that matches nothing, a directory, a FIFO or device, or
- * a file that leads out of the project is an error naming it (exit 2 for
- * the caller).  Appends to out; on error out may hold the entries added
- * before the fault (the caller releases them). */
+/* Expand release.lua's archive files: each src is a pattern relative to
+ * project_dir (orchestrator/fileglob.h: glob(3)'s rules per component,
+ * `**` for any number of directories; matches sorted bytewise).  The
+ * archive path is the matched path relative to project_dir; with dst, it is
+ * dst itself for a literal pattern, or dst/<basename> when the pattern has
+ * wildcards or dst ends in '/'.  Each match is resolved through every
+ * symlink on the way and must stay inside project_dir and be a regular
+ * file; its src is that resolved path.  A pattern that matches nothing
+ * (unless the entry is optional), a directory, a FIFO or device, or a file
+ * that leads out of the project is an error naming it (exit 2 for the
+ * caller).  Appends to out; on error out may hold the entries added before
+ * the fault (the caller releases them). */
 int pkg_expand_files(const char *project_dir, const struct archive_file *files,
 		     size_t nfiles, struct pkg_entries *out);
 

@@ -80,26 +80,45 @@ static int add_job(struct plan *p, const struct build_decl *b, const struct targ
 	return 0;
 }
 
+/* An exclude entry that removed nothing, once per entry: builds sharing
+ * one matrix table each expand it. */
+static void warn_unused_excludes(const struct target_list *tl, const struct build_decl *b, struct strv *warned)
+{
+	for (size_t k = 0; k < tl->unused_excludes.n; k++) {
+		const char *e = tl->unused_excludes.v[k];
+		if (strv_contains(warned, e))
+			continue;
+		warn("%s matches no target of build '%s': remove it or fix its values", e, b->name);
+		strv_push(warned, e);
+	}
+}
+
 int plan_make(const struct release *r, const struct port_table *ports, struct plan *p)
 {
+	struct strv warned = { 0 };
+	int bad = 0; /* a build at fault: the next builds are still checked, each error said once */
 	memset(p, 0, sizeof(*p));
 	p->release = r;
 	for (size_t i = 0; i < r->nbuilds; i++) {
 		const struct build_decl *b = &r->builds[i];
 		struct target_list tl;
-		if (mx_expand(&b->targets, ports, r->path, &tl) < 0)
-			goto fail;
+		if (mx_expand(&b->targets, ports, r->path, &tl) < 0) {
+			bad = 1;
+			continue;
+		}
+		warn_unused_excludes(&tl, b, &warned);
 		for (size_t k = 0; k < tl.skipped.n; k++)
 			strv_pushf(&p->skipped, "%s: %s", b->name, tl.skipped.v[k]);
 		for (size_t k = 0; k < tl.n; k++)
 			if (add_job(p, b, &tl.v[k]) < 0) {
-				mx_list_release(&tl);
-				goto fail;
+				bad = 1;
+				break;
 			}
 		mx_list_release(&tl);
 	}
-	return 0;
-fail:
+	strv_release(&warned);
+	if (!bad)
+		return 0;
 	plan_release(p);
 	return -1;
 }

@@ -38,6 +38,9 @@ struct plan {
 	struct strv skipped; /* "build: darwin/386" combinations that are no port */
 };
 
+/* Every build is expanded even after one failed, so that each build's
+ * first error is said; -1 then, with *p empty.  An exclude entry that
+ * removes nothing is a warning, once per entry. */
 int plan_make(const struct release *r, const struct port_table *ports, struct plan *p);
 void plan_release(struct plan *p);
 

@@ -21,6 +21,7 @@ int verbosity;
 int use_color;
 
 static _Thread_local char last_error[1024];
+static _Thread_local unsigned errors_printed;
 
 static void vformat(char *out, size_t size, const char *fmt, va_list ap)
 {
@@ -36,8 +37,10 @@ static void vformat(char *out, size_t size, const char *fmt, va_list ap)
 int verror(const char *fmt, va_list ap)
 {
 	vformat(last_error, sizeof(last_error), fmt, ap);
-	if (!quiet_errors)
+	if (!quiet_errors) {
 		fprintf(stderr, "xgo-build: error: %s\n", last_error);
+		errors_printed++;
+	}
 	return -1;
 }
 
@@ -48,6 +51,11 @@ int error(const char *fmt, ...)
 	verror(fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+unsigned error_count(void)
+{
+	return errors_printed;
 }
 
 const char *error_last(void)

@@ -32,6 +32,8 @@ void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void fatal(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *error_last(void);
 void error_clear(void);
+/* How many errors this thread has printed (check counts its problems). */
+unsigned error_count(void);
 /* Per thread: a worker thread that silences its expected failures cannot
  * silence another thread's errors.  Unit tests set it in their setup. */
 extern _Thread_local int quiet_errors;

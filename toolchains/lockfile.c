@@ -135,20 +135,24 @@ static int parse_platform(const char *path, const char *name, json_t *o, struct 
 	json_t *sha = json_object_get(o, "sha256");
 	json_t *size = json_object_get(o, "size");
 	json_t *td = json_object_get(o, "tree_digest");
-	if (!json_is_string(fn) || !lock_is_filename(json_string_value(fn)))
+	/* a tree-only pin (lock --offline): no archive, the tree digest alone */
+	int tree_only = json_is_null(fn) && json_is_null(sha) && json_is_null(size);
+	if (!tree_only && (!json_is_string(fn) || !lock_is_filename(json_string_value(fn))))
 		return error("'%s': platform '%s' needs a plain archive file name in \"filename\"", path, name);
-	if (!json_is_string(sha) || !lock_is_hex64(json_string_value(sha)))
+	if (!tree_only && (!json_is_string(sha) || !lock_is_hex64(json_string_value(sha))))
 		return error("'%s': platform '%s' needs 64 lowercase hex digits in \"sha256\"", path, name);
-	if (!json_is_integer(size) || json_integer_value(size) <= 0)
+	if (!tree_only && (!json_is_integer(size) || json_integer_value(size) <= 0))
 		return error("'%s': platform '%s' needs a positive \"size\"", path, name);
 	if (td && !json_is_null(td) && !(json_is_string(td) && lock_is_hex64(json_string_value(td))))
 		return error("'%s': platform '%s' has a bad \"tree_digest\" (64 hex digits or null)", path, name);
+	if (tree_only && !json_is_string(td))
+		return error("'%s': platform '%s' pins no archive, so it needs a \"tree_digest\"", path, name);
 	if (lock_find(l, name))
 		return error("'%s': platform '%s' appears twice", path, name);
 	p.name = (char *)name;
-	p.filename = (char *)json_string_value(fn);
-	p.size = (uint64_t)json_integer_value(size);
-	snprintf(p.sha256, sizeof(p.sha256), "%s", json_string_value(sha));
+	p.filename = tree_only ? "" : (char *)json_string_value(fn);
+	p.size = tree_only ? 0 : (uint64_t)json_integer_value(size);
+	snprintf(p.sha256, sizeof(p.sha256), "%s", tree_only ? "" : json_string_value(sha));
 	if (json_is_string(td))
 		snprintf(p.tree_digest, sizeof(p.tree_digest), "%s", json_string_value(td));
 	lock_set(l, &p);
@@ -248,9 +252,10 @@ char *lock_dump(const struct lock *l)
 	for (size_t i = 0; i < l->nplat; i++) {
 		const struct lock_platform *p = &l->plat[i];
 		json_t *o = json_object();
-		jx_set(o, "filename", json_string(p->filename));
-		jx_set(o, "sha256", json_string(p->sha256));
-		jx_set(o, "size", json_integer((json_int_t)p->size));
+		int tree_only = !p->sha256[0];
+		jx_set(o, "filename", tree_only ? json_null() : json_string(p->filename));
+		jx_set(o, "sha256", tree_only ? json_null() : json_string(p->sha256));
+		jx_set(o, "size", tree_only ? json_null() : json_integer((json_int_t)p->size));
 		jx_set(o, "tree_digest", p->tree_digest[0] ? json_string(p->tree_digest) : json_null());
 		jx_set(plats, p->name, o);
 	}

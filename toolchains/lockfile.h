@@ -29,7 +29,12 @@
  * (the SDK host), not build targets.  tree_digest (treedigest.h) is known
  * only for archives xgo-build has extracted: `lock` fills it for the host
  * it runs on; the others stay null until a lock on that host fills them.
- * The reader rejects unknown formats, bad hex, and file names with a '/'.
+ * A tree-only pin, written by `lock` from a local SDK when it cannot read
+ * the mirror (offline), has "filename", "sha256" and "size" null and a
+ * tree_digest: it accepts that exact tree (a cache entry, a local SDK) but
+ * names no archive, so it cannot be downloaded until a lock with the mirror
+ * pins one.  The reader rejects unknown formats, bad hex, file names with a
+ * '/', and a tree-only pin without a tree digest.
  */
 #ifndef XGO_LOCKFILE_H
 #define XGO_LOCKFILE_H
@@ -43,9 +48,9 @@
 
 struct lock_platform {
 	char *name;        /* "linux-amd64" */
-	char *filename;    /* archive file name on the mirror */
-	uint64_t size;
-	char sha256[65];
+	char *filename;    /* archive file name on the mirror; "" tree-only */
+	uint64_t size;     /* 0 tree-only */
+	char sha256[65];   /* "" = a tree-only pin (no archive) */
 	char tree_digest[65]; /* "" = unknown (null in JSON) */
 };
 

@@ -420,6 +420,12 @@ static int install_download(const struct ctx *c, struct sdk *out)
 	char *archive = NULL, *part = NULL, *url = NULL, *tmp = NULL;
 	struct sdk s = { 0 };
 	int rc = -1, downloaded = 0;
+	if (pin && !pin->sha256[0]) {
+		error("release.lock pins go %s for %s by its tree digest only (locked offline from a local SDK), "
+		      "so there is no archive to download: run 'xgo-build lock' with the mirror reachable, or "
+		      "'xgo-build sdk import DIR' with that SDK", c->req->version, c->platform);
+		goto out;
+	}
 	if (pin) {
 		info.filename = xstrdup(pin->filename);
 		info.size = pin->size;
@@ -703,6 +709,34 @@ static int try_local(const struct ctx *c, struct sdk *out)
 	}
 	strv_release(&v);
 	free(real_cache);
+	return rc;
+}
+
+int sdk_find_local(const char *version, char **root, char digest[65])
+{
+	struct strv v = { 0 };
+	char *cache = sdk_cache_dir();
+	char *real_cache = realpath(cache, NULL);
+	int rc = 1;
+	*root = NULL;
+	local_candidates(&v, real_cache ? real_cache : cache);
+	for (size_t i = 0; i < v.n && rc == 1; i++) {
+		struct td_result td;
+		if (version_matches(v.v[i], version, 0) < 0)
+			continue;
+		int saved = quiet_errors;
+		quiet_errors = 1;
+		int r = td_compute(v.v[i], TD_DIGEST, 0, &td);
+		quiet_errors = saved;
+		if (r < 0)
+			continue;
+		memcpy(digest, td.digest, 65);
+		*root = xstrdup(v.v[i]);
+		rc = 0;
+	}
+	strv_release(&v);
+	free(real_cache);
+	free(cache);
 	return rc;
 }
 

@@ -90,6 +90,11 @@ const struct lock_platform *sdk_pin_for(const struct release *r, const char *pla
  * and its tree digest equals pin->tree_digest. */
 int sdk_import(const char *dir, const struct sdk_request *req, struct sdk *out);
 
+/* The first local SDK (the places of the resolution order above) whose
+ * VERSION names go<version>: its root (owned) and tree digest.  0, or 1
+ * when there is none; never -1. */
+int sdk_find_local(const char *version, char **root, char digest[65]);
+
 /* Does cache entry s hold the SDK version/pin asks for?  With a pin that
  * has a tree digest the digests must match, else the archive sha256s;
  * pin NULL accepts any entry of that version. */

@@ -165,6 +165,34 @@ static void test_lockfile__hex_and_filename_helpers(void **state)
 	assert_false(lock_is_platform("amd64"));
 }
 
+/* lock --offline: a tree-only pin round-trips with nulls, and a null
+ * archive without a tree digest is refused. */
+static void test_lockfile__tree_only_pin(void **state)
+{
+	(void)state;
+	struct lock l = { 0 }, back;
+	struct lock_platform a = { .name = "linux-amd64", .filename = "" };
+	l.go = xstrdup("1.26.8");
+	memcpy(a.tree_digest, H2, 65);
+	lock_set(&l, &a);
+	char *text = lock_dump(&l);
+	assert_non_null(strstr(text, "\"filename\": null"));
+	assert_non_null(strstr(text, "\"sha256\": null"));
+	assert_non_null(strstr(text, "\"size\": null"));
+	assert_int_equal(lock_parse("release.lock", text, strlen(text), &back), 0);
+	struct lock_platform *p = lock_find(&back, "linux-amd64");
+	assert_non_null(p);
+	assert_string_equal(p->sha256, "");
+	assert_string_equal(p->tree_digest, H2);
+	lock_clear(&back);
+	free(text);
+	lock_clear(&l);
+	static const char no_tree[] = "{\"format\": 1, \"go\": \"1.26.8\", \"platforms\": {\"linux-amd64\": "
+				      "{\"filename\": null, \"sha256\": null, \"size\": null, \"tree_digest\": null}}}";
+	assert_int_equal(lock_parse("release.lock", no_tree, strlen(no_tree), &back), -1);
+	assert_non_null(strstr(error_last(), "needs a \"tree_digest\""));
+}
+
 int main(void)
 {
 	quiet_errors = 1;
@@ -175,6 +203,7 @@ int main(void)
 		cmocka_unit_test(test_lockfile__refuses_bad_input),
 		cmocka_unit_test(test_lockfile__accepts_good_minimal),
 		cmocka_unit_test(test_lockfile__hex_and_filename_helpers),
+		cmocka_unit_test(test_lockfile__tree_only_pin),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -371,10 +371,10 @@ static void test_package__expand_globs(void **state)
 {
 	struct pkg_entries e = { 0 };
 	struct archive_file files[] = {
-		{ "./LICENSE", NULL, 0 },
-		{ "README*", NULL, 0 },
-		{ "docs/*", "doc/", 0 },
-		{ "LICENSE", "legal/COPYING", 0600 },
+		{ "./LICENSE", NULL, 0, 0 },
+		{ "README*", NULL, 0, 0 },
+		{ "docs/*", "doc/", 0, 0 },
+		{ "LICENSE", "legal/COPYING", 0600, 0 },
 	};
 	assert_int_equal(pkg_expand_files(dir, files, ARRAY_LEN(files), &e), 0);
 	assert_int_equal(e.n, 5);
@@ -393,8 +393,8 @@ static void test_package__expand_globs(void **state)
 static void test_package__missing_glob_is_named(void **state)
 {
 	struct pkg_entries e = { 0 };
-	struct archive_file missing[] = { { "LICENSE", NULL, 0 }, { "CHANGELOG*", NULL, 0 } };
-	struct archive_file is_dir[] = { { "doc*", NULL, 0 } };
+	struct archive_file missing[] = { { "LICENSE", NULL, 0, 0 }, { "CHANGELOG*", NULL, 0, 0 } };
+	struct archive_file is_dir[] = { { "doc*", NULL, 0, 0 } };
 	assert_int_equal(pkg_expand_files(dir, missing, 2, &e), -1);
 	assert_non_null(strstr(error_last(), "'CHANGELOG*' matches no file"));
 	assert_int_equal(pkg_expand_files(dir, is_dir, 1, &e), -1);
@@ -411,9 +411,9 @@ static void test_package__expand_symlinks_and_fifos(void **state)
 	struct pkg_entries e = { 0 };
 	char *links = path_in("links"), *out = path_in("links/out"), *in = path_in("links/in");
 	char *fifo = path_in("links/fifo"), *lic = path_in("LICENSE"), *dest = path_in("out/l.tar.gz");
-	struct archive_file f_out[] = { { "links/out", NULL, 0 } };
-	struct archive_file f_in[] = { { "links/in", NULL, 0 } };
-	struct archive_file f_fifo[] = { { "links/f*", NULL, 0 } };
+	struct archive_file f_out[] = { { "links/out", NULL, 0, 0 } };
+	struct archive_file f_in[] = { { "links/in", NULL, 0, 0 } };
+	struct archive_file f_fifo[] = { { "links/f*", NULL, 0, 0 } };
 	struct pkg_result res;
 	assert_int_equal(mkdir(links, 0755), 0);
 	assert_int_equal(symlink("/etc/passwd", out), 0);
@@ -453,7 +453,7 @@ static void test_package__expand_symlinks_and_fifos(void **state)
 static void test_package__expand_error_leaves_entries_to_release(void **state)
 {
 	struct pkg_entries e = { 0 };
-	struct archive_file files[] = { { "LICENSE", NULL, 0 }, { "doc*", NULL, 0 } };
+	struct archive_file files[] = { { "LICENSE", NULL, 0, 0 }, { "doc*", NULL, 0, 0 } };
 	assert_int_equal(pkg_expand_files(dir, files, 2, &e), -1);
 	assert_int_equal(e.n, 1);
 	pkg_entries_release(&e);

@@ -123,35 +123,70 @@ static int print_env(const struct plan *p, const struct jobenv_ctx *ctx, const c
 	return rc;
 }
 
-/* The checksum file over every published file: the archives, or the
- * binaries when the release declares no archive, and the SBOMs. */
+/* Add name unless a file of that name is listed already (a binary
+ * archive is its binary). */
+static int add_once(struct sums *out, const char *stage, const char *name, const char *sha256)
+{
+	return sums_find(out, name) ? 0 : sums_add_published(out, stage, name, sha256);
+}
+
+/* Every published file with its sha256, into out (a HASH_SHA256 list):
+ * the archives (or the binaries when there is none), the packages, the
+ * universal binaries (or their archives), the image layouts' files and
+ * the SBOMs; with loose, also the binaries and universal binaries that
+ * dist/ holds beside their archives.  The one list the checksum file
+ * (without loose) and the provenance's subjects (with) are made of. */
+static int published(const struct run_state *s, int loose, struct sums *out)
+{
+	int rc = 0;
+	for (size_t i = 0; i < s->arcs.n && rc == 0; i++)
+		rc = sums_add_published(out, s->stage, s->arcs.v[i].name, s->arcs.v[i].res.sha256);
+	for (size_t i = 0; i < s->pkgs.n && rc == 0; i++)
+		rc = sums_add_published(out, s->stage, s->pkgs.v[i].name, s->pkgs.v[i].sha256);
+	for (size_t i = 0; (loose || s->arcs.n == 0) && i < s->plan.n && rc == 0; i++)
+		if (s->res[i].done && s->res[i].status == 0)
+			rc = add_once(out, s->stage, s->plan.jobs[i].output, s->res[i].sha256);
+	for (size_t i = 0; i < s->uni.narcs && rc == 0; i++)
+		rc = sums_add_published(out, s->stage, s->uni.arcs[i].name, s->uni.arcs[i].res.sha256);
+	for (size_t i = 0; (loose || s->uni.narcs == 0) && i < s->uni.n && rc == 0; i++)
+		rc = add_once(out, s->stage, s->uni.v[i].output, s->uni.v[i].sha256);
+	for (size_t i = 0; i < s->images.n && rc == 0; i++)
+		for (size_t k = 0; k < s->images.v[i].files.n && rc == 0; k++)
+			rc = sums_add_published(out, s->stage, s->images.v[i].files.v[k], s->images.v[i].shas.v[k]);
+	for (size_t i = 0; i < s->sboms.n && rc == 0; i++)
+		rc = sums_add_published(out, s->stage, s->sboms.v[i].name, s->sboms.v[i].sha256);
+	return rc;
+}
+
+/* The checksum file over the published files (in its algorithm). */
 static int write_checksums(struct run_state *s)
 {
 	const struct release *r = &s->rel;
 	enum hash_algo algo = HASH_SHA256;
-	struct sums sums;
-	int rc = 0;
+	struct sums files, sums;
+	int rc;
 	hash_algo_parse(r->checksums.algorithm, &algo);
+	sums_init(&files, HASH_SHA256);
 	sums_init(&sums, algo);
-	for (size_t i = 0; i < s->arcs.n && rc == 0; i++)
-		rc = sums_add_published(&sums, s->stage, s->arcs.v[i].name, s->arcs.v[i].res.sha256);
-	for (size_t i = 0; i < s->pkgs.n && rc == 0; i++)
-		rc = sums_add_published(&sums, s->stage, s->pkgs.v[i].name, s->pkgs.v[i].sha256);
-	for (size_t i = 0; s->arcs.n == 0 && i < s->plan.n && rc == 0; i++)
-		rc = sums_add_published(&sums, s->stage, s->plan.jobs[i].output, s->res[i].sha256);
-	for (size_t i = 0; i < s->uni.narcs && rc == 0; i++)
-		rc = sums_add_published(&sums, s->stage, s->uni.arcs[i].name, s->uni.arcs[i].res.sha256);
-	for (size_t i = 0; s->uni.narcs == 0 && i < s->uni.n && rc == 0; i++)
-		rc = sums_add_published(&sums, s->stage, s->uni.v[i].output, s->uni.v[i].sha256);
-	for (size_t i = 0; i < s->images.n && rc == 0; i++)
-		for (size_t k = 0; k < s->images.v[i].files.n && rc == 0; k++)
-			rc = sums_add_published(&sums, s->stage, s->images.v[i].files.v[k], s->images.v[i].shas.v[k]);
-	for (size_t i = 0; i < s->sboms.n && rc == 0; i++)
-		rc = sums_add_published(&sums, s->stage, s->sboms.v[i].name, s->sboms.v[i].sha256);
+	rc = published(s, 0, &files);
+	for (size_t i = 0; i < files.n && rc == 0; i++)
+		rc = sums_add_published(&sums, s->stage, files.v[i].name, files.v[i].hex);
 	if (rc == 0)
 		rc = sums_publish(&sums, s->stage, r->checksums.file, r->checksums.per_file);
 	sums_release(&sums);
+	sums_release(&files);
 	return rc;
+}
+
+/* The provenance's subjects: every published file and the checksum file. */
+static int subjects(const struct run_state *s, struct sums *out)
+{
+	sums_init(out, HASH_SHA256);
+	if (published(s, 1, out) < 0 || sums_add_file(out, s->stage, s->rel.checksums.file) < 0) {
+		sums_release(out);
+		return -1;
+	}
+	return 0;
 }
 
 static json_t *signature_entry(const char *file, const char *signs, const char *format, const char *keyid)
@@ -688,12 +723,17 @@ static int publish(struct run_state *s)
 	if (lpkg_write_all(&s->pkgs, &s->plan, s->res, s->stage, s->work, sde) < 0 ||
 	    sbom_write_all(&s->rel, &s->plan, s->res, s->stage, sde, &s->sboms) < 0 || write_checksums(s) < 0)
 		return EXIT_JOB;
+	struct sums subj;
+	if (subjects(s, &subj) < 0)
+		return EXIT_JOB;
 	struct prov_in pin = {
-		.release = &s->rel, .sdk = &s->sdk, .plan = &s->plan, .results = s->res, .arcs = &s->arcs,
+		.release = &s->rel, .sdk = &s->sdk, .plan = &s->plan, .subjects = &subj,
 		.project_dir = s->project, .source_digest = source, .sde = s->sde, .isolation = iso_level_name(s->iso),
 		.started = s->started, .finished = time(NULL),
 	};
-	if (prov_write(s->stage, &pin) < 0)
+	int wrote = prov_write(s->stage, &pin);
+	sums_release(&subj);
+	if (wrote < 0)
 		return EXIT_JOB;
 	/* after every file it signs (the provenance included), before the
 	 * manifest that lists the signatures */

@@ -26,34 +26,13 @@ static json_t *digest(const char *algo, const char *hex)
 
 /* ---- subjects ---------------------------------------------------------- */
 
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(json_string_value(json_object_get(*(json_t *const *)a, "name")),
-		      json_string_value(json_object_get(*(json_t *const *)b, "name")));
-}
-
-/* Every published archive and binary, sorted by name, each once. */
+/* The published files, sorted by name (the list is). */
 static json_t *subjects(const struct prov_in *in)
 {
-	size_t n = in->arcs->n + in->plan->n, k = 0;
-	json_t **v = xcalloc(n ? n : 1, sizeof(*v));
-	for (size_t i = 0; i < in->arcs->n; i++)
-		v[k++] = json_pack("{s:o, s:o}", "name", events_text(in->arcs->v[i].name), "digest",
-				   digest("sha256", in->arcs->v[i].res.sha256));
-	for (size_t i = 0; i < in->plan->n; i++)
-		if (in->results[i].done && in->results[i].status == 0)
-			v[k++] = json_pack("{s:o, s:o}", "name", events_text(in->plan->jobs[i].output), "digest",
-					   digest("sha256", in->results[i].sha256));
-	qsort(v, k, sizeof(*v), by_name);
 	json_t *a = json_array();
-	for (size_t i = 0; i < k; i++) {
-		if (i && !by_name(&v[i], &v[i - 1])) { /* a binary archive is its binary */
-			json_decref(v[i]);
-			continue;
-		}
-		jx_push(a, v[i]);
-	}
-	free(v);
+	for (size_t i = 0; i < in->subjects->n; i++)
+		jx_push(a, json_pack("{s:o, s:o}", "name", events_text(in->subjects->v[i].name), "digest",
+				     digest("sha256", in->subjects->v[i].hex)));
 	return a;
 }
 

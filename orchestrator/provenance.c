@@ -98,8 +98,7 @@ static int h1_hex(const char *h1, char hex[65])
 	return 0;
 }
 
-/* Every module of dir/go.sum (its zip hash lines, not /go.mod ones). */
-static int gosum_deps(const char *dir, json_t *deps)
+int prov_gosum_deps(const char *dir, json_t *deps)
 {
 	char *path = xasprintf("%s/go.sum", dir);
 	size_t len;
@@ -174,7 +173,7 @@ static json_t *resolved(const struct prov_in *in)
 	jx_push(deps, json_pack("{s:s, s:o, s:{s:s}}", "name", "source", "digest", digest("sha256", in->source_digest),
 				"annotations", "digest_of", "the project tree (docs/verify.md)"));
 	cc_deps(in->plan, deps);
-	if (gosum_deps(in->project_dir, deps) < 0) {
+	if (prov_gosum_deps(in->project_dir, deps) < 0) {
 		json_decref(deps);
 		return NULL;
 	}

@@ -54,6 +54,12 @@ int prov_write(const char *dir, const struct prov_in *in);
  * between two builds of one commit (verify compares it). */
 json_t *prov_reproducible(json_t *statement);
 
+/* Append every module of dir/go.sum (its zip hash lines, not /go.mod
+ * ones) to deps as the provenance lists them: {"name": "path@version",
+ * "uri": "pkg:golang/path@version", "digest": {"dirHash1": hex}}.  No
+ * go.sum: none.  -1 after an error naming the file and line. */
+int prov_gosum_deps(const char *dir, json_t *deps);
+
 /* UTC as RFC 3339 ("1980-01-01T00:00:00Z"); out has 32 bytes. */
 void prov_time(time_t t, char out[32]);
 

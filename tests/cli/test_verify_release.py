@@ -1,0 +1,121 @@
+"""verify-release end to end: a signed release of a project with two real
+modules (attestfix), checked against its checkout -- release.lock's SDK
+pin, go.sum's modules, the build file and the source tree digest against
+the provenance's resolved dependencies -- and rebuilt there; each kind of
+mismatch is exit 3 naming the file and the field."""
+import re
+import shutil
+
+import pytest
+
+from attestfix import make_project, make_proxy, proxy_env
+from conftest import run_xgo
+
+EPOCH = "1700000000"
+SIGNING = 'signing { key = env("XGO_SIGNING_KEY_FILE"), archives = true }'
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory, sdk_session):
+    """(project, dist, public key, env): a signed release built in project."""
+    base = tmp_path_factory.mktemp("vr")
+    proxy = make_proxy(base / "goproxy")
+    r = run_xgo("keygen", "-W", "-p", base / "k.pub", "-s", base / "k.key")
+    assert r.rc == 0, r
+    proj = make_project(base / "att", sdk_session, proxy, extra=SIGNING)
+    env = dict(sdk_session["env"], SOURCE_DATE_EPOCH=EPOCH, XGO_SIGNING_KEY_FILE=str(base / "k.key"),
+               **proxy_env(proxy))
+    r = run_xgo("run", cwd=proj, env=env)
+    assert r.rc == 0, r
+    return proj, proj / "dist", base / "k.pub", env
+
+
+def test_one_command_checks_the_checkout_and_rebuilds(release):
+    proj, dist, pub, env = release
+    # the current directory holds release.lua: it is the source
+    r = run_xgo("verify-release", "dist", "--key", pub, cwd=proj, env=env)
+    assert r.rc == 0, r
+    for step in ("ok: SHA256SUMS.minisig verifies SHA256SUMS",
+                 "ok: provenance.intoto.jsonl is signed by the key",
+                 "ok: release.lock pins the Go SDK the provenance names",
+                 "ok: the 2 modules of go.sum are the provenance's, with their h1 hashes",
+                 "ok: release.lua is the build file the provenance names",
+                 "ok: the source tree",
+                 "ok: a rebuild of '.' is identical to dist"):
+        assert step in r.err, (step, r.err)
+    assert re.search(r"verified, and rebuilt bit for bit", r.err)
+
+
+def test_no_rebuild_and_no_source(release, tmp_path):
+    proj, dist, pub, env = release
+    r = run_xgo("verify-release", dist, "--key", pub, "--source", proj, "--no-rebuild", env=env)
+    assert r.rc == 0, r
+    assert "ok: the source tree" in r.err and "rebuild" not in r.err.split("ok: the source tree")[1].split("\n")[0]
+    assert "ok: a rebuild" not in r.err
+    r = run_xgo("verify-release", "dist", "--key", pub, "--no-source", cwd=proj, env=env)
+    assert r.rc == 0, r
+    assert "release.lock" not in r.err
+
+
+def checkout(release, tmp_path):
+    """A copy of the release's checkout, without its dist/."""
+    proj = tmp_path / "src"
+    shutil.copytree(release[0], proj, ignore=shutil.ignore_patterns("dist", ".xgo-build"))
+    return proj
+
+
+def edit(path, old, new):
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+@pytest.mark.parametrize("change", ["gosum-hash", "gosum-extra", "gosum-missing", "lock-sha", "lock-tree",
+                                    "lock-go", "build-file", "source-file"])
+def test_a_checkout_that_is_not_the_release_is_exit_3_naming_it(release, tmp_path, change):
+    _, dist, pub, env = release
+    src = checkout(release, tmp_path)
+    gosum, lock = src / "go.sum", src / "release.lock"
+    lines = gosum.read_text().splitlines(keepends=True)
+    zip_line = next(x for x in lines if "/go.mod" not in x)
+    mod = "@".join(zip_line.split()[:2])
+    if change == "gosum-hash":
+        h1 = zip_line.split()[2]
+        edit(gosum, h1, "h1:" + ("A" if h1[3] != "A" else "B") + h1[4:])
+        want = [str(gosum), mod, "h1 hash"]
+    elif change == "gosum-extra":
+        gosum.write_text(gosum.read_text() + "example.com/more v1.0.0 h1:" + "A" * 43 + "=\n")
+        want = [str(gosum), "example.com/more@v1.0.0", "is not in the provenance"]
+    elif change == "gosum-missing":
+        gosum.write_text("".join(x for x in lines if x != zip_line))
+        want = [str(gosum), mod, "is not in it"]
+    elif change == "lock-sha":
+        sha = re.search(r'"sha256": "([0-9a-f]{64})"', lock.read_text()).group(1)
+        edit(lock, sha, ("0" if sha[0] != "0" else "1") + sha[1:])
+        want = [str(lock), ".sha256 is"]
+    elif change == "lock-tree":
+        tree = re.search(r'"tree_digest": "([0-9a-f]{64})"', lock.read_text()).group(1)
+        edit(lock, tree, ("0" if tree[0] != "0" else "1") + tree[1:])
+        want = [str(lock), ".tree_digest is"]
+    elif change == "lock-go":
+        edit(lock, '"go": "1.26.8"', '"go": "1.26.7"')
+        want = [str(lock)]
+    elif change == "build-file":
+        (src / "release.lua").write_text((src / "release.lua").read_text() + "-- edited\n")
+        want = ["release.lua", "externalParameters.buildFile.digest"]
+    else:
+        (src / "extra.txt").write_text("not released\n")
+        want = [str(src), "source tree digest", "'source'"]
+    r = run_xgo("verify-release", dist, "--key", pub, "--source", src, env=env)
+    assert r.rc == 3, r
+    for w in want:
+        assert w in r.err, (w, r.err)
+    assert "does not verify" in r.err and "ok: a rebuild" not in r.err
+
+
+def test_bad_usage_is_exit_2(release, tmp_path):
+    proj, dist, pub, env = release
+    for args in (["--source", tmp_path / "none"], ["--source", proj, "--no-source"]):
+        r = run_xgo("verify-release", dist, "--key", pub, *args, env=env)
+        assert r.rc == 2, r
+        assert "xgo-build: error:" in r.err

@@ -92,9 +92,11 @@ int cmd_keygen(int argc, char **argv)
 }
 
 static const char verify_release_help[] =
-	"usage: xgo-build verify-release DIR --key KEY.pub [--source SRC]\n"
+	"usage: xgo-build verify-release DIR|URL --key KEY.pub [--source SRC]\n"
 	"\n"
-	"Check a signed release (a dist directory) with its public key, step by\n"
+	"Check a signed release (a dist directory, or an http(s) base URL whose\n"
+	"files are fetched into a private temporary directory first, each name\n"
+	"checked and each file size-bounded) with its public key, step by\n"
 	"step on stderr (one 'ok:' line each): the signature of the checksum file\n"
 	"(SHA256SUMS.minisig), that every file it lists has that digest, every\n"
 	"other .minisig in DIR (archives signed with signing { archives = true }),\n"
@@ -150,7 +152,7 @@ int cmd_verify_release(int argc, char **argv)
 		}
 	}
 	if (optind != argc - 1)
-		return cli_usage_error("verify-release", "give one release directory");
+		return cli_usage_error("verify-release", "give one release directory or URL");
 	if (!o.key)
 		return cli_usage_error("verify-release", "--key KEY.pub is required");
 	if (nosource && o.source)

@@ -5,6 +5,7 @@
 #include "hash.h"
 #include "manifest.h"
 #include "path.h"
+#include "relfetch.h"
 #include "relsource.h"
 #include "sign.h"
 #include "util.h"
@@ -268,9 +269,8 @@ static void check_source(struct rv *v, const struct relverify_opts *o)
 	free(file);
 }
 
-int relverify_run(const struct relverify_opts *o)
+static int verify_dir(const struct relverify_opts *o, const char *dir)
 {
-	const char *dir = o->release;
 	struct rv v = { .dir = dir };
 	struct stat st;
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
@@ -306,5 +306,18 @@ int relverify_run(const struct relverify_opts *o)
 	json_decref(v.statement);
 	strv_release(&v.verified);
 	sign_key_release(&v.key);
+	return rc;
+}
+
+int relverify_run(const struct relverify_opts *o)
+{
+	char *dir = NULL;
+	if (!relfetch_is_url(o->release))
+		return verify_dir(o, o->release);
+	if (relfetch(o->release, &dir) < 0)
+		return EXIT_USAGE;
+	int rc = verify_dir(o, dir);
+	remove_tree(dir);
+	free(dir);
 	return rc;
 }

@@ -1,4 +1,4 @@
-/* relverify.h - `xgo-build verify-release DIR --key KEY.pub`: check what a
+/* relverify.h - `xgo-build verify-release DIR|URL --key KEY.pub`: check what a
  * signed release claims, with nothing but the release and its public key.
  *
  * Steps, each reported on stderr: the checksum file's .minisig (its name

@@ -119,3 +119,66 @@ def test_bad_usage_is_exit_2(release, tmp_path):
         r = run_xgo("verify-release", dist, "--key", pub, *args, env=env)
         assert r.rc == 2, r
         assert "xgo-build: error:" in r.err
+
+
+@pytest.fixture
+def served(release, tmp_path):
+    """A copy of the release served over HTTP on loopback: (its dir, base URL)."""
+    import functools
+    import http.server
+    import threading
+    root = tmp_path / "www"
+    shutil.copytree(release[1], root / "rel")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.func.log_message = lambda *a: None
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield root / "rel", f"http://127.0.0.1:{srv.server_address[1]}/rel/"
+    srv.shutdown()
+    srv.server_close()
+    t.join()
+
+
+def test_a_release_at_a_url_verifies_against_the_checkout(release, served):
+    proj, _, pub, env = release
+    r = run_xgo("verify-release", served[1], "--key", pub, "--source", proj, "--no-rebuild", env=env)
+    assert r.rc == 0, r
+    assert re.search(r"fetched \d+ files of http://127\.0\.0\.1:\d+/rel/ into ", r.err), r.err
+    for step in ("ok: SHA256SUMS.minisig verifies SHA256SUMS", "ok: provenance.intoto.jsonl is signed",
+                 "provenance subjects have those sha256 digests", "ok: the source tree"):
+        assert step in r.err, (step, r.err)
+    tmp = re.search(r" into (\S+)", r.err).group(1)
+    assert not __import__("os").path.exists(tmp), "the fetched copy is removed"
+
+
+def flip_byte(path):
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("damage", ["flip", "missing"])
+def test_a_damaged_file_at_the_url_is_exit_3_naming_it(release, served, damage):
+    _, _, pub, env = release
+    name = sorted(p.name for p in served[0].glob("*.tar.gz"))[0]
+    if damage == "flip":
+        flip_byte(served[0] / name)
+    else:
+        (served[0] / name).unlink()
+    r = run_xgo("verify-release", served[1], "--key", pub, "--no-source", env=env)
+    assert r.rc == 3, r
+    assert name in r.err and "does not verify" in r.err
+
+
+def test_names_from_the_url_pass_the_path_rules(release, served, tmp_path):
+    _, _, pub, env = release
+    sums = served[0] / "SHA256SUMS"
+    sums.write_text(sums.read_text() + "0" * 64 + "  ../../escape\n")
+    r = run_xgo("verify-release", served[1], "--key", pub, "--no-source", env=env)
+    assert r.rc == 2, r
+    assert "xgo-build: error:" in r.err and "../../escape" in r.err
+    assert not (tmp_path / "escape").exists()
+    r = run_xgo("verify-release", served[1] + "nothing/", "--key", pub, "--no-source", env=env)
+    assert r.rc == 2, r
+    assert "has no SHA256SUMS" in r.err

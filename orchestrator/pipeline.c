@@ -189,72 +189,18 @@ static int subjects(const struct run_state *s, struct sums *out)
 	return 0;
 }
 
-static json_t *signature_entry(const char *file, const char *signs, const char *format, const char *keyid)
-{
-	return json_pack("{s:s, s:s, s:s, s:s}", "file", file, "signs", signs, "format", format, "key_id", keyid);
-}
-
-/* Sign name in the stage into name.minisig and list it. */
-static int sign_one(struct run_state *s, json_t *list, const char *name, const char *keyid)
-{
-	if (sign_file(&s->key, s->stage, name, strtoll(s->sde, NULL, 10)) < 0)
-		return -1;
-	char *sig = xasprintf("%s.minisig", name);
-	json_t *e = signature_entry(sig, name, "minisign", keyid);
-	free(sig);
-	if (!e || json_array_append_new(list, e) < 0)
-		return error("cannot record the signature of '%s' (a name that is not UTF-8?)", name);
-	return 0;
-}
-
-/* The DSSE envelope of the stage's provenance.json, when there is one. */
-static int sign_provenance(struct run_state *s, json_t *list, const char *keyid)
-{
-	char *prov = xasprintf("%s/%s", s->stage, RELVERIFY_PROVENANCE);
-	char *env = xasprintf("%s/%s", s->stage, RELVERIFY_ENVELOPE), *text = NULL, *line = NULL;
-	size_t len;
-	int rc = 0;
-	if (access(prov, F_OK) == 0) {
-		rc = -1;
-		if ((text = read_file(prov, SIGN_DSSE_MAX, &len)) &&
-		    (line = sign_dsse(&s->key, "application/vnd.in-toto+json", text, len)) &&
-		    write_file_atomic(env, line, strlen(line), 0644) == 0) {
-			jx_push(list, signature_entry(RELVERIFY_ENVELOPE, RELVERIFY_PROVENANCE, "dsse", keyid));
-			rc = 0;
-		}
-	}
-	free(text);
-	free(line);
-	free(env);
-	free(prov);
-	return rc;
-}
-
 /* Sign the checksum file, every published file when signing { archives },
  * and the provenance: the manifest's "signatures" (owned), or NULL. */
 static json_t *sign_release(struct run_state *s)
 {
-	char keyid[17];
-	json_t *list = json_array();
-	int rc;
-	sign_keyid_hex(&s->key, keyid);
-	rc = sign_one(s, list, s->rel.checksums.file, keyid);
-	for (size_t i = 0; s->rel.signing.archives && i < s->arcs.n && rc == 0; i++)
-		rc = sign_one(s, list, s->arcs.v[i].name, keyid);
-	for (size_t i = 0; s->rel.signing.archives && !s->arcs.n && i < s->plan.n && rc == 0; i++)
-		rc = sign_one(s, list, s->plan.jobs[i].output, keyid);
-	if (rc == 0)
-		rc = sign_provenance(s, list, keyid);
-	if (rc < 0) {
-		json_decref(list);
-		return NULL;
-	}
-	json_t *names = json_array();
-	size_t i;
-	json_t *e;
-	json_array_foreach(list, i, e)
-		jx_push(names, json_incref(json_object_get(e, "file")));
-	events_emit("signed", json_pack("{s:s, s:o}", "key_id", keyid, "files", names));
+	struct strv files = { 0 };
+	strv_push(&files, s->rel.checksums.file);
+	for (size_t i = 0; s->rel.signing.archives && i < s->arcs.n; i++)
+		strv_push(&files, s->arcs.v[i].name);
+	for (size_t i = 0; s->rel.signing.archives && !s->arcs.n && i < s->plan.n; i++)
+		strv_push(&files, s->plan.jobs[i].output);
+	json_t *list = sign_release_dir(&s->key, s->stage, &files, strtoll(s->sde, NULL, 10));
+	strv_release(&files);
 	return list;
 }
 

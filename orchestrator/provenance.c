@@ -258,13 +258,9 @@ json_t *prov_json(const struct prov_in *in)
 	return st;
 }
 
-int prov_write(const char *dir, const struct prov_in *in)
+int prov_write_json(const char *dir, json_t *st)
 {
-	json_t *st = prov_json(in);
-	if (!st)
-		return -1;
 	char *text = json_dumps(st, JSON_INDENT(2) | JSON_SORT_KEYS);
-	json_decref(st);
 	if (!text)
 		return error("cannot serialise %s", PROV_FILE);
 	char *path = xasprintf("%s/%s", dir, PROV_FILE), *withnl = xasprintf("%s\n", text);
@@ -272,6 +268,16 @@ int prov_write(const char *dir, const struct prov_in *in)
 	free(withnl);
 	free(text);
 	free(path);
+	return rc;
+}
+
+int prov_write(const char *dir, const struct prov_in *in)
+{
+	json_t *st = prov_json(in);
+	if (!st)
+		return -1;
+	int rc = prov_write_json(dir, st);
+	json_decref(st);
 	return rc;
 }
 

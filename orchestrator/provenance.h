@@ -50,6 +50,9 @@ json_t *prov_json(const struct prov_in *in);
 /* Write it to dir/PROV_FILE atomically, keys sorted, two-space indent. */
 int prov_write(const char *dir, const struct prov_in *in);
 
+/* Write statement st as prov_write does (merge's too). */
+int prov_write_json(const char *dir, json_t *st);
+
 /* A copy of a statement without runDetails: what must be identical
  * between two builds of one commit (verify compares it). */
 json_t *prov_reproducible(json_t *statement);

@@ -182,3 +182,118 @@ def test_names_from_the_url_pass_the_path_rules(release, served, tmp_path):
     r = run_xgo("verify-release", served[1] + "nothing/", "--key", pub, "--no-source", env=env)
     assert r.rc == 2, r
     assert "has no SHA256SUMS" in r.err
+
+
+# ---- the issue's done-when checks on a signed release of examples/hello ----
+
+@pytest.fixture(scope="module")
+def hello(tmp_path_factory, sdk_session):
+    """examples/hello (two of its targets), signed with its archives: (dist, pub, key)."""
+    from conftest import ROOT
+    base = tmp_path_factory.mktemp("hello")
+    r = run_xgo("keygen", "-W", "-p", base / "k.pub", "-s", base / "k.key")
+    assert r.rc == 0, r
+    r = run_xgo("keygen", "-W", "-p", base / "other.pub", "-s", base / "other.key")
+    assert r.rc == 0, r
+    proj = base / "hello"
+    shutil.copytree(ROOT / "examples/hello", proj, ignore=shutil.ignore_patterns("dist", ".xgo-build"))
+    (proj / "release.lock").write_text(sdk_session["lock"])
+    (proj / "release.lua").write_text((proj / "release.lua").read_text() + "\n" + SIGNING + "\n")
+    env = dict(sdk_session["env"], SOURCE_DATE_EPOCH=EPOCH, XGO_SIGNING_KEY_FILE=str(base / "k.key"))
+    r = run_xgo("run", "--target", "linux/amd64", "--target", "windows/amd64", cwd=proj, env=env)
+    assert r.rc == 0, r
+    return proj / "dist", base
+
+
+def test_hello_release_is_accepted_by_minisign_securesystemslib_in_toto_and_spdx_tools(hello):
+    import base64
+    import json
+    import subprocess
+    from google.protobuf import json_format
+    from in_toto_attestation.v1 import statement_pb2
+    from in_toto_attestation.v1.statement import Statement
+    from securesystemslib.dsse import Envelope
+    from securesystemslib.signer import SSlibKey
+    dist, keys = hello
+    signed = ["SHA256SUMS", *sorted(p.name for p in dist.glob("*.tar.gz")), *sorted(p.name for p in dist.glob("*.zip"))]
+    assert len(signed) == 3
+    for name in signed:
+        m = subprocess.run(["minisign", "-V", "-p", keys / "k.pub", "-m", dist / name], capture_output=True, text=True)
+        assert m.returncode == 0, m.stdout + m.stderr
+    # the DSSE envelope, by securesystemslib with the minisign public key's raw Ed25519 bytes
+    raw = base64.b64decode((keys / "k.pub").read_text().splitlines()[1])
+    keyid = raw[2:10][::-1].hex().upper()  # minisign prints the little-endian id
+    env = json.loads((dist / "provenance.intoto.jsonl").read_text())
+    assert env["signatures"][0]["keyid"] == keyid
+    key = SSlibKey(keyid, "ed25519", "ed25519", {"public": raw[10:].hex()})
+    assert keyid in Envelope.from_dict(env).verify([key], 1)
+    other = base64.b64decode((keys / "other.pub").read_text().splitlines()[1])
+    with pytest.raises(Exception):
+        Envelope.from_dict(env).verify([SSlibKey(keyid, "ed25519", "ed25519", {"public": other[10:].hex()})], 1)
+    text = (dist / "provenance.json").read_text()
+    assert base64.b64decode(env["payload"]).decode() == text
+    Statement.copy_from_pb(json_format.Parse(text, statement_pb2.Statement())).validate()
+    sboms = sorted(dist.rglob("*.spdx.json"))
+    assert len(sboms) == 2
+    for sbom in sboms:
+        r = subprocess.run(["pyspdxtools", "-i", str(sbom)], capture_output=True, text=True)
+        assert r.returncode == 0, r.stdout + r.stderr
+    subjects = {s["name"] for s in json.loads(text)["subject"]}
+    assert {"SHA256SUMS", "hello_linux_amd64/hello", "hello_linux_amd64/hello.spdx.json"} <= subjects
+    r = run_xgo("verify-release", dist, "--key", keys / "k.pub", "--no-source")
+    assert r.rc == 0, r
+
+
+@pytest.mark.parametrize("damage", ["archive", "binary", "sbom", "provenance", "envelope", "checksums",
+                                    "swap", "subject", "wrong-key"])
+def test_any_damage_to_hello_is_exit_3_naming_the_file(hello, tmp_path, damage):
+    import base64
+    import json
+    dist, keys = tmp_path / "dist", hello[1]
+    shutil.copytree(hello[0], dist)
+    pub = keys / "k.pub"
+    a, b = sorted(p.name for p in dist.iterdir() if p.name.endswith((".tar.gz", ".zip")))
+    if damage == "archive":
+        flip_byte(dist / a)
+        named = a
+    elif damage == "binary":
+        named = "hello_windows_amd64/hello.exe"
+        flip_byte(dist / named)
+    elif damage == "sbom":
+        named = "hello_linux_amd64/hello.spdx.json"
+        flip_byte(dist / named)
+    elif damage == "provenance":
+        named = "provenance.json"
+        flip_byte(dist / named)
+    elif damage == "envelope":
+        named = "provenance.intoto.jsonl"
+        env = json.loads((dist / named).read_text())
+        sig = bytearray(base64.b64decode(env["signatures"][0]["sig"]))
+        sig[5] ^= 1
+        env["signatures"][0]["sig"] = base64.b64encode(bytes(sig)).decode()
+        (dist / named).write_text(json.dumps(env) + "\n")
+    elif damage == "checksums":
+        named = "SHA256SUMS"
+        flip_byte(dist / named)
+    elif damage == "swap":
+        sa, sb = (dist / f"{a}.minisig").read_bytes(), (dist / f"{b}.minisig").read_bytes()
+        (dist / f"{a}.minisig").write_bytes(sb)
+        (dist / f"{b}.minisig").write_bytes(sa)
+        named = f"{a}.minisig"
+    elif damage == "subject":
+        # an edited subject in both the statement and (unsigned) a re-encoded envelope
+        doc = json.loads((dist / "provenance.json").read_text())
+        doc["subject"][0]["digest"]["sha256"] = "0" * 64
+        text = json.dumps(doc, indent=2, sort_keys=True) + "\n"
+        (dist / "provenance.json").write_text(text)
+        env = json.loads((dist / "provenance.intoto.jsonl").read_text())
+        env["payload"] = base64.b64encode(text.encode()).decode()
+        (dist / "provenance.intoto.jsonl").write_text(json.dumps(env) + "\n")
+        named = "provenance.intoto.jsonl"
+    else:
+        pub = keys / "other.pub"
+        named = "SHA256SUMS.minisig"
+    r = run_xgo("verify-release", dist, "--key", pub, "--no-source")
+    assert r.rc == 3, r
+    assert named in r.err, (named, r.err)
+    assert "does not verify" in r.err

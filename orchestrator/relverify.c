@@ -27,6 +27,7 @@ struct rv {
 	struct strv verified; /* the .minisig names checked */
 	json_t *statement;    /* the provenance, once read; NULL before */
 	int failed;
+	int rebuild_rc;       /* a rebuild that failed: verify's exit code */
 };
 
 /* The real path of a name read from the release, kept inside dir; NULL
@@ -264,8 +265,10 @@ static void check_source(struct rv *v, const struct relverify_opts *o)
 	int rc = verify_against(&po, &vo, v->dir);
 	if (rc == EXIT_OK)
 		note("ok: a rebuild of '%s' is identical to %s", o->source, v->dir);
+	else if (rc == EXIT_MISMATCH)
+		fail(v); /* verify said what differs */
 	else
-		v->failed = rc == EXIT_MISMATCH ? 1 : rc; /* verify said what differs, or why it failed */
+		v->rebuild_rc = rc; /* and why it failed */
 	free(file);
 }
 
@@ -293,7 +296,7 @@ static int verify_dir(const struct relverify_opts *o, const char *dir)
 	check_provenance(&v);
 	if (o->source)
 		check_source(&v, o);
-	int rc = v.failed == 0 ? EXIT_OK : v.failed == 1 ? EXIT_MISMATCH : v.failed;
+	int rc = v.failed ? EXIT_MISMATCH : v.rebuild_rc ? v.rebuild_rc : EXIT_OK;
 	if (rc != EXIT_OK)
 		error("%s does not verify (see above)", dir);
 	else if (!o->source)

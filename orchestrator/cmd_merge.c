@@ -22,21 +22,31 @@ static const char merge_help[] =
 	"symlink out).  Every file is checked against its shard's manifest while it\n"
 	"is copied; the output is replaced only when all is well.\n"
 	"\n"
+	"The merged dist gets a provenance.json made from the shards' (they must\n"
+	"agree on the build definition; its subjects are the merged files) and,\n"
+	"with --sign-key, its checksum file, provenance (DSSE envelope) and, when\n"
+	"the shards signed theirs, its archives are signed: verify-release accepts\n"
+	"it.  The shards' own signatures are not copied.\n"
+	"\n"
 	"options:\n"
 	"      --dist DIR      output directory (default: ./dist)\n"
+	"      --sign-key FILE sign the merged release with this minisign secret key\n"
+	"                      (its password from XGO_SIGNING_PASSWORD, else asked)\n"
 	"  -q, --quiet         only errors\n"
 	"  -v, --verbose       more detail\n"
 	"  -h, --help          this text\n"
 	"\n"
 	"exit codes: 0 ok, 1 cannot write the output, 2 bad or mismatched shards, a\n"
-	"gap or a duplicate, 3 the overlap's two copies differ or a shard's file does\n"
-	"not match its manifest\n";
+	"gap or a duplicate, shards' provenances that disagree, a bad key or\n"
+	"password, 3 the overlap's two copies differ or a shard's file does not\n"
+	"match its manifest\n";
 
 int cmd_merge(int argc, char **argv)
 {
-	enum { O_DIST = 256 };
+	enum { O_DIST = 256, O_SIGNKEY };
 	static const struct option longopts[] = {
 		{ "dist", required_argument, 0, O_DIST },
+		{ "sign-key", required_argument, 0, O_SIGNKEY },
 		{ "quiet", no_argument, 0, 'q' },
 		{ "verbose", no_argument, 0, 'v' },
 		{ "help", no_argument, 0, 'h' },
@@ -51,8 +61,8 @@ int cmd_merge(int argc, char **argv)
 			fputs(merge_help, stdout);
 			return EXIT_OK;
 		}
-		if (opt == O_DIST) {
-			o.dist = optarg;
+		if (opt == O_DIST || opt == O_SIGNKEY) {
+			*(opt == O_DIST ? &o.dist : &o.sign_key) = optarg;
 			continue;
 		}
 		if (cli_common_opt(&c, opt, optarg) <= 0)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char keygen_help[] =
 	"usage: xgo-build keygen [-W] [-p PUB] [-s SEC] [-f]\n"
@@ -91,44 +92,73 @@ int cmd_keygen(int argc, char **argv)
 }
 
 static const char verify_release_help[] =
-	"usage: xgo-build verify-release DIR --key KEY.pub\n"
+	"usage: xgo-build verify-release DIR|URL --key KEY.pub [--source SRC]\n"
 	"\n"
-	"Check a signed release (a dist directory) with its public key, step by\n"
-	"step on stderr: the signature of the checksum file (SHA256SUMS.minisig),\n"
-	"that every file it lists has that digest, every other .minisig in DIR\n"
-	"(archives signed with signing { archives = true }), every signature that\n"
-	"manifest.json lists, and, when present, the DSSE envelope\n"
-	"provenance.intoto.jsonl: its signature, that it holds provenance.json,\n"
-	"and that each subject's sha256 is that of the file it names.  The rebuild\n"
-	"is 'xgo-build verify --against DIR' in the source checkout.\n"
+	"Check a signed release (a dist directory, or an http(s) base URL whose\n"
+	"files are fetched into a private temporary directory first, each name\n"
+	"checked and each file size-bounded) with its public key, step by\n"
+	"step on stderr (one 'ok:' line each): the signature of the checksum file\n"
+	"(SHA256SUMS.minisig), that every file it lists has that digest, every\n"
+	"other .minisig in DIR (archives signed with signing { archives = true }),\n"
+	"every signature that manifest.json lists, and, when present, the DSSE\n"
+	"envelope provenance.intoto.jsonl: its signature, that it holds\n"
+	"provenance.json, and that each subject's sha256 is that of the file it\n"
+	"names.\n"
+	"\n"
+	"Then, with the source checkout (--source, or the current directory when it\n"
+	"holds a release.lua): that the provenance's resolved dependencies are the\n"
+	"checkout's -- the Go SDK release.lock pins, every go.sum module with its\n"
+	"hash, the build file's digest, the source tree digest -- and a rebuild in\n"
+	"the checkout that must give the same bytes ('verify --against DIR').\n"
 	"\n"
 	"options:\n"
-	"  -k, --key FILE   the release's public key (minisign format)\n"
-	"  -h, --help       this text\n"
+	"  -k, --key FILE      the release's public key (minisign format)\n"
+	"      --source SRC    the checkout to check the release against\n"
+	"      --no-source     check the release alone, even in a checkout\n"
+	"      --no-rebuild    check the checkout's pins and digests, do not rebuild\n"
+	"      --sdk-mirror URL, --offline   for the rebuild's Go SDK, as for run\n"
+	"  -h, --help          this text\n"
 	"\n"
-	"exit codes: 0 verified, 3 a signature, digest or subject does not match\n"
-	"(the message names the file), 2 usage error or an unreadable key\n";
+	"exit codes: 0 verified, 3 a signature, digest, subject, pin or rebuilt\n"
+	"file does not match (the message names the file and the field), 2 usage\n"
+	"error or an unreadable key, release or checkout, 1 or 4 the rebuild failed\n";
 
 int cmd_verify_release(int argc, char **argv)
 {
+	enum { O_SOURCE = 256, O_NOSOURCE, O_NOREBUILD, O_MIRROR, O_OFFLINE };
 	static const struct option longopts[] = {
 		{ "key", required_argument, 0, 'k' },
+		{ "source", required_argument, 0, O_SOURCE },
+		{ "no-source", no_argument, 0, O_NOSOURCE },
+		{ "no-rebuild", no_argument, 0, O_NOREBUILD },
+		{ "sdk-mirror", required_argument, 0, O_MIRROR },
+		{ "offline", no_argument, 0, O_OFFLINE },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
-	const char *key = NULL;
-	int opt;
+	struct relverify_opts o = { .rebuild = 1 };
+	int opt, nosource = 0;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "k:h", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'k': key = optarg; break;
+		case 'k': o.key = optarg; break;
+		case O_SOURCE: o.source = optarg; break;
+		case O_NOSOURCE: nosource = 1; break;
+		case O_NOREBUILD: o.rebuild = 0; break;
+		case O_MIRROR: o.mirror = optarg; break;
+		case O_OFFLINE: o.offline = 1; break;
 		case 'h': fputs(verify_release_help, stdout); return EXIT_OK;
 		default: return cli_bad_option("verify-release", argv);
 		}
 	}
 	if (optind != argc - 1)
-		return cli_usage_error("verify-release", "give one release directory");
-	if (!key)
+		return cli_usage_error("verify-release", "give one release directory or URL");
+	if (!o.key)
 		return cli_usage_error("verify-release", "--key KEY.pub is required");
-	return relverify_run(argv[optind], key);
+	if (nosource && o.source)
+		return cli_usage_error("verify-release", "give --source or --no-source, not both");
+	if (!o.source && !nosource && access("release.lua", F_OK) == 0)
+		o.source = ".";
+	o.release = argv[optind];
+	return relverify_run(&o);
 }

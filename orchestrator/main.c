@@ -30,7 +30,7 @@ static const char usage[] =
 	"  lock      pin the Go SDK's hashes in release.lock\n"
 	"  targets   list every GOOS/GOARCH port with its first-class and cgo flags\n"
 	"  keygen    write a minisign key pair for signing releases\n"
-	"  verify-release  check a signed dist/: signatures, checksums, provenance\n"
+	"  verify-release  check a signed dist/ (signatures, checksums, provenance) against its checkout\n"
 	"  version   print the version\n"
 	"  help      this text, or 'help COMMAND' for a command's options\n"
 	"  gocacheprog  (internal) the GOCACHEPROG of every job (docs/gocache.md)\n"

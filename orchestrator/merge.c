@@ -5,8 +5,10 @@
 #include "jobenv.h"
 #include "jsonx.h"
 #include "manifest.h"
+#include "mergeprov.h"
 #include "path.h"
 #include "runner.h"
+#include "sign.h"
 #include "util.h"
 
 #include <limits.h>
@@ -31,6 +33,7 @@ struct merge {
 	json_t **first, **second; /* per plan job: its record in a shard, or NULL */
 	int *first_in, *second_in; /* and which shard (index into v) */
 	char *out, *stage;
+	struct sign_key key; /* key.pkey NULL: the merged release is not signed */
 };
 
 /* Inputs every shard must share; a dotted path into the manifest. */
@@ -542,12 +545,88 @@ static long long sde_value(json_t *v)
 	return json_is_string(v) ? strtoll(json_string_value(v), NULL, 10) : 0;
 }
 
+/* The merged provenance's subjects: every merged file and the checksum file. */
+static int merged_subjects(const struct merge *m, const struct merged_lists *l, struct sums *out)
+{
+	json_t *lists[] = { l->archives, l->jobs, l->packages, l->sboms }, *o;
+	json_t *c = json_object_get(m->v[0].doc, "checksums");
+	size_t i;
+	int rc = 0;
+	sums_init(out, HASH_SHA256);
+	for (size_t k = 0; k < ARRAY_LEN(lists); k++)
+		json_array_foreach(lists[k], i, o) {
+			const char *name = str(o, lists[k] == l->jobs ? "output" : "name");
+			if (rc == 0 && !sums_find(out, name)) /* a binary archive is its binary */
+				rc = sums_add_published(out, m->stage, name, str(o, "sha256"));
+		}
+	if (rc == 0 && c)
+		rc = sums_add_file(out, m->stage, str(c, "file"));
+	return rc;
+}
+
+/* provenance.json for the merged files, from the shards': 1 written, 0
+ * none (no shard has one), -1 after error(). */
+static int merged_provenance(const struct merge *m, const struct merged_lists *l)
+{
+	struct sums subj;
+	json_t *targets = json_array(), *o;
+	const char **dirs = xcalloc(m->n, sizeof(*dirs));
+	size_t i;
+	for (size_t s = 0; s < m->n; s++)
+		dirs[s] = m->v[s].dir;
+	json_array_foreach(l->jobs, i, o)
+		jx_push(targets, json_pack("s++", str(o, "build"), ":", str(o, "target")));
+	int rc = merged_subjects(m, l, &subj);
+	if (rc == 0)
+		rc = mergeprov_write(dirs, m->n, &subj, targets, m->stage);
+	sums_release(&subj);
+	json_decref(targets);
+	free(dirs);
+	return rc;
+}
+
+/* Did the shards sign their archives (a signature of another file than
+ * the checksum file)?  Then the merged release's are signed too. */
+static int shards_signed_archives(const struct merge *m)
+{
+	json_t *c = json_object_get(m->v[0].doc, "checksums"), *e;
+	size_t i;
+	json_array_foreach(json_object_get(m->v[0].doc, "signatures"), i, e)
+		if (!strcmp(str(e, "format"), "minisign") && (!c || strcmp(str(e, "signs"), str(c, "file"))))
+			return 1;
+	return 0;
+}
+
+/* Sign the merged checksum file (and archives, as the shards did) and
+ * provenance: the manifest's "signatures" (owned), or NULL after error(). */
+static json_t *merged_signatures(const struct merge *m, const struct merged_lists *l, long long ts)
+{
+	json_t *c = json_object_get(m->v[0].doc, "checksums"), *o;
+	json_t *list = json_array_size(l->archives) ? l->archives : l->jobs;
+	struct strv files = { 0 };
+	size_t i;
+	if (c)
+		strv_push(&files, str(c, "file"));
+	if (shards_signed_archives(m))
+		json_array_foreach(list, i, o)
+			strv_push(&files, str(o, list == l->archives ? "name" : "output"));
+	json_t *sigs = sign_release_dir(&m->key, m->stage, &files, ts);
+	strv_release(&files);
+	return sigs;
+}
+
 static int publish(struct merge *m)
 {
 	struct merged_lists l = { json_array(), json_array(), json_array(), json_array() };
-	int rc = copy_all(m, &l);
+	json_t *sigs = NULL;
+	int rc = copy_all(m, &l), prov = 0;
 	if (rc == EXIT_OK)
 		rc = write_sums(m, &l);
+	if (rc == EXIT_OK && (prov = merged_provenance(m, &l)) < 0)
+		rc = EXIT_USAGE;
+	if (rc == EXIT_OK && m->key.pkey &&
+	    !(sigs = merged_signatures(m, &l, sde_value(at(m->v[0].doc, "inputs.source_date_epoch")))))
+		rc = EXIT_JOB;
 	if (rc == EXIT_OK) {
 		json_t *doc = json_deep_copy(m->v[0].doc);
 		jx_set(doc, "jobs", json_incref(l.jobs));
@@ -556,11 +635,14 @@ static int publish(struct merge *m)
 			jx_set(doc, "packages", json_incref(l.packages));
 		if (json_object_get(doc, "sboms"))
 			jx_set(doc, "sboms", json_incref(l.sboms));
-		json_object_del(doc, "provenance"); /* each shard's covers its own files: not the merged release */
+		if (!prov) /* no shard had one */
+			json_object_del(doc, "provenance");
 		json_object_del(doc, "shard");
 		/* a shard's signatures sign that shard's SHA256SUMS, not the merged
-		 * one, and are not copied: the merged dist is unsigned */
+		 * one, and are not copied: the merged dist is signed anew, or not */
 		json_object_del(doc, "signatures");
+		if (sigs)
+			jx_set(doc, "signatures", json_incref(sigs));
 		jx_set(doc, "merged", merged_record(m));
 		char *path = xasprintf("%s/manifest.json", m->stage);
 		json_t *sde = at(doc, "inputs.source_date_epoch");
@@ -571,6 +653,7 @@ static int publish(struct merge *m)
 		free(path);
 		json_decref(doc);
 	}
+	json_decref(sigs);
 	json_decref(l.jobs);
 	json_decref(l.sboms);
 	json_decref(l.archives);
@@ -614,6 +697,23 @@ static void merge_release(struct merge *m)
 	free(m->second_in);
 	free(m->out);
 	free(m->stage);
+	sign_key_release(&m->key);
+}
+
+/* The secret key of --sign-key, never from inside the output. */
+static int load_key(struct merge *m, const char *path)
+{
+	if (!path)
+		return 0;
+	char *abs = path_absolute(path);
+	int inside = abs && path_within(abs, m->out);
+	free(abs);
+	if (!abs)
+		return -1;
+	if (inside)
+		return error("--sign-key '%s' lies inside the output '%s': keep the secret key out of dist/", path,
+			     m->out);
+	return sign_load_secret(path, NULL, &m->key);
 }
 
 int merge_run(const struct merge_opts *o)
@@ -622,7 +722,7 @@ int merge_run(const struct merge_opts *o)
 	memset(&m, 0, sizeof(m));
 	int rc = EXIT_USAGE;
 	if (load(&m, o) < 0 || same_inputs(&m) < 0 || same_env(&m) < 0 || check_names(&m) < 0 ||
-	    place_jobs(&m) < 0 || resolve_out(&m, o->dist ? o->dist : "dist") < 0)
+	    place_jobs(&m) < 0 || resolve_out(&m, o->dist ? o->dist : "dist") < 0 || load_key(&m, o->sign_key) < 0)
 		goto out;
 	rc = EXIT_MISMATCH;
 	if (compare_overlap(&m) < 0)

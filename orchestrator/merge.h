@@ -34,8 +34,15 @@
  *
  * The merged manifest is the first shard's with every shard's jobs,
  * SBOMs and archives in plan order, "shard" replaced by "merged" (count,
- * overlap, and per shard its directory, K/N and targets).  A merged dist
- * has no provenance.json: each shard's covers only its own files.
+ * overlap, and per shard its directory, K/N and targets).
+ *
+ *  6. provenance.json for the merged files from the shards' (mergeprov.h:
+ *     they must agree on the build definition, else exit 2), when the
+ *     shards have one; with sign_key (loaded before anything is copied:
+ *     a bad key or password is exit 2), the merged checksum file, the
+ *     archives when the shards signed theirs, and the provenance (DSSE)
+ *     are signed (sign_release_dir) and listed in "signatures".  A
+ *     shard's signatures sign that shard's files: never copied.
  */
 #ifndef XGO_MERGE_H
 #define XGO_MERGE_H
@@ -45,6 +52,7 @@
 struct merge_opts {
 	const char *dist;          /* output directory; NULL: ./dist */
 	const char *const *dirs;   /* the shards' dist directories */
+	const char *sign_key;      /* a secret key file to sign with, or NULL */
 	size_t ndirs;
 };
 

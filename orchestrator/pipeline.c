@@ -123,103 +123,84 @@ static int print_env(const struct plan *p, const struct jobenv_ctx *ctx, const c
 	return rc;
 }
 
-/* The checksum file over every published file: the archives, or the
- * binaries when the release declares no archive, and the SBOMs. */
+/* Add name unless a file of that name is listed already (a binary
+ * archive is its binary). */
+static int add_once(struct sums *out, const char *stage, const char *name, const char *sha256)
+{
+	return sums_find(out, name) ? 0 : sums_add_published(out, stage, name, sha256);
+}
+
+/* Every published file with its sha256, into out (a HASH_SHA256 list):
+ * the archives (or the binaries when there is none), the packages, the
+ * universal binaries (or their archives), the image layouts' files and
+ * the SBOMs; with loose, also the binaries and universal binaries that
+ * dist/ holds beside their archives.  The one list the checksum file
+ * (without loose) and the provenance's subjects (with) are made of. */
+static int published(const struct run_state *s, int loose, struct sums *out)
+{
+	int rc = 0;
+	for (size_t i = 0; i < s->arcs.n && rc == 0; i++)
+		rc = sums_add_published(out, s->stage, s->arcs.v[i].name, s->arcs.v[i].res.sha256);
+	for (size_t i = 0; i < s->pkgs.n && rc == 0; i++)
+		rc = sums_add_published(out, s->stage, s->pkgs.v[i].name, s->pkgs.v[i].sha256);
+	for (size_t i = 0; (loose || s->arcs.n == 0) && i < s->plan.n && rc == 0; i++)
+		if (s->res[i].done && s->res[i].status == 0)
+			rc = add_once(out, s->stage, s->plan.jobs[i].output, s->res[i].sha256);
+	for (size_t i = 0; i < s->uni.narcs && rc == 0; i++)
+		rc = sums_add_published(out, s->stage, s->uni.arcs[i].name, s->uni.arcs[i].res.sha256);
+	for (size_t i = 0; (loose || s->uni.narcs == 0) && i < s->uni.n && rc == 0; i++)
+		rc = add_once(out, s->stage, s->uni.v[i].output, s->uni.v[i].sha256);
+	for (size_t i = 0; i < s->images.n && rc == 0; i++)
+		for (size_t k = 0; k < s->images.v[i].files.n && rc == 0; k++)
+			rc = sums_add_published(out, s->stage, s->images.v[i].files.v[k], s->images.v[i].shas.v[k]);
+	for (size_t i = 0; i < s->sboms.n && rc == 0; i++)
+		rc = sums_add_published(out, s->stage, s->sboms.v[i].name, s->sboms.v[i].sha256);
+	return rc;
+}
+
+/* The checksum file over the published files (in its algorithm). */
 static int write_checksums(struct run_state *s)
 {
 	const struct release *r = &s->rel;
 	enum hash_algo algo = HASH_SHA256;
-	struct sums sums;
-	int rc = 0;
+	struct sums files, sums;
+	int rc;
 	hash_algo_parse(r->checksums.algorithm, &algo);
+	sums_init(&files, HASH_SHA256);
 	sums_init(&sums, algo);
-	for (size_t i = 0; i < s->arcs.n && rc == 0; i++)
-		rc = sums_add_published(&sums, s->stage, s->arcs.v[i].name, s->arcs.v[i].res.sha256);
-	for (size_t i = 0; i < s->pkgs.n && rc == 0; i++)
-		rc = sums_add_published(&sums, s->stage, s->pkgs.v[i].name, s->pkgs.v[i].sha256);
-	for (size_t i = 0; s->arcs.n == 0 && i < s->plan.n && rc == 0; i++)
-		rc = sums_add_published(&sums, s->stage, s->plan.jobs[i].output, s->res[i].sha256);
-	for (size_t i = 0; i < s->uni.narcs && rc == 0; i++)
-		rc = sums_add_published(&sums, s->stage, s->uni.arcs[i].name, s->uni.arcs[i].res.sha256);
-	for (size_t i = 0; s->uni.narcs == 0 && i < s->uni.n && rc == 0; i++)
-		rc = sums_add_published(&sums, s->stage, s->uni.v[i].output, s->uni.v[i].sha256);
-	for (size_t i = 0; i < s->images.n && rc == 0; i++)
-		for (size_t k = 0; k < s->images.v[i].files.n && rc == 0; k++)
-			rc = sums_add_published(&sums, s->stage, s->images.v[i].files.v[k], s->images.v[i].shas.v[k]);
-	for (size_t i = 0; i < s->sboms.n && rc == 0; i++)
-		rc = sums_add_published(&sums, s->stage, s->sboms.v[i].name, s->sboms.v[i].sha256);
+	rc = published(s, 0, &files);
+	for (size_t i = 0; i < files.n && rc == 0; i++)
+		rc = sums_add_published(&sums, s->stage, files.v[i].name, files.v[i].hex);
 	if (rc == 0)
 		rc = sums_publish(&sums, s->stage, r->checksums.file, r->checksums.per_file);
 	sums_release(&sums);
+	sums_release(&files);
 	return rc;
 }
 
-static json_t *signature_entry(const char *file, const char *signs, const char *format, const char *keyid)
+/* The provenance's subjects: every published file and the checksum file. */
+static int subjects(const struct run_state *s, struct sums *out)
 {
-	return json_pack("{s:s, s:s, s:s, s:s}", "file", file, "signs", signs, "format", format, "key_id", keyid);
-}
-
-/* Sign name in the stage into name.minisig and list it. */
-static int sign_one(struct run_state *s, json_t *list, const char *name, const char *keyid)
-{
-	if (sign_file(&s->key, s->stage, name, strtoll(s->sde, NULL, 10)) < 0)
+	sums_init(out, HASH_SHA256);
+	if (published(s, 1, out) < 0 || sums_add_file(out, s->stage, s->rel.checksums.file) < 0) {
+		sums_release(out);
 		return -1;
-	char *sig = xasprintf("%s.minisig", name);
-	json_t *e = signature_entry(sig, name, "minisign", keyid);
-	free(sig);
-	if (!e || json_array_append_new(list, e) < 0)
-		return error("cannot record the signature of '%s' (a name that is not UTF-8?)", name);
-	return 0;
-}
-
-/* The DSSE envelope of the stage's provenance.json, when there is one. */
-static int sign_provenance(struct run_state *s, json_t *list, const char *keyid)
-{
-	char *prov = xasprintf("%s/%s", s->stage, RELVERIFY_PROVENANCE);
-	char *env = xasprintf("%s/%s", s->stage, RELVERIFY_ENVELOPE), *text = NULL, *line = NULL;
-	size_t len;
-	int rc = 0;
-	if (access(prov, F_OK) == 0) {
-		rc = -1;
-		if ((text = read_file(prov, SIGN_DSSE_MAX, &len)) &&
-		    (line = sign_dsse(&s->key, "application/vnd.in-toto+json", text, len)) &&
-		    write_file_atomic(env, line, strlen(line), 0644) == 0) {
-			jx_push(list, signature_entry(RELVERIFY_ENVELOPE, RELVERIFY_PROVENANCE, "dsse", keyid));
-			rc = 0;
-		}
 	}
-	free(text);
-	free(line);
-	free(env);
-	free(prov);
-	return rc;
+	return 0;
 }
 
 /* Sign the checksum file, every published file when signing { archives },
  * and the provenance: the manifest's "signatures" (owned), or NULL. */
 static json_t *sign_release(struct run_state *s)
 {
-	char keyid[17];
-	json_t *list = json_array();
-	int rc;
-	sign_keyid_hex(&s->key, keyid);
-	rc = sign_one(s, list, s->rel.checksums.file, keyid);
-	for (size_t i = 0; s->rel.signing.archives && i < s->arcs.n && rc == 0; i++)
-		rc = sign_one(s, list, s->arcs.v[i].name, keyid);
-	for (size_t i = 0; s->rel.signing.archives && !s->arcs.n && i < s->plan.n && rc == 0; i++)
-		rc = sign_one(s, list, s->plan.jobs[i].output, keyid);
-	if (rc == 0)
-		rc = sign_provenance(s, list, keyid);
-	if (rc < 0) {
-		json_decref(list);
-		return NULL;
-	}
-	json_t *names = json_array();
-	size_t i;
-	json_t *e;
-	json_array_foreach(list, i, e)
-		jx_push(names, json_incref(json_object_get(e, "file")));
-	events_emit("signed", json_pack("{s:s, s:o}", "key_id", keyid, "files", names));
+	struct strv files = { 0 };
+	strv_push(&files, s->rel.checksums.file);
+	for (size_t i = 0; s->rel.signing.archives && i < s->arcs.n; i++)
+		strv_push(&files, s->arcs.v[i].name);
+	for (size_t i = 0; s->rel.signing.archives && !s->arcs.n && i < s->plan.n; i++)
+		strv_push(&files, s->plan.jobs[i].output);
+	json_t *list = sign_release_dir(&s->key, s->stage, &files, strtoll(s->sde, NULL, 10));
+	strv_release(&files);
 	return list;
 }
 
@@ -688,12 +669,17 @@ static int publish(struct run_state *s)
 	if (lpkg_write_all(&s->pkgs, &s->plan, s->res, s->stage, s->work, sde, s->actions) < 0 ||
 	    sbom_write_all(&s->rel, &s->plan, s->res, s->stage, sde, &s->sboms) < 0 || write_checksums(s) < 0)
 		return EXIT_JOB;
+	struct sums subj;
+	if (subjects(s, &subj) < 0)
+		return EXIT_JOB;
 	struct prov_in pin = {
-		.release = &s->rel, .sdk = &s->sdk, .plan = &s->plan, .results = s->res, .arcs = &s->arcs,
+		.release = &s->rel, .sdk = &s->sdk, .plan = &s->plan, .subjects = &subj,
 		.project_dir = s->project, .source_digest = source, .sde = s->sde, .isolation = iso_level_name(s->iso),
 		.started = s->started, .finished = time(NULL),
 	};
-	if (prov_write(s->stage, &pin) < 0)
+	int wrote = prov_write(s->stage, &pin);
+	sums_release(&subj);
+	if (wrote < 0)
 		return EXIT_JOB;
 	/* after every file it signs (the provenance included), before the
 	 * manifest that lists the signatures */

@@ -26,34 +26,13 @@ static json_t *digest(const char *algo, const char *hex)
 
 /* ---- subjects ---------------------------------------------------------- */
 
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(json_string_value(json_object_get(*(json_t *const *)a, "name")),
-		      json_string_value(json_object_get(*(json_t *const *)b, "name")));
-}
-
-/* Every published archive and binary, sorted by name, each once. */
+/* The published files, sorted by name (the list is). */
 static json_t *subjects(const struct prov_in *in)
 {
-	size_t n = in->arcs->n + in->plan->n, k = 0;
-	json_t **v = xcalloc(n ? n : 1, sizeof(*v));
-	for (size_t i = 0; i < in->arcs->n; i++)
-		v[k++] = json_pack("{s:o, s:o}", "name", events_text(in->arcs->v[i].name), "digest",
-				   digest("sha256", in->arcs->v[i].res.sha256));
-	for (size_t i = 0; i < in->plan->n; i++)
-		if (in->results[i].done && in->results[i].status == 0)
-			v[k++] = json_pack("{s:o, s:o}", "name", events_text(in->plan->jobs[i].output), "digest",
-					   digest("sha256", in->results[i].sha256));
-	qsort(v, k, sizeof(*v), by_name);
 	json_t *a = json_array();
-	for (size_t i = 0; i < k; i++) {
-		if (i && !by_name(&v[i], &v[i - 1])) { /* a binary archive is its binary */
-			json_decref(v[i]);
-			continue;
-		}
-		jx_push(a, v[i]);
-	}
-	free(v);
+	for (size_t i = 0; i < in->subjects->n; i++)
+		jx_push(a, json_pack("{s:o, s:o}", "name", events_text(in->subjects->v[i].name), "digest",
+				     digest("sha256", in->subjects->v[i].hex)));
 	return a;
 }
 
@@ -119,8 +98,7 @@ static int h1_hex(const char *h1, char hex[65])
 	return 0;
 }
 
-/* Every module of dir/go.sum (its zip hash lines, not /go.mod ones). */
-static int gosum_deps(const char *dir, json_t *deps)
+int prov_gosum_deps(const char *dir, json_t *deps)
 {
 	char *path = xasprintf("%s/go.sum", dir);
 	size_t len;
@@ -195,7 +173,7 @@ static json_t *resolved(const struct prov_in *in)
 	jx_push(deps, json_pack("{s:s, s:o, s:{s:s}}", "name", "source", "digest", digest("sha256", in->source_digest),
 				"annotations", "digest_of", "the project tree (docs/verify.md)"));
 	cc_deps(in->plan, deps);
-	if (gosum_deps(in->project_dir, deps) < 0) {
+	if (prov_gosum_deps(in->project_dir, deps) < 0) {
 		json_decref(deps);
 		return NULL;
 	}
@@ -280,13 +258,9 @@ json_t *prov_json(const struct prov_in *in)
 	return st;
 }
 
-int prov_write(const char *dir, const struct prov_in *in)
+int prov_write_json(const char *dir, json_t *st)
 {
-	json_t *st = prov_json(in);
-	if (!st)
-		return -1;
 	char *text = json_dumps(st, JSON_INDENT(2) | JSON_SORT_KEYS);
-	json_decref(st);
 	if (!text)
 		return error("cannot serialise %s", PROV_FILE);
 	char *path = xasprintf("%s/%s", dir, PROV_FILE), *withnl = xasprintf("%s\n", text);
@@ -294,6 +268,16 @@ int prov_write(const char *dir, const struct prov_in *in)
 	free(withnl);
 	free(text);
 	free(path);
+	return rc;
+}
+
+int prov_write(const char *dir, const struct prov_in *in)
+{
+	json_t *st = prov_json(in);
+	if (!st)
+		return -1;
+	int rc = prov_write_json(dir, st);
+	json_decref(st);
 	return rc;
 }
 

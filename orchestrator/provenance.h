@@ -3,8 +3,9 @@
  * An in-toto Statement v1 (_type https://in-toto.io/Statement/v1,
  * predicateType https://slsa.dev/provenance/v1), plain JSON with sorted
  * keys, written into the staging dir before the swap; the signing step
- * wraps it in a DSSE envelope.  Subjects: every published archive and
- * binary with its sha256.  buildDefinition (buildType PROV_BUILD_TYPE):
+ * wraps it in a DSSE envelope.  Subjects: every published file with its
+ * sha256 (archives, binaries, packages, universal binaries, the image
+ * layouts' files, SBOMs, the checksum file), as the caller lists them.  buildDefinition (buildType PROV_BUILD_TYPE):
  * externalParameters (the build file and its digest, the source
  * repository and commit when git knows them, the project, version,
  * env() reads and targets), internalParameters (SOURCE_DATE_EPOCH, the
@@ -24,8 +25,8 @@
 #include <jansson.h>
 #include <time.h>
 
-#include "orchestrator/archives.h"
 #include "orchestrator/build.h"
+#include "orchestrator/checksums.h"
 #include "toolchains/sdk.h"
 
 #define PROV_FILE "provenance.json"
@@ -37,8 +38,7 @@ struct prov_in {
 	const struct release *release;
 	const struct sdk *sdk;
 	const struct plan *plan;
-	const struct result *results;  /* one per job */
-	const struct arcplan *arcs;
+	const struct sums *subjects;   /* every published file, sha256 */
 	const char *project_dir;       /* go.sum and git are read here */
 	const char *source_digest, *sde, *isolation;
 	time_t started, finished;
@@ -50,9 +50,18 @@ json_t *prov_json(const struct prov_in *in);
 /* Write it to dir/PROV_FILE atomically, keys sorted, two-space indent. */
 int prov_write(const char *dir, const struct prov_in *in);
 
+/* Write statement st as prov_write does (merge's too). */
+int prov_write_json(const char *dir, json_t *st);
+
 /* A copy of a statement without runDetails: what must be identical
  * between two builds of one commit (verify compares it). */
 json_t *prov_reproducible(json_t *statement);
+
+/* Append every module of dir/go.sum (its zip hash lines, not /go.mod
+ * ones) to deps as the provenance lists them: {"name": "path@version",
+ * "uri": "pkg:golang/path@version", "digest": {"dirHash1": hex}}.  No
+ * go.sum: none.  -1 after an error naming the file and line. */
+int prov_gosum_deps(const char *dir, json_t *deps);
 
 /* UTC as RFC 3339 ("1980-01-01T00:00:00Z"); out has 32 bytes. */
 void prov_time(time_t t, char out[32]);

@@ -5,8 +5,11 @@
 #include "hash.h"
 #include "manifest.h"
 #include "path.h"
+#include "relfetch.h"
+#include "relsource.h"
 #include "sign.h"
 #include "util.h"
+#include "verify.h"
 
 #include <dirent.h>
 #include <jansson.h>
@@ -22,7 +25,9 @@ struct rv {
 	struct sign_key key;
 	json_t *manifest;     /* NULL when DIR has none */
 	struct strv verified; /* the .minisig names checked */
+	json_t *statement;    /* the provenance, once read; NULL before */
 	int failed;
+	int rebuild_rc;       /* a rebuild that failed: verify's exit code */
 };
 
 /* The real path of a name read from the release, kept inside dir; NULL
@@ -184,7 +189,10 @@ static int check_subjects(struct rv *v, const char *payload, size_t len)
 	if (rc == 0)
 		note("ok: the %zu provenance subjects have those sha256 digests", json_array_size(subjects));
 out:
-	json_decref(st);
+	if (rc == 0)
+		v->statement = st; /* what the checkout is checked against */
+	else
+		json_decref(st);
 	return rc;
 }
 
@@ -195,8 +203,12 @@ static void check_provenance(struct rv *v)
 	size_t len, plen, publen;
 	struct stat st;
 	if (lstat(env, &st) < 0) {
-		if (lstat(prov, &st) == 0)
+		if (lstat(prov, &st) == 0) {
 			note("note: %s is not signed (no %s)", RELVERIFY_PROVENANCE, RELVERIFY_ENVELOPE);
+			if (!(published = read_file(prov, SIGN_DSSE_MAX, &publen)) ||
+			    check_subjects(v, published, publen) < 0)
+				fail(v);
+		}
 		goto out;
 	}
 	if (!(text = read_file(env, SIGN_DSSE_MAX, &len)) || strlen(text) != len ||
@@ -227,13 +239,49 @@ out:
 	free(prov);
 }
 
-int relverify_run(const char *dir, const char *key_path)
+/* The checkout against the provenance, then the rebuild. */
+static void check_source(struct rv *v, const struct relverify_opts *o)
+{
+	if (!v->statement) {
+		error("'%s' has no provenance that verifies (%s) to check the checkout '%s' against", v->dir,
+		      RELVERIFY_PROVENANCE, o->source);
+		fail(v);
+		return;
+	}
+	note("checking the checkout '%s' against the provenance", o->source);
+	if (relsource_check(v->statement, o->source, v->dir) < 0) {
+		fail(v);
+		return;
+	}
+	if (!o->rebuild)
+		return;
+	if (v->failed) {
+		note("note: not rebuilding: the release did not verify");
+		return;
+	}
+	char *file = xasprintf("%s/release.lua", o->source);
+	struct pipeline_opts po = { .file = file, .offline = o->offline, .mirror = o->mirror };
+	struct verify_opts vo = { 0 };
+	int rc = verify_against(&po, &vo, v->dir);
+	if (rc == EXIT_OK)
+		note("ok: a rebuild of '%s' is identical to %s", o->source, v->dir);
+	else if (rc == EXIT_MISMATCH)
+		fail(v); /* verify said what differs */
+	else
+		v->rebuild_rc = rc; /* and why it failed */
+	free(file);
+}
+
+static int verify_dir(const struct relverify_opts *o, const char *dir)
 {
 	struct rv v = { .dir = dir };
 	struct stat st;
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
 		return error("'%s' is not a release directory", dir), EXIT_USAGE;
-	if (sign_load_public(key_path, &v.key) < 0)
+	if (o->source && (stat(o->source, &st) < 0 || !S_ISDIR(st.st_mode)))
+		return error("--source '%s' is not a directory (the checkout the release was built from)", o->source),
+		       EXIT_USAGE;
+	if (sign_load_public(o->key, &v.key) < 0)
 		return EXIT_USAGE;
 	char *manifest = xasprintf("%s/manifest.json", dir);
 	if (lstat(manifest, &st) == 0 && !(v.manifest = manifest_read(dir)))
@@ -246,13 +294,33 @@ int relverify_run(const char *dir, const char *key_path)
 	check_other_sigs(&v);
 	check_listed(&v);
 	check_provenance(&v);
-	if (v.failed)
+	if (o->source)
+		check_source(&v, o);
+	int rc = v.failed ? EXIT_MISMATCH : v.rebuild_rc ? v.rebuild_rc : EXIT_OK;
+	if (rc != EXIT_OK)
 		error("%s does not verify (see above)", dir);
+	else if (!o->source)
+		note("%s: every signature, digest and subject verifies; give --source to check it against the checkout "
+		     "and rebuild", dir);
 	else
-		note("%s: every signature, digest and subject verifies; rebuild with 'xgo-build verify --against %s'", dir,
-		     dir);
+		note("%s: verified%s", dir, o->rebuild ? ", and rebuilt bit for bit from the checkout" :
+			 " against the checkout (not rebuilt: --no-rebuild)");
 	json_decref(v.manifest);
+	json_decref(v.statement);
 	strv_release(&v.verified);
 	sign_key_release(&v.key);
-	return v.failed ? EXIT_MISMATCH : EXIT_OK;
+	return rc;
+}
+
+int relverify_run(const struct relverify_opts *o)
+{
+	char *dir = NULL;
+	if (!relfetch_is_url(o->release))
+		return verify_dir(o, o->release);
+	if (relfetch(o->release, &dir) < 0)
+		return EXIT_USAGE;
+	int rc = verify_dir(o, dir);
+	remove_tree(dir);
+	free(dir);
+	return rc;
 }

@@ -2,7 +2,9 @@
 #define _GNU_SOURCE
 #include "sign.h"
 #include "hash.h"
+#include "events.h"
 #include "jsonx.h"
+#include "relverify.h"
 #include "util.h"
 
 #include <errno.h>
@@ -615,4 +617,71 @@ int sign_verify_dsse(const struct sign_key *k, const char *what, const char *tex
 out:
 	json_decref(env);
 	return rc;
+}
+
+/* ---- a release's signatures -------------------------------------------- */
+
+static json_t *signature_entry(const char *file, const char *signs, const char *format, const char *keyid)
+{
+	return json_pack("{s:s, s:s, s:s, s:s}", "file", file, "signs", signs, "format", format, "key_id", keyid);
+}
+
+/* Sign dir/name into name.minisig and list it. */
+static int sign_one(const struct sign_key *k, const char *dir, json_t *list, const char *name, long long ts,
+		    const char *keyid)
+{
+	if (sign_file(k, dir, name, ts) < 0)
+		return -1;
+	char *sig = xasprintf("%s.minisig", name);
+	json_t *e = signature_entry(sig, name, "minisign", keyid);
+	free(sig);
+	if (!e || json_array_append_new(list, e) < 0)
+		return error("cannot record the signature of '%s' (a name that is not UTF-8?)", name);
+	return 0;
+}
+
+/* The DSSE envelope of dir's provenance.json, when there is one. */
+static int sign_provenance(const struct sign_key *k, const char *dir, json_t *list, const char *keyid)
+{
+	char *prov = xasprintf("%s/%s", dir, RELVERIFY_PROVENANCE);
+	char *env = xasprintf("%s/%s", dir, RELVERIFY_ENVELOPE), *text = NULL, *line = NULL;
+	size_t len;
+	int rc = 0;
+	if (access(prov, F_OK) == 0) {
+		rc = -1;
+		if ((text = read_file(prov, SIGN_DSSE_MAX, &len)) &&
+		    (line = sign_dsse(k, "application/vnd.in-toto+json", text, len)) &&
+		    write_file_atomic(env, line, strlen(line), 0644) == 0) {
+			jx_push(list, signature_entry(RELVERIFY_ENVELOPE, RELVERIFY_PROVENANCE, "dsse", keyid));
+			rc = 0;
+		}
+	}
+	free(text);
+	free(line);
+	free(env);
+	free(prov);
+	return rc;
+}
+
+json_t *sign_release_dir(const struct sign_key *k, const char *dir, const struct strv *files, long long ts)
+{
+	char keyid[17];
+	json_t *list = json_array();
+	int rc = 0;
+	sign_keyid_hex(k, keyid);
+	for (size_t i = 0; i < files->n && rc == 0; i++)
+		rc = sign_one(k, dir, list, files->v[i], ts, keyid);
+	if (rc == 0)
+		rc = sign_provenance(k, dir, list, keyid);
+	if (rc < 0) {
+		json_decref(list);
+		return NULL;
+	}
+	json_t *names = json_array();
+	size_t i;
+	json_t *e;
+	json_array_foreach(list, i, e)
+		jx_push(names, json_incref(json_object_get(e, "file")));
+	events_emit("signed", json_pack("{s:s, s:o}", "key_id", keyid, "files", names));
+	return list;
 }

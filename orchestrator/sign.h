@@ -21,7 +21,10 @@
 #ifndef XGO_SIGN_H
 #define XGO_SIGN_H
 
+#include <jansson.h>
 #include <stddef.h>
+
+#include "orchestrator/util.h"
 
 struct evp_pkey_st; /* OpenSSL's EVP_PKEY */
 
@@ -75,5 +78,13 @@ char *sign_dsse(const struct sign_key *k, const char *payload_type, const void *
  * id that verifies.  *payload gets the decoded payload (owned, NUL-ended)
  * and *len its size.  0, or -1 after error(). */
 int sign_verify_dsse(const struct sign_key *k, const char *what, const char *text, char **payload, size_t *len);
+
+/* Sign a release in dir (run's staging dir, or merge's): each of files
+ * (the checksum file first) into <name>.minisig, then dir/provenance.json,
+ * when there is one, into the DSSE envelope provenance.intoto.jsonl; emit
+ * the "signed" event (the files and the key id only).  The manifest's
+ * "signatures" list ({file, signs, format, key_id} each; owned), or NULL
+ * after error(). */
+json_t *sign_release_dir(const struct sign_key *k, const char *dir, const struct strv *files, long long ts);
 
 #endif

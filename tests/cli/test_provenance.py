@@ -64,13 +64,17 @@ def test_provenance_parses_as_in_toto_statement_and_slsa_provenance(two_builds):
     assert pred.run_details.metadata.started_on.seconds <= pred.run_details.metadata.finished_on.seconds
 
 
-def test_subjects_are_every_archive_and_binary_with_its_digest(two_builds):
+def test_subjects_are_every_published_file_with_its_digest(two_builds):
     dist = two_builds[0]
     doc = load(dist / "provenance.json")
     subjects = {s["name"]: s["digest"]["sha256"] for s in doc["subject"]}
+    assert [s["name"] for s in doc["subject"]] == sorted(subjects)
     manifest = load(dist / "manifest.json")
-    published = [a["name"] for a in manifest["archives"]] + [j["output"] for j in manifest["jobs"]]
-    assert sorted(subjects) == sorted(published) and len(published) == 4
+    published = [a["name"] for a in manifest["archives"]] + [j["output"] for j in manifest["jobs"]] + \
+        [s["name"] for s in manifest["sboms"]] + ["SHA256SUMS"]
+    assert sorted(subjects) == sorted(published) and len(published) == 7
+    listed = [line.split("  ", 1)[1] for line in (dist / "SHA256SUMS").read_text().splitlines()]
+    assert set(listed) < set(subjects)
     for name, digest in subjects.items():
         assert sha256(dist / name) == digest, name
     assert "provenance.json" not in (dist / "SHA256SUMS").read_text()

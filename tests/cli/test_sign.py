@@ -305,18 +305,50 @@ def test_run_wraps_the_provenance_in_an_envelope(signed, keys):
     Ed25519PublicKey.from_public_bytes(pk).verify(base64.b64decode(env["signatures"][0]["sig"]), pae)
 
 
-def test_a_merged_dist_lists_no_shard_signatures(signed, sdk_session, keys, tmp_path):
+def test_a_merged_dist_is_signed_with_sign_key_and_has_the_full_runs_provenance(signed, sdk_session, keys,
+                                                                                 tmp_path):
     env = dict(sdk_session["env"], SOURCE_DATE_EPOCH=EPOCH, XGO_SIGNING_KEY_FILE=str(keys / "plain.key"))
     for k in (1, 2):
         r = run_xgo("run", "--shard", f"{k}/2", "--dist", tmp_path / f"s{k}", cwd=signed[0], env=env)
         assert r.rc == 0, r
         assert (tmp_path / f"s{k}" / "SHA256SUMS.minisig").exists()
+    # without a key: the shards' signatures are not copied, the merged dist is unsigned
     r = run_xgo("merge", "--dist", tmp_path / "m", tmp_path / "s1", tmp_path / "s2")
     assert r.rc == 0, r
     assert "signatures" not in json.loads((tmp_path / "m" / "manifest.json").read_text())
     r = verify(tmp_path / "m", keys / "plain.pub")
     assert r.rc == 3, r
     assert "SHA256SUMS.minisig' is missing" in r.err
+    # with one: signed as the full run is, and its provenance is the full run's
+    r = run_xgo("merge", "--sign-key", keys / "plain.key", "--dist", tmp_path / "ms", tmp_path / "s1",
+                tmp_path / "s2")
+    assert r.rc == 0, r
+    merged, full = tmp_path / "ms", signed[1]
+    r = verify(merged, keys / "plain.pub")
+    assert r.rc == 0, r
+    assert "ok: provenance.intoto.jsonl is signed by the key" in r.err
+    def reproducible(d):
+        doc = json.loads((d / "provenance.json").read_text())
+        del doc["predicate"]["runDetails"]
+        return doc
+    assert reproducible(merged) == reproducible(full)
+    for sig in full.glob("*.minisig"):
+        assert (merged / sig.name).read_bytes() == sig.read_bytes(), sig.name
+    listed = json.loads((merged / "manifest.json").read_text())["signatures"]
+    assert sorted(s["file"] for s in listed) == sorted([p.name for p in full.glob("*.minisig")] +
+                                                       ["provenance.intoto.jsonl"])
+    m = subprocess.run(["minisign", "-V", "-p", keys / "plain.pub", "-m", merged / "SHA256SUMS"],
+                       capture_output=True, text=True)
+    assert m.returncode == 0, m.stdout + m.stderr
+    # shards that disagree on the build definition are refused
+    prov = tmp_path / "s2" / "provenance.json"
+    doc = json.loads(prov.read_text())
+    doc["predicate"]["buildDefinition"]["internalParameters"]["isolation"] = "other"
+    prov.write_text(json.dumps(doc))
+    r = run_xgo("merge", "--dist", tmp_path / "bad", tmp_path / "s1", tmp_path / "s2")
+    assert r.rc == 2, r
+    assert "internalParameters" in r.err and "s2/provenance.json" in r.err
+    assert not (tmp_path / "bad").exists()
 
 
 def on_terminal(args, answers):

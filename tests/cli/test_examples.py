@@ -9,6 +9,7 @@ examples/hello runs whole here; examples/cgo runs whole in test_cgo.py
 unchanged.  Here it is checked that the committed pins hold on this machine:
 `lock` in a copy writes the same pins as are committed."""
 import glob
+import hashlib
 import json
 import os
 import shutil
@@ -48,6 +49,19 @@ def hello(tmp_path_factory, sdk_session):
 def test_example_hello_runs_with_its_committed_lock(hello):
     _out("sha256sum", "-c", "--quiet", "SHA256SUMS", cwd=hello / "dist")
     assert (hello / "release.lock").read_text() == (ROOT / "examples/hello/release.lock").read_text()
+
+
+def test_example_hello_provenance_names_every_published_file(hello):
+    """Packages, the universal binary, the image layout and the SBOMs are
+    subjects of the provenance, as every file SHA256SUMS lists is."""
+    dist = hello / "dist"
+    listed = {ln.split("  ", 1)[1] for ln in (dist / "SHA256SUMS").read_text().splitlines()}
+    subjects = {s["name"]: s["digest"]["sha256"] for s in json.loads((dist / "provenance.json").read_text())["subject"]}
+    assert listed <= set(subjects), sorted(listed - set(subjects))
+    for kind in (".deb", ".rpm", "hello-oci/index.json", "_darwin_all.tar.gz", "hello_darwin_all/hello", ".spdx.json"):
+        assert any(n.endswith(kind) for n in subjects), kind
+    for name, digest in subjects.items():
+        assert hashlib.sha256((dist / name).read_bytes()).hexdigest() == digest, name
 
 
 def test_example_hello_debs_pass_lintian_and_install(hello, tmp_path):

@@ -249,7 +249,7 @@ int cmd_plan(int argc, char **argv)
 	struct release rel;
 	struct port_table ports;
 	struct plan p;
-	if (release_load(c.file, NULL, &rel) < 0)
+	if (plan_load(c.file, &rel) < 0)
 		return EXIT_USAGE;
 	plan_ports(&rel, &ports);
 	int rc = EXIT_USAGE;

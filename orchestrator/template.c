@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Known in every template: the literal braces. */
+static const struct tmpl_var braces[] = { { "lbrace", "{", NULL }, { "rbrace", "}", NULL } };
+
 static const struct tmpl_var *lookup(const struct tmpl_var *vars, size_t n, const char *name, size_t len)
 {
 	for (size_t i = 0; i < n; i++)
@@ -50,17 +53,18 @@ int tmpl_expand(const char *tmpl, const struct tmpl_var *vars, size_t nvars, con
 				     "(see docs/templates.md)", where, tmpl);
 		} else if (*p == '}') {
 			buf_release(&b);
-			return error("%s: unmatched '}' in \"%.80s\" (templates have no literal braces)", where, tmpl);
+			return error("%s: unmatched '}' in \"%.80s\" (write {rbrace} for a literal brace)", where, tmpl);
 		} else if (*p == '{') {
 			const char *end = strchr(p + 1, '}');
 			if (!end) {
 				buf_release(&b);
 				return error("%s: unterminated '{' in \"%.80s\"", where, tmpl);
 			}
-			const struct tmpl_var *v = lookup(vars, nvars, p + 1, (size_t)(end - p - 1));
-			if (!v) {
+			size_t len = (size_t)(end - p - 1);
+			const struct tmpl_var *v = lookup(vars, nvars, p + 1, len);
+			if (!v && (v = lookup(braces, ARRAY_LEN(braces), p + 1, len)) == NULL) {
 				buf_release(&b);
-				return unknown_var(tmpl, vars, nvars, where, p + 1, (size_t)(end - p - 1));
+				return unknown_var(tmpl, vars, nvars, where, p + 1, len);
 			}
 			if (!v->value) {
 				buf_release(&b);

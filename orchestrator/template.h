@@ -2,11 +2,13 @@
  *
  * The one template expander: output paths, binary names, archive names,
  * the checksum file, ldflags, files dst, smoke expect.  A '{' always opens
- * a variable: there are no literal braces (no name xgo-build publishes
- * needs one).  "{{" is refused with a hint, since it is GoReleaser's
- * syntax ("{{ .Version }}"), not an escape; an unknown variable, an
- * unavailable one (a git variable outside a checkout), an unterminated
- * "{" or a lone "}" is an error naming the template.
+ * a variable; a literal brace is written {lbrace} or {rbrace}, two names
+ * every template knows.  "{{" is refused with a hint, since it is
+ * GoReleaser's syntax ("{{ .Version }}"), not an escape (it was one
+ * before, which turned {{.Version}} silently into the text {.Version});
+ * an unknown variable, an unavailable one (a git variable outside a
+ * checkout), an unterminated "{" or a lone "}" is an error naming the
+ * template.
  */
 #ifndef XGO_TEMPLATE_H
 #define XGO_TEMPLATE_H

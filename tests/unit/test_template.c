@@ -55,7 +55,10 @@ static void test_template__unavailable_variable_says_why(void **state)
 static void test_template__plain_text(void **state)
 {
 	(void)state;
-	char *s = expand("");
+	char *s = expand("a{lbrace}b{rbrace}c");
+	assert_string_equal(s, "a{b}c");
+	free(s);
+	s = expand("");
 	assert_string_equal(s, "");
 	free(s);
 	s = expand("no variables");

@@ -7,6 +7,8 @@ import shutil
 import subprocess
 import tarfile
 
+import pytest
+
 from conftest import run_xgo, write_project
 
 DATE = 1700000000  # the commit time of every commit here
@@ -58,13 +60,6 @@ def run(proj, sdk_session, *args, cmd="run"):
 def binary_says(proj):
     out = subprocess.run([str(proj / "dist/gv_linux_amd64/gv")], check=True, capture_output=True, text=True)
     return out.stdout.split()
-
-
-def planned_version(proj, sdk_session):
-    r = run(proj, sdk_session, "--json", cmd="plan")
-    assert r.rc == 0, r
-    doc = json.loads(r.out)
-    return doc
 
 
 def errors(r):
@@ -220,3 +215,25 @@ build "gv" { vcs = true, targets = matrix { goos = { "linux" }, goarch = { "amd6
     r = run(proj, sdk_session)
     assert r.rc == 2, r
     assert len(errors(r)) == 1 and "build 'gv': vcs = true needs a git checkout" in r.err, r.err
+
+
+def test_a_checkout_owned_by_another_user_is_read(tmp_path, sdk_session):
+    # git refuses a checkout of another owner ("dubious ownership") unless
+    # safe.directory names it: a CI container's checkout is one
+    if os.geteuid() != 0:
+        pytest.skip("needs root to give the checkout another owner")
+    release = '''project { name = "gv" }
+go "1.26.8"
+build "gv" { output = "{version}-{short_commit}/{binary}", targets = matrix { goos = { "linux" }, goarch = { "amd64" } } }
+'''
+    proj = repo(tmp_path / "gv", sdk_session, release=release)
+    git(proj, "tag", "v2.0.0")
+    short = git(proj, "rev-parse", "HEAD")[:7]
+    for p in [proj, *proj.rglob("*")]:
+        os.lchown(p, 12345, 12345)
+    plain = subprocess.run(["git", "-C", str(proj), "status"], capture_output=True, text=True,
+                           env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "GIT_CONFIG_NOSYSTEM": "1"})
+    assert plain.returncode != 0 and "dubious ownership" in plain.stderr, plain
+    r = run(proj, sdk_session, cmd="plan")
+    assert r.rc == 0, r
+    assert f"2.0.0-{short}/gv" in r.out, r.out

@@ -611,6 +611,11 @@ static int version_is_one_word(const char *v)
 	return 1;
 }
 
+static int version_ok(const char *v)
+{
+	return *v && !strchr(v, '/') && !strstr(v, "..") && version_is_one_word(v);
+}
+
 static int conv_project(struct conv *c, int t, struct release *r)
 {
 	static const char *const keys[] = { "name", "version", "source_date_epoch" };
@@ -619,7 +624,7 @@ static int conv_project(struct conv *c, int t, struct release *r)
 	r->project_line = c->line;
 	if (check_keys(c, t, keys, ARRAY_LEN(keys)) < 0 ||
 	    get_str(c, t, "name", &r->project, NULL) < 0 ||
-	    get_str(c, t, "version", &r->version, "0.0.0") < 0 ||
+	    get_str(c, t, "version", &r->version, NULL) < 0 ||
 	    get_str(c, t, "source_date_epoch", &r->source_date_epoch, NULL) < 0)
 		return -1;
 	if (r->source_date_epoch) {
@@ -634,7 +639,7 @@ static int conv_project(struct conv *c, int t, struct release *r)
 		return conv_error(c, "'name' is required: project { name = \"hello\" }");
 	if (!valid_name(r->project))
 		return conv_error(c, "name '%s' may use only letters, digits, '-', '_' and '.'", r->project);
-	if (!*r->version || strchr(r->version, '/') || strstr(r->version, "..") || !version_is_one_word(r->version))
+	if (r->version && !version_ok(r->version))
 		return conv_error(c, "version '%s' must be non-empty, without '/', '..', spaces, quotes or control "
 				  "characters", r->version);
 	return 0;
@@ -925,7 +930,7 @@ out:
 static int conv_build(struct conv *c, int t, const char *name, struct release *r)
 {
 	static const char *const keys[] = { "name", "main", "binary", "output", "ldflags", "flags",
-					    "tags", "env", "targets", "static", "smoke", "universal" };
+					    "tags", "env", "targets", "static", "smoke", "universal", "vcs" };
 	for (size_t i = 0; i < r->nbuilds; i++)
 		if (!strcmp(r->builds[i].name, name))
 			return conv_error(c, "a build of that name is declared already at line %d",
@@ -947,7 +952,7 @@ static int conv_build(struct conv *c, int t, const char *name, struct release *r
 	    conv_build_env(c, t, b) < 0 ||
 	    get_bool(c, t, "static", &b->static_link, 1) < 0 ||
 	    conv_smoke(c, t, b) < 0 ||
-	    get_bool(c, t, "universal", &b->universal, 0) < 0 ||
+	    get_bool(c, t, "universal", &b->universal, 0) < 0 || get_bool(c, t, "vcs", &b->vcs, 0) < 0 ||
 	    conv_matrix(c, t, &b->targets) < 0)
 		return -1;
 	if (!*b->binary || strchr(b->binary, '/'))
@@ -1324,7 +1329,7 @@ static int check_package_fields(struct conv *c, struct package_decl *d)
 				  !strcmp(d->format, "deb") ? "lowercase letters, digits and '+-.', at least two, "
 							      "starting with a letter or digit"
 							    : "letters, digits and '+-._'");
-	if (!valid_package_version(d->version, 1))
+	if (d->version && !valid_package_version(d->version, 1))
 		return conv_error(c, "version '%s' must start with a digit and hold only letters, digits and "
 				  "'.+~_' (set version = \"1.2.3\")", d->version);
 	if (!valid_package_version(d->release, 0))
@@ -1369,6 +1374,21 @@ static int conv_package(struct conv *c, int t, struct release *r)
 	return 0;
 }
 
+/* A package's default version from the project's, and its check. */
+static int package_version(struct conv *c, const struct release *r, struct package_decl *d)
+{
+	const char *v = r->version;
+	if (v[0] == 'v' && isdigit((unsigned char)v[1]))
+		v++; /* a git tag "v1.2.3" is version 1.2.3 */
+	if (!d->version) {
+		d->version = xstrdup(v);
+		for (char *p = d->version; *p; p++)
+			if (*p == '-')
+				*p = '~'; /* 1.2.0-SNAPSHOT-abc: '-' is no package version letter; '~' sorts before 1.2.0 */
+	}
+	return check_package_fields(c, d);
+}
+
 /* After every declaration: the defaults from project { } (declared before
  * or after), then the fields' checks. */
 static int finish_packages(const char *file, struct release *r)
@@ -1376,15 +1396,10 @@ static int finish_packages(const char *file, struct release *r)
 	for (size_t i = 0; i < r->npackages; i++) {
 		struct package_decl *d = &r->packages[i];
 		struct conv c = { .file = file, .line = d->line, .what = "package" };
-		const char *v = r->version ? r->version : "0.0.0";
-		if (v[0] == 'v' && isdigit((unsigned char)v[1]))
-			v++; /* a git tag "v1.2.3" is version 1.2.3 */
 		if (!d->name)
 			d->name = xstrdup(r->project);
-		if (!d->version)
-			d->version = xstrdup(v);
-		if (check_package_fields(&c, d) < 0)
-			return -1;
+		if (r->version ? package_version(&c, r, d) < 0 : check_package_fields(&c, d) < 0)
+			return -1; /* without a version, release_set_version sets the default */
 		for (size_t j = 0; j < d->builds.n; j++)
 			if (!release_build(r, d->builds.v[j]))
 				return conv_error(&c, "builds: no build named '%s'", d->builds.v[j]);
@@ -1999,10 +2014,28 @@ void release_clear(struct release *r)
 	free(r->dir);
 	free(r->project);
 	free(r->version);
+	free(r->git);
 	free(r->source_date_epoch);
 	free(r->go_version);
 	free(r->sdk_mirror);
 	memset(r, 0, sizeof(*r));
+}
+
+int release_set_version(struct release *r, const char *version)
+{
+	struct conv c = { .file = r->path, .line = r->project_line, .what = "project" };
+	if (!version_ok(version))
+		return conv_error(&c, "the default version '%s' (from git) must be non-empty, without '/', '..', "
+				  "spaces, quotes or control characters: set project { version = \"...\" }", version);
+	free(r->version);
+	r->version = xstrdup(version);
+	for (size_t i = 0; i < r->npackages; i++) {
+		c.line = r->packages[i].line;
+		snprintf(c.what, sizeof(c.what), "package");
+		if (package_version(&c, r, &r->packages[i]) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 const struct build_decl *release_build(const struct release *r, const char *name)

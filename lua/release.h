@@ -51,6 +51,8 @@ struct build_decl {
 	int smoke;            /* a smoke = { ... } key was given */
 	struct strv smoke_args; /* smoke.args */
 	char *smoke_expect;   /* smoke.expect (a template), NULL = exit status only */
+	int vcs;              /* vcs = true: the go command stamps vcs.revision, vcs.time,
+	                         vcs.modified and the main module version (no -buildvcs=false) */
 	int universal;        /* universal = true: one fat Mach-O of darwin/amd64 and
 	                         darwin/arm64 (orchestrator/universal.h) */
 };
@@ -175,7 +177,11 @@ struct release {
 	char digest[65];   /* sha256 of the file's bytes */
 
 	char *project;     /* project name */
-	char *version;
+	char *version;     /* NULL after release_load when project { } gives none:
+	                      plan_load sets the git default (release_set_version) */
+	int version_from_git; /* version is gitinfo's default */
+	struct gitinfo *git;  /* the checkout's facts (orchestrator/gitinfo.h), owned;
+	                         NULL until plan_load reads them */
 	char *source_date_epoch; /* NULL = from the environment or git */
 	int project_line;
 
@@ -230,6 +236,11 @@ struct release_limits {
 int release_load(const char *path, const struct release_limits *lim, struct release *r);
 void release_clear(struct release *r);
 
+
+/* Set the project version (when release.lua gives none), with the checks
+ * project { version } gets, and the packages' default version from it.
+ * error() naming the file and -1 for a version the builds cannot use. */
+int release_set_version(struct release *r, const char *version);
 
 /* The build named name, or NULL. */
 const struct build_decl *release_build(const struct release *r, const char *name);

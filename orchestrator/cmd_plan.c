@@ -35,6 +35,13 @@ static const char plan_help[] =
 	"The universal binaries and OCI images made from the built binaries are\n"
 	"checked too and listed after the jobs.\n"
 	"\n"
+	"Every template is checked against the variables it gets: {name} {version}\n"
+	"{tag} {commit} {short_commit} {commit_date} {commit_timestamp} {major}\n"
+	"{minor} {patch} {prerelease} everywhere; {build} {binary} {os} {arch}\n"
+	"{variant} {ext} {target} per job; {lbrace} {rbrace} literal braces.  The\n"
+	"git facts are read once from the checkout; without project { version }\n"
+	"the version is the tag, or a snapshot (docs/templates.md).\n"
+	"\n"
 	"options:\n"
 	"      --json          one JSON event (README, \"JSON events\") instead of a\n"
 	"                      table: the plan, each job in its \"include\" list\n"
@@ -393,7 +400,7 @@ int cmd_plan(int argc, char **argv)
 	struct release rel;
 	struct port_table ports;
 	struct plan p;
-	if (release_load(c.file, NULL, &rel) < 0)
+	if (plan_load(c.file, &rel) < 0)
 		return EXIT_USAGE;
 	plan_ports(&rel, &ports);
 	int rc = EXIT_USAGE;

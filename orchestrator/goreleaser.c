@@ -122,13 +122,17 @@ static const struct {
 } simple_vars[] = {
 	{ ".Version", "version" }, { ".ProjectName", "name" }, { ".Os", "os" },
 	{ ".Arch", "arch" }, { ".Binary", "binary" },
+	/* the git facts (docs/templates.md); .CommitDate is RFC 3339 UTC in both */
+	{ ".Tag", "tag" }, { ".Commit", "commit" }, { ".FullCommit", "commit" },
+	{ ".ShortCommit", "short_commit" }, { ".CommitDate", "commit_date" },
+	{ ".CommitTimestamp", "commit_timestamp" }, { ".Major", "major" }, { ".Minor", "minor" },
+	{ ".Patch", "patch" }, { ".Prerelease", "prerelease" },
 };
 
-/* Git facts: no template variable for them yet. */
+/* Git facts xgo-build has no variable for. */
 static const char *const git_vars[] = {
-	".Tag", ".Commit", ".ShortCommit", ".FullCommit", ".CommitDate", ".CommitTimestamp", ".Major",
-	".Minor", ".Patch", ".Prerelease", ".RawVersion", ".PreviousTag", ".Branch", ".Summary",
-	".GitURL", ".GitTreeState", ".IsGitDirty", ".IsSnapshot", ".Timestamp",
+	".RawVersion", ".PreviousTag", ".Branch", ".Summary", ".GitURL", ".GitTreeState", ".IsGitDirty",
+	".IsSnapshot", ".Timestamp",
 };
 
 /* The variant blocks of GoReleaser's default archive name: each is our
@@ -169,9 +173,9 @@ static void parse_action(struct parts *p, const char *a, int as_text)
 {
 	for (size_t k = 0; k < ARRAY_LEN(simple_vars); k++)
 		if (!strcmp(a, simple_vars[k].gr)) {
-			if (as_text && strcmp(simple_vars[k].ours, "name") && strcmp(simple_vars[k].ours, "version"))
-				bad(p, "'{{ %s }}' (it has no value here: only .ProjectName, .Version and .Env "
-				       "do)", a);
+			if (as_text && strcmp(simple_vars[k].ours, "name"))
+				bad(p, "'{{ %s }}' (it has no value here: only .ProjectName and .Env do; the version "
+				       "and the git facts are known when the release runs, in names only)", a);
 			else
 				parts_push(p, P_VAR, simple_vars[k].ours, strlen(simple_vars[k].ours));
 			return;
@@ -183,8 +187,9 @@ static void parse_action(struct parts *p, const char *a, int as_text)
 	}
 	for (size_t k = 0; k < ARRAY_LEN(git_vars); k++)
 		if (!strcmp(a, git_vars[k])) {
-			bad(p, "'{{ %s }}' (git facts are not template variables in xgo-build yet: pass the value "
-			       "in with env(\"NAME\"), or leave it out)", a);
+			bad(p, "'{{ %s }}' (xgo-build has no such git variable: it has {tag}, {commit}, "
+			       "{short_commit}, {commit_date}, {commit_timestamp}, {major}, {minor}, {patch}, "
+			       "{prerelease}; pass anything else in with env(\"NAME\"))", a);
 			return;
 		}
 	if (!strcmp(a, ".Date") || !strcmp(a, ".Now"))
@@ -258,7 +263,7 @@ static int render(const struct parts *p, size_t from, size_t to, int as_text, st
 			rc |= buf_puts(&lit, x->s);
 		} else if (x->kind == P_TEXT) {
 			for (const char *c = x->s; *c; c++)
-				rc |= buf_puts(&lit, *c == '{' ? "{{" : *c == '}' ? "}}" : (char[]){ *c, 0 });
+				rc |= buf_puts(&lit, *c == '{' ? "{lbrace}" : *c == '}' ? "{rbrace}" : (char[]){ *c, 0 });
 		} else if (x->kind == P_VAR && !as_text) {
 			rc |= buf_printf(&lit, "{%s}", x->s);
 		} else {
@@ -1244,10 +1249,10 @@ static int translate_checksum(struct ctx *c, const yaml_node_t *k)
 		alg = NULL;
 	}
 	char *file = tmpl_or_note(c, map_get(c, k, "name_template"), "name_template",
-				  tmpl ? tmpl : "{{ .ProjectName }}_{{ .Version }}_checksums.txt", 1,
+				  tmpl ? tmpl : "{{ .ProjectName }}_{{ .Version }}_checksums.txt", 0,
 				  "the file is GoReleaser's default name");
 	if (!file)
-		gr_template("{{ .ProjectName }}_{{ .Version }}_checksums.txt", 1, &file, &(char *){ NULL });
+		gr_template("{{ .ProjectName }}_{{ .Version }}_checksums.txt", 0, &file, &(char *){ NULL });
 	emit(c, "checksums { file = %s, algorithm = \"%s\"%s }\n", file, alg ? alg : "sha256",
 	     split ? ", per_file = true" : "");
 	if (split)
@@ -1389,7 +1394,7 @@ static int translate(struct ctx *c, const yaml_node_t *root)
 		     "uses letters, digits, '-', '_' and '.')", pname, c->project);
 	emit(c, "local name = ");
 	emit_str(c, c->project);
-	emit(c, "\nlocal version = env(\"VERSION\", \"0.0.0\") -- GoReleaser takes it from the git tag\n\n");
+	emit(c, "\nlocal version = env(\"VERSION\") -- unset: from the git tag, as GoReleaser does (docs/templates.md)\n\n");
 	emit(c, "project { name = name, version = version }\n\ngo ");
 	emit_str(c, c->o->go_version);
 	emit(c, " -- the SDK; its hashes live in release.lock\n\n");
@@ -1463,7 +1468,7 @@ int gr_translate(const char *path, const struct gr_options *o, struct gr_result 
 	buf_puts(&out->lua, "\n");
 	if (strstr(body.data, "lit(env("))
 		buf_puts(&out->lua, "-- an environment value is text, not a template\n"
-				    "local function lit(s) return (string.gsub(s, \"[{}]\", \"%0%0\")) end\n\n");
+				    "local function lit(s) return (string.gsub(s, \"[{}]\", { [\"{\"] = \"{lbrace}\", [\"}\"] = \"{rbrace}\" })) end\n\n");
 	if (buf_append(&out->lua, body.data, body.len) < 0) {
 		error("%s: the translation would pass %u bytes", path, GR_MAX_OUTPUT);
 		goto out;

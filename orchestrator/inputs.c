@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "inputs.h"
+#include "gitinfo.h"
 #include "cpu.h"
 #include "gohead.h"
 #include "hash.h"
@@ -785,6 +786,13 @@ static void job_key(const struct inputs_ctx *c, const struct job *j, const struc
 		hasher_update(h, head[i], strlen(head[i]) + 1);
 	if (trimpath_off(&in->argv))
 		hasher_update(h, c->project_dir, strlen(c->project_dir) + 1);
+	const struct gitinfo *g = c->env->release->git;
+	if (j->build->vcs && g) { /* what the go command stamps: revision, time, modified, version */
+		char vcs[400];
+		snprintf(vcs, sizeof(vcs), "vcs %s %s %d %s %d", g->commit, g->commit_timestamp, g->vcs_modified, g->tag,
+			 g->tag_at_head);
+		hasher_update(h, vcs, strlen(vcs) + 1);
+	}
 	hash_lines(h, "env", &in->env);
 	hash_lines(h, "argv", &in->argv);
 	hasher_final_hex(h, key);

@@ -1,5 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "jobenv.h"
+#include "gitinfo.h"
 #include "proc.h"
 #include "toolchains/cc.h"
 
@@ -236,7 +237,11 @@ static int job_env(const struct jobenv_ctx *c, const struct job *j, const char *
 	base_env(c, scratch, env);
 	if (t->cgo && j->cc)
 		cc_env(c, j, env);
-	strv_pushf(env, "GOFLAGS=-trimpath -buildvcs=false -mod=%s", c->vendor ? "vendor" : "readonly");
+	/* vcs = true: the go command stamps the checkout, running git itself */
+	strv_pushf(env, "GOFLAGS=-trimpath -buildvcs=%s -mod=%s", j->build->vcs ? "true" : "false",
+		   c->vendor ? "vendor" : "readonly");
+	if (j->build->vcs)
+		gitinfo_job_env(env);
 	strv_push(env, "GOPROXY=off");
 	strv_pushf(env, "GOOS=%s", t->goos);
 	strv_pushf(env, "GOARCH=%s", t->goarch);
@@ -353,29 +358,21 @@ int jobenv_sde(const struct release *r, char out[24], const char **source)
 		*source = "environment";
 		return 0;
 	}
-	char *argv[] = { "git", "-C", r->dir, "log", "-1", "--format=%ct", NULL };
-	char *envp[] = { "PATH=/usr/bin:/bin", "LC_ALL=C", "GIT_CONFIG_NOSYSTEM=1", "HOME=/nonexistent", NULL };
-	struct buf o;
-	int status;
-	buf_init(&o, 256);
-	int saved = quiet_errors;
-	quiet_errors = 1; /* no git on the machine is fine */
-	int rc = proc_capture(argv, envp, NULL, &o, NULL, &status);
-	quiet_errors = saved;
-	if (rc == 0 && status == 0 && o.data) {
-		o.data[strcspn(o.data, "\n")] = '\0';
-		if (all_digits(o.data)) {
-			snprintf(out, 24, "%s", o.data);
-			*source = "git HEAD";
-			buf_release(&o);
-			return 0;
-		}
+	if (r->git && r->git->ok && all_digits(r->git->commit_timestamp)) {
+		snprintf(out, 24, "%s", r->git->commit_timestamp);
+		*source = "git HEAD";
+		return 0;
 	}
-	buf_release(&o);
 	snprintf(out, 24, "%s", JOBENV_SDE_DEFAULT);
 	*source = "default";
 	return 0;
 }
+
+/* What a vcs = true job's git leaves out of vcs.modified: xgo-build's own
+ * outputs in the project (dist/, its staging dir dist.tmp-PID/ and the
+ * work dir), which exist while the go command asks `git status`.  git
+ * reads $HOME/.config/git/ignore, and HOME is the job's own. */
+static const char git_ignore[] = "dist/\ndist.tmp-*/\n.xgo-build/\n";
 
 char *jobenv_scratch(const char *work_dir, const char *name)
 {
@@ -385,17 +382,24 @@ char *jobenv_scratch(const char *work_dir, const char *name)
 	 * after the job ends; its mode file in the private HOME turns it off. */
 	char *tele = xasprintf("%s/.config/go/telemetry", home);
 	char *mode = xasprintf("%s/mode", tele);
+	char *gitdir = xasprintf("%s/.config/git", home), *ignore = xasprintf("%s/ignore", gitdir);
 	int rc = remove_tree(scratch);
 	if (rc == 0)
 		rc = mkdir_p(tele, 0755);
 	if (rc == 0)
 		rc = write_file_atomic(mode, "off\n", 4, 0644);
 	if (rc == 0)
+		rc = mkdir_p(gitdir, 0755);
+	if (rc == 0)
+		rc = write_file_atomic(ignore, git_ignore, sizeof(git_ignore) - 1, 0644);
+	if (rc == 0)
 		rc = mkdir_p(tmp, 0755);
 	free(home);
 	free(tmp);
 	free(tele);
 	free(mode);
+	free(gitdir);
+	free(ignore);
 	if (rc < 0)
 		FREE_AND_NULL(scratch);
 	return scratch;

@@ -61,7 +61,7 @@ void jobenv_network(const struct jobenv_ctx *c, const char *scratch, struct strv
 
 /* SOURCE_DATE_EPOCH: release.lua's project { source_date_epoch }, else
  * the environment's, else the commit time of HEAD when r->dir is a git
- * checkout, else JOBENV_SDE_DEFAULT.  *source says which ("release.lua",
+ * checkout (r->git, read once by plan_load), else JOBENV_SDE_DEFAULT.  *source says which ("release.lua",
  * "environment", "git HEAD", "default"). */
 #define JOBENV_SDE_DEFAULT "315532800" /* 1980-01-01, the earliest zip time */
 int jobenv_sde(const struct release *r, char out[24], const char **source);
@@ -78,8 +78,10 @@ int jobenv_local(const char *name);
  * writes: GOMAXPROCS, GOGC, GOMEMLIMIT (left out of stamps and keys). */
 int jobenv_tuning(const char *kv);
 
-/* Make <work_dir>/jobs/<name> afresh with home/ (go telemetry off) and
- * tmp/: a job's private HOME and TMPDIR.  Returns its path (owned), or
+/* Make <work_dir>/jobs/<name> afresh with home/ (go telemetry off; a git
+ * ignore file naming dist/, dist.tmp-* / and .xgo-build/, so vcs = true
+ * does not see xgo-build's own outputs as a modification) and tmp/: a
+ * job's private HOME and TMPDIR.  Returns its path (owned), or
  * NULL after an error. */
 char *jobenv_scratch(const char *work_dir, const char *name);
 

@@ -1,5 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "manifest.h"
+#include "gitinfo.h"
 #include "toolchains/cc.h"
 
 #include <ctype.h>
@@ -70,6 +71,18 @@ static json_t *job_json(const struct result *res, const struct smoke_result *smo
 
 static json_t *run_metadata_json(void);
 
+/* The git facts the templates, the version and SOURCE_DATE_EPOCH saw. */
+static json_t *git_json(const struct release *r)
+{
+	const struct gitinfo *g = r->git;
+	if (!g || !g->ok)
+		return json_pack("{s:b, s:b}", "checkout", 0, "version_from_git", r->version_from_git);
+	return json_pack("{s:b, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:b}", "checkout", 1, "commit", g->commit,
+			 "short_commit", g->short_commit, "commit_date", g->commit_date, "commit_timestamp",
+			 g->commit_timestamp, "tag", g->tag, "tag_at_head", g->tag_at_head, "dirty", g->dirty,
+			 "version_from_git", r->version_from_git);
+}
+
 json_t *manifest_json(const struct manifest_in *m)
 {
 	const struct release *r = m->release;
@@ -90,10 +103,10 @@ json_t *manifest_json(const struct manifest_in *m)
 				   json_pack("{s:s, s:s, s:s, s:s, s:s}", "version", m->sdk->version, "platform",
 					     m->sdk->platform, "archive", m->sdk->filename, "archive_sha256",
 					     m->sdk->archive_sha256, "tree_digest", m->sdk->tree_digest));
-	bad |= json_object_set_new(doc, "inputs",
-				   json_pack("{s:s, s:s, s:s, s:s}", "go_sum_digest", m->gosum_digest,
-					     "source_digest", m->source_digest, "source_date_epoch", m->sde,
-					     "source_date_epoch_from", m->sde_source));
+	json_t *inputs = json_pack("{s:s, s:s, s:s, s:s}", "go_sum_digest", m->gosum_digest, "source_digest",
+				   m->source_digest, "source_date_epoch", m->sde, "source_date_epoch_from", m->sde_source);
+	bad |= !inputs || json_object_set_new(inputs, "git", git_json(r));
+	bad |= json_object_set_new(doc, "inputs", inputs);
 	bad |= json_object_set_new(doc, "execution", json_pack("{s:s, s:i, s:i}", "isolation", m->isolation,
 							       "parallel", m->parallel, "procs_per_job", m->procs));
 	bad |= json_object_set_new(doc, "jobs", jobs);

@@ -2,7 +2,8 @@
  *
  * Written into dist/ with every input (tool version, release.lua digest
  * and the env() variables it read, SDK pin and digests, go.sum and source
- * digests, SOURCE_DATE_EPOCH, isolation level, CPU budget) and every
+ * digests, SOURCE_DATE_EPOCH, the git facts (gitinfo.h), isolation level,
+ * CPU budget) and every
  * output (per job: target, full environment, argv, duration, output name,
  * size and sha256, static, C toolchain identity, smoke result; per archive: name, size, sha256;
  * the universal binaries and the OCI images with their digests).  verify --against,

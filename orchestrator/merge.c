@@ -40,7 +40,7 @@ struct merge {
 static const char *const same_fields[] = {
 	"tool.version", "sdk.version", "sdk.platform", "sdk.archive_sha256", "sdk.tree_digest",
 	"release.digest", "release.env_reads", "inputs.source_digest", "inputs.go_sum_digest",
-	"inputs.source_date_epoch", "execution.isolation", "checksums", "shard.count", "shard.overlap",
+	"inputs.source_date_epoch", "inputs.git", "execution.isolation", "checksums", "shard.count", "shard.overlap",
 	"shard.weights", "shard.timings_sha256", "shard.plan",
 };
 

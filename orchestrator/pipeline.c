@@ -437,7 +437,7 @@ static int check_derived_unsharded(struct run_state *s)
 
 static int prepare(struct run_state *s)
 {
-	if (release_load(s->o->file, NULL, &s->rel) < 0 || !(s->project = abs_path(s->rel.dir)))
+	if (plan_load(s->o->file, &s->rel) < 0 || !(s->project = abs_path(s->rel.dir)))
 		return EXIT_USAGE;
 	/* the output directory before the SDK: a refused dist costs nothing */
 	int rc = resolve_dirs(s);

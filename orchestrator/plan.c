@@ -5,6 +5,7 @@
 #include "path.h"
 #include "jsonx.h"
 #include "template.h"
+#include "gitinfo.h"
 
 #include <fnmatch.h>
 #include <jansson.h>
@@ -12,6 +13,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+void plan_release_vars(const struct release *r, struct tmpl_var *vars)
+{
+	static const char *const git_names[] = { "tag", "commit", "short_commit", "commit_date", "commit_timestamp",
+						 "major", "minor", "patch", "prerelease" };
+	const struct gitinfo *g = r->git;
+	vars[0] = (struct tmpl_var){ "name", r->project, NULL };
+	vars[1] = (struct tmpl_var){ "version", r->version, "the project has no version" };
+	const char *why = !g ? "git facts are not read by this command" : !g->ok ? g->why : NULL;
+	const char *tag_why = why ? why : !*g->tag ? "no tag is reachable from HEAD" : NULL;
+	const char *sem_why = tag_why ? tag_why : !g->semver ? "the tag is not a semantic version (v1.2.3)" : NULL;
+	const char *vals[] = { g && !tag_why ? g->tag : NULL, g && !why ? g->commit : NULL,
+			       g && !why ? g->short_commit : NULL, g && !why ? g->commit_date : NULL,
+			       g && !why ? g->commit_timestamp : NULL, g && !sem_why ? g->major : NULL,
+			       g && !sem_why ? g->minor : NULL, g && !sem_why ? g->patch : NULL,
+			       g && !sem_why ? g->prerelease : NULL };
+	for (size_t i = 0; i < ARRAY_LEN(git_names); i++)
+		vars[2 + i] = (struct tmpl_var){ git_names[i], vals[i], i == 0 ? tag_why : i < 5 ? why : sem_why };
+}
 
 void plan_vars(const struct release *r, const struct job *j, struct tmpl_var *vars, char *scratch)
 {
@@ -21,15 +41,133 @@ void plan_vars(const struct release *r, const struct job *j, struct tmpl_var *va
 	char v[32];
 	memcpy(v, variant, sizeof(v));
 	snprintf(target, PLAN_SCRATCH - 32, "%s_%s%s", j->target.goos, j->target.goarch, v);
-	vars[0] = (struct tmpl_var){ "name", r->project };
-	vars[1] = (struct tmpl_var){ "version", r->version };
-	vars[2] = (struct tmpl_var){ "build", j->build->name };
-	vars[3] = (struct tmpl_var){ "binary", j->build->binary };
-	vars[4] = (struct tmpl_var){ "os", j->target.goos };
-	vars[5] = (struct tmpl_var){ "arch", j->target.goarch };
-	vars[6] = (struct tmpl_var){ "variant", variant };
-	vars[7] = (struct tmpl_var){ "ext", ext };
-	vars[8] = (struct tmpl_var){ "target", target };
+	plan_release_vars(r, vars);
+	struct tmpl_var *jv = vars + PLAN_RELEASE_VARS;
+	jv[0] = (struct tmpl_var){ "build", j->build->name, NULL };
+	jv[1] = (struct tmpl_var){ "binary", j->build->binary, NULL };
+	jv[2] = (struct tmpl_var){ "os", j->target.goos, NULL };
+	jv[3] = (struct tmpl_var){ "arch", j->target.goarch, NULL };
+	jv[4] = (struct tmpl_var){ "variant", variant, NULL };
+	jv[5] = (struct tmpl_var){ "ext", ext, NULL };
+	jv[6] = (struct tmpl_var){ "target", target, NULL };
+}
+
+/* Expand *field with the release's variables in place; the result must
+ * be a plain name (slash: may hold '/', as files dst may). */
+static int expand_name(const struct tmpl_var *vars, char **field, const char *where, int slash)
+{
+	char *out;
+	if (tmpl_expand(*field, vars, PLAN_RELEASE_VARS, where, &out) < 0)
+		return -1;
+	size_t n = strlen(out);
+	while (slash && n > 1 && out[n - 1] == '/')
+		n--;
+	char *name = xstrndup(out, n);
+	int rc = 0;
+	if (!*name || (!slash && strchr(name, '/')))
+		rc = error("%s: \"%s\" gives '%s', which is not a plain file name", where, *field, out);
+	else
+		rc = path_check_name(where, name);
+	free(name);
+	if (rc < 0) {
+		free(out);
+		return -1;
+	}
+	free(*field);
+	*field = out;
+	return 0;
+}
+
+static int expand_files(const struct release *r, const struct tmpl_var *vars, struct archive_file *f, size_t n,
+			const char *what, int line)
+{
+	char where[256];
+	snprintf(where, sizeof(where), "%s:%d: %s: files dst", r->path, line, what);
+	for (size_t i = 0; i < n; i++)
+		if (f[i].dst && expand_name(vars, &f[i].dst, where, 1) < 0)
+			return -1;
+	return 0;
+}
+
+static int expand_release_names(struct release *r)
+{
+	struct tmpl_var vars[PLAN_RELEASE_VARS];
+	char where[256];
+	plan_release_vars(r, vars);
+	snprintf(where, sizeof(where), "%s:%d: checksums: file", r->path, r->checksums.line);
+	if (expand_name(vars, &r->checksums.file, where, 0) < 0)
+		return -1;
+	for (size_t i = 0; i < r->nbuilds; i++) {
+		snprintf(where, sizeof(where), "%s:%d: build '%s': binary", r->path, r->builds[i].line,
+			 r->builds[i].name);
+		if (expand_name(vars, &r->builds[i].binary, where, 0) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < r->narchives; i++)
+		if (expand_files(r, vars, r->archives[i].files, r->archives[i].nfiles, "archive", r->archives[i].line) < 0)
+			return -1;
+	for (size_t i = 0; i < r->nimages; i++)
+		if (expand_files(r, vars, r->images[i].files, r->images[i].nfiles, "image", r->images[i].line) < 0)
+			return -1;
+	return 0;
+}
+
+static int check_one(const char *tmpl, const struct tmpl_var *vars, const char *where)
+{
+	char *out;
+	if (tmpl_expand(tmpl, vars, PLAN_VARS, where, &out) < 0)
+		return -1;
+	free(out);
+	return 0;
+}
+
+/* Every per-job template, with a stand-in job: only the names matter. */
+static int check_job_templates(const struct release *r)
+{
+	struct tmpl_var vars[PLAN_VARS];
+	char scratch[PLAN_SCRATCH], where[256];
+	for (size_t i = 0; i < r->nbuilds; i++) {
+		const struct build_decl *b = &r->builds[i];
+		struct job j = { .build = b, .target = { .goos = "linux", .goarch = "amd64" } };
+		if (b->vcs && !r->git->ok)
+			return error("%s:%d: build '%s': vcs = true needs a git checkout: %s", r->path, b->line, b->name,
+				     r->git->why);
+		plan_vars(r, &j, vars, scratch);
+		snprintf(where, sizeof(where), "%s:%d: build '%s': output", r->path, b->line, b->name);
+		if (check_one(b->output, vars, where) < 0)
+			return -1;
+		snprintf(where, sizeof(where), "%s:%d: build '%s': ldflags", r->path, b->line, b->name);
+		for (size_t k = 0; k < b->ldflags.n; k++)
+			if (check_one(b->ldflags.v[k], vars, where) < 0)
+				return -1;
+		snprintf(where, sizeof(where), "%s:%d: build '%s': smoke expect", r->path, b->line, b->name);
+		if (b->smoke_expect && check_one(b->smoke_expect, vars, where) < 0)
+			return -1;
+		for (size_t k = 0; k < r->narchives; k++) {
+			snprintf(where, sizeof(where), "%s:%d: archive: name", r->path, r->archives[k].line);
+			if (arc_selects(&r->archives[k], b) && check_one(r->archives[k].name, vars, where) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+int plan_load(const char *file, struct release *r)
+{
+	if (release_load(file, NULL, r) < 0)
+		return -1;
+	r->git = xmalloc(sizeof(*r->git));
+	gitinfo_read(r->dir, r->git);
+	int rc = 0;
+	if (!r->version) {
+		rc = release_set_version(r, r->git->version);
+		r->version_from_git = 1;
+	}
+	if (rc < 0 || expand_release_names(r) < 0 || check_job_templates(r) < 0) {
+		release_clear(r);
+		return -1;
+	}
+	return 0;
 }
 
 int plan_path_ok(const char *path)

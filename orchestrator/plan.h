@@ -63,12 +63,28 @@ struct plan_select {
 };
 int plan_select(const struct plan_select *sel, struct plan *p, struct json_t **record);
 
-/* The template variables for a job: name, version, build, binary, os,
- * arch, variant, ext, target.  vars must hold PLAN_VARS entries; strings
- * point into job and scratch (PLAN_SCRATCH bytes). */
-#define PLAN_VARS 9
+/* The variables of every template (docs/templates.md): the release's
+ * (name, version and the git facts: tag, commit, short_commit,
+ * commit_date, commit_timestamp, major, minor, patch, prerelease), then a
+ * job's (build, binary, os, arch, variant, ext, target).  A git variable
+ * without a value (no checkout, no tag, a tag that is no semantic version)
+ * has value NULL and says why (template.h).  Strings point into r, the job
+ * and scratch (PLAN_SCRATCH bytes). */
+#define PLAN_RELEASE_VARS 11
+#define PLAN_VARS (PLAN_RELEASE_VARS + 7)
 #define PLAN_SCRATCH 96
+void plan_release_vars(const struct release *r, struct tmpl_var *vars);
 void plan_vars(const struct release *r, const struct job *j, struct tmpl_var *vars, char *scratch);
+
+/* release_load, then once: the git facts of the project's checkout
+ * (gitinfo_read), the default version when project { } gives none
+ * (gitinfo_version), the names that take the release's variables only
+ * expanded in place (checksums { file }, each build's binary, archive and
+ * image files dst), and every other template (output, ldflags, smoke
+ * expect, archive name) checked against the variables it will get.  A bad
+ * template is one error naming release.lua's line, before anything runs;
+ * -1 (exit 2). */
+int plan_load(const char *file, struct release *r);
 
 /* A relative path under dist/ with no "..", empty or absolute part. */
 int plan_path_ok(const char *path);

@@ -1,5 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "provenance.h"
+#include "gitinfo.h"
 #include "events.h"
 #include "jsonx.h"
 #include "proc.h"
@@ -69,13 +70,14 @@ static void strip_userinfo(char *url)
 		memmove(host, at + 1, strlen(at + 1) + 1);
 }
 
-/* {"repository", "commit"} of the checkout, or NULL when git does not know. */
-static json_t *git_source(const char *dir)
+/* {"repository", "commit"} of the checkout, or NULL when git does not know:
+ * the commit is the run's (gitinfo.h, read once). */
+static json_t *git_source(const struct release *r, const char *dir)
 {
-	char commit[128], url[2048];
-	if (!git_line(dir, "rev-parse", "--verify", "HEAD", commit, sizeof(commit)))
+	char url[2048];
+	if (!r->git || !r->git->ok)
 		return NULL;
-	json_t *o = json_pack("{s:s}", "commit", commit);
+	json_t *o = json_pack("{s:s}", "commit", r->git->commit);
 	if (git_line(dir, "config", "--get", "remote.origin.url", url, sizeof(url))) {
 		strip_userinfo(url);
 		jx_set(o, "repository", json_string(url));
@@ -195,7 +197,7 @@ static json_t *external(const struct prov_in *in)
 	json_t *o = json_pack("{s:{s:s, s:o}, s:s, s:s, s:o, s:o}", "buildFile", "name", slash ? slash + 1 : r->path,
 			      "digest", digest("sha256", r->digest), "project", r->project, "version", r->version,
 			      "targets", targets, "envReads", env);
-	json_t *src = git_source(in->project_dir);
+	json_t *src = git_source(r, in->project_dir);
 	if (src)
 		jx_set(o, "source", src);
 	return o;

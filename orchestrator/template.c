@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Known in every template: the literal braces. */
+static const struct tmpl_var braces[] = { { "lbrace", "{", NULL }, { "rbrace", "}", NULL } };
+
 static const struct tmpl_var *lookup(const struct tmpl_var *vars, size_t n, const char *name, size_t len)
 {
 	for (size_t i = 0; i < n; i++)
@@ -18,7 +21,7 @@ static int unknown_var(const char *tmpl, const struct tmpl_var *vars, size_t n, 
 		       const char *name, size_t len)
 {
 	char word[64];
-	const char *names[32];
+	const char *names[40];
 	size_t nn = n < ARRAY_LEN(names) ? n : ARRAY_LEN(names);
 	snprintf(word, sizeof(word), "%.*s", (int)len, name);
 	for (size_t i = 0; i < nn; i++)
@@ -44,22 +47,29 @@ int tmpl_expand(const char *tmpl, const struct tmpl_var *vars, size_t nvars, con
 	*out = NULL;
 	for (const char *p = tmpl; *p;) {
 		int rc = 0;
-		if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}')) {
-			rc = buf_append(&b, p, 1);
-			p += 2;
+		if (p[0] == '{' && p[1] == '{') {
+			buf_release(&b);
+			return error("%s: \"%.80s\": '{{' is GoReleaser template syntax: write {version}, {os}, ... "
+				     "(see docs/templates.md)", where, tmpl);
 		} else if (*p == '}') {
 			buf_release(&b);
-			return error("%s: unmatched '}' in \"%.80s\" (write '}}' for a literal brace)", where, tmpl);
+			return error("%s: unmatched '}' in \"%.80s\" (write {rbrace} for a literal brace)", where, tmpl);
 		} else if (*p == '{') {
 			const char *end = strchr(p + 1, '}');
 			if (!end) {
 				buf_release(&b);
 				return error("%s: unterminated '{' in \"%.80s\"", where, tmpl);
 			}
-			const struct tmpl_var *v = lookup(vars, nvars, p + 1, (size_t)(end - p - 1));
-			if (!v) {
+			size_t len = (size_t)(end - p - 1);
+			const struct tmpl_var *v = lookup(vars, nvars, p + 1, len);
+			if (!v && (v = lookup(braces, ARRAY_LEN(braces), p + 1, len)) == NULL) {
 				buf_release(&b);
-				return unknown_var(tmpl, vars, nvars, where, p + 1, (size_t)(end - p - 1));
+				return unknown_var(tmpl, vars, nvars, where, p + 1, len);
+			}
+			if (!v->value) {
+				buf_release(&b);
+				return error("%s: '{%s}' in \"%.80s\" is not available: %s", where, v->name, tmpl,
+					     v->why ? v->why : "no value in this run");
 			}
 			rc = buf_puts(&b, v->value);
 			p = end + 1;

@@ -18,9 +18,10 @@
 static void uni_vars(const struct release *r, const struct job *j, struct tmpl_var *vars, char *scratch)
 {
 	plan_vars(r, j, vars, scratch);
-	vars[5].value = "all";
-	vars[6].value = "";
-	vars[8].value = "darwin_all";
+	struct tmpl_var *jv = vars + PLAN_RELEASE_VARS; /* plan.h: the job's variables */
+	jv[3].value = "all";
+	jv[4].value = "";
+	jv[6].value = "darwin_all";
 }
 
 /* The one darwin job of build b for arch, as a plan index; -1 when there

@@ -9,6 +9,7 @@
 #include "jobenv.h"
 #include "jsonx.h"
 #include "manifest.h"
+#include "gitinfo.h"
 #include "provenance.h"
 #include "path.h"
 #include "plan.h"
@@ -123,28 +124,43 @@ static char *dir_of(const char *file)
 	return xstrdup(buf);
 }
 
-/* path: copy the project to another absolute path and build there.  The
- * copy has no .git, so SOURCE_DATE_EPOCH is fixed from the original. */
+/* path: copy the project to another absolute path and build there.  A
+ * project in a git checkout is copied with the whole checkout, .git
+ * included, so the rebuild sees the same git facts (templates, version,
+ * vcs stamping); the project's dist/ and .xgo-build/ are left out.
+ * Outside a checkout .git is left out too, and SOURCE_DATE_EPOCH is
+ * fixed from the original. */
 static char *vary_path(const struct pipeline_opts *base, const char *root)
 {
 	const char *file = base->file ? base->file : "release.lua";
 	char *src = dir_of(file), *dst = NULL, *out = NULL;
 	if (!src)
 		return NULL;
-	const char *name = strrchr(src, '/');
+	struct gitinfo *g = xmalloc(sizeof(*g));
+	gitinfo_read(src, g);
+	size_t tl = strlen(g->toplevel);
+	int checkout = g->ok && !strncmp(src, g->toplevel, tl) && (src[tl] == '/' || !src[tl]);
+	const char *top = checkout ? g->toplevel : src;
+	const char *rel = checkout ? src + tl + (src[tl] == '/') : "";
+	const char *name = strrchr(top, '/');
 	dst = xasprintf("%s/src/moved/elsewhere/%s", root, name && name[1] ? name + 1 : "project");
-	const char *skipped[] = { "dist", ".xgo-build", ".git", NULL };
+	char *skip_dist = xasprintf("%s%sdist", rel, *rel ? "/" : "");
+	char *skip_work = xasprintf("%s%s.xgo-build", rel, *rel ? "/" : "");
+	const char *skipped[] = { skip_dist, skip_work, checkout ? NULL : ".git", NULL };
 	if (!getenv("SOURCE_DATE_EPOCH")) {
-		struct release r = { .dir = src };
+		struct release r = { .dir = src, .git = g };
 		char sde[24];
 		const char *from;
 		if (jobenv_sde(&r, sde, &from) == 0)
 			setenv("SOURCE_DATE_EPOCH", sde, 1);
 	}
-	if (mkdir_p(dst, 0755) == 0 && verify_copy_tree(src, dst, skipped) == 0) {
+	if (mkdir_p(dst, 0755) == 0 && verify_copy_tree(top, dst, skipped) == 0) {
 		const char *base_name = strrchr(file, '/');
-		out = xasprintf("%s/%s", dst, base_name ? base_name + 1 : file);
+		out = xasprintf("%s%s%s/%s", dst, *rel ? "/" : "", rel, base_name ? base_name + 1 : file);
 	}
+	free(skip_dist);
+	free(skip_work);
+	free(g);
 	free(src);
 	free(dst);
 	return out;
@@ -301,7 +317,8 @@ out:
 	return rc;
 }
 
-static int copy_tree(const char *src, const char *dst, const char *const *skipped, int depth)
+/* rel: the path of src from the copy's root ("" at the root). */
+static int copy_tree(const char *src, const char *dst, const char *const *skipped, const char *rel, int depth)
 {
 	DIR *d = opendir(src);
 	struct dirent *e;
@@ -316,10 +333,13 @@ static int copy_tree(const char *src, const char *dst, const char *const *skippe
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
 		int skip_it = 0;
-		for (size_t i = 0; depth == 0 && skipped && skipped[i]; i++)
-			skip_it |= !strcmp(e->d_name, skipped[i]);
-		if (skip_it)
+		char *r = xasprintf("%s%s%s", rel, *rel ? "/" : "", e->d_name);
+		for (size_t i = 0; skipped && skipped[i]; i++)
+			skip_it |= !strcmp(r, skipped[i]);
+		if (skip_it) {
+			free(r);
 			continue;
+		}
 		char *s = xasprintf("%s/%s", src, e->d_name), *t = xasprintf("%s/%s", dst, e->d_name);
 		struct stat st;
 		char link[PATH_MAX];
@@ -328,7 +348,7 @@ static int copy_tree(const char *src, const char *dst, const char *const *skippe
 		} else if (S_ISDIR(st.st_mode)) {
 			if (mkdir(t, 0755) < 0 && errno != EEXIST)
 				rc = error("cannot create '%s':", t);
-			else if ((rc = copy_tree(s, t, skipped, depth + 1)) == 0 && chmod(t, st.st_mode & 07777) < 0)
+			else if ((rc = copy_tree(s, t, skipped, r, depth + 1)) == 0 && chmod(t, st.st_mode & 07777) < 0)
 				rc = error("cannot chmod '%s':", t);
 		} else if (S_ISLNK(st.st_mode)) {
 			ssize_t n = readlink(s, link, sizeof(link) - 1);
@@ -342,6 +362,7 @@ static int copy_tree(const char *src, const char *dst, const char *const *skippe
 		} else if (S_ISREG(st.st_mode)) {
 			rc = copy_file(s, t, st.st_mode);
 		}
+		free(r);
 		free(s);
 		free(t);
 	}
@@ -351,7 +372,7 @@ static int copy_tree(const char *src, const char *dst, const char *const *skippe
 
 int verify_copy_tree(const char *src, const char *dst, const char *const *skipped)
 {
-	return copy_tree(src, dst, skipped, 0);
+	return copy_tree(src, dst, skipped, "", 0);
 }
 
 static int list_files(const char *root, const char *rel, struct strv *out, int depth)

@@ -113,7 +113,8 @@ int verify_against(const struct pipeline_opts *po, const struct verify_opts *vo,
 int verify_parse_record(const char *what, const char *text, size_t len, json_t *expected, json_t **manifest);
 
 /* A copy of directory src at dst (regular files, directories, symlinks),
- * leaving out the top-level names in skip (NULL-terminated). */
+ * leaving out the paths in skip (NULL-terminated; relative to src: "dist",
+ * "sub/project/dist"). */
 int verify_copy_tree(const char *src, const char *dst, const char *const *skip);
 
 #endif

@@ -31,6 +31,16 @@ def module(path, files=None):
     return path
 
 
+def commit_all(proj, tag=None):
+    """Make proj a git checkout with one commit (GoReleaser users have one), tagged tag."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "GIT_CONFIG_NOSYSTEM": "1",
+           "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
+           "GIT_AUTHOR_DATE": "@1700000000 +0000", "GIT_COMMITTER_DATE": "@1700000000 +0000"}
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "x"]) + ((["tag", tag],) if tag else ()):
+        subprocess.run(["git", "-C", str(proj), *args], env=env, check=True, capture_output=True)
+
+
 def plan_targets(proj, env):
     r = run_xgo("plan", "--json", cwd=proj, env=env)
     assert r.rc == 0, r
@@ -190,13 +200,14 @@ def test_goreleaser_v1_config_builds_goreleaser_names(tmp_path, sdk_session):
     r = translate(proj, env)
     assert r.rc == 0, r
     lines = [l for l in r.err.splitlines() if "not translated:" in l]
-    assert any(".goreleaser.yml:19: ldflags: '-X main.revision={{.ShortCommit}}'" in l for l in lines), r.err
     assert any(":44: changelog:" in l for l in lines) and any(":46: brews:" in l for l in lines), r.err
     assert any(":42: snapshot:" in l for l in lines), r.err
     assert any(":38: owner:" in l for l in lines), r.err
-    assert len(lines) == 5, r.err
+    assert len(lines) == 4, r.err
     lua = (proj / "release.lua").read_text()
     assert "-- Not translated:" in lua and 'goarm = { "6", "7" }' in lua
+    assert '"main.revision={short_commit}"' in lua, lua  # a git fact is our variable
+    commit_all(proj)
     r = run_xgo("run", "-q", cwd=proj, env=env)
     assert r.rc == 0, r
     dist = proj / "dist"
@@ -243,12 +254,14 @@ def test_goreleaser_v2_defaults_are_goreleasers(tmp_path, sdk_session):
     assert r.rc == 0, r
     lines = [l for l in r.err.splitlines() if "not translated:" in l]
     assert any("CGO_ENABLED is not set" in l for l in lines), r.err
-    assert any("{{ .Commit }}" in l for l in lines) and any("{{ .Date }}" in l for l in lines), r.err
+    assert not any("{{ .Commit }}" in l for l in lines) and any("{{ .Date }}" in l for l in lines), r.err
     lua = (proj / "release.lua").read_text()
     # GoReleaser's default files: globs that may match nothing, so optional
     for g in ("license*", "LICENSE*", "readme*", "README*", "changelog*", "CHANGELOG*"):
         assert f'{{ src = "{g}", optional = true }},' in lua, lua
-    assert 'file = name .. "_" .. version .. "_checksums.txt"' in lua, lua
+    assert 'file = "{name}_{version}_checksums.txt"' in lua, lua
+    assert '"main.commit={commit}"' in lua, lua
+    commit_all(proj)
     assert '"-X", "main.version={version}"' in lua and '"main.builtBy=goreleaser"' in lua, lua
     # GoReleaser's default matrix: linux, darwin, windows x amd64, arm64, 386 (no darwin/386)
     got = plan_targets(proj, env)
@@ -329,7 +342,6 @@ def test_goreleaser_untranslatable_settings_print_their_lines(tmp_path, sdk_sess
                  "goreleaser.yaml:12: dockers:",
                  "goreleaser.yaml:14: signs:", "goreleaser.yaml:16: nfpms:", "goreleaser.yaml:19: algorithm:",
                  # GoReleaser's default ldflags, for the config has none
-                 "goreleaser.yaml:3: ldflags: '-X main.commit={{.Commit}}'",
                  "goreleaser.yaml:3: ldflags: '-X main.date={{.Date}}'"):
         assert sum(want in l for l in lines) == 1, (want, r.err)
     assert len(lines) == 8, r.err
@@ -338,8 +350,37 @@ def test_goreleaser_untranslatable_settings_print_their_lines(tmp_path, sdk_sess
     assert '{ src = "completions/**/*", optional = true },' in lua, lua
     assert 'name = "{name}_{version}_{os}_{arch}{variant}"' in lua
     (proj / "release.lock").write_text(sdk_session["lock"])
+    commit_all(proj)
     r = run_xgo("plan", cwd=proj, env=env)
     assert r.rc == 0, r
+
+
+TAGGED = """\
+version: 2
+builds:
+  - env: [CGO_ENABLED=0]
+    goos: [linux]
+    goarch: [amd64]
+    ldflags: ["-X main.version={{ .Version }} -X main.x={{ .Tag }}/{{ .Major }}.{{ .Minor }}"]
+archives:
+  - formats: [binary]
+"""
+
+
+def test_goreleaser_version_comes_from_the_tag_when_the_config_has_none(tmp_path, sdk_session):
+    proj = module(tmp_path / "demo", {".goreleaser.yaml": TAGGED})
+    env = sdk_session["env"]
+    r = translate(proj, env)
+    assert r.rc == 0, r
+    assert "not translated:" not in r.err, r.err
+    lua = (proj / "release.lua").read_text()
+    assert 'local version = env("VERSION")' in lua and '"main.x={tag}/{major}.{minor}"' in lua, lua
+    commit_all(proj, "v3.1.0")
+    r = run_xgo("run", "-q", cwd=proj, env=env)
+    assert r.rc == 0, r
+    out = subprocess.run([str(proj / "dist/demo_linux_amd64/demo")], capture_output=True, text=True)
+    assert out.stdout == "3.1.0 v3.1.0/3.1\n"
+    assert "demo_3.1.0_linux_amd64" in published(proj / "dist")
 
 
 def test_malformed_yaml_is_exit_2_with_file_and_line(tmp_path, sdk_session):

@@ -1,7 +1,7 @@
 /* fuzz_template - the template expander (orchestrator/template.c).
  * Input: a template, optionally "\0value" for the {variant} variable.
  * Invariants: output bounded by TMPL_MAX; an accepted template without
- * braces expands to itself. */
+ * braces expands to itself; "{{" and the unavailable {tag} are refused. */
 #include "fuzz.h"
 #include "orchestrator/template.h"
 
@@ -11,8 +11,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	size_t tl = strlen(s);
 	const char *variant = tl < n ? s + tl + 1 : "_v7";
 	struct tmpl_var vars[] = {
-		{ "name", "hello" }, { "version", "1.2.3" }, { "os", "linux" },
-		{ "arch", "arm" },   { "variant", variant }, { "ext", ".exe" },
+		{ "name", "hello", NULL }, { "version", "1.2.3", NULL }, { "os", "linux", NULL },
+		{ "arch", "arm", NULL },   { "variant", variant, NULL }, { "ext", ".exe", NULL },
+		{ "tag", NULL, "no tag" },
 	};
 	char *out = NULL;
 	quiet_errors = 1;
@@ -21,6 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		FUZZ_CHECK(strlen(out) <= TMPL_MAX);
 		if (!strchr(s, '{') && !strchr(s, '}'))
 			FUZZ_CHECK(strcmp(out, s) == 0);
+		FUZZ_CHECK(!strstr(s, "{{") && !strstr(s, "{tag}"));
 	} else {
 		FUZZ_CHECK(out == NULL);
 	}

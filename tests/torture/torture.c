@@ -310,11 +310,12 @@ static int sc_mirror(void)
 static int sc_template(void)
 {
 	static const struct tmpl_var vars[] = {
-		{ "name", "hello" }, { "version", "1.2.0" }, { "os", "linux" },
-		{ "arch", "arm" },   { "variant", "v7" },    { "ext", "" },
+		{ "name", "hello", NULL }, { "version", "1.2.0", NULL }, { "os", "linux", NULL },
+		{ "arch", "arm", NULL },   { "variant", "v7", NULL },    { "ext", "", NULL },
+		{ "tag", NULL, "no tag" },
 	};
-	static const char *const ok[] = { "{name}_{version}_{os}_{arch}{variant}", "{{x}}/{name}{ext}" };
-	static const char *const bad[] = { "{nope}", "{name", "a}" };
+	static const char *const ok[] = { "{name}_{version}_{os}_{arch}{variant}", "x/{name}{ext}" };
+	static const char *const bad[] = { "{nope}", "{name", "a}", "{{x}}", "{tag}" };
 	char *out;
 	for (size_t i = 0; i < ARRAY_LEN(ok); i++) {
 		if (tmpl_expand(ok[i], vars, ARRAY_LEN(vars), "release.lua:1: archive: name", &out) < 0)

@@ -48,7 +48,8 @@ static void test_goreleaser__trim_markers_and_literal_braces(void **state)
 {
 	(void)state;
 	check("{{ .ProjectName }}_\n  {{- .Version }} \n {{- .Os -}} \n _x", 0, "\"{name}_{version}{os}_x\"");
-	check("a{b}c", 0, "\"a{{b}}c\"");
+	check("a{b}c", 0, "\"a{lbrace}b{rbrace}c\"");
+	check("a{b}c", 1, "\"a{b}c\"");
 	check("plain", 1, "\"plain\"");
 	check("", 0, "\"\"");
 }
@@ -57,15 +58,27 @@ static void test_goreleaser__env_and_text_mode(void **state)
 {
 	(void)state;
 	check("-X main.x={{ .Env.FOO }}!", 0, "\"-X main.x=\" .. lit(env(\"FOO\", \"\")) .. \"!\"");
-	check("{{ .ProjectName }}_{{ .Version }}_checksums.txt", 1, "name .. \"_\" .. version .. \"_checksums.txt\"");
+	check("{{ .ProjectName }}_{{ .Version }}_checksums.txt", 0, "\"{name}_{version}_checksums.txt\"");
+	check("{{ .ProjectName }}-{{ .Env.X }}", 1, "name .. \"-\" .. env(\"X\", \"\")");
+	check("{{ .Version }}.txt", 1, "BAD '{{ .Version }}' (it has no value here");
 	check("{{ .Env.SUMS }}", 1, "env(\"SUMS\", \"\")");
 	check("{{ .Os }}.txt", 1, "BAD '{{ .Os }}'");
+}
+
+static void test_goreleaser__git_facts_become_our_variables(void **state)
+{
+	(void)state;
+	check("{{ .Tag }}-{{ .Commit }}-{{ .ShortCommit }}-{{ .FullCommit }}", 0,
+	      "\"{tag}-{commit}-{short_commit}-{commit}\"");
+	check("{{.CommitDate}} {{.CommitTimestamp}} {{.Major}}.{{.Minor}}.{{.Patch}}-{{.Prerelease}}", 0,
+	      "\"{commit_date} {commit_timestamp} {major}.{minor}.{patch}-{prerelease}\"");
+	check("{{ .Tag }}", 1, "BAD '{{ .Tag }}' (it has no value here");
 }
 
 static void test_goreleaser__untranslatable_names_the_expression(void **state)
 {
 	(void)state;
-	check("{{ .ShortCommit }}", 0, "BAD '{{ .ShortCommit }}' (git facts");
+	check("{{ .Branch }}", 0, "BAD '{{ .Branch }}' (xgo-build has no such git variable");
 	check("{{ .Date }}", 0, "BAD '{{ .Date }}' (the build time");
 	check("{{ title .Os }}", 0, "BAD '{{ title .Os }}'");
 	check("{{ .Arm }}", 0, "BAD '{{ .Arm }}'");
@@ -123,6 +136,7 @@ int main(void)
 		cmocka_unit_test(test_goreleaser__default_archive_name_is_ours),
 		cmocka_unit_test(test_goreleaser__trim_markers_and_literal_braces),
 		cmocka_unit_test(test_goreleaser__env_and_text_mode),
+		cmocka_unit_test(test_goreleaser__git_facts_become_our_variables),
 		cmocka_unit_test(test_goreleaser__untranslatable_names_the_expression),
 		cmocka_unit_test(test_goreleaser__goarm_defaults_to_6_and_mips_shows),
 		cmocka_unit_test(test_goreleaser__errors_name_file_and_line),

@@ -12,8 +12,9 @@
 #include "orchestrator/util.h"
 
 static const struct tmpl_var vars[] = {
-	{ "name", "hello" }, { "version", "1.2.0" }, { "os", "linux" },
-	{ "arch", "arm" }, { "variant", "v7" }, { "ext", "" },
+	{ "name", "hello", NULL }, { "version", "1.2.0", NULL }, { "os", "linux", NULL },
+	{ "arch", "arm", NULL }, { "variant", "v7", NULL }, { "ext", "", NULL },
+	{ "tag", NULL, "'/tmp/x' is not a git checkout" },
 };
 
 static char *expand(const char *t)
@@ -32,10 +33,29 @@ static void test_template__expands_every_variable(void **state)
 	free(s);
 }
 
-static void test_template__literal_braces_and_plain_text(void **state)
+static void test_template__goreleaser_syntax_refused_with_hint(void **state)
 {
 	(void)state;
-	char *s = expand("a{{b}}c");
+	assert_null(expand("{{.Version}}"));
+	assert_non_null(strstr(error_last(), "GoReleaser template syntax: write {version}"));
+	assert_null(expand("a{{b}}c"));
+	assert_non_null(strstr(error_last(), "GoReleaser"));
+	assert_null(expand("{name}}"));
+	assert_non_null(strstr(error_last(), "unmatched"));
+}
+
+static void test_template__unavailable_variable_says_why(void **state)
+{
+	(void)state;
+	assert_null(expand("x_{tag}"));
+	assert_non_null(strstr(error_last(), "'{tag}'"));
+	assert_non_null(strstr(error_last(), "not available: '/tmp/x' is not a git checkout"));
+}
+
+static void test_template__plain_text(void **state)
+{
+	(void)state;
+	char *s = expand("a{lbrace}b{rbrace}c");
 	assert_string_equal(s, "a{b}c");
 	free(s);
 	s = expand("");
@@ -80,7 +100,9 @@ int main(void)
 	quiet_errors = 1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_template__expands_every_variable),
-		cmocka_unit_test(test_template__literal_braces_and_plain_text),
+		cmocka_unit_test(test_template__goreleaser_syntax_refused_with_hint),
+		cmocka_unit_test(test_template__unavailable_variable_says_why),
+		cmocka_unit_test(test_template__plain_text),
 		cmocka_unit_test(test_template__unknown_variable_suggests),
 		cmocka_unit_test(test_template__malformed),
 		cmocka_unit_test(test_template__bounded_output),

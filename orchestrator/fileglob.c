@@ -155,7 +155,8 @@ int fg_match(const char *root, const char *pattern, struct strv *out)
 	if (rc < 0)
 		return -1;
 	/* sorted bytewise, each once (a/ ** / ** can reach a file twice) */
-	qsort(out->v + g.first, out->n - g.first, sizeof(*out->v), cmp_str);
+	if (out->n > g.first)
+		qsort(out->v + g.first, out->n - g.first, sizeof(*out->v), cmp_str);
 	size_t n = g.first;
 	for (size_t i = g.first; i < out->n; i++) {
 		if (n > g.first && !strcmp(out->v[n - 1], out->v[i]))

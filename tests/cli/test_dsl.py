@@ -62,8 +62,8 @@ HELLO_TARGETS = [
 def test_plan_of_hello_has_11_targets(xgo, root):
     r = xgo("plan", "examples/hello/release.lua", cwd=root)
     assert r.rc == 0, r
-    rows = [l.split() for l in r.out.splitlines()[3:]]
-    assert [row[1] for row in rows] == HELLO_TARGETS
+    rows = [l.split() for l in r.out.splitlines()[3:3 + len(HELLO_TARGETS) + 1]]
+    assert [row[1] for row in rows if len(row) > 1] == HELLO_TARGETS
     assert "hello_linux_armv6/hello" in r.out
     assert "hello_windows_amd64/hello.exe" in r.out
     assert "11 jobs" in r.out
@@ -87,7 +87,9 @@ def test_plan_json_is_a_ci_matrix(xgo, root):
 def test_env_is_the_only_window_and_feeds_templates(xgo, root, tmp_path):
     src = (root / "examples/hello/release.lua").read_text()
     (tmp_path / "release.lua").write_text(src)
-    (tmp_path / "LICENSE").write_text("L\n")  # plan resolves the archive's files, as run does
+    (tmp_path / "LICENSE").write_text("L\n")  # plan resolves the archive's and package's files, as run does
+    (tmp_path / "packaging").mkdir()
+    (tmp_path / "packaging/copyright").write_text("C\n")
     r = xgo("plan", "--json", cwd=tmp_path, env={"VERSION": "9.9.9"})
     assert r.rc == 0, r
     assert json.loads(r.out)["version"] == "9.9.9"

@@ -57,7 +57,7 @@ _loader.exec_module(br)  # bench/run's subjects, targets, environments and timer
 
 SCENARIOS = ["fill", "cold", "remote down", "fresh runner", "GoReleaser cold", "GoReleaser restored",
              "shards, no remote", "shards, shared remote"]
-SHARDS = 4
+SHARDS = 4  # at most the number of targets (--quick: 3)
 
 
 class Gocache:
@@ -151,10 +151,24 @@ class Gocache:
 
     # -- the scenarios of one sample
 
+    def want(self, scenario):
+        return not self.a.scenarios or any(scenario.startswith(x) for x in self.a.scenarios.split(","))
+
     def sample(self, s):
-        edit = pathlib.Path(s["dir"]) / s["spec"]["edit"]
-        prev = s["original"]
-        this = prev + f'\nvar XgoBenchEdit = "gocache bench {time.time_ns()}"\n'
+        if self.want("fill"):
+            self.sample_single(s)
+        for scenario, remote in (("shards, no remote", None), ("shards, shared remote", self.nginx.url)):
+            if self.want(scenario):
+                if remote:
+                    self.restore_remote()
+                s["dir_edit"].write_text(s["this"])
+                self.shards(s, scenario, remote)
+        s["dir_edit"].write_text(s["original"])
+
+    def sample_single(self, s):
+        """The scenarios of one runner each; the fill first (the others need its remote)."""
+        edit = s["dir_edit"] = pathlib.Path(s["dir"]) / s["spec"]["edit"]
+        prev, this = s["original"], s["this"]
         dead = f"http://127.0.0.1:{free_port()}/xgo"
         edit.write_text(prev)
         self.empty_remote()
@@ -168,11 +182,6 @@ class Gocache:
         self.record(s, "fresh runner", self.xgo_run(s, "fresh runner", "fresh", remote=self.nginx.url))
         if self.b.goreleaser:
             self.goreleaser(s, edit, prev, this)
-        for scenario, remote in (("shards, no remote", None), ("shards, shared remote", self.nginx.url)):
-            if remote:
-                self.restore_remote()
-            self.shards(s, scenario, remote)
-        edit.write_text(prev)
 
     def goreleaser(self, s, edit, prev, this):
         gc = pathlib.Path(self.b.gocache(s["name"], "goreleaser"))
@@ -195,8 +204,8 @@ class Gocache:
         self.record(s, "GoReleaser restored", r)
 
     def shards(self, s, scenario, remote):
-        runs = [self.xgo_run(s, scenario, f"shard{k}", remote=remote, shard=f"{k}/{SHARDS}")
-                for k in range(1, SHARDS + 1)]
+        n = min(SHARDS, len(s["targets"]))
+        runs = [self.xgo_run(s, scenario, f"shard{k}", remote=remote, shard=f"{k}/{n}") for k in range(1, n + 1)]
         d, env = self.runner("merge")
         m, _ = self.timed(s, scenario, [br.XGO, "merge", "-q", "--dist", str(d / "dist")] +
                           [str(r["dist"]) for r in runs], env, tag="merge")
@@ -227,8 +236,9 @@ class Gocache:
             cold = self.med(subj, "cold")
             if cold is None:
                 continue
-            lines += [f"## {subj}", "", "| scenario | wall s | x cold | CPU s | MiB to / from the remote | notes |",
-                      "| --- | --- | --- | --- | --- | --- |"]
+            ccpu = self.med(subj, "cold", "cpu")
+            lines += [f"## {subj}", "", "| scenario | wall s | x cold | CPU s | CPU x cold | MiB to / from the remote "
+                      "| notes |", "| --- | --- | --- | --- | --- | --- | --- |"]
             for sc in SCENARIOS:
                 rs = [r for r in self.records if r["subject"] == subj and r["scenario"] == sc]
                 if not rs:
@@ -239,14 +249,16 @@ class Gocache:
                     note.append("= remote empty")
                 if rs[0].get("drain_ms") is not None:
                     note.append(f"uploads after the last job {self.med(subj, sc, 'drain_ms') / 1000:.1f} s")
-                if "save_s" in rs[0]:
-                    note.append(f"tar --zstd save {self.med(subj, sc, 'save_s'):.1f} s, "
+                if rs[0].get("tarball"):
+                    save = self.med(subj, sc, "save_s")
+                    note.append(f"tar --zstd{f' save {save:.1f} s,' if save is not None else ''} "
                                 f"{self.med(subj, sc, 'tarball') / 2**20:.0f} MiB")
                 if "merge_s" in rs[0]:
-                    note.append(f"slowest of {SHARDS} shards; CPU = their sum; merge {self.med(subj, sc, 'merge_s'):.1f} s;"
+                    note.append(f"slowest of {len(rs[0]['walls'])} shards; CPU = their sum; merge {self.med(subj, sc, 'merge_s'):.1f} s;"
                                 f" shards {' '.join(f'{x:.0f}' for x in rs[0]['walls'])} s")
                 lines.append(f"| {sc} | {statistics.median(w):.1f} ({min(w):.1f}-{max(w):.1f}) | "
                              f"{statistics.median(w) / cold:.2f} | {self.med(subj, sc, 'cpu'):.1f} | "
+                             f"{self.med(subj, sc, 'cpu') / ccpu:.2f} | "
                              f"{self.med(subj, sc, 'up') / 2**20:.1f} / {self.med(subj, sc, 'down') / 2**20:.1f} | "
                              f"{'; '.join(note)} |")
             lines.append("")
@@ -260,8 +272,9 @@ class Gocache:
             if gr:
                 v("fresh runner <= 0.15x GoReleaser cold", fresh / gr, lambda x: x <= 0.15)
                 v("GoReleaser restored / fresh runner >= 2", grr / fresh, lambda x: x >= 2)
-            v("remote empty <= 1.05x cold", self.med(subj, "fill") / cold, lambda x: x <= 1.05)
-            v("remote down <= 1.05x cold", self.med(subj, "remote down") / cold, lambda x: x <= 1.05)
+            for sc, what in (("fill", "remote empty"), ("remote down", "remote down")):
+                v(f"{what} <= 1.05x cold (wall)", self.med(subj, sc) / cold, lambda x: x <= 1.05)
+                v(f"{what} <= 1.05x cold (CPU)", self.med(subj, sc, "cpu") / ccpu, lambda x: x <= 1.05)
         lines += ["## Targets", "", "| target | ratio | verdict |", "| --- | --- | --- |"] + verdicts + [""]
         lines += [f"- {n}" for n in self.a.note or []]
         text = "\n".join(lines) + "\n"
@@ -272,20 +285,29 @@ class Gocache:
 
     def main(self):
         b = self.b
+        if self.a.report_only:
+            self.records = json.loads((self.work / "records.json").read_text())
+            print(self.report(list(dict.fromkeys(r["subject"] for r in self.records)), partial=False))
+            return
         b.ensure_go()
         b.ensure_xgo()
         b.ensure_goreleaser()
         self.work.mkdir(parents=True, exist_ok=True)
         prepared = [b.prepare_subject(n) for n in self.a.subjects.split(",")]
+        for s in prepared:
+            s["dir_edit"] = pathlib.Path(s["dir"]) / s["spec"]["edit"]
+            s["this"] = s["original"] + f'\nvar XgoBenchEdit = "gocache bench {time.time_ns()}"\n'
+        if self.a.append and (self.work / "records.json").exists():
+            self.records = json.loads((self.work / "records.json").read_text())
         self.nginx = Nginx(self.work / f"nginx-{os.getpid()}-{time.time_ns()}")
         try:
-            done = []
+            done = list(dict.fromkeys(r["subject"] for r in self.records))
             for s in prepared:
                 br.log(f"measuring {s['name']}: {len(s['jobs'])} jobs, {self.a.runs} sample(s)")
                 for _ in range(self.a.runs):
                     self.sample(s)
-                    self.report(done + [s["name"]], partial=True)
-                done.append(s["name"])
+                    self.report(list(dict.fromkeys(done + [s["name"]])), partial=True)
+                done = list(dict.fromkeys(done + [s["name"]]))
             print(self.report(done, partial=False))
         finally:
             self.nginx.stop()
@@ -301,6 +323,10 @@ def main():
     ap.add_argument("--quick", action="store_true", help="bench/run's 3 quick targets")
     ap.add_argument("--results", help="default bench/RESULTS-gocache.md; --quick: <work>/RESULTS-gocache-quick.md")
     ap.add_argument("--note", action="append", help="a line for the notes (repeatable)")
+    ap.add_argument("--scenarios", help="only these (prefixes: fill = the single-runner ones, shards); "
+                                        "the shards without the fill use the remote an earlier fill left")
+    ap.add_argument("--append", action="store_true", help="add to <work>'s records.json instead of starting anew")
+    ap.add_argument("--report-only", action="store_true", help="write the results of <work>'s records.json again")
     a = ap.parse_args()
     if not a.results:
         a.results = os.path.join(a.work, "RESULTS-gocache-quick.md") if a.quick else \

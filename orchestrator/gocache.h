@@ -85,6 +85,7 @@ struct gocache_stats {
 	unsigned long remote_hits, remote_misses, uploads, warnings;
 	uint64_t bytes_down, bytes_up;
 	unsigned long local_hits, misses, puts; /* as the programs reported them */
+	uint64_t drain_ms; /* from the last job's end to the last upload's */
 };
 
 /* Listen on <work_dir>/GOCACHE_SOCKET for the programs of this run's

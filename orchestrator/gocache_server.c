@@ -4,7 +4,9 @@
  *
  * Lines from a program: "get ACTION" (answered "1\n" when the object is in
  * the store now, "0\n" when not), "put ACTION" (queued for upload, no
- * answer) and "stats HITS MISSES PUTS" (its counts, at close).
+ * answer) and "stats HITS MISSES PUTS" (its counts, at close).  Uploads
+ * run on UPLOADERS threads over the remote's kept-alive connections, so
+ * the ones still queued when the last job ends take little time.
  */
 #define _GNU_SOURCE
 #include "gocache.h"
@@ -26,9 +28,11 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #define QUEUE_MAX 65536  /* uploads waiting; more are dropped (a later run uploads them) */
+#define UPLOADERS 4       /* threads: a request waits on the network, not the CPU */
 #define DISK_RESERVE (256ULL << 20)
 
 struct gocache_server {
@@ -38,8 +42,9 @@ struct gocache_server {
 	uint64_t max;
 	char *sock;
 	int lfd, stop_pipe[2];
-	pthread_t accept_thread, upload_thread;
+	pthread_t accept_thread, uploaders[UPLOADERS];
 	int accepting;           /* accept_thread runs */
+	int nuploaders;          /* uploaders started */
 	pthread_mutex_t mu;
 	pthread_cond_t cond;     /* the queue grew, a connection ended, or stop */
 	struct strv queue;       /* actions to upload */
@@ -48,6 +53,13 @@ struct gocache_server {
 	struct gocache_stats st; /* under mu */
 	atomic_int warned;
 };
+
+static double now_seconds(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
 
 /* One warning for the whole run: the rest are counted. */
 static void problem(struct gocache_server *srv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -343,12 +355,17 @@ struct gocache_server *gocache_server_start(const char *work_dir, const char *st
 	pthread_cond_init(&srv->cond, NULL);
 	srv->sock = xasprintf("%s/%s", work_dir, GOCACHE_SOCKET);
 	if (!(srv->store = gocache_store_open(store_dir)) || (srv->lfd = listen_in(work_dir)) < 0 ||
-	    pipe2(srv->stop_pipe, O_CLOEXEC) < 0 || pthread_create(&srv->upload_thread, NULL, upload_main, srv) != 0)
+	    pipe2(srv->stop_pipe, O_CLOEXEC) < 0)
+		goto fail;
+	while (srv->nuploaders < UPLOADERS &&
+	       pthread_create(&srv->uploaders[srv->nuploaders], NULL, upload_main, srv) == 0)
+		srv->nuploaders++;
+	if (srv->nuploaders == 0)
 		goto fail;
 	if (pthread_create(&srv->accept_thread, NULL, accept_main, srv) != 0) {
 		close(srv->lfd);
 		srv->lfd = -1;
-		gocache_server_stop(srv, 0, NULL); /* joins the upload thread */
+		gocache_server_stop(srv, 0, NULL); /* joins the upload threads */
 		return NULL;
 	}
 	srv->accepting = 1;
@@ -380,6 +397,7 @@ void gocache_server_stop(struct gocache_server *srv, int drain, struct gocache_s
 	if (srv->lfd >= 0)
 		close(srv->lfd);
 	unlink(srv->sock);
+	double t0 = now_seconds();
 	pthread_mutex_lock(&srv->mu);
 	while (srv->conns > 0) /* the jobs have ended: their programs are closing */
 		pthread_cond_wait(&srv->cond, &srv->mu);
@@ -388,7 +406,9 @@ void gocache_server_stop(struct gocache_server *srv, int drain, struct gocache_s
 		srv->qhead = srv->queue.n;
 	pthread_cond_broadcast(&srv->cond);
 	pthread_mutex_unlock(&srv->mu);
-	pthread_join(srv->upload_thread, NULL);
+	for (int i = 0; i < srv->nuploaders; i++)
+		pthread_join(srv->uploaders[i], NULL);
+	srv->st.drain_ms = (uint64_t)((now_seconds() - t0) * 1000);
 	if (st)
 		*st = srv->st;
 	close(srv->stop_pipe[0]);

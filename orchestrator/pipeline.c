@@ -556,11 +556,12 @@ static void close_gocacheprog(struct run_state *s, int rc)
 	     "%lu refused",
 	     st.local_hits, st.remote_hits, (double)st.bytes_down / (1 << 20), st.puts, st.uploads,
 	     (double)st.bytes_up / (1 << 20), st.warnings);
-	events_emit("gocache", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "local_hits",
+	events_emit("gocache", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "local_hits",
 					 (json_int_t)st.local_hits, "remote_hits", (json_int_t)st.remote_hits,
 					 "misses", (json_int_t)st.misses, "puts", (json_int_t)st.puts, "uploads",
 					 (json_int_t)st.uploads, "bytes_down", (json_int_t)st.bytes_down, "bytes_up",
-					 (json_int_t)st.bytes_up, "warnings", (json_int_t)st.warnings));
+					 (json_int_t)st.bytes_up, "warnings", (json_int_t)st.warnings, "drain_ms",
+					 (json_int_t)st.drain_ms));
 }
 
 /* Input digests of every job and the action cache, unless --no-cache. */

@@ -15,16 +15,48 @@
 #include <unistd.h>
 
 #define TRIES 3
-#define CONNECT_TIMEOUT_S 3L
+#define CONNECT_TIMEOUT_MS 1500L /* a cache that far away is no faster than a build */
 #define STALL_BYTES 1024L
-#define STALL_SECONDS 10L
+#define STALL_SECONDS 5L
 
 struct remote {
 	char *url;     /* without a trailing slash */
 	char *auth;    /* "Authorization: Bearer ..." or NULL */
 	int read_only;
 	atomic_int off; /* a request failed for good: no more requests */
+	CURLSH *share;  /* connections and DNS answers kept between requests and threads */
+	pthread_mutex_t locks[CURL_LOCK_DATA_LAST];
 };
+
+static void share_lock(CURL *c, curl_lock_data data, curl_lock_access access, void *user)
+{
+	struct remote *r = user;
+	(void)c;
+	(void)access;
+	pthread_mutex_lock(&r->locks[data]);
+}
+
+static void share_unlock(CURL *c, curl_lock_data data, void *user)
+{
+	struct remote *r = user;
+	(void)c;
+	pthread_mutex_unlock(&r->locks[data]);
+}
+
+/* Keep-alive: without a shared connection cache, every request of every
+ * thread would connect (and on https shake hands) again. */
+static void share_open(struct remote *r)
+{
+	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_init(&r->locks[i], NULL);
+	if (!(r->share = curl_share_init()))
+		return; /* requests then connect each time */
+	curl_share_setopt(r->share, CURLSHOPT_LOCKFUNC, share_lock);
+	curl_share_setopt(r->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+	curl_share_setopt(r->share, CURLSHOPT_USERDATA, r);
+	curl_share_setopt(r->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+	curl_share_setopt(r->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+}
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int curl_ok;
@@ -51,6 +83,7 @@ struct remote *remote_open(const char *url, const char *token, int read_only)
 		r->url[n - 1] = '\0';
 	r->auth = token && *token ? xasprintf("Authorization: Bearer %s", token) : NULL;
 	r->read_only = read_only;
+	share_open(r);
 	return r;
 }
 
@@ -58,6 +91,10 @@ void remote_close(struct remote *r)
 {
 	if (!r)
 		return;
+	if (r->share)
+		curl_share_cleanup(r->share);
+	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_destroy(&r->locks[i]);
 	free(r->url);
 	free(r->auth);
 	free(r);
@@ -143,7 +180,9 @@ static CURL *easy_new(struct remote *r, const char *url, const char *method, str
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L); /* a cache does not redirect */
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+	if (r->share)
+		curl_easy_setopt(c, CURLOPT_SHARE, r->share);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, STALL_BYTES);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, STALL_SECONDS);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "xgo-build/" XGO_VERSION);
@@ -166,6 +205,16 @@ static CURL *easy_new(struct remote *r, const char *url, const char *method, str
 	if (*headers)
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, *headers);
 	return c;
+}
+
+/* A failure a retry would only repeat, at the cost of its timeout: nobody
+ * listens (refused, or no answer within the connect timeout), the name
+ * does not resolve, or the server stalled.  Retries are for 5xx and for a
+ * connection that broke. */
+static int final(CURLcode cc)
+{
+	return cc == CURLE_COULDNT_CONNECT || cc == CURLE_OPERATION_TIMEDOUT || cc == CURLE_COULDNT_RESOLVE_HOST ||
+	       cc == CURLE_COULDNT_RESOLVE_PROXY;
 }
 
 /* One request with retries: the HTTP status, 0 when there was none, or -1
@@ -192,7 +241,7 @@ static long request(struct remote *r, const char *method, const char *path, stru
 		}
 		if (cc == CURLE_OK && status < 500)
 			break;
-		if (attempt == TRIES) {
+		if (attempt == TRIES || final(cc)) {
 			if (!atomic_exchange(&r->off, 1))
 				warn("remote cache %s: %s %s failed (%s); building without it from here on", r->url,
 				     method, path, cc != CURLE_OK ? (errbuf[0] ? errbuf : curl_easy_strerror(cc)) : "server error");

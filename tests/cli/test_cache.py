@@ -235,7 +235,8 @@ error_log {base}/logs/error.log;
 pid {base}/nginx.pid;
 events {{ worker_connections 64; }}
 http {{
-  access_log {base}/logs/access.log;
+  log_format xgo '$remote_addr conn=$connection "$request" $status in=$request_length out=$bytes_sent';
+  access_log {base}/logs/access.log xgo;
   client_body_temp_path {base}/tmp;
   proxy_temp_path {base}/tmp; fastcgi_temp_path {base}/tmp; uwsgi_temp_path {base}/tmp; scgi_temp_path {base}/tmp;
   server {{

@@ -10,13 +10,16 @@ import base64
 import hashlib
 import json
 import os
+import re
 import shutil
+import socket
 import subprocess
+import threading
 
 import pytest
 
 from conftest import BINARY, run_xgo, sums, write_project
-from test_cache import Nginx, checkout, env_with_cache, run_json  # noqa: F401
+from test_cache import Nginx, checkout, env_with_cache, free_port, run_json  # noqa: F401
 
 LIB = 'package lib\n\nfunc Word() string { return "lib" }\n'
 MAIN = 'package main\n\nimport "example.com/p/lib"\n\nfunc main() { println("hello", lib.Word()) }\n'
@@ -134,6 +137,69 @@ def test_a_wrong_remote_object_is_a_miss_with_one_warning(filled, sdk_session, t
     stats = [e for e in ev if e["event"] == "gocache"][0]
     assert stats["warnings"] >= 1 and stats["puts"] > filled["cold"]["puts"] / 2, (stats, filled["cold"])
     assert sums(proj / "dist") == filled["ref"]
+
+
+class Stalling:
+    """A remote that accepts connections and never answers (counted)."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/xgo"
+        self.held = []
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                self.held.append(self.sock.accept()[0])
+            except OSError:
+                return
+
+    def stop(self):
+        self.sock.close()
+        for c in self.held:
+            c.close()
+
+
+@pytest.mark.parametrize("how", ["refused", "stalling"])
+def test_a_down_remote_is_one_verdict_and_one_warning_per_run(filled, sdk_session, tmp_path, how):
+    server = Stalling() if how == "stalling" else None
+    url = server.url if server else f"http://127.0.0.1:{free_port()}/xgo"
+    try:
+        proj, env = fresh_runner(filled, sdk_session, tmp_path, how, XGO_REMOTE_CACHE=url)
+        r, ev = run_json(proj, env)
+    finally:
+        if server:
+            server.stop()
+    assert r.rc == 0, r
+    warnings = [x for x in r.err.splitlines() if "warning" in x]
+    assert len(warnings) == 1 and "building without it from here on" in warnings[0], r.err
+    assert sums(proj / "dist") == filled["ref"], "the same bytes as a cold build"
+    stats = [e for e in ev if e["event"] == "gocache"][0]
+    assert stats["remote_hits"] == 0 and stats["uploads"] == 0 and stats["puts"] > 50, stats
+    if server:
+        # a stall is not retried: the first request's timeout is the run's verdict
+        assert len(server.held) == 1, f"{len(server.held)} connections to a remote that never answers"
+
+
+def test_an_empty_remote_is_asked_over_kept_alive_connections(filled, sdk_session, tmp_path):
+    n = Nginx(tmp_path / "nginx")
+    try:
+        proj, env = fresh_runner(filled, sdk_session, tmp_path, "empty", XGO_REMOTE_CACHE=n.url)
+        r, ev = run_json(proj, env)
+    finally:
+        n.stop()
+    assert r.rc == 0 and "warning" not in r.err, r
+    assert sums(proj / "dist") == filled["ref"]
+    stats = [e for e in ev if e["event"] == "gocache"][0]
+    assert stats["uploads"] == stats["puts"] > 50 and stats["remote_hits"] == 0, stats
+    assert stats["drain_ms"] >= 0, stats
+    log = (n.base / "logs/access.log").read_text().splitlines()
+    conns = {re.search(r"conn=(\d+)", x).group(1) for x in log}
+    # a get miss, a HEAD and two PUTs per object: hundreds of requests on a few connections
+    assert len(log) > 4 * 50 and len(conns) <= 16, (len(log), len(conns))
 
 
 def test_concurrent_runs_share_one_store(filled, sdk_session, tmp_path):

@@ -260,7 +260,7 @@ static int init_text(const char *dir, const char *gover, struct buf *b, size_t *
 	buf_printf(b, "-- release.lua, written by 'xgo-build init'.  README.md lists every key.\n");
 	buf_puts(b, "project { name = ");
 	lua_str(b, name);
-	buf_puts(b, ", version = env(\"VERSION\", \"0.0.0\") }\n\ngo ");
+	buf_puts(b, ", version = env(\"VERSION\") } -- unset: from the git tag (docs/templates.md)\n\ngo ");
 	lua_str(b, gover);
 	buf_puts(b, " -- the SDK; its hashes live in release.lock\n\n");
 	if (emit_builds(dir, abs, b, nbuilds) < 0)

@@ -95,7 +95,7 @@ def test_env_is_the_only_window_and_feeds_templates(xgo, root, tmp_path):
     assert json.loads(r.out)["version"] == "9.9.9"
     r = xgo("plan", "--json", cwd=tmp_path, env={"VERSION": ""})
     assert r.rc == 2, "an empty variable is a value, not unset"
-    assert "release.lua:2: project: version '' must be non-empty" in r.err
+    assert "release.lua:3: project: version '' must be non-empty" in r.err
 
 
 def test_directory_option_and_file_alias(xgo, root):

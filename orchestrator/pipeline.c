@@ -410,11 +410,11 @@ static int load_signing_key(struct run_state *s)
 	return rc;
 }
 
-/* A shard holds only some targets: a universal binary or an image may
- * lack a slice or a platform there, so a sharded run makes none (an
- * unsharded run does), but their declarations are checked on the whole
- * plan all the same. */
-static int check_derived_unsharded(struct run_state *s)
+/* A shard, or a run of some targets (--target, --build), holds only part
+ * of the plan: a universal binary or an image may lack a slice or a
+ * platform there, so such a run makes none (a whole run does), but their
+ * declarations are checked on the whole plan all the same. */
+static int check_derived_whole(struct run_state *s)
 {
 	struct arcplan ap;
 	struct uniplan up;
@@ -426,8 +426,12 @@ static int check_derived_unsharded(struct run_state *s)
 		return 0;
 	int rc = arc_plan(&s->rel, &s->plan, s->project, &ap);
 	if (rc == 0 && (rc = oci_plan_derived(&s->rel, &s->plan, &ap, s->project, &up, &op)) == 0) {
-		note("shard %d/%d: universal binaries and OCI images are made by unsharded runs only",
-		     s->o->shard.k, s->o->shard.n);
+		if (s->o->shard.n)
+			note("shard %d/%d: universal binaries and OCI images are made by unsharded runs only",
+			     s->o->shard.k, s->o->shard.n);
+		else
+			note("a run of some targets (--target, --build) makes no universal binaries or OCI images: "
+			     "a run of the whole matrix does");
 		oci_plan_release(&op);
 		uni_plan_release(&up);
 	}
@@ -437,7 +441,7 @@ static int check_derived_unsharded(struct run_state *s)
 
 static int prepare(struct run_state *s)
 {
-	if (plan_load(s->o->file, &s->rel) < 0 || !(s->project = abs_path(s->rel.dir)))
+	if (plan_load(s->o->file, &s->rel) < 0 || plan_check_templates(&s->rel) || !(s->project = abs_path(s->rel.dir)))
 		return EXIT_USAGE;
 	/* the output directory before the SDK: a refused dist costs nothing */
 	int rc = resolve_dirs(s);
@@ -462,14 +466,17 @@ static int prepare(struct run_state *s)
 	}
 	if (plan_make(&s->rel, &s->ports, &s->plan) < 0)
 		return EXIT_USAGE;
-	if (s->o->shard.n && (check_derived_unsharded(s) < 0 || shard_apply(&s->o->shard, &s->plan, &s->shard) < 0))
+	int part = s->o->shard.n || s->o->select.ntargets || s->o->select.nbuilds;
+	if (part && check_derived_whole(s) < 0)
+		return EXIT_USAGE;
+	if (s->o->shard.n && shard_apply(&s->o->shard, &s->plan, &s->shard) < 0)
 		return EXIT_USAGE;
 	if (plan_select(&s->o->select, &s->plan, &s->partial) < 0)
 		return EXIT_USAGE;
 	if (arc_plan(&s->rel, &s->plan, s->project, &s->arcs) < 0 ||
 	    lpkg_plan(&s->rel, &s->plan, s->project, &s->pkgs) < 0 ||
 	    plan_check_published(&s->rel, &s->plan, &s->arcs, &s->pkgs) < 0 ||
-	    (!s->o->shard.n && oci_plan_derived(&s->rel, &s->plan, &s->arcs, s->project, &s->uni, &s->images) < 0))
+	    (!part && oci_plan_derived(&s->rel, &s->plan, &s->arcs, s->project, &s->uni, &s->images) < 0))
 		return EXIT_USAGE;
 	if (jobenv_sde(&s->rel, s->sde, &s->sde_source) < 0)
 		return EXIT_USAGE;

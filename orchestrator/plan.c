@@ -121,34 +121,42 @@ static int check_one(const char *tmpl, const struct tmpl_var *vars, const char *
 	return 0;
 }
 
-/* Every per-job template, with a stand-in job: only the names matter. */
-static int check_job_templates(const struct release *r)
+/* Every per-job template, with a stand-in job: only the names matter.
+ * Each bad one is said; returns how many. */
+int plan_check_templates(const struct release *r)
 {
 	struct tmpl_var vars[PLAN_VARS];
 	char scratch[PLAN_SCRATCH], where[256];
+	int bad = 0;
 	for (size_t i = 0; i < r->nbuilds; i++) {
 		const struct build_decl *b = &r->builds[i];
 		struct job j = { .build = b, .target = { .goos = "linux", .goarch = "amd64" } };
-		if (b->vcs && !r->git->ok)
-			return error("%s:%d: build '%s': vcs = true needs a git checkout: %s", r->path, b->line, b->name,
-				     r->git->why);
 		plan_vars(r, &j, vars, scratch);
 		snprintf(where, sizeof(where), "%s:%d: build '%s': output", r->path, b->line, b->name);
-		if (check_one(b->output, vars, where) < 0)
-			return -1;
+		bad += check_one(b->output, vars, where) < 0;
 		snprintf(where, sizeof(where), "%s:%d: build '%s': ldflags", r->path, b->line, b->name);
 		for (size_t k = 0; k < b->ldflags.n; k++)
-			if (check_one(b->ldflags.v[k], vars, where) < 0)
-				return -1;
+			if (check_one(b->ldflags.v[k], vars, where) < 0) {
+				bad++;
+				break;
+			}
 		snprintf(where, sizeof(where), "%s:%d: build '%s': smoke expect", r->path, b->line, b->name);
-		if (b->smoke_expect && check_one(b->smoke_expect, vars, where) < 0)
-			return -1;
+		bad += b->smoke_expect && check_one(b->smoke_expect, vars, where) < 0;
 		for (size_t k = 0; k < r->narchives; k++) {
 			snprintf(where, sizeof(where), "%s:%d: archive: name", r->path, r->archives[k].line);
-			if (arc_selects(&r->archives[k], b) && check_one(r->archives[k].name, vars, where) < 0)
-				return -1;
+			bad += arc_selects(&r->archives[k], b) && check_one(r->archives[k].name, vars, where) < 0;
 		}
 	}
+	return bad;
+}
+
+/* vcs = true needs the checkout's facts. */
+static int check_vcs(const struct release *r)
+{
+	for (size_t i = 0; i < r->nbuilds; i++)
+		if (r->builds[i].vcs && !r->git->ok)
+			return error("%s:%d: build '%s': vcs = true needs a git checkout: %s", r->path, r->builds[i].line,
+				     r->builds[i].name, r->git->why);
 	return 0;
 }
 
@@ -163,7 +171,7 @@ int plan_load(const char *file, struct release *r)
 		rc = release_set_version(r, r->git->version);
 		r->version_from_git = 1;
 	}
-	if (rc < 0 || expand_release_names(r) < 0 || check_job_templates(r) < 0) {
+	if (rc < 0 || expand_release_names(r) < 0 || check_vcs(r) < 0) {
 		release_clear(r);
 		return -1;
 	}

@@ -78,13 +78,17 @@ void plan_vars(const struct release *r, const struct job *j, struct tmpl_var *va
 
 /* release_load, then once: the git facts of the project's checkout
  * (gitinfo_read), the default version when project { } gives none
- * (gitinfo_version), the names that take the release's variables only
+ * (gitinfo_version), and the names that take the release's variables only
  * expanded in place (checksums { file }, each build's binary, archive and
- * image files dst), and every other template (output, ldflags, smoke
- * expect, archive name) checked against the variables it will get.  A bad
- * template is one error naming release.lua's line, before anything runs;
- * -1 (exit 2). */
+ * image files dst); vcs = true outside a checkout is refused.  -1 after
+ * one error naming release.lua's line (exit 2). */
 int plan_load(const char *file, struct release *r);
+
+/* Every other template (output, ldflags, smoke expect, archive name)
+ * checked against the variables it will get, before anything runs: each
+ * bad one is one error naming release.lua's line; returns how many (run
+ * stops at any, exit 2; check and plan go on to their other stages). */
+int plan_check_templates(const struct release *r);
 
 /* A relative path under dist/ with no "..", empty or absolute part. */
 int plan_path_ok(const char *path);

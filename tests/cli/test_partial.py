@@ -101,3 +101,18 @@ def test_every_published_entry_has_the_source_date_epoch_as_its_time(tmp_path, s
         assert len(entries) > 10
         wrong = [(str(p), os.lstat(p).st_mtime) for p in entries if os.lstat(p).st_mtime != SDE]
         assert wrong == [], wrong
+
+
+def test_a_run_of_some_targets_makes_no_universal_binary_or_image_and_says_so(tmp_path, sdk_session):
+    """examples/hello declares universal = true and an image: a run of one
+    linux target builds it and its packages, and says what it leaves out."""
+    import shutil
+    from conftest import ROOT
+    proj = tmp_path / "hello"
+    shutil.copytree(ROOT / "examples/hello", proj, ignore=shutil.ignore_patterns("dist", ".xgo-build"))
+    r = run_xgo("run", "--target", "linux/amd64", cwd=proj, env=sdk_session["env"])
+    assert r.rc == 0, r
+    assert "makes no universal binaries or OCI images" in r.err, r
+    names = sorted(p.name for p in (proj / "dist").iterdir())
+    assert "hello_0.1.0-1_amd64.deb" in names and "hello-0.1.0-1.x86_64.rpm" in names, names
+    assert not [n for n in names if "darwin" in n or n.endswith("-oci")], names

@@ -82,13 +82,25 @@ def sdk_session(tmp_path_factory):
     return {"env": env, "lock": (proj / "release.lock").read_text(), "mirror": mirror}
 
 
-@pytest.fixture
-def hello(tmp_path, sdk_session):
-    """A fresh copy of examples/hello, locked to the session SDK."""
-    proj = tmp_path / "hello"
+def copy_hello_archives(proj, sdk_session):
+    """examples/hello as the archive tests want it: its 11 targets, archives
+    and checksums, without what it makes from the binaries (the universal
+    binary, packages, image), which test_examples.py checks on the whole
+    example.  Locked to the session SDK."""
     _shutil.copytree(ROOT / "examples/hello", proj, ignore=_shutil.ignore_patterns("dist", ".xgo-build"))
+    text = (proj / "release.lua").read_text()
+    universal = "  universal = true, -- darwin/all: one fat Mach-O of darwin/amd64 + arm64\n"
+    assert universal in text and "\n-- One package" in text, "examples/hello/release.lua changed shape"
+    text = text.replace(universal, "")
+    (proj / "release.lua").write_text(text[:text.index("\n-- One package") + 1])
     (proj / "release.lock").write_text(sdk_session["lock"])
     return proj
+
+
+@pytest.fixture
+def hello(tmp_path, sdk_session):
+    """A fresh copy of examples/hello's archive part (copy_hello_archives)."""
+    return copy_hello_archives(tmp_path / "hello", sdk_session)
 
 
 def write_project(dirpath, files, sdk_session):

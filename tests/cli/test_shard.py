@@ -10,16 +10,14 @@ import shutil
 
 import pytest
 
-from conftest import ROOT, run_xgo
+from conftest import copy_hello_archives, run_xgo
 
 TARGETS = ["linux/amd64", "linux/arm64", "darwin/amd64", "darwin/arm64", "windows/amd64", "windows/arm64",
            "freebsd/amd64", "freebsd/arm64", "linux/386", "linux/arm/6", "linux/arm/7"]
 
 
 def copy_hello(dest, sdk_session):
-    shutil.copytree(ROOT / "examples/hello", dest, ignore=shutil.ignore_patterns("dist", ".xgo-build"))
-    (dest / "release.lock").write_text(sdk_session["lock"])
-    return dest
+    return copy_hello_archives(dest, sdk_session)
 
 
 def build(proj, sdk_session, *args, env=None):

@@ -33,6 +33,11 @@ void hasher_update(struct hasher *h, const void *p, size_t n)
 	EVP_DigestUpdate(h->ctx, p, n);
 }
 
+void hasher_update_str(struct hasher *h, const char *s)
+{
+	hasher_update(h, s ? s : "", strlen(s ? s : "") + 1);
+}
+
 void hasher_final_hex(struct hasher *h, char *hex)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];

@@ -19,6 +19,9 @@ struct hasher; /* opaque; owns an EVP_MD_CTX */
 
 struct hasher *hasher_new(enum hash_algo algo);
 void hasher_update(struct hasher *h, const void *p, size_t n);
+/* s with its NUL, so that consecutive strings cannot run together; NULL
+ * hashes as "". */
+void hasher_update_str(struct hasher *h, const char *s);
 /* hex receives the lowercase hex digest and a NUL: 65 bytes for sha256,
  * 129 (HASH_HEX_MAX) for sha512 and blake2b512.  Call hasher_free next. */
 void hasher_final_hex(struct hasher *h, char *hex);

@@ -390,11 +390,6 @@ static const char *content_of(json_t *files, const char *path)
 	return json_string_value(json_array_get(file_entry(files, path), 0));
 }
 
-static void hash_str(struct hasher *h, const char *s)
-{
-	hasher_update(h, s, strlen(s) + 1);
-}
-
 /* What a cgo package can reach besides the files go list names: a
  * header or library anywhere in the project (#include "sub/x.h",
  * -I${SRCDIR}/../include, ${SRCDIR}/lib.a), so its digest covers the
@@ -406,8 +401,8 @@ static int cgo_tree(const struct inputs_ctx *c, struct head_check *hc, json_t *r
 		snprintf(hc->tree, sizeof(hc->tree), "-");
 	if (!strcmp(hc->tree, "-"))
 		return -1;
-	hash_str(h, "cgo tree");
-	hash_str(h, hc->tree);
+	hasher_update_str(h, "cgo tree");
+	hasher_update_str(h, hc->tree);
 	size_t n;
 	const char **keys = sorted_keys(roots, &n);
 	int rc = 0;
@@ -416,8 +411,8 @@ static int cgo_tree(const struct inputs_ctx *c, struct head_check *hc, json_t *r
 		if (!str_is(json_object_get(roots, keys[i]), "d"))
 			continue;
 		rc = source_digest(keys[i], NULL, hex, NULL);
-		hash_str(h, keys[i]);
-		hash_str(h, hex);
+		hasher_update_str(h, keys[i]);
+		hasher_update_str(h, hex);
 	}
 	free(keys);
 	return rc;
@@ -440,9 +435,9 @@ static int shape_digest(const struct inputs_ctx *c, json_t *shape, json_t *roots
 		const char *path = json_string_value(json_object_get(pkg, "p"));
 		const char *version = json_string_value(json_object_get(pkg, "v"));
 		const char *gomod = json_string_value(json_object_get(pkg, "m"));
-		hash_str(h, path);
+		hasher_update_str(h, path);
 		if (version) {
-			hash_str(h, version);
+			hasher_update_str(h, version);
 			continue;
 		}
 		if (json_is_true(json_object_get(pkg, "x")))
@@ -450,25 +445,25 @@ static int shape_digest(const struct inputs_ctx *c, json_t *shape, json_t *roots
 		cgo |= json_is_true(json_object_get(pkg, "c"));
 		const char *d = json_string_value(json_object_get(pkg, "d"));
 		char *dir = package_dir(c, pkg), *pgo = xasprintf("%s/default.pgo", dir);
-		hash_str(h, d);
-		hash_str(h, content_of(hc->files, pgo));
+		hasher_update_str(h, d);
+		hasher_update_str(h, content_of(hc->files, pgo));
 		free(pgo);
 		if (gomod) {
 			char *full = json_is_true(json_object_get(pkg, "mo")) ? xstrdup(gomod)
 									       : xasprintf("%s%s", c->project_dir, gomod);
-			hash_str(h, "go.mod");
-			hash_str(h, content_of(hc->files, full));
+			hasher_update_str(h, "go.mod");
+			hasher_update_str(h, content_of(hc->files, full));
 			free(full);
 		}
 		for (size_t k = 0; k < ARRAY_LEN(file_lists); k++) {
 			json_t *names = json_object_get(json_object_get(pkg, "f"), file_lists[k]), *name;
 			size_t n;
-			hash_str(h, file_lists[k]);
+			hasher_update_str(h, file_lists[k]);
 			json_array_foreach(names, n, name) {
 				const char *base = json_string_value(name);
 				char *full = xasprintf("%s/%s", dir, base);
-				hash_str(h, base);
-				hash_str(h, content_of(hc->files, full));
+				hasher_update_str(h, base);
+				hasher_update_str(h, content_of(hc->files, full));
 				free(full);
 			}
 		}
@@ -546,7 +541,7 @@ static void stat_root(struct hasher *fp, struct hasher *names, const char *path)
 							   (unsigned long long)st.st_ino);
 		hasher_update(fp, rec, (size_t)n + 1);
 	}
-	hash_str(names, path);
+	hasher_update_str(names, path);
 	free(dir);
 }
 
@@ -558,8 +553,8 @@ static void roots_fingerprint(json_t *roots, char fp[65], char names[65])
 	size_t nk;
 	const char **keys = sorted_keys(roots, &nk);
 	for (size_t i = 0; i < nk; i++) {
-		hash_str(f, keys[i]);
-		hash_str(n, keys[i]);
+		hasher_update_str(f, keys[i]);
+		hasher_update_str(n, keys[i]);
 		if (str_is(json_object_get(roots, keys[i]), "d")) {
 			char a[65] = "-", b[65] = "-";
 			int saved = quiet_errors;
@@ -567,8 +562,8 @@ static void roots_fingerprint(json_t *roots, char fp[65], char names[65])
 			if (source_fingerprint(keys[i], NULL, a, b) < 0)
 				a[0] = b[0] = '-', a[1] = b[1] = '\0';
 			quiet_errors = saved;
-			hash_str(f, a);
-			hash_str(n, b);
+			hasher_update_str(f, a);
+			hasher_update_str(n, b);
 		} else {
 			stat_root(f, n, keys[i]);
 		}
@@ -692,7 +687,7 @@ static void overlay_digest(const struct inputs_ctx *c, const char *file, struct 
 	const char **keys = sorted_keys(rep, &n);
 	for (size_t i = 0; i < n; i++) {
 		const char *to = json_string_value(json_object_get(rep, keys[i]));
-		hash_str(h, keys[i]);
+		hasher_update_str(h, keys[i]);
 		if (to && to[0])
 			file_digest_or_dash(to[0] == '/' ? "" : c->project_dir, to, h);
 	}
@@ -748,7 +743,7 @@ static void flag_files_digest(const struct inputs_ctx *c, const struct job_in *i
 			push_words(&args, in->env.v[i] + 8);
 	for (size_t i = 2; i < in->argv.n; i++)
 		strv_push(&args, in->argv.v[i]);
-	hash_str(h, "flag files");
+	hasher_update_str(h, "flag files");
 	for (size_t i = 0; i < args.n; i++) {
 		const char *next = i + 1 < args.n ? args.v[i + 1] : NULL, *v;
 		int used;
@@ -756,16 +751,16 @@ static void flag_files_digest(const struct inputs_ctx *c, const struct job_in *i
 			size_t len = strlen(v);
 			char *sum = len > 4 && !strcmp(v + len - 4, ".mod") ? xasprintf("%.*s.sum", (int)(len - 4), v)
 									 : xasprintf("%s.sum", v);
-			hash_str(h, "-modfile");
+			hasher_update_str(h, "-modfile");
 			file_digest_or_dash(v[0] == '/' ? "" : c->project_dir, v, h);
 			file_digest_or_dash(sum[0] == '/' ? "" : c->project_dir, sum, h);
 			free(sum);
 		} else if ((v = file_flag(args.v[i], next, "overlay", &used))) {
-			hash_str(h, "-overlay");
+			hasher_update_str(h, "-overlay");
 			file_digest_or_dash(v[0] == '/' ? "" : c->project_dir, v, h);
 			overlay_digest(c, v, h);
 		} else if ((v = file_flag(args.v[i], next, "pgo", &used)) && strcmp(v, "auto") && strcmp(v, "off")) {
-			hash_str(h, "-pgo");
+			hasher_update_str(h, "-pgo");
 			file_digest_or_dash(v[0] == '/' ? "" : c->project_dir, v, h);
 		}
 		i += (size_t)used;

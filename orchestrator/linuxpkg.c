@@ -858,11 +858,6 @@ static const char *writer_version(const char *format, const char *work)
 	return rpm;
 }
 
-static void key_text(struct hasher *h, const char *s)
-{
-	hasher_update(h, s ? s : "", strlen(s ? s : "") + 1);
-}
-
 /* The package's digest: everything its bytes depend on.  The deb control
  * text and the rpm spec carry every declared field the writers read (so
  * the writers themselves list them); each file adds its place, kind, mode
@@ -876,16 +871,16 @@ static int package_key(const struct lpkg *k, const struct plan *p, const struct 
 	int rc = 0;
 	snprintf(head, sizeof(head), "xgo-build package v1 %s %s %lld", XGO_VERSION, k->decl->format,
 		 (long long)mtime);
-	key_text(h, head);
-	key_text(h, writer_version(k->decl->format, work));
-	key_text(h, k->name);
+	hasher_update_str(h, head);
+	hasher_update_str(h, writer_version(k->decl->format, work));
+	hasher_update_str(h, k->name);
 	buf_init(&text, 16 << 20);
 	deb_control(k, 0, &text);
 	rpm_spec(k, res, "", &text);
 	hasher_update(h, text.data, text.len);
 	buf_release(&text);
 	for (size_t i = 0; i < PKG_SCRIPTS; i++)
-		key_text(h, k->scripts[i]);
+		hasher_update_str(h, k->scripts[i]);
 	for (size_t i = 0; i < k->nfiles && rc == 0; i++) {
 		const struct lpkg_file *f = &k->files[i];
 		char hex[HASH_HEX_MAX] = "", mode[32];
@@ -897,9 +892,9 @@ static int package_key(const struct lpkg *k, const struct plan *p, const struct 
 			snprintf(hex, sizeof(hex), "%s", f->src);
 		const char *src = f->kind == LPKG_BINARY ? res[f->job].path : f->kind == LPKG_SYMLINK ? NULL : f->src;
 		snprintf(mode, sizeof(mode), "%d %o", (int)f->kind, (unsigned)(src ? file_mode(f, src) : f->mode));
-		key_text(h, f->dst);
-		key_text(h, mode);
-		key_text(h, hex);
+		hasher_update_str(h, f->dst);
+		hasher_update_str(h, mode);
+		hasher_update_str(h, hex);
 	}
 	hasher_final_hex(h, key);
 	hasher_free(h);

@@ -193,7 +193,13 @@ int b64_decode(const char *s, unsigned char *out, size_t max)
 	if (len < 0)
 		return -1;
 	len -= (s[n - 1] == '=') + (s[n - 2] == '=');
-	return len;
+	/* One text per byte string: a '=' inside, or unused low bits set in
+	 * the last character, would let a changed signature file still
+	 * verify.  Re-encoding and comparing refuses both. */
+	char *again = b64_encode(out, (size_t)len);
+	int same = !strcmp(again, s);
+	free(again);
+	return same ? len : -1;
 }
 
 char *b64_encode(const unsigned char *d, size_t n)

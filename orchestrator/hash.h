@@ -42,7 +42,8 @@ int hash_is_sha256_hex(const char *s);
 
 /* Base64 (RFC 4648, padded, one line) of digests, keys and signatures.
  * b64_encode: owned text.  b64_decode: the bytes of s (at most max into
- * out), or -1 when s is empty, not base64 or longer than max allows. */
+ * out), or -1 when s is empty, not base64, not the one canonical text of
+ * its bytes (unused bits set, '=' inside) or longer than max allows. */
 char *b64_encode(const unsigned char *d, size_t n);
 int b64_decode(const char *s, unsigned char *out, size_t max);
 

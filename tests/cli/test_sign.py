@@ -171,7 +171,12 @@ def test_verify_release_names_what_does_not_match(signed, keys, tmp_path, damage
         (dist / f"{b}.minisig").write_bytes(sa)
         named = f"{a}.minisig"
     elif damage == "sums-sig":
-        flip_byte(dist / "SHA256SUMS.minisig")
+        # a character of the signature line that carries signature bits (the
+        # middle of the file may be the untrusted comment or padding bits)
+        sig = dist / "SHA256SUMS.minisig"
+        lines = sig.read_text().split("\n")
+        lines[1] = lines[1][:10] + ("B" if lines[1][10] != "B" else "C") + lines[1][11:]
+        sig.write_text("\n".join(lines))
         named = "SHA256SUMS.minisig"
     elif damage == "missing-sig":
         (dist / f"{b}.minisig").unlink()

@@ -60,7 +60,7 @@ static int cmd_archive(int argc, char **argv)
 {
 	struct pkg_request req = { .format = PKG_TAR_GZ, .mtime = 0 };
 	struct pkg_entries e = { 0 };
-	struct archive_file files[64];
+	struct archive_file files[64] = { 0 }; /* optional = 0: a pattern must match */
 	size_t nfiles = 0;
 	const char *dir = ".";
 	int wrap = 0, opt, rc = EXIT_USAGE;
@@ -93,7 +93,7 @@ static int cmd_archive(int argc, char **argv)
 			files[nfiles].dst = strchr(optarg, '=');
 			if (files[nfiles].dst)
 				*files[nfiles].dst++ = '\0';
-			files[nfiles++].mode = 0;
+			nfiles++;
 			break;
 		default:
 			return usage();

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "orchestrator/hash.h"
 #include "orchestrator/sign.h"
 #include "orchestrator/util.h"
 
@@ -99,6 +100,52 @@ static void test_sign__file_signature_round_trip_and_damage(void **state)
 	sign_key_release(&o);
 }
 
+/* The base64 character that holds padding bits, turned into its neighbour
+ * with only a padding bit changed: a decoder that ignores those bits reads
+ * the same signature from a different file. */
+static void set_padding_bit(char *line)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *last = strchr(line, '=') - 1;
+	*last = b64[(strchr(b64, *last) - b64) ^ 1];
+}
+
+static void test_sign__base64_is_canonical(void **state)
+{
+	unsigned char out[8];
+	assert_int_equal(b64_decode("QQ==", out, sizeof(out)), 1);
+	assert_int_equal(b64_decode("QR==", out, sizeof(out)), -1);
+	assert_int_equal(b64_decode("QUI=", out, sizeof(out)), 2);
+	assert_int_equal(b64_decode("QUJ=", out, sizeof(out)), -1);
+	assert_int_equal(b64_decode("QQ=A", out, sizeof(out)), -1);
+	assert_int_equal(b64_decode("Q===", out, sizeof(out)), -1);
+	struct sign_key s, p;
+	assert_int_equal(sign_load_secret(sec, NULL, &s), 0);
+	assert_int_equal(sign_load_public(pub, &p), 0);
+	put("g", "release bytes\n");
+	assert_int_equal(sign_file(&s, dir, "g", 1700000000), 0);
+	char *g = at("g"), *sig = at("g.minisig");
+	size_t len;
+	char *good = read_file(sig, SIGN_SIG_FILE_MAX, &len);
+	for (int line = 1; line <= 3; line += 2) {
+		char *text = xstrdup(good), *at_line = text;
+		for (int i = 0; i < line; i++)
+			at_line = strchr(at_line, '\n') + 1;
+		set_padding_bit(at_line);
+		put("g.minisig", text);
+		free(text);
+		assert_int_equal(sign_verify_file(&p, g, sig), -1);
+	}
+	put("g.minisig", good);
+	assert_int_equal(sign_verify_file(&p, g, sig), 0);
+	free(good);
+	free(g);
+	free(sig);
+	sign_key_release(&s);
+	sign_key_release(&p);
+	(void)state;
+}
+
 static void test_sign__damaged_key_files_are_refused(void **state)
 {
 	struct sign_key k;
@@ -158,6 +205,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sign__keys_load_with_one_key_id),
 		cmocka_unit_test(test_sign__file_signature_round_trip_and_damage),
+		cmocka_unit_test(test_sign__base64_is_canonical),
 		cmocka_unit_test(test_sign__damaged_key_files_are_refused),
 		cmocka_unit_test(test_sign__dsse_round_trip_and_damage),
 	};

@@ -13,7 +13,7 @@
 # BUILDS selects the programs ("cgohello sqlitedemo" = the whole example;
 # default cgohello: SQLite's 8 MB of C makes one cold run of the full
 # matrix take many minutes on 2 cores).  LINUX_ARCHS="amd64 arm64" replaces
-# the example's 6 targets with those linux ones (a cold run compiles the
+# the example's 4 targets with those linux ones (a cold run compiles the
 # standard library once per target).  zig's cache is $XGO_ZIG_CACHE, else
 # <XGO_CACHE>/zig-cache, as for xgo-build.  Not a test: numbers depend on the
 # machine and its load; the script prints the load before and after.

@@ -12,7 +12,6 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "matrix/ports.h"
 #include "orchestrator/jobenv.h"
 #include "orchestrator/plan.h"
 #include "orchestrator/util.h"
@@ -54,16 +53,7 @@ static int setup(void **state)
 {
 	if (unit_setup(state) < 0)
 		return -1;
-	unit_write("release.lua", release_text, 0644);
-	char *file = unit_path("release.lua");
-	struct port_table ports;
-	ports_builtin(&ports);
-	int rc = plan_load(file, &rel);
-	if (rc == 0 && plan_make(&rel, &ports, &plan) < 0)
-		rc = -1;
-	ports_release(&ports);
-	free(file);
-	return rc;
+	return unit_plan(release_text, &rel, &plan);
 }
 
 static int teardown(void **state)
@@ -92,18 +82,6 @@ static const char *get(const struct strv *env, const char *name)
 	return NULL;
 }
 
-/* env and argv joined by newlines, for whole-value comparisons. */
-static char *joined(const struct strv *v)
-{
-	struct buf b;
-	buf_init(&b, 1 << 16);
-	for (size_t i = 0; i < v->n; i++)
-		assert_int_equal(buf_printf(&b, "%s\n", v->v[i]), 0);
-	char *s = xstrdup(b.len ? b.data : "");
-	buf_release(&b);
-	return s;
-}
-
 static void test_jobenv__environment_is_built_from_nothing(void **state)
 {
 	(void)state;
@@ -118,7 +96,7 @@ static void test_jobenv__environment_is_built_from_nothing(void **state)
 	unsetenv("XGO_TEST_ABSENT");
 	struct strv env = { 0 }, argv = { 0 };
 	assert_int_equal(jobenv_job(&CTX, job_of("app"), "/work/jobs/app", "/out/app", &env, &argv), 0);
-	char *got = joined(&env);
+	char *got = unit_lines(&env);
 	assert_string_equal(got, "CGO_CFLAGS=-DUSER\n"
 				 "CGO_ENABLED=0\n"
 				 "FOO=bar\n"
@@ -157,7 +135,7 @@ static void test_jobenv__argv_expands_ldflags_and_joins_tags(void **state)
 	(void)state;
 	struct strv env = { 0 }, argv = { 0 };
 	assert_int_equal(jobenv_job(&CTX, job_of("app"), "/work/jobs/app", "/out/app", &env, &argv), 0);
-	char *got = joined(&argv);
+	char *got = unit_lines(&argv);
 	assert_string_equal(got, "/sdk/go/bin/go\nbuild\n-o\n/out/app\n-p=3\n"
 				 "-ldflags=-s -X main.v=1.2.3 -X main.os=linux\n-tags=a,b\n-v\n./cmd/app\n");
 	free(got);
@@ -183,7 +161,7 @@ static void test_jobenv__a_build_may_drop_source_date_epoch_and_windows_gets_exe
 	assert_string_equal(get(&env, "GOMEMLIMIT"), "512MiB");
 	assert_null(get(&env, "FOO")); /* the other build's env */
 	/* no ldflags or tags given: none passed */
-	char *got = joined(&argv);
+	char *got = unit_lines(&argv);
 	assert_string_equal(got, "/sdk/go/bin/go\nbuild\n-o\n/out/nosde.exe\n-p=3\n.\n");
 	free(got);
 	strv_release(&env);
@@ -217,7 +195,7 @@ static void test_jobenv__cgo_job_gets_its_c_toolchain(void **state)
 		n += !strncmp(env.v[i], "CGO_CFLAGS=", 11);
 	assert_int_equal(n, 1);
 	/* static on linux: external link, static, Go's resolver and user lookup */
-	char *got = joined(&argv);
+	char *got = unit_lines(&argv);
 	assert_string_equal(got, "/sdk/go/bin/go\nbuild\n-o\n/out/c\n-p=3\n"
 				 "-ldflags=-linkmode=external -extldflags=-static\n-tags=netgo,osusergo\n.\n");
 	free(got);
@@ -234,7 +212,7 @@ static void test_jobenv__spawn_adds_gocacheprog_and_network_passes_proxies(void 
 	strv_push(&rec, "A=1");
 	strv_push(&rec, "Z=2");
 	jobenv_spawn(&c, &rec, &spawn);
-	char *got = joined(&spawn);
+	char *got = unit_lines(&spawn);
 	assert_string_equal(got, "A=1\nGOCACHEPROG=/bin/xgo-build gocacheprog\nZ=2\n");
 	free(got);
 	setenv("GOPROXY", "http://127.0.0.1:9/proxy", 1);

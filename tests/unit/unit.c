@@ -9,6 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "matrix/ports.h"
+#include "orchestrator/plan.h"
 #include "orchestrator/util.h"
 #include "tests/unit/unit.h"
 
@@ -56,4 +58,28 @@ void unit_write(const char *rel, const char *text, int mode)
 	*slash = '/';
 	assert_int_equal(write_file_atomic(path, text, strlen(text), mode), 0);
 	free(path);
+}
+
+int unit_plan(const char *text, struct release *r, struct plan *p)
+{
+	unit_write("release.lua", text, 0644);
+	char *file = unit_path("release.lua");
+	struct port_table ports;
+	ports_builtin(&ports);
+	assert_int_equal(plan_load(file, r), 0);
+	int rc = plan_make(r, &ports, p);
+	ports_release(&ports);
+	free(file);
+	return rc;
+}
+
+char *unit_lines(const struct strv *v)
+{
+	struct buf b;
+	buf_init(&b, 1 << 20);
+	for (size_t i = 0; i < v->n; i++)
+		assert_int_equal(buf_printf(&b, "%s\n", v->v[i]), 0);
+	char *s = xstrdup(b.len ? b.data : "");
+	buf_release(&b);
+	return s;
 }

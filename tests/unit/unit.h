@@ -30,4 +30,14 @@ void unit_write(const char *rel, const char *text, int mode);
 /* Make unit_dir/rel and its parents. */
 void unit_mkdir(const char *rel);
 
+/* text as unit_dir/release.lua, loaded with plan_load (which must succeed)
+ * and planned on the built-in port table: plan_make's result. */
+struct release;
+struct plan;
+int unit_plan(const char *text, struct release *r, struct plan *p);
+
+/* The strings of v, each followed by a newline, as one string (owned). */
+struct strv;
+char *unit_lines(const struct strv *v);
+
 #endif

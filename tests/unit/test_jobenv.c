@@ -171,8 +171,11 @@ static void test_jobenv__a_build_may_drop_source_date_epoch_and_windows_gets_exe
 static void test_jobenv__cgo_job_gets_its_c_toolchain(void **state)
 {
 	(void)state;
-	struct cc_tool t = { .kind = "gcc", .path = "/opt/cross/bin/aarch64-linux-gnu-gcc",
-			     .cc = "aarch64-linux-gnu-gcc", .cxx = "aarch64-linux-gnu-g++", .ar = "aarch64-linux-gnu-ar",
+	struct cc_tool t = { .kind = "gcc",
+			     .path = "/opt/cross/bin/aarch64-linux-gnu-gcc",
+			     .cc = "aarch64-linux-gnu-gcc",
+			     .cxx = "aarch64-linux-gnu-g++",
+			     .ar = "aarch64-linux-gnu-ar",
 			     .digest = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" };
 	struct job j = *job_of("c");
 	j.cc = &t;
@@ -234,9 +237,10 @@ static void test_jobenv__spawn_adds_gocacheprog_and_network_passes_proxies(void 
 /* Each refused build: its error names release.lua's line and the value. */
 static void refused(const char *env_or_flags, const char *want)
 {
-	char *text = xasprintf("project { name = 'p', version = '1' }\ngo '1.26.8'\n"
-			       "build 'b' {\n  %s,\n  targets = matrix { goos = { 'linux' }, goarch = { 'amd64' } },\n}\n",
-			       env_or_flags);
+	char *text = xasprintf(
+		"project { name = 'p', version = '1' }\ngo '1.26.8'\n"
+		"build 'b' {\n  %s,\n  targets = matrix { goos = { 'linux' }, goarch = { 'amd64' } },\n}\n",
+		env_or_flags);
 	unit_write("bad.lua", text, 0644);
 	char *file = unit_path("bad.lua");
 	struct release r;
@@ -298,10 +302,10 @@ static void test_jobenv__sde_order_release_then_environment_then_default(void **
 static void test_jobenv__local_and_tuning_names(void **state)
 {
 	(void)state;
-	static const char *const local[] = { "GOCACHE", "GOMODCACHE", "GOROOT", "HOME", "TMPDIR", "GOTMPDIR",
-					     "GOMAXPROCS", "GOGC", "GOMEMLIMIT", "ZIG_GLOBAL_CACHE_DIR" };
-	static const char *const input[] = { "GOOS", "GOARCH", "GOFLAGS", "CGO_CFLAGS", "SOURCE_DATE_EPOCH", "PATH",
-					     "GOCACHEX" };
+	static const char *const local[] = { "GOCACHE",	 "GOMODCACHE", "GOROOT", "HOME",       "TMPDIR",
+					     "GOTMPDIR", "GOMAXPROCS", "GOGC",	 "GOMEMLIMIT", "ZIG_GLOBAL_CACHE_DIR" };
+	static const char *const input[] = { "GOOS", "GOARCH",	"GOFLAGS", "CGO_CFLAGS", "SOURCE_DATE_EPOCH",
+					     "PATH", "GOCACHEX" };
 	for (size_t i = 0; i < ARRAY_LEN(local); i++)
 		assert_int_equal(jobenv_local(local[i]), 1);
 	for (size_t i = 0; i < ARRAY_LEN(input); i++)

@@ -37,7 +37,8 @@ static char *listing(const struct plan *p)
 	buf_init(&b, 1 << 16);
 	for (size_t i = 0; i < p->n; i++)
 		assert_int_equal(buf_printf(&b, "%s %s %s %s\n", p->jobs[i].build->name, p->jobs[i].id,
-					    p->jobs[i].output, p->jobs[i].binary), 0);
+					    p->jobs[i].output, p->jobs[i].binary),
+				 0);
 	char *s = xstrdup(b.len ? b.data : "");
 	buf_release(&b);
 	return s;
@@ -77,9 +78,12 @@ static void test_plan__two_jobs_writing_one_path_are_refused(void **state)
 	struct release r;
 	struct plan p;
 	/* without {variant} or another name for cgo, a cgo and a plain job share a path */
-	assert_int_equal(unit_plan(HEAD "build 'tool' { output = 'tools/{os}-{arch}/{binary}',\n"
-				   "  targets = matrix { goos = { 'linux' }, goarch = { 'arm64' }, cgo = { false, true } } }\n",
-			      &r, &p), -1);
+	assert_int_equal(
+		unit_plan(HEAD
+			  "build 'tool' { output = 'tools/{os}-{arch}/{binary}',\n"
+			  "  targets = matrix { goos = { 'linux' }, goarch = { 'arm64' }, cgo = { false, true } } }\n",
+			  &r, &p),
+		-1);
 	assert_non_null(strstr(error_last(), "build 'tool' linux/arm64 and build 'tool' linux/arm64+cgo both write "
 					     "'tools/linux-arm64/tool'"));
 	assert_int_equal(p.n, 0);
@@ -93,8 +97,9 @@ static void test_plan__outputs_stay_inside_dist(void **state)
 	struct release r;
 	struct plan p;
 	assert_int_equal(unit_plan(HEAD "build 'a' { output = '../{binary}',\n"
-				   "  targets = matrix { goos = { 'linux' }, goarch = { 'amd64' } } }\n",
-			      &r, &p), -1);
+					"  targets = matrix { goos = { 'linux' }, goarch = { 'amd64' } } }\n",
+				   &r, &p),
+			 -1);
 	assert_non_null(strstr(error_last(), "gives '../a', which is not a relative path inside dist/"));
 	release_clear(&r);
 	static const char *const bad[] = { "", "/abs", "a/../b", "..", "./a", "a//b", "a/", "a/." };
@@ -168,9 +173,11 @@ static void test_plan__vars_of_a_job(void **state)
 	struct tmpl_var vars[PLAN_VARS];
 	char scratch[PLAN_SCRATCH];
 	plan_vars(&r, &p.jobs[6], vars, scratch); /* app linux/arm/7 */
-	static const char *const want[][2] = { { "name", "hello" }, { "version", "1.2.3" }, { "build", "app" },
-					       { "binary", "app" },   { "os", "linux" },       { "arch", "arm" },
-					       { "variant", "v7" },   { "ext", "" },           { "target", "linux_armv7" } };
+	static const char *const want[][2] = {
+		{ "name", "hello" }, { "version", "1.2.3" }, { "build", "app" },
+		{ "binary", "app" }, { "os", "linux" },	     { "arch", "arm" },
+		{ "variant", "v7" }, { "ext", "" },	     { "target", "linux_armv7" }
+	};
 	for (size_t k = 0; k < ARRAY_LEN(want); k++) {
 		size_t i = 0;
 		while (i < PLAN_VARS && strcmp(vars[i].name, want[k][0]))
@@ -195,16 +202,21 @@ static void test_plan__published_names_may_not_clash(void **state)
 	struct plan p;
 	struct arcplan ap = { 0 };
 	assert_int_equal(unit_plan(HEAD "build 'a' { output = 'manifest.json',\n"
-				   "  targets = matrix { goos = { 'linux' }, goarch = { 'amd64' } } }\n",
-			      &r, &p), 0);
+					"  targets = matrix { goos = { 'linux' }, goarch = { 'amd64' } } }\n",
+				   &r, &p),
+			 0);
 	assert_int_equal(plan_check_published(&r, &p, &ap, NULL), -1);
 	assert_non_null(strstr(error_last(), "manifest.json"));
 	plan_release(&p);
 	release_clear(&r);
 	/* a file beside a directory of the same name */
-	assert_int_equal(unit_plan(HEAD "build 'a' { output = 'x', targets = matrix { goos = { 'linux' }, goarch = { 'amd64' } } }\n"
-				   "build 'b' { output = 'x/y', targets = matrix { goos = { 'linux' }, goarch = { 'amd64' } } }\n",
-			      &r, &p), 0);
+	assert_int_equal(
+		unit_plan(
+			HEAD
+			"build 'a' { output = 'x', targets = matrix { goos = { 'linux' }, goarch = { 'amd64' } } }\n"
+			"build 'b' { output = 'x/y', targets = matrix { goos = { 'linux' }, goarch = { 'amd64' } } }\n",
+			&r, &p),
+		0);
 	assert_int_equal(plan_check_published(&r, &p, &ap, NULL), -1);
 	assert_non_null(strstr(error_last(), "'x'"));
 	plan_release(&p);

@@ -22,11 +22,10 @@
 #include "orchestrator/binfmt.h"
 #include "orchestrator/hash.h"
 #include "orchestrator/util.h"
+#include "tests/unit/unit.h"
 
 #define KEY1 "1111111111111111111111111111111111111111111111111111111111111111"
 #define KEY2 "2222222222222222222222222222222222222222222222222222222222222222"
-
-static char dir[64];
 
 /* What the tests store: an archive (no platform check) and two jobs. */
 static const struct ac_for ARC = { "", "", "p_1.0.tar.gz", NULL, NULL };
@@ -35,22 +34,15 @@ static const struct ac_for WINDOWS = { "a", "windows/amd64", "a_windows_amd64/a.
 
 static int setup(void **state)
 {
-	quiet_errors = 1;
 	verbosity = -1;
-	strcpy(dir, "/tmp/test_actcache.XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
+	return unit_setup(state);
 }
 
-static int teardown(void **state)
-{
-	return remove_tree(dir);
-}
-
-/* Write len bytes to <dir>/name and store them under key for f; fills e. */
+/* Write len bytes to <unit_dir>/name and store them under key for f; fills e. */
 static void put_bytes(struct actcache *c, const char *key, const struct ac_for *f, const char *name,
 		      const void *data, size_t len, struct ac_entry *e)
 {
-	char *path = xasprintf("%s/%s", dir, name);
+	char *path = xasprintf("%s/%s", unit_dir, name);
 	assert_int_equal(write_file_atomic(path, data, len, 0644), 0);
 	memset(e, 0, sizeof(*e));
 	assert_int_equal(hash_file_hex(HASH_SHA256, path, e->sha256, &e->size), 0);
@@ -81,16 +73,16 @@ static void fake_pe(unsigned char *d, size_t n)
 
 static char *ac_path(const char *key)
 {
-	return xasprintf("%s/actions/ac/%s", dir, key);
+	return xasprintf("%s/actions/ac/%s", unit_dir, key);
 }
 
 static void test_actcache__put_then_get_is_the_same_bytes(void **state)
 {
-	struct actcache *c = actcache_open(dir, NULL);
+	struct actcache *c = actcache_open(unit_dir, NULL);
 	struct ac_entry e, got;
 	assert_non_null(c);
 	put(c, KEY1, "a", "the artifact\n", &e);
-	char *out = xasprintf("%s/out", dir);
+	char *out = xasprintf("%s/out", unit_dir);
 	assert_int_equal(actcache_get(c, KEY1, &ARC, out, 0644, &got), 1);
 	assert_string_equal(got.sha256, e.sha256);
 	size_t len;
@@ -109,17 +101,17 @@ static void test_actcache__put_then_get_is_the_same_bytes(void **state)
 
 static void test_actcache__corrupt_content_is_a_miss_and_dropped(void **state)
 {
-	struct actcache *c = actcache_open(dir, NULL);
+	struct actcache *c = actcache_open(unit_dir, NULL);
 	struct ac_entry e, got;
 	put(c, KEY1, "a", "the artifact\n", &e);
-	char *blob = xasprintf("%s/actions/cas/%s", dir, e.sha256);
+	char *blob = xasprintf("%s/actions/cas/%s", unit_dir, e.sha256);
 	chmod(blob, 0644);
 	assert_int_equal(write_file_atomic(blob, "tampered\n", 9, 0644), 0);
-	char *out = xasprintf("%s/out", dir);
+	char *out = xasprintf("%s/out", unit_dir);
 	assert_int_equal(actcache_get(c, KEY1, &ARC, out, 0644, &got), 0);
 	assert_int_not_equal(access(out, F_OK), 0); /* nothing half-written */
 	assert_int_not_equal(access(blob, F_OK), 0);
-	char *entry = xasprintf("%s/actions/ac/%s", dir, KEY1);
+	char *entry = xasprintf("%s/actions/ac/%s", unit_dir, KEY1);
 	assert_int_not_equal(access(entry, F_OK), 0);
 	free(entry);
 	free(blob);
@@ -129,14 +121,14 @@ static void test_actcache__corrupt_content_is_a_miss_and_dropped(void **state)
 
 static void test_actcache__swapped_entries_are_misses_and_dropped(void **state)
 {
-	struct actcache *c = actcache_open(dir, NULL);
+	struct actcache *c = actcache_open(unit_dir, NULL);
 	struct ac_entry e1, e2, got;
 	unsigned char elf[128], pe[128];
 	fake_elf(elf, sizeof(elf), 62);
 	fake_pe(pe, sizeof(pe));
 	put_bytes(c, KEY1, &LINUX, "a", elf, sizeof(elf), &e1);
 	put_bytes(c, KEY2, &WINDOWS, "a.exe", pe, sizeof(pe), &e2);
-	char *out = xasprintf("%s/out", dir), *p1 = ac_path(KEY1), *p2 = ac_path(KEY2), *p3 = ac_path("x");
+	char *out = xasprintf("%s/out", unit_dir), *p1 = ac_path(KEY1), *p2 = ac_path(KEY2), *p3 = ac_path("x");
 	assert_int_equal(actcache_get(c, KEY1, &LINUX, out, 0755, &got), 1);
 	assert_string_equal(got.sha256, e1.sha256);
 	/* swap the two files in ac/ */
@@ -163,13 +155,13 @@ static void test_actcache__swapped_entries_are_misses_and_dropped(void **state)
 
 static void test_actcache__content_must_be_an_executable_of_the_platform(void **state)
 {
-	struct actcache *c = actcache_open(dir, NULL);
+	struct actcache *c = actcache_open(unit_dir, NULL);
 	struct ac_entry e, got;
 	unsigned char pe[128], arm[128], elf[128];
 	fake_pe(pe, sizeof(pe));
 	fake_elf(arm, sizeof(arm), 183);
 	fake_elf(elf, sizeof(elf), 62);
-	char *out = xasprintf("%s/out", dir), *entry = ac_path(KEY1);
+	char *out = xasprintf("%s/out", unit_dir), *entry = ac_path(KEY1);
 	/* an entry naming the linux job whose bytes are a PE, then an arm64 ELF */
 	put_bytes(c, KEY1, &LINUX, "a", pe, sizeof(pe), &e);
 	assert_int_equal(actcache_get(c, KEY1, &LINUX, out, 0755, &got), 0);
@@ -196,10 +188,10 @@ static void test_actcache__content_must_be_an_executable_of_the_platform(void **
 
 static void test_actcache__an_older_entry_layout_is_a_quiet_miss(void **state)
 {
-	struct actcache *c = actcache_open(dir, NULL);
+	struct actcache *c = actcache_open(unit_dir, NULL);
 	struct ac_entry e, got;
 	put(c, KEY1, "a", "content\n", &e);
-	char *entry = ac_path(KEY1), *out = xasprintf("%s/out", dir);
+	char *entry = ac_path(KEY1), *out = xasprintf("%s/out", unit_dir);
 	char *v1 = xasprintf("{\"cpu_s\":0,\"sha256\":\"%s\",\"size\":8,\"wall_s\":0}", e.sha256);
 	assert_int_equal(write_file_atomic(entry, v1, strlen(v1), 0644), 0);
 	assert_int_equal(actcache_get(c, KEY1, &ARC, out, 0644, &got), 0);
@@ -211,7 +203,7 @@ static void test_actcache__an_older_entry_layout_is_a_quiet_miss(void **state)
 
 static void test_acsign__only_the_signers_key_verifies(void **state)
 {
-	char *p1 = xasprintf("%s/one", dir), *p2 = xasprintf("%s/two", dir);
+	char *p1 = xasprintf("%s/one", unit_dir), *p2 = xasprintf("%s/two", unit_dir);
 	char *pub1, *pub2, *key1 = xasprintf("%s.key", p1), *file1 = xasprintf("%s.pub", p1);
 	assert_int_equal(acsign_keygen(p1, &pub1), 0);
 	assert_int_equal(acsign_keygen(p2, &pub2), 0);
@@ -223,10 +215,10 @@ static void test_acsign__only_the_signers_key_verifies(void **state)
 	assert_int_equal(st.st_mode & 0777, 0600);
 	struct acsign signer = { 0 }, by_file = { 0 }, by_b64 = { 0 }, other = { 0 };
 	assert_int_equal(acsign_set_signer(&signer, "test", key1), 0);
-	assert_int_equal(acsign_add_trusted(&by_file, "test", "one.pub", dir), 0);
+	assert_int_equal(acsign_add_trusted(&by_file, "test", "one.pub", unit_dir), 0);
 	assert_int_equal(acsign_add_trusted(&by_b64, "test", pub1, NULL), 0);
 	assert_int_equal(acsign_add_trusted(&other, "test", pub2, NULL), 0);
-	assert_int_equal(acsign_add_trusted(&other, "test", "../etc/passwd", dir), -1);
+	assert_int_equal(acsign_add_trusted(&other, "test", "../etc/passwd", unit_dir), -1);
 	assert_int_equal(acsign_add_trusted(&other, "test", file1, NULL), 0);
 	assert_int_equal(acsign_set_signer(&other, "test", file1), -1); /* a public key cannot sign */
 	char *sig = acsign_sign(&signer, "entry\0bytes", 11);
@@ -257,26 +249,26 @@ static void test_acsign__only_the_signers_key_verifies(void **state)
 
 static void test_actcache__gc_keeps_the_newest_that_fit(void **state)
 {
-	struct actcache *c = actcache_open(dir, NULL);
+	struct actcache *c = actcache_open(unit_dir, NULL);
 	struct ac_entry e1, e2;
 	put(c, KEY1, "a", "older and longer content\n", &e1);
 	put(c, KEY2, "b", "newer\n", &e2);
-	char *old = xasprintf("%s/actions/ac/%s", dir, KEY1);
+	char *old = xasprintf("%s/actions/ac/%s", unit_dir, KEY1);
 	struct timeval tv[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
 	assert_int_equal(utimes(old, tv), 0);
 	actcache_close(c);
 	struct ac_usage u, removed;
-	assert_int_equal(actcache_usage(dir, &u), 0);
+	assert_int_equal(actcache_usage(unit_dir, &u), 0);
 	assert_int_equal(u.entries, 2);
 	assert_int_equal(u.bytes, e1.size + e2.size);
-	assert_int_equal(actcache_gc(dir, e2.size, 0, &removed), 0);
+	assert_int_equal(actcache_gc(unit_dir, e2.size, 0, &removed), 0);
 	assert_int_equal(removed.entries, 1);
 	assert_int_equal(removed.bytes, e1.size);
 	assert_int_not_equal(access(old, F_OK), 0);
-	assert_int_equal(actcache_usage(dir, &u), 0);
+	assert_int_equal(actcache_usage(unit_dir, &u), 0);
 	assert_int_equal(u.entries, 1);
 	/* by age: the remaining entry is new */
-	assert_int_equal(actcache_gc(dir, 0, 86400, &removed), 0);
+	assert_int_equal(actcache_gc(unit_dir, 0, 86400, &removed), 0);
 	assert_int_equal(removed.entries, 0);
 	free(old);
 }
@@ -284,14 +276,14 @@ static void test_actcache__gc_keeps_the_newest_that_fit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_actcache__put_then_get_is_the_same_bytes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_actcache__corrupt_content_is_a_miss_and_dropped, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_actcache__swapped_entries_are_misses_and_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_actcache__put_then_get_is_the_same_bytes, setup, unit_teardown),
+		cmocka_unit_test_setup_teardown(test_actcache__corrupt_content_is_a_miss_and_dropped, setup, unit_teardown),
+		cmocka_unit_test_setup_teardown(test_actcache__swapped_entries_are_misses_and_dropped, setup, unit_teardown),
 		cmocka_unit_test_setup_teardown(test_actcache__content_must_be_an_executable_of_the_platform, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_actcache__an_older_entry_layout_is_a_quiet_miss, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_acsign__only_the_signers_key_verifies, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_actcache__gc_keeps_the_newest_that_fit, setup, teardown),
+						unit_teardown),
+		cmocka_unit_test_setup_teardown(test_actcache__an_older_entry_layout_is_a_quiet_miss, setup, unit_teardown),
+		cmocka_unit_test_setup_teardown(test_acsign__only_the_signers_key_verifies, setup, unit_teardown),
+		cmocka_unit_test_setup_teardown(test_actcache__gc_keeps_the_newest_that_fit, setup, unit_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

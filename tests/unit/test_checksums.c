@@ -13,25 +13,12 @@
 
 #include "orchestrator/checksums.h"
 #include "orchestrator/util.h"
+#include "tests/unit/unit.h"
 
 #define HEX_A "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1"
 #define HEX_B "b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2"
 /* sha256("hello\n") */
 #define HEX_HELLO "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"
-
-static char dir[64];
-
-static int setup(void **state)
-{
-	quiet_errors = 1;
-	strcpy(dir, "/tmp/test_checksums.XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	return remove_tree(dir);
-}
 
 static void test_checksums__format_is_sha256sum_sorted(void **state)
 {
@@ -73,12 +60,12 @@ static void test_checksums__add_checks_names_and_digests(void **state)
 static void test_checksums__write_and_read_back(void **state)
 {
 	struct sums s, r;
-	char *file = xasprintf("%s/hello.txt", dir), *sums = xasprintf("%s/SHA256SUMS", dir);
+	char *file = xasprintf("%s/hello.txt", unit_dir), *sums = xasprintf("%s/SHA256SUMS", unit_dir);
 	FILE *f = fopen(file, "w");
 	fputs("hello\n", f);
 	fclose(f);
 	sums_init(&s, HASH_SHA256);
-	assert_int_equal(sums_add_file(&s, dir, "hello.txt"), 0);
+	assert_int_equal(sums_add_file(&s, unit_dir, "hello.txt"), 0);
 	assert_int_equal(sums_add(&s, "other", HEX_B), 0);
 	assert_int_equal(sums_write(&s, sums), 0);
 	size_t len;
@@ -97,11 +84,11 @@ static void test_checksums__write_and_read_back(void **state)
 static void test_checksums__write_each(void **state)
 {
 	struct sums s;
-	char *sub = xasprintf("%s/sub", dir), *one = xasprintf("%s/sub/a.zip.sha512", dir);
+	char *sub = xasprintf("%s/sub", unit_dir), *one = xasprintf("%s/sub/a.zip.sha512", unit_dir);
 	mkdir_p(sub, 0755);
 	sums_init(&s, HASH_SHA512);
 	assert_int_equal(sums_add(&s, "sub/a.zip", HEX_A HEX_B), 0);
-	assert_int_equal(sums_write_each(&s, dir), 0);
+	assert_int_equal(sums_write_each(&s, unit_dir), 0);
 	char *text = read_file(one, 4096, NULL);
 	assert_non_null(text);
 	assert_string_equal(text, HEX_A HEX_B "  a.zip\n"); /* base name: checked in sub/ */
@@ -181,5 +168,5 @@ int main(void)
 		cmocka_unit_test(test_checksums__parse_bounds_lines),
 		cmocka_unit_test(test_checksums__read_missing_file),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, unit_setup, unit_teardown);
 }

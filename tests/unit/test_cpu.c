@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "orchestrator/cpu.h"
 #include "orchestrator/util.h"
+#include "tests/unit/unit.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,26 +15,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-static char root[64];
-
-static int setup(void **state)
-{
-	snprintf(root, sizeof(root), "/tmp/xgo-test-cpu.XXXXXX");
-	assert_non_null(mkdtemp(root));
-	quiet_errors = 1;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	remove_tree(root);
-	return 0;
-}
-
-/* Write root/rel (creating directories) with text. */
+/* Write unit_dir/rel (creating directories) with text. */
 static void put(const char *rel, const char *text)
 {
-	char *path = xasprintf("%s/%s", root, rel);
+	char *path = xasprintf("%s/%s", unit_dir, rel);
 	char *dir = xstrdup(path);
 	*strrchr(dir, '/') = '\0';
 	assert_int_equal(mkdir_p(dir, 0755), 0);
@@ -42,11 +27,11 @@ static void put(const char *rel, const char *text)
 	free(path);
 }
 
-/* cpu_available_from with root/self as /proc/self/cgroup, root/fs as mount. */
+/* cpu_available_from with unit_dir/self as /proc/self/cgroup, unit_dir/fs as mount. */
 static int available(int affinity)
 {
-	char *self = xasprintf("%s/self", root);
-	char *fs = xasprintf("%s/fs", root);
+	char *self = xasprintf("%s/self", unit_dir);
+	char *fs = xasprintf("%s/fs", unit_dir);
 	int n = cpu_available_from(affinity, self, fs);
 	free(self);
 	free(fs);
@@ -119,7 +104,7 @@ static void test_cpu__v1_mounted_under_the_controller_list(void **state)
 }
 
 /* In a container the cgroup path often does not exist under the mount,
- * whose root is the container's own cgroup. */
+ * whose unit_dir is the container's own cgroup. */
 static void test_cpu__container_path_missing_uses_mount_root(void **state)
 {
 	put("self", "0::/docker/0123abcd\n");
@@ -204,13 +189,13 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cpu__parse_max),
 		cmocka_unit_test(test_cpu__parse_cfs),
-		cmocka_unit_test_setup_teardown(test_cpu__v2_quota_caps_affinity_and_rounds_up, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cpu__v2_ancestor_quota_counts, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cpu__no_quota_means_affinity, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cpu__v1_cfs_quota, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cpu__v1_mounted_under_the_controller_list, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cpu__container_path_missing_uses_mount_root, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cpu__missing_or_junk_files_are_ignored, setup, teardown),
+		UNIT_TEST(test_cpu__v2_quota_caps_affinity_and_rounds_up),
+		UNIT_TEST(test_cpu__v2_ancestor_quota_counts),
+		UNIT_TEST(test_cpu__no_quota_means_affinity),
+		UNIT_TEST(test_cpu__v1_cfs_quota),
+		UNIT_TEST(test_cpu__v1_mounted_under_the_controller_list),
+		UNIT_TEST(test_cpu__container_path_missing_uses_mount_root),
+		UNIT_TEST(test_cpu__missing_or_junk_files_are_ignored),
 		cmocka_unit_test(test_cpu__this_machine),
 		cmocka_unit_test(test_cpu__budget_oversubscribes_at_most_twice),
 		cmocka_unit_test(test_cpu__budget_examples),

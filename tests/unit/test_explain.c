@@ -16,13 +16,12 @@
 
 #include "orchestrator/explain.h"
 #include "orchestrator/util.h"
-
-static char dir[] = "/tmp/xgo-test-explain-XXXXXX";
+#include "tests/unit/unit.h"
 
 /* A tar.gz with one file "hello" (mode, mtime and content as given). */
 static char *make_tgz(const char *name, int mode, long mtime, const char *content)
 {
-	char *path = xasprintf("%s/%s", dir, name);
+	char *path = xasprintf("%s/%s", unit_dir, name);
 	struct archive *a = archive_write_new();
 	archive_write_add_filter_gzip(a);
 	archive_write_set_format_pax_restricted(a);
@@ -75,7 +74,7 @@ static void test_explain__archive_entry_field(void **state)
 static void test_explain__paths_and_times_are_named_as_causes(void **state)
 {
 	(void)state;
-	char *a = xasprintf("%s/x1", dir), *b = xasprintf("%s/x2", dir);
+	char *a = xasprintf("%s/x1", unit_dir), *b = xasprintf("%s/x2", unit_dir);
 	static const char ta[] = "\x01\x02junk\0/home/alice/src/p/main.go\0built at 12:34:56\0tail";
 	static const char tb[] = "\x01\x02junk\0/tmp/elsewhere/p/main.go\0built at 12:35:09\0tail";
 	write_text(a, ta, sizeof(ta));
@@ -98,18 +97,6 @@ static void test_explain__paths_and_times_are_named_as_causes(void **state)
 	free(b);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return remove_tree(dir);
-}
-
 int main(void)
 {
 	quiet_errors = 1;
@@ -117,5 +104,5 @@ int main(void)
 		cmocka_unit_test(test_explain__archive_entry_field),
 		cmocka_unit_test(test_explain__paths_and_times_are_named_as_causes),
 	};
-	return cmocka_run_group_tests_name("explain", tests, setup, teardown);
+	return cmocka_run_group_tests_name("explain", tests, unit_setup, unit_teardown);
 }

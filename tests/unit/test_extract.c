@@ -19,9 +19,10 @@
 
 #include "orchestrator/util.h"
 #include "toolchains/extract.h"
+#include "tests/unit/unit.h"
 
-/* base/dest is the extraction root, base/outside is what attacks aim at. */
-static char base[64], dest[96], outside[96], arc[96];
+/* unit_dir/dest is the extraction root, unit_dir/outside is what attacks aim at. */
+static char dest[96], outside[96], arc[96];
 
 enum kind { REG, DIR_, SYM, HARD, CHR, FIFO };
 
@@ -87,22 +88,13 @@ static void write_archive(const char *path, int zip, const struct ent *e, size_t
 
 static int setup(void **state)
 {
-	(void)state;
-	quiet_errors = 1;
-	snprintf(base, sizeof(base), "/tmp/xgo-ext-XXXXXX");
-	assert_non_null(mkdtemp(base));
-	snprintf(dest, sizeof(dest), "%s/dest", base);
-	snprintf(outside, sizeof(outside), "%s/outside", base);
-	snprintf(arc, sizeof(arc), "%s/a.tar.gz", base);
+	if (unit_setup(state) < 0)
+		return -1;
+	snprintf(dest, sizeof(dest), "%s/dest", unit_dir);
+	snprintf(outside, sizeof(outside), "%s/outside", unit_dir);
+	snprintf(arc, sizeof(arc), "%s/a.tar.gz", unit_dir);
 	assert_int_equal(mkdir(dest, 0755), 0);
 	assert_int_equal(mkdir(outside, 0755), 0);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	remove_tree(base);
 	return 0;
 }
 
@@ -119,7 +111,7 @@ static size_t count_dir(const char *dir)
 }
 
 /* The archive is refused with a message containing needle, and neither
- * outside/ nor base/ gained anything. */
+ * outside/ nor unit_dir/ gained anything. */
 static void refused(const struct ent *e, size_t n, const char *needle)
 {
 	write_archive(arc, 0, e, n);
@@ -128,7 +120,7 @@ static void refused(const struct ent *e, size_t n, const char *needle)
 	if (!strstr(error_last(), needle))
 		fail_msg("message '%s' lacks '%s'", error_last(), needle);
 	assert_int_equal(count_dir(outside), 0);
-	assert_int_equal(count_dir(base), 3); /* dest, outside, a.tar.gz */
+	assert_int_equal(count_dir(unit_dir), 3); /* dest, outside, a.tar.gz */
 }
 
 static void test_extract__good_archive_normalises_modes(void **state)
@@ -169,7 +161,7 @@ static void test_extract__zip_works(void **state)
 		{ REG, "go/VERSION", "go1.99.0\n", 0644 },
 		{ REG, "go/bin/go.exe", "MZ", 0755 },
 	};
-	snprintf(arc, sizeof(arc), "%s/a.zip", base);
+	snprintf(arc, sizeof(arc), "%s/a.zip", unit_dir);
 	write_archive(arc, 1, e, ARRAY_LEN(e));
 	assert_int_equal(ext_archive(arc, dest), 0);
 	char p[160];
@@ -235,7 +227,7 @@ static void test_extract__refuses_writing_through_inner_symlink(void **state)
 	write_archive(arc, 0, e, ARRAY_LEN(e));
 	assert_int_equal(ext_archive(arc, dest), -1);
 	assert_int_equal(count_dir(outside), 0);
-	assert_int_equal(count_dir(base), 3);
+	assert_int_equal(count_dir(unit_dir), 3);
 	char p[160];
 	snprintf(p, sizeof(p), "%s/go/t", dest);
 	struct stat st;
@@ -246,7 +238,7 @@ static void test_extract__refuses_escaping_hardlink(void **state)
 {
 	(void)state;
 	char secret[160];
-	snprintf(secret, sizeof(secret), "%s/secret", base);
+	snprintf(secret, sizeof(secret), "%s/secret", unit_dir);
 	assert_int_equal(write_file_atomic(secret, "s", 1, 0644), 0);
 	const struct ent e[] = { { DIR_, "go/", NULL, 0 }, { HARD, "go/hl", "go/../../secret", 0 } };
 	write_archive(arc, 0, e, ARRAY_LEN(e));
@@ -323,7 +315,7 @@ static void test_extract__budget_scales_with_the_archive(void **state)
 
 int main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, unit_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_extract__good_archive_normalises_modes),
 		T(test_extract__zip_works),

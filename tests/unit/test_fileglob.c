@@ -14,13 +14,12 @@
 
 #include "orchestrator/fileglob.h"
 #include "orchestrator/util.h"
-
-static char root[] = "/tmp/xgo-fileglob-XXXXXX";
+#include "tests/unit/unit.h"
 
 static void touch(const char *rel)
 {
-	char *path = xasprintf("%s/%s", root, rel);
-	for (char *s = strchr(path + strlen(root) + 1, '/'); s; s = strchr(s + 1, '/')) {
+	char *path = xasprintf("%s/%s", unit_dir, rel);
+	for (char *s = strchr(path + strlen(unit_dir) + 1, '/'); s; s = strchr(s + 1, '/')) {
 		*s = '\0';
 		mkdir(path, 0755);
 		*s = '/';
@@ -33,9 +32,8 @@ static void touch(const char *rel)
 
 static int setup(void **state)
 {
-	(void)state;
-	quiet_errors = 1;
-	assert_non_null(mkdtemp(root));
+	if (unit_setup(state) < 0)
+		return -1;
 	touch("LICENSE");
 	touch(".hidden");
 	touch("completion/bash/x.bash");
@@ -45,18 +43,9 @@ static int setup(void **state)
 	touch("docs/a.md");
 	touch("docs/x/y/b.md");
 	touch("docs/x/c.txt");
-	char *link = xasprintf("%s/completion/linked", root);
+	char *link = xasprintf("%s/completion/linked", unit_dir);
 	assert_int_equal(symlink("bash", link), 0);
 	free(link);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	char *cmd = xasprintf("rm -rf '%s'", root);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
 	return 0;
 }
 
@@ -65,7 +54,7 @@ static char *matches(const char *pattern)
 {
 	struct strv m = { 0 };
 	struct buf b;
-	assert_int_equal(fg_match(root, pattern, &m), 0);
+	assert_int_equal(fg_match(unit_dir, pattern, &m), 0);
 	buf_init(&b, 1 << 16);
 	for (size_t i = 0; i < m.n; i++)
 		buf_printf(&b, "%s%s", i ? " " : "", m.v[i]);
@@ -113,5 +102,5 @@ int main(void)
 		cmocka_unit_test(test_fileglob__components_like_glob),
 		cmocka_unit_test(test_fileglob__double_star_is_any_depth),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, unit_teardown);
 }

@@ -19,25 +19,15 @@
 #include "orchestrator/gocache.h"
 #include "orchestrator/hash.h"
 #include "orchestrator/util.h"
+#include "tests/unit/unit.h"
 
 #define ACT1 "1111111111111111111111111111111111111111111111111111111111111111"
 #define ACT2 "2222222222222222222222222222222222222222222222222222222222222222"
 
-static char dir[64];
-
 static int setup(void **state)
 {
-	(void)state;
-	quiet_errors = 1;
 	verbosity = -1;
-	strcpy(dir, "/tmp/test_gocache.XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return remove_tree(dir);
+	return unit_setup(state);
 }
 
 /* Commit data under action; out gets its output ID. */
@@ -56,7 +46,7 @@ static void commit(struct gocache_store *s, const char *action, const char *data
 static void test_gocache__commit_then_lookup(void **state)
 {
 	(void)state;
-	struct gocache_store *s = gocache_store_open(dir);
+	struct gocache_store *s = gocache_store_open(unit_dir);
 	char out[65], got[65];
 	uint64_t size;
 	assert_non_null(s);
@@ -96,8 +86,8 @@ static void test_gocache__signed_entries_verify_for_their_bytes(void **state)
 {
 	(void)state;
 	struct acsign keys = { 0 };
-	char *pub = NULL, *prefix = xasprintf("%s/k", dir), *key = xasprintf("%s/k.key", dir);
-	char *pubf = xasprintf("%s/k.pub", dir), out[65], got[65], *sig = NULL;
+	char *pub = NULL, *prefix = xasprintf("%s/k", unit_dir), *key = xasprintf("%s/k.key", unit_dir);
+	char *pubf = xasprintf("%s/k.pub", unit_dir), out[65], got[65], *sig = NULL;
 	uint64_t size;
 	assert_int_equal(acsign_keygen(prefix, &pub), 0);
 	assert_int_equal(acsign_set_signer(&keys, "test", key), 0);
@@ -125,9 +115,9 @@ static void test_gocache__signed_entries_verify_for_their_bytes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_gocache__commit_then_lookup, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_gocache__entry_is_for_its_action_only, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_gocache__signed_entries_verify_for_their_bytes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gocache__commit_then_lookup, setup, unit_teardown),
+		cmocka_unit_test_setup_teardown(test_gocache__entry_is_for_its_action_only, setup, unit_teardown),
+		cmocka_unit_test_setup_teardown(test_gocache__signed_entries_verify_for_their_bytes, setup, unit_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,22 +15,7 @@
 
 #include "orchestrator/gohead.h"
 #include "orchestrator/util.h"
-
-static char dir[64];
-
-static int setup(void **state)
-{
-	(void)state;
-	quiet_errors = 1;
-	strcpy(dir, "/tmp/test_gohead.XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return remove_tree(dir);
-}
+#include "tests/unit/unit.h"
 
 /* The head of text, as a string. */
 static char *head_of(const char *text)
@@ -81,7 +66,7 @@ static void test_gohead__what_does_not_scan_counts_whole(void **state)
 
 static void sig_of(const char *name, const char *text, int is_go, char content[65], char sig[65])
 {
-	char *path = xasprintf("%s/%s", dir, name);
+	char *path = xasprintf("%s/%s", unit_dir, name);
 	assert_int_equal(write_file_atomic(path, text, strlen(text), 0644), 0);
 	assert_int_equal(gohead_file(path, is_go, content, sig), 0);
 	free(path);
@@ -168,7 +153,7 @@ static void test_gohead__long_directive_counts_whole(void **state)
 static void test_gohead__missing_file_fails(void **state)
 {
 	(void)state;
-	char c[65], s[65], *path = xasprintf("%s/none.go", dir);
+	char c[65], s[65], *path = xasprintf("%s/none.go", unit_dir);
 	assert_int_equal(gohead_file(path, 1, c, s), -1);
 	assert_int_equal(gohead_file(path, 0, c, s), -1);
 	free(path);
@@ -185,5 +170,5 @@ int main(void)
 		cmocka_unit_test(test_gohead__long_directive_counts_whole),
 		cmocka_unit_test(test_gohead__missing_file_fails),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, unit_setup, unit_teardown);
 }

@@ -5,6 +5,7 @@
 #include "orchestrator/isolate.h"
 #include "orchestrator/runner.h"
 #include "orchestrator/util.h"
+#include "tests/unit/unit.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,21 +28,6 @@
 #define GO "/usr/local/go/bin/go"
 
 static char *self_exe;
-static char tmp[64];
-
-static int setup(void **state)
-{
-	snprintf(tmp, sizeof(tmp), "/tmp/xgo-test-isolate.XXXXXX");
-	assert_non_null(mkdtemp(tmp));
-	quiet_errors = 1;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	remove_tree(tmp);
-	return 0;
-}
 
 static struct runner_result run_one(const struct runner_spec *spec)
 {
@@ -157,7 +143,7 @@ static int try_connect(int port, enum iso_level level)
 	char *envp[] = { "PATH=/usr/bin:/bin", NULL };
 	char *script = xasprintf("exec 3<>/dev/tcp/127.0.0.1/%d", port);
 	char *argv[] = { "bash", "-c", script, NULL };
-	char *log = xasprintf("%s/connect.log", tmp);
+	char *log = xasprintf("%s/connect.log", unit_dir);
 	struct runner_spec s = { .argv = argv, .envp = envp, .log_path = log,
 		.umask = -1, .iso = level, .trampoline = self_exe, .timeout_ms = 20000 };
 	struct runner_result res = run_one(&s);
@@ -187,10 +173,10 @@ static void test_isolate__job_as_another_uid_and_hostname(void **state)
 	if (!iso_vary_available(NULL))
 		skip();
 	char *envp[] = { "PATH=/usr/bin:/bin", NULL };
-	char *out = xasprintf("%s/who", tmp);
+	char *out = xasprintf("%s/who", unit_dir);
 	char *script = xasprintf("echo $(id -u) $(hostname) > %s", out);
 	char *argv[] = { "sh", "-c", script, NULL };
-	char *log = xasprintf("%s/who.log", tmp);
+	char *log = xasprintf("%s/who.log", unit_dir);
 	struct runner_spec s = { .argv = argv, .envp = envp, .log_path = log, .umask = -1, .iso = ISO_NET,
 		.trampoline = self_exe, .uid = 4242, .hostname = "xgo-elsewhere", .timeout_ms = 20000 };
 	struct runner_result res = run_one(&s);
@@ -214,23 +200,23 @@ static void test_isolate__go_build_in_a_net_namespace(void **state)
 {
 	if (!iso_net_available(NULL) || access(GO, X_OK) < 0)
 		skip();
-	char *src = xasprintf("%s/hello", tmp);
+	char *src = xasprintf("%s/hello", unit_dir);
 	char *main_go = xasprintf("%s/main.go", src);
 	char *mod = xasprintf("%s/go.mod", src);
 	const char *prog = "package main\n\nfunc main() { println(\"hi\") }\n";
 	assert_int_equal(mkdir_p(src, 0755), 0);
 	assert_int_equal(write_file_atomic(main_go, prog, strlen(prog), 0644), 0);
 	assert_int_equal(write_file_atomic(mod, "module hello\n\ngo 1.22\n", 22, 0644), 0);
-	char *home = xasprintf("HOME=%s", tmp);
-	char *gopath = xasprintf("GOPATH=%s/gopath", tmp);
-	char *tmpdir = xasprintf("TMPDIR=%s", tmp);
+	char *home = xasprintf("HOME=%s", unit_dir);
+	char *gopath = xasprintf("GOPATH=%s/gopath", unit_dir);
+	char *tmpdir = xasprintf("TMPDIR=%s", unit_dir);
 	/* A cache shared between test runs keeps this test quick. */
 	char *envp[] = { "PATH=/usr/local/go/bin:/usr/bin:/bin", home, gopath, tmpdir,
-		"GOCACHE=/tmp/xgo-unit-gocache", "GOENV=off", "GOTOOLCHAIN=local",
+		"GOCACHE=/unit_dir/xgo-unit-gocache", "GOENV=off", "GOTOOLCHAIN=local",
 		"GOPROXY=off", "GOFLAGS=-trimpath -buildvcs=false", "CGO_ENABLED=0",
 		"GOMAXPROCS=1", NULL };
 	char *argv[] = { "go", "build", "-p", "1", "-o", "hello.bin", ".", NULL };
-	char *log = xasprintf("%s/go.log", tmp);
+	char *log = xasprintf("%s/go.log", unit_dir);
 	struct runner_spec s = { .argv = argv, .envp = envp, .dir = src, .log_path = log,
 		.umask = 022, .iso = ISO_NET, .trampoline = self_exe, .timeout_ms = 300000 };
 	struct runner_result res = run_one(&s);
@@ -266,9 +252,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_isolate__probe_is_cached_and_harmless),
 		cmocka_unit_test(test_isolate__unprivileged_uses_a_user_namespace),
 		cmocka_unit_test(test_isolate__trampoline_rejects_bad_arguments),
-		cmocka_unit_test_setup_teardown(test_isolate__net_job_cannot_reach_the_host, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_isolate__job_as_another_uid_and_hostname, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_isolate__go_build_in_a_net_namespace, setup, teardown),
+		UNIT_TEST(test_isolate__net_job_cannot_reach_the_host),
+		UNIT_TEST(test_isolate__job_as_another_uid_and_hostname),
+		UNIT_TEST(test_isolate__go_build_in_a_net_namespace),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	free(self_exe);

@@ -13,6 +13,7 @@
 
 #include "orchestrator/util.h"
 #include "toolchains/lockfile.h"
+#include "tests/unit/unit.h"
 
 #define H1 "1111111111111111111111111111111111111111111111111111111111111111"
 #define H2 "abcdefabcdefabcdefabcdefabcdefabcdefabcdefabcdefabcdefabcdef0123"
@@ -64,10 +65,8 @@ static void test_lockfile__round_trip_with_null_digest(void **state)
 static void test_lockfile__write_then_read_and_missing_file(void **state)
 {
 	(void)state;
-	char dir[] = "/tmp/xgo-lock-XXXXXX", path[64];
+	char *path = unit_path("release.lock");
 	struct lock l, back;
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/release.lock", dir);
 	assert_int_equal(lock_read(path, &back), 1);
 	fill(&l);
 	assert_int_equal(lock_write(path, &l), 0);
@@ -75,7 +74,7 @@ static void test_lockfile__write_then_read_and_missing_file(void **state)
 	assert_int_equal(back.nplat, 2);
 	lock_clear(&back);
 	lock_clear(&l);
-	remove_tree(dir);
+	free(path);
 }
 
 static void test_lockfile__set_replaces(void **state)
@@ -198,7 +197,7 @@ int main(void)
 	quiet_errors = 1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lockfile__round_trip_with_null_digest),
-		cmocka_unit_test(test_lockfile__write_then_read_and_missing_file),
+		UNIT_TEST(test_lockfile__write_then_read_and_missing_file),
 		cmocka_unit_test(test_lockfile__set_replaces),
 		cmocka_unit_test(test_lockfile__refuses_bad_input),
 		cmocka_unit_test(test_lockfile__accepts_good_minimal),

@@ -22,10 +22,9 @@
 #include "orchestrator/hash.h"
 #include "orchestrator/package.h"
 #include "orchestrator/util.h"
+#include "tests/unit/unit.h"
 
 #define EPOCH 1700000000
-
-static char dir[64];
 
 /* What the reader saw of one entry. */
 struct seen {
@@ -42,7 +41,7 @@ struct seen {
 
 static char *path_in(const char *name)
 {
-	return xasprintf("%s/%s", dir, name);
+	return xasprintf("%s/%s", unit_dir, name);
 }
 
 static void write_text(const char *name, const char *text, int mode)
@@ -58,9 +57,7 @@ static void write_text(const char *name, const char *text, int mode)
 
 static int setup(void **state)
 {
-	quiet_errors = 1;
-	strcpy(dir, "/tmp/test_package.XXXXXX");
-	if (!mkdtemp(dir))
+	if (unit_setup(state) < 0)
 		return -1;
 	write_text("tool", "#!/bin/sh\necho tool\n", 0700);
 	write_text("data", "data\n", 0600);
@@ -76,11 +73,6 @@ static int setup(void **state)
 	mkdir(out, 0755);
 	free(out);
 	return 0;
-}
-
-static int teardown(void **state)
-{
-	return remove_tree(dir);
 }
 
 /* Read every entry of the archive at path into seen[]; returns the count. */
@@ -186,7 +178,7 @@ static void check_round_trip(enum pkg_format f)
 	struct seen seen[16];
 	char hex[HASH_HEX_MAX];
 	uint64_t size;
-	char *dest = xasprintf("%s/out/rt%s", dir, pkg_format_ext(f));
+	char *dest = xasprintf("%s/out/rt%s", unit_dir, pkg_format_ext(f));
 	sample_entries(&e);
 	assert_int_equal(write_archive(f, dest, e.v, e.n, NULL, &res), 0);
 	assert_int_equal(hash_file_hex(HASH_SHA256, dest, hex, &size), 0);
@@ -376,7 +368,7 @@ static void test_package__expand_globs(void **state)
 		{ "docs/*", "doc/", 0, 0 },
 		{ "LICENSE", "legal/COPYING", 0600, 0 },
 	};
-	assert_int_equal(pkg_expand_files(dir, files, ARRAY_LEN(files), &e), 0);
+	assert_int_equal(pkg_expand_files(unit_dir, files, ARRAY_LEN(files), &e), 0);
 	assert_int_equal(e.n, 5);
 	assert_string_equal(e.v[0].path, "LICENSE");
 	assert_string_equal(e.v[1].path, "README.md");
@@ -395,9 +387,9 @@ static void test_package__missing_glob_is_named(void **state)
 	struct pkg_entries e = { 0 };
 	struct archive_file missing[] = { { "LICENSE", NULL, 0, 0 }, { "CHANGELOG*", NULL, 0, 0 } };
 	struct archive_file is_dir[] = { { "doc*", NULL, 0, 0 } };
-	assert_int_equal(pkg_expand_files(dir, missing, 2, &e), -1);
+	assert_int_equal(pkg_expand_files(unit_dir, missing, 2, &e), -1);
 	assert_non_null(strstr(error_last(), "'CHANGELOG*' matches no file"));
-	assert_int_equal(pkg_expand_files(dir, is_dir, 1, &e), -1);
+	assert_int_equal(pkg_expand_files(unit_dir, is_dir, 1, &e), -1);
 	assert_non_null(strstr(error_last(), "is a directory"));
 	pkg_entries_release(&e);
 }
@@ -419,12 +411,12 @@ static void test_package__expand_symlinks_and_fifos(void **state)
 	assert_int_equal(symlink("/etc/passwd", out), 0);
 	assert_int_equal(symlink("../LICENSE", in), 0);
 	assert_int_equal(mkfifo(fifo, 0644), 0);
-	assert_int_equal(pkg_expand_files(dir, f_out, 1, &e), -1);
+	assert_int_equal(pkg_expand_files(unit_dir, f_out, 1, &e), -1);
 	assert_non_null(strstr(error_last(), "'links/out' leads to '/etc/passwd', outside"));
-	assert_int_equal(pkg_expand_files(dir, f_fifo, 1, &e), -1);
+	assert_int_equal(pkg_expand_files(unit_dir, f_fifo, 1, &e), -1);
 	assert_non_null(strstr(error_last(), "not a regular file"));
 	assert_int_equal(e.n, 0);
-	assert_int_equal(pkg_expand_files(dir, f_in, 1, &e), 0);
+	assert_int_equal(pkg_expand_files(unit_dir, f_in, 1, &e), 0);
 	assert_int_equal(e.n, 1);
 	assert_string_equal(e.v[0].path, "links/in");
 	char *real = realpath(lic, NULL);
@@ -454,7 +446,7 @@ static void test_package__expand_error_leaves_entries_to_release(void **state)
 {
 	struct pkg_entries e = { 0 };
 	struct archive_file files[] = { { "LICENSE", NULL, 0, 0 }, { "doc*", NULL, 0, 0 } };
-	assert_int_equal(pkg_expand_files(dir, files, 2, &e), -1);
+	assert_int_equal(pkg_expand_files(unit_dir, files, 2, &e), -1);
 	assert_int_equal(e.n, 1);
 	pkg_entries_release(&e);
 }
@@ -485,7 +477,7 @@ static void test_package__concurrent_writes(void **state)
 	pkg_init();
 	for (size_t i = 0; i < 8; i++) {
 		jobs[i].f = fs[i % 4];
-		jobs[i].dest = xasprintf("%s/out/c%zu%s", dir, i, pkg_format_ext(fs[i % 4]));
+		jobs[i].dest = xasprintf("%s/out/c%zu%s", unit_dir, i, pkg_format_ext(fs[i % 4]));
 		assert_int_equal(pthread_create(&th[i], NULL, run_job, &jobs[i]), 0);
 	}
 	for (size_t i = 0; i < 8; i++)
@@ -534,5 +526,5 @@ int main(void)
 	};
 	pkg_init();
 	umask(077); /* modes in archives must not depend on it */
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, unit_teardown);
 }

@@ -15,22 +15,7 @@
 
 #include "orchestrator/path.h"
 #include "orchestrator/util.h"
-
-static char dir[64];
-
-static int setup(void **state)
-{
-	(void)state;
-	quiet_errors = 1;
-	strcpy(dir, "/tmp/test_path.XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return remove_tree(dir);
-}
+#include "tests/unit/unit.h"
 
 static void test_path__name_rule(void **state)
 {
@@ -54,11 +39,11 @@ static void test_path__name_rule(void **state)
 static void test_path__absolute_resolves_links_then_dots(void **state)
 {
 	(void)state;
-	char *real = realpath(dir, NULL);
-	char *p = xasprintf("%s/a/b", dir), *l = xasprintf("%s/link", dir);
+	char *real = realpath(unit_dir, NULL);
+	char *p = xasprintf("%s/a/b", unit_dir), *l = xasprintf("%s/link", unit_dir);
 	assert_int_equal(mkdir_p(p, 0755), 0);
 	assert_int_equal(symlink(p, l), 0);
-	char *arg = xasprintf("%s/link/../x/./y", dir), *got = path_absolute(arg);
+	char *arg = xasprintf("%s/link/../x/./y", unit_dir), *got = path_absolute(arg);
 	free(arg);
 	char *want = xasprintf("%s/a/x/y", real);
 	assert_string_equal(got, want);
@@ -77,10 +62,10 @@ static void test_path__absolute_resolves_links_then_dots(void **state)
 static void test_path__inside_follows_every_link(void **state)
 {
 	(void)state;
-	char *docs = xasprintf("%s/proj/docs", dir), *out = xasprintf("%s/outside", dir);
+	char *docs = xasprintf("%s/proj/docs", unit_dir), *out = xasprintf("%s/outside", unit_dir);
 	assert_int_equal(mkdir_p(docs, 0755), 0);
 	assert_int_equal(mkdir_p(out, 0755), 0);
-	char *root = xasprintf("%s/proj", dir);
+	char *root = xasprintf("%s/proj", unit_dir);
 	char *l1 = xasprintf("%s/NOTES", docs), *l2 = xasprintf("%s/etc", root), *l3 = xasprintf("%s/self", docs);
 	char *l4 = xasprintf("%s/dangling", docs);
 	assert_int_equal(symlink("/etc/passwd", l1), 0);
@@ -108,12 +93,12 @@ static void test_path__inside_follows_every_link(void **state)
 static void test_path__reader_refuses_non_regular(void **state)
 {
 	(void)state;
-	char *fifo = xasprintf("%s/fifo", dir), *big = xasprintf("%s/big", dir);
+	char *fifo = xasprintf("%s/fifo", unit_dir), *big = xasprintf("%s/big", unit_dir);
 	assert_int_equal(mkfifo(fifo, 0600), 0);
 	assert_null(read_file(fifo, 100, NULL)); /* must not block */
 	assert_non_null(strstr(error_last(), "not a regular file"));
 	assert_null(read_file("/dev/zero", 100, NULL));
-	assert_null(read_file(dir, 100, NULL));
+	assert_null(read_file(unit_dir, 100, NULL));
 	assert_int_equal(write_file_atomic(big, "0123456789", 10, 0644), 0);
 	assert_null(read_file(big, 9, NULL));
 	size_t n = 0;
@@ -133,5 +118,5 @@ int main(void)
 		cmocka_unit_test(test_path__inside_follows_every_link),
 		cmocka_unit_test(test_path__reader_refuses_non_regular),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, unit_setup, unit_teardown);
 }

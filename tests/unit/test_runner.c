@@ -9,6 +9,7 @@
 #include "orchestrator/isolate.h"
 #include "orchestrator/runner.h"
 #include "orchestrator/util.h"
+#include "tests/unit/unit.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -27,7 +28,6 @@
 #include <cmocka.h>
 
 static char *self_exe;
-static char tmp[64];
 static char *env_default[] = { "PATH=/usr/bin:/bin", "LC_ALL=C", NULL };
 
 static double now(void)
@@ -39,24 +39,10 @@ static double now(void)
 
 static char *tmp_path(const char *name)
 {
-	return xasprintf("%s/%s", tmp, name);
+	return xasprintf("%s/%s", unit_dir, name);
 }
 
-static int setup(void **state)
-{
-	snprintf(tmp, sizeof(tmp), "/tmp/xgo-test-runner.XXXXXX");
-	assert_non_null(mkdtemp(tmp));
-	quiet_errors = 1;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	remove_tree(tmp);
-	return 0;
-}
-
-/* A spec for `sh -c SCRIPT` logging to tmp/LOG. */
+/* A spec for `sh -c SCRIPT` logging to unit_dir/LOG. */
 static struct runner_spec sh_spec(char **argv, const char *script, char *log)
 {
 	argv[0] = "sh";
@@ -294,7 +280,7 @@ static void test_runner__timeout_kills_the_whole_group(void **state)
 	char *argv[4];
 	char *log = tmp_path("to.log");
 	char *script = xasprintf("echo $$ > %s/leader; sleep 100 & echo $! > %s/grandchild; sleep 100",
-				 tmp, tmp);
+				 unit_dir, unit_dir);
 	struct runner_spec s = sh_spec(argv, script, log);
 	s.timeout_ms = 300;
 	double t0 = now();
@@ -317,7 +303,7 @@ static void test_runner__timeout_escalates_to_sigkill(void **state)
 {
 	char *argv[4];
 	char *log = tmp_path("kill.log");
-	char *script = xasprintf("trap '' TERM; echo $$ > %s/stubborn; sleep 100", tmp);
+	char *script = xasprintf("trap '' TERM; echo $$ > %s/stubborn; sleep 100", unit_dir);
 	struct runner_spec s = sh_spec(argv, script, log);
 	s.timeout_ms = 200;
 	struct runner *r = runner_new(1);
@@ -342,7 +328,7 @@ static void test_runner__leftovers_are_killed_when_the_leader_exits(void **state
 	char *argv[4];
 	char *log = tmp_path("left.log");
 	/* The leader exits at once; its background child keeps the pipe. */
-	char *script = xasprintf("echo $$ > %s/left; sleep 100 & exit 0", tmp);
+	char *script = xasprintf("echo $$ > %s/left; sleep 100 & exit 0", unit_dir);
 	struct runner_spec s = sh_spec(argv, script, log);
 	double t0 = now();
 	struct runner_result res = run_one(&s);
@@ -393,8 +379,8 @@ static void test_runner__interrupt_from_signal_kills_everything(void **state)
 	char *argv[3][4];
 	char *log = tmp_path("intr.log");
 	/* Job 0 sends SIGINT to the runner (its parent) after a moment. */
-	char *a = xasprintf("echo $$ > %s/ia; sleep 0.3; kill -INT $PPID; sleep 100", tmp);
-	char *b = xasprintf("echo $$ > %s/ib; sleep 100", tmp);
+	char *a = xasprintf("echo $$ > %s/ia; sleep 0.3; kill -INT $PPID; sleep 100", unit_dir);
+	char *b = xasprintf("echo $$ > %s/ib; sleep 100", unit_dir);
 	struct runner_spec s0 = sh_spec(argv[0], a, log);
 	struct runner_spec s1 = sh_spec(argv[1], b, log);
 	struct runner_spec s2 = sh_spec(argv[2], "sleep 100", log);
@@ -683,27 +669,26 @@ int main(int argc, char **argv)
 	quiet_errors = 1;
 	self_exe = iso_self_exe();
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_runner__jobs_overlap, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_runner__one_slot_runs_in_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_runner__exit_status_and_signal, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_runner__missing_program_is_named, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_runner__captures_large_output_on_both_streams, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_runner__timeout_kills_the_whole_group, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_runner__timeout_escalates_to_sigkill, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_runner__leftovers_are_killed_when_the_leader_exits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_runner__interrupt_from_signal_kills_everything, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_runner__nested_catch_keeps_a_signal_for_the_next_step, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_runner__cancel_pending_and_kill_running, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_runner__environment_is_exact, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_runner__cwd_and_umask_are_applied, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_runner__missing_directory_is_named, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_runner__interrupt_between_waits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_runner__reports_cpu_time, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_runner__job_dies_with_a_killed_runner, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_runner__setsid_grandchild_dies_with_a_killed_runner, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_runner__log_tail, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_runner__rejects_bad_specs, setup, teardown),
+		UNIT_TEST(test_runner__jobs_overlap),
+		UNIT_TEST(test_runner__one_slot_runs_in_order),
+		UNIT_TEST(test_runner__exit_status_and_signal),
+		UNIT_TEST(test_runner__missing_program_is_named),
+		UNIT_TEST(test_runner__captures_large_output_on_both_streams),
+		UNIT_TEST(test_runner__timeout_kills_the_whole_group),
+		UNIT_TEST(test_runner__timeout_escalates_to_sigkill),
+		UNIT_TEST(test_runner__leftovers_are_killed_when_the_leader_exits),
+		UNIT_TEST(test_runner__interrupt_from_signal_kills_everything),
+		UNIT_TEST(test_runner__nested_catch_keeps_a_signal_for_the_next_step),
+		UNIT_TEST(test_runner__cancel_pending_and_kill_running),
+		UNIT_TEST(test_runner__environment_is_exact),
+		UNIT_TEST(test_runner__cwd_and_umask_are_applied),
+		UNIT_TEST(test_runner__missing_directory_is_named),
+		UNIT_TEST(test_runner__interrupt_between_waits),
+		UNIT_TEST(test_runner__reports_cpu_time),
+		UNIT_TEST(test_runner__job_dies_with_a_killed_runner),
+		UNIT_TEST(test_runner__setsid_grandchild_dies_with_a_killed_runner),
+		UNIT_TEST(test_runner__log_tail),
+		UNIT_TEST(test_runner__rejects_bad_specs),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	free(self_exe);

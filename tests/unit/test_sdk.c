@@ -19,8 +19,9 @@
 #include "orchestrator/util.h"
 #include "toolchains/lockfile.h"
 #include "toolchains/sdk.h"
+#include "tests/unit/unit.h"
 
-static char base[64], proj[96], mirror_dir[96], cache[96], lockpath[128], archive_path[160], mirror_url[128];
+static char proj[96], mirror_dir[96], cache[96], lockpath[128], archive_path[160], mirror_url[128];
 static char archive_sha[HASH_HEX_MAX];
 static uint64_t archive_size;
 static struct release rel;
@@ -45,13 +46,12 @@ static void add(struct archive *a, const char *name, const char *data, int mode)
 static int setup(void **state)
 {
 	(void)state;
-	quiet_errors = 1;
 	verbosity = -1;
-	snprintf(base, sizeof(base), "/tmp/xgo-sdk-XXXXXX");
-	assert_non_null(mkdtemp(base));
-	snprintf(proj, sizeof(proj), "%s/proj", base);
-	snprintf(mirror_dir, sizeof(mirror_dir), "%s/mirror", base);
-	snprintf(cache, sizeof(cache), "%s/cache", base);
+	if (unit_setup(state) < 0)
+		return -1;
+	snprintf(proj, sizeof(proj), "%s/proj", unit_dir);
+	snprintf(mirror_dir, sizeof(mirror_dir), "%s/mirror", unit_dir);
+	snprintf(cache, sizeof(cache), "%s/cache", unit_dir);
 	snprintf(lockpath, sizeof(lockpath), "%s/release.lock", proj);
 	snprintf(mirror_url, sizeof(mirror_url), "file://%s/", mirror_dir);
 	snprintf(archive_path, sizeof(archive_path), "%s/go1.99.0.%s.tar.gz", mirror_dir, sdk_host_platform());
@@ -81,8 +81,7 @@ static int teardown(void **state)
 	free(rel.path);
 	free(rel.dir);
 	free(rel.go_version);
-	remove_tree(base);
-	return 0;
+	return unit_teardown(state);
 }
 
 static void write_lock(const char *go, const char *platform, const char *tree_digest)

@@ -15,13 +15,13 @@
 #include "orchestrator/hash.h"
 #include "orchestrator/sign.h"
 #include "orchestrator/util.h"
+#include "tests/unit/unit.h"
 
-static char dir[64];
 static char pub[128], sec[128], pub2[128], sec2[128];
 
 static char *at(const char *name)
 {
-	return xasprintf("%s/%s", dir, name);
+	return xasprintf("%s/%s", unit_dir, name);
 }
 
 static void put(const char *name, const char *text)
@@ -33,20 +33,13 @@ static void put(const char *name, const char *text)
 
 static int setup(void **state)
 {
-	quiet_errors = 1;
-	strcpy(dir, "/tmp/test_sign.XXXXXX");
-	if (!mkdtemp(dir))
+	if (unit_setup(state) < 0)
 		return -1;
-	snprintf(pub, sizeof(pub), "%s/k.pub", dir);
-	snprintf(sec, sizeof(sec), "%s/k.key", dir);
-	snprintf(pub2, sizeof(pub2), "%s/o.pub", dir);
-	snprintf(sec2, sizeof(sec2), "%s/o.key", dir);
+	snprintf(pub, sizeof(pub), "%s/k.pub", unit_dir);
+	snprintf(sec, sizeof(sec), "%s/k.key", unit_dir);
+	snprintf(pub2, sizeof(pub2), "%s/o.pub", unit_dir);
+	snprintf(sec2, sizeof(sec2), "%s/o.key", unit_dir);
 	return sign_keygen(pub, sec, NULL, 0) || sign_keygen(pub2, sec2, NULL, 0);
-}
-
-static int teardown(void **state)
-{
-	return remove_tree(dir);
 }
 
 static void test_sign__keys_load_with_one_key_id(void **state)
@@ -72,7 +65,7 @@ static void test_sign__file_signature_round_trip_and_damage(void **state)
 	assert_int_equal(sign_load_public(pub, &p), 0);
 	assert_int_equal(sign_load_public(pub2, &o), 0);
 	put("f", "release bytes\n");
-	assert_int_equal(sign_file(&s, dir, "f", 1700000000), 0);
+	assert_int_equal(sign_file(&s, unit_dir, "f", 1700000000), 0);
 	char *f = at("f"), *sig = at("f.minisig");
 	assert_int_equal(sign_verify_file(&p, f, sig), 0);
 	assert_int_equal(sign_verify_file(&o, f, sig), -1);
@@ -123,7 +116,7 @@ static void test_sign__base64_is_canonical(void **state)
 	assert_int_equal(sign_load_secret(sec, NULL, &s), 0);
 	assert_int_equal(sign_load_public(pub, &p), 0);
 	put("g", "release bytes\n");
-	assert_int_equal(sign_file(&s, dir, "g", 1700000000), 0);
+	assert_int_equal(sign_file(&s, unit_dir, "g", 1700000000), 0);
 	char *g = at("g"), *sig = at("g.minisig");
 	size_t len;
 	char *good = read_file(sig, SIGN_SIG_FILE_MAX, &len);
@@ -209,5 +202,5 @@ int main(void)
 		cmocka_unit_test(test_sign__damaged_key_files_are_refused),
 		cmocka_unit_test(test_sign__dsse_round_trip_and_damage),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, unit_teardown);
 }

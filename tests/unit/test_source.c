@@ -15,13 +15,12 @@
 
 #include "orchestrator/source.h"
 #include "orchestrator/util.h"
-
-static char root[64];
+#include "tests/unit/unit.h"
 
 static void put(const char *rel, const char *text)
 {
 	char path[256];
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	snprintf(path, sizeof(path), "%s/%s", unit_dir, rel);
 	char *slash = strrchr(path, '/');
 	*slash = '\0';
 	assert_int_equal(mkdir_p(path, 0755), 0);
@@ -33,20 +32,12 @@ static void put(const char *rel, const char *text)
 /* main.go, README, include/y.h, dist/z.h (the run's output) */
 static int setup(void **state)
 {
-	(void)state;
-	snprintf(root, sizeof(root), "/tmp/xgo-src-XXXXXX");
-	assert_non_null(mkdtemp(root));
+	if (unit_setup(state) < 0)
+		return -1;
 	put("main.go", "package main\n");
 	put("README", "hello\n");
 	put("include/y.h", "#define Y 1\n");
 	put("dist/z.h", "#define Z 1\n");
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	remove_tree(root);
 	return 0;
 }
 
@@ -58,11 +49,11 @@ static struct digests digests(void)
 {
 	struct digests d;
 	char dist[128];
-	snprintf(dist, sizeof(dist), "%s/dist", root);
+	snprintf(dist, sizeof(dist), "%s/dist", unit_dir);
 	const char *skip[] = { dist, NULL };
 	unsigned long n;
-	assert_int_equal(source_c_digest(root, skip, d.c, &n), 0);
-	assert_int_equal(source_digest(root, skip, d.all, NULL), 0);
+	assert_int_equal(source_c_digest(unit_dir, skip, d.c, &n), 0);
+	assert_int_equal(source_digest(unit_dir, skip, d.all, NULL), 0);
 	return d;
 }
 
@@ -100,8 +91,8 @@ static void test_source__c_digest_ignores_other_files_and_outputs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_source__c_digest_sees_headers_and_libraries, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_source__c_digest_ignores_other_files_and_outputs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_source__c_digest_sees_headers_and_libraries, setup, unit_teardown),
+		cmocka_unit_test_setup_teardown(test_source__c_digest_ignores_other_files_and_outputs, setup, unit_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

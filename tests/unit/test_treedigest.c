@@ -17,13 +17,12 @@
 #include "orchestrator/hash.h"
 #include "orchestrator/util.h"
 #include "toolchains/treedigest.h"
-
-static char root[64];
+#include "tests/unit/unit.h"
 
 static void put(const char *rel, const char *text, int mode)
 {
 	char path[256];
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	snprintf(path, sizeof(path), "%s/%s", unit_dir, rel);
 	unlink(path);
 	assert_int_equal(write_file_atomic(path, text, strlen(text), mode), 0);
 }
@@ -31,24 +30,22 @@ static void put(const char *rel, const char *text, int mode)
 static void mk(const char *rel)
 {
 	char path[256];
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	snprintf(path, sizeof(path), "%s/%s", unit_dir, rel);
 	assert_int_equal(mkdir(path, 0755), 0);
 }
 
 static void lnk(const char *target, const char *rel)
 {
 	char path[256];
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	snprintf(path, sizeof(path), "%s/%s", unit_dir, rel);
 	assert_int_equal(symlink(target, path), 0);
 }
 
 /* bin/go (exec), bin/tool -> go, src/a.go, src/empty/, VERSION */
 static int setup(void **state)
 {
-	(void)state;
-	quiet_errors = 1;
-	snprintf(root, sizeof(root), "/tmp/xgo-td-XXXXXX");
-	assert_non_null(mkdtemp(root));
+	if (unit_setup(state) < 0)
+		return -1;
 	mk("bin");
 	mk("src");
 	mk("src/empty");
@@ -59,24 +56,17 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	remove_tree(root);
-	return 0;
-}
-
 static void digest(char out[TD_HEX], int threads)
 {
 	struct td_result r;
-	assert_int_equal(td_compute(root, TD_DIGEST, threads, &r), 0);
+	assert_int_equal(td_compute(unit_dir, TD_DIGEST, threads, &r), 0);
 	memcpy(out, r.digest, TD_HEX);
 }
 
 static void fingerprint(char out[TD_HEX])
 {
 	struct td_result r;
-	assert_int_equal(td_compute(root, TD_FINGERPRINT, 0, &r), 0);
+	assert_int_equal(td_compute(unit_dir, TD_FINGERPRINT, 0, &r), 0);
 	memcpy(out, r.fingerprint, TD_HEX);
 	assert_string_equal(r.digest, "");
 }
@@ -126,13 +116,13 @@ static void test_treedigest__ignores_times_owners_and_non_exec_bits(void **state
 	(void)state;
 	char before[TD_HEX], after[TD_HEX], path[256];
 	digest(before, 0);
-	snprintf(path, sizeof(path), "%s/src/a.go", root);
+	snprintf(path, sizeof(path), "%s/src/a.go", unit_dir);
 	struct timespec ts[2] = { { 12345, 0 }, { 12345, 0 } };
 	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
 	assert_int_equal(chmod(path, 0600), 0);
-	snprintf(path, sizeof(path), "%s/bin/go", root);
+	snprintf(path, sizeof(path), "%s/bin/go", unit_dir);
 	assert_int_equal(chmod(path, 0700), 0);
-	snprintf(path, sizeof(path), "%s/src", root);
+	snprintf(path, sizeof(path), "%s/src", unit_dir);
 	assert_int_equal(chmod(path, 0700), 0);
 	digest(after, 0);
 	assert_string_equal(before, after);
@@ -151,13 +141,13 @@ static void test_treedigest__sees_content_mode_links_and_names(void **state)
 	digest(d, 0);
 	assert_string_equal(d, base);
 
-	snprintf(path, sizeof(path), "%s/src/a.go", root);
+	snprintf(path, sizeof(path), "%s/src/a.go", unit_dir);
 	assert_int_equal(chmod(path, 0755), 0); /* exec bit counts */
 	digest(d, 0);
 	assert_string_not_equal(d, base);
 	assert_int_equal(chmod(path, 0644), 0);
 
-	snprintf(path, sizeof(path), "%s/bin/tool", root);
+	snprintf(path, sizeof(path), "%s/bin/tool", unit_dir);
 	unlink(path);
 	lnk("../VERSION", "bin/tool");
 	digest(d, 0);
@@ -165,8 +155,8 @@ static void test_treedigest__sees_content_mode_links_and_names(void **state)
 	unlink(path);
 	lnk("go", "bin/tool");
 
-	snprintf(path, sizeof(path), "%s/src/a.go", root);
-	snprintf(to, sizeof(to), "%s/src/b.go", root);
+	snprintf(path, sizeof(path), "%s/src/a.go", unit_dir);
+	snprintf(to, sizeof(to), "%s/src/b.go", unit_dir);
 	assert_int_equal(rename(path, to), 0);
 	digest(d, 0);
 	assert_string_not_equal(d, base);
@@ -175,7 +165,7 @@ static void test_treedigest__sees_content_mode_links_and_names(void **state)
 	mk("src/empty2");
 	digest(d, 0);
 	assert_string_not_equal(d, base);
-	snprintf(path, sizeof(path), "%s/src/empty2", root);
+	snprintf(path, sizeof(path), "%s/src/empty2", unit_dir);
 	rmdir(path);
 	digest(d, 0);
 	assert_string_equal(d, base);
@@ -188,7 +178,7 @@ static void test_treedigest__fingerprint_sees_touch_and_rewrite(void **state)
 	fingerprint(a);
 	fingerprint(b);
 	assert_string_equal(a, b);
-	snprintf(path, sizeof(path), "%s/src/a.go", root);
+	snprintf(path, sizeof(path), "%s/src/a.go", unit_dir);
 	struct timespec ts[2] = { { 1, 0 }, { 1, 0 } };
 	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
 	fingerprint(b);
@@ -204,9 +194,9 @@ static void test_treedigest__refuses_fifo_and_missing_root(void **state)
 	(void)state;
 	struct td_result r;
 	char path[256];
-	snprintf(path, sizeof(path), "%s/src/pipe", root);
+	snprintf(path, sizeof(path), "%s/src/pipe", unit_dir);
 	assert_int_equal(mkfifo(path, 0644), 0);
-	assert_int_equal(td_compute(root, TD_DIGEST, 0, &r), -1);
+	assert_int_equal(td_compute(unit_dir, TD_DIGEST, 0, &r), -1);
 	assert_non_null(strstr(error_last(), "src/pipe"));
 	unlink(path);
 	assert_int_equal(td_compute("/nonexistent/xgo", TD_DIGEST, 0, &r), -1);
@@ -219,22 +209,22 @@ static void test_treedigest__unreadable_file_is_an_error(void **state)
 	struct td_result r;
 	char path[256];
 	if (geteuid() == 0)
-		skip(); /* root reads anything */
-	snprintf(path, sizeof(path), "%s/src/a.go", root);
+		skip(); /* unit_dir reads anything */
+	snprintf(path, sizeof(path), "%s/src/a.go", unit_dir);
 	chmod(path, 0);
-	assert_int_equal(td_compute(root, TD_DIGEST, 0, &r), -1);
+	assert_int_equal(td_compute(unit_dir, TD_DIGEST, 0, &r), -1);
 	chmod(path, 0644);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_treedigest__matches_definition, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_treedigest__ignores_times_owners_and_non_exec_bits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_treedigest__sees_content_mode_links_and_names, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_treedigest__fingerprint_sees_touch_and_rewrite, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_treedigest__refuses_fifo_and_missing_root, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_treedigest__unreadable_file_is_an_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_treedigest__matches_definition, setup, unit_teardown),
+		cmocka_unit_test_setup_teardown(test_treedigest__ignores_times_owners_and_non_exec_bits, setup, unit_teardown),
+		cmocka_unit_test_setup_teardown(test_treedigest__sees_content_mode_links_and_names, setup, unit_teardown),
+		cmocka_unit_test_setup_teardown(test_treedigest__fingerprint_sees_touch_and_rewrite, setup, unit_teardown),
+		cmocka_unit_test_setup_teardown(test_treedigest__refuses_fifo_and_missing_root, setup, unit_teardown),
+		cmocka_unit_test_setup_teardown(test_treedigest__unreadable_file_is_an_error, setup, unit_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,361 @@
+/* Unit tests for orchestrator/jobenv: a job's environment is built from
+ * nothing (no host variable leaks), with the target, the variant, the
+ * build's env rules and the C toolchain of cgo jobs; and its argv. */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "orchestrator/jobenv.h"
+#include "orchestrator/plan.h"
+#include "orchestrator/util.h"
+#include "toolchains/cc.h"
+#include "tests/unit/unit.h"
+
+static const char release_text[] =
+	"project { name = 'hello', version = '1.2.3' }\n"
+	"go '1.26.8'\n"
+	"build 'app' {\n"
+	"  main = './cmd/app', ldflags = { '-s', '-X main.v={version}', '-X main.os={os}' },\n"
+	"  tags = { 'a', 'b' }, flags = { '-v' }, static = false,\n"
+	"  env = { 'XGO_TEST_PASSED', 'XGO_TEST_ABSENT', FOO = 'bar', CGO_CFLAGS = '-DUSER' },\n"
+	"  targets = matrix { goos = { 'linux' }, goarch = { 'arm' }, goarm = { '7' } },\n"
+	"}\n"
+	"build 'nosde' {\n"
+	"  env = { SOURCE_DATE_EPOCH = false },\n"
+	"  targets = matrix { goos = { 'windows' }, goarch = { 'amd64' } },\n"
+	"}\n"
+	"build 'c' {\n"
+	"  env = { CGO_CFLAGS = '-DUSER' },\n"
+	"  targets = matrix { goos = { 'linux' }, goarch = { 'arm64' }, cgo = true },\n"
+	"}\n";
+
+static struct release rel;
+static struct plan plan;
+
+static const struct jobenv_ctx CTX = {
+	.release = &rel,
+	.sdk_root = "/sdk/go",
+	.gocache = "/cache/go-build",
+	.gomodcache = "/cache/mod",
+	.sde = "1700000000",
+	.procs = 3,
+};
+
+/* release.lua in unit_dir, loaded and planned like run does. */
+static int setup(void **state)
+{
+	if (unit_setup(state) < 0)
+		return -1;
+	return unit_plan(release_text, &rel, &plan);
+}
+
+static int teardown(void **state)
+{
+	plan_release(&plan);
+	release_clear(&rel);
+	return unit_teardown(state);
+}
+
+static const struct job *job_of(const char *build)
+{
+	for (size_t i = 0; i < plan.n; i++)
+		if (!strcmp(plan.jobs[i].build->name, build))
+			return &plan.jobs[i];
+	fail_msg("no job of build '%s'", build);
+	return NULL;
+}
+
+/* The value of name in env, or NULL. */
+static const char *get(const struct strv *env, const char *name)
+{
+	size_t len = strlen(name);
+	for (size_t i = 0; i < env->n; i++)
+		if (!strncmp(env->v[i], name, len) && env->v[i][len] == '=')
+			return env->v[i] + len + 1;
+	return NULL;
+}
+
+static void test_jobenv__environment_is_built_from_nothing(void **state)
+{
+	(void)state;
+	/* what a host could leak into a build */
+	setenv("GOFLAGS", "-race", 1);
+	setenv("GOOS", "plan9", 1);
+	setenv("CGO_ENABLED", "1", 1);
+	setenv("GOARM", "5", 1);
+	setenv("HOME", "/home/leak", 1);
+	setenv("XGO_TEST_LEAK", "x", 1);
+	setenv("XGO_TEST_PASSED", "passed value", 1);
+	unsetenv("XGO_TEST_ABSENT");
+	struct strv env = { 0 }, argv = { 0 };
+	assert_int_equal(jobenv_job(&CTX, job_of("app"), "/work/jobs/app", "/out/app", &env, &argv), 0);
+	char *got = unit_lines(&env);
+	assert_string_equal(got, "CGO_CFLAGS=-DUSER\n"
+				 "CGO_ENABLED=0\n"
+				 "FOO=bar\n"
+				 "GOARCH=arm\n"
+				 "GOARM=7\n"
+				 "GOCACHE=/cache/go-build\n"
+				 "GOENV=off\n"
+				 "GOFLAGS=-trimpath -buildvcs=false -mod=readonly\n"
+				 "GOMAXPROCS=3\n"
+				 "GOMODCACHE=/cache/mod\n"
+				 "GOOS=linux\n"
+				 "GOPROXY=off\n"
+				 "GOROOT=/sdk/go\n"
+				 "GOTMPDIR=/work/jobs/app/tmp\n"
+				 "GOTOOLCHAIN=local\n"
+				 "GOWORK=off\n"
+				 "HOME=/work/jobs/app/home\n"
+				 "LC_ALL=C\n"
+				 "PATH=/sdk/go/bin:/usr/bin:/bin\n"
+				 "SOURCE_DATE_EPOCH=1700000000\n"
+				 "TMPDIR=/work/jobs/app/tmp\n"
+				 "TZ=UTC\n"
+				 "XGO_TEST_PASSED=passed value\n");
+	free(got);
+	strv_release(&env);
+	strv_release(&argv);
+	unsetenv("GOFLAGS");
+	unsetenv("GOOS");
+	unsetenv("CGO_ENABLED");
+	unsetenv("GOARM");
+	unsetenv("XGO_TEST_LEAK");
+}
+
+static void test_jobenv__argv_expands_ldflags_and_joins_tags(void **state)
+{
+	(void)state;
+	struct strv env = { 0 }, argv = { 0 };
+	assert_int_equal(jobenv_job(&CTX, job_of("app"), "/work/jobs/app", "/out/app", &env, &argv), 0);
+	char *got = unit_lines(&argv);
+	assert_string_equal(got, "/sdk/go/bin/go\nbuild\n-o\n/out/app\n-p=3\n"
+				 "-ldflags=-s -X main.v=1.2.3 -X main.os=linux\n-tags=a,b\n-v\n./cmd/app\n");
+	free(got);
+	strv_release(&env);
+	strv_release(&argv);
+}
+
+static void test_jobenv__a_build_may_drop_source_date_epoch_and_windows_gets_exe(void **state)
+{
+	(void)state;
+	struct jobenv_ctx c = CTX;
+	c.gc_limit_mib = 512;
+	c.vendor = 1;
+	struct strv env = { 0 }, argv = { 0 };
+	const struct job *j = job_of("nosde");
+	assert_string_equal(j->binary, "nosde.exe");
+	assert_int_equal(jobenv_job(&c, j, "/s", "/out/nosde.exe", &env, &argv), 0);
+	assert_null(get(&env, "SOURCE_DATE_EPOCH"));
+	assert_string_equal(get(&env, "GOOS"), "windows");
+	assert_string_equal(get(&env, "GOAMD64"), "v1"); /* a variant not chosen: Go's default, explicitly */
+	assert_string_equal(get(&env, "GOFLAGS"), "-trimpath -buildvcs=false -mod=vendor");
+	assert_string_equal(get(&env, "GOGC"), "off");
+	assert_string_equal(get(&env, "GOMEMLIMIT"), "512MiB");
+	assert_null(get(&env, "FOO")); /* the other build's env */
+	/* no ldflags or tags given: none passed */
+	char *got = unit_lines(&argv);
+	assert_string_equal(got, "/sdk/go/bin/go\nbuild\n-o\n/out/nosde.exe\n-p=3\n.\n");
+	free(got);
+	strv_release(&env);
+	strv_release(&argv);
+}
+
+static void test_jobenv__cgo_job_gets_its_c_toolchain(void **state)
+{
+	(void)state;
+	struct cc_tool t = { .kind = "gcc",
+			     .path = "/opt/cross/bin/aarch64-linux-gnu-gcc",
+			     .cc = "aarch64-linux-gnu-gcc",
+			     .cxx = "aarch64-linux-gnu-g++",
+			     .ar = "aarch64-linux-gnu-ar",
+			     .digest = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" };
+	struct job j = *job_of("c");
+	j.cc = &t;
+	j.static_link = 1;
+	struct jobenv_ctx c = CTX;
+	c.cgo_tmpdir = "/tmp/xgo-cgo";
+	struct strv env = { 0 }, argv = { 0 };
+	assert_int_equal(jobenv_job(&c, &j, "/s", "/out/c", &env, &argv), 0);
+	assert_string_equal(get(&env, "CGO_ENABLED"), "1");
+	assert_string_equal(get(&env, "CC"), "aarch64-linux-gnu-gcc");
+	assert_string_equal(get(&env, "CXX"), "aarch64-linux-gnu-g++");
+	assert_string_equal(get(&env, "AR"), "aarch64-linux-gnu-ar");
+	/* the toolchain's identity in the flags, the build's own value after it, once */
+	assert_string_equal(get(&env, "CGO_CFLAGS"), "-O2 -g -DXGO_CC_ID=0123456789abcdef -DUSER");
+	assert_string_equal(get(&env, "PATH"), "/sdk/go/bin:/opt/cross/bin:/usr/bin:/bin");
+	assert_string_equal(get(&env, "GOTMPDIR"), "/tmp/xgo-cgo");
+	assert_string_equal(get(&env, "TMPDIR"), "/s/tmp");
+	size_t n = 0;
+	for (size_t i = 0; i < env.n; i++)
+		n += !strncmp(env.v[i], "CGO_CFLAGS=", 11);
+	assert_int_equal(n, 1);
+	/* static on linux: external link, static, Go's resolver and user lookup */
+	char *got = unit_lines(&argv);
+	assert_string_equal(got, "/sdk/go/bin/go\nbuild\n-o\n/out/c\n-p=3\n"
+				 "-ldflags=-linkmode=external -extldflags=-static\n-tags=netgo,osusergo\n.\n");
+	free(got);
+	strv_release(&env);
+	strv_release(&argv);
+}
+
+static void test_jobenv__spawn_adds_gocacheprog_and_network_passes_proxies(void **state)
+{
+	(void)state;
+	struct jobenv_ctx c = CTX;
+	c.gocacheprog = "/bin/xgo-build gocacheprog";
+	struct strv rec = { 0 }, spawn = { 0 }, net = { 0 };
+	strv_push(&rec, "A=1");
+	strv_push(&rec, "Z=2");
+	jobenv_spawn(&c, &rec, &spawn);
+	char *got = unit_lines(&spawn);
+	assert_string_equal(got, "A=1\nGOCACHEPROG=/bin/xgo-build gocacheprog\nZ=2\n");
+	free(got);
+	setenv("GOPROXY", "http://127.0.0.1:9/proxy", 1);
+	setenv("XGO_TEST_LEAK", "x", 1);
+	jobenv_network(&c, "/s", &net);
+	assert_string_equal(get(&net, "GOPROXY"), "http://127.0.0.1:9/proxy");
+	assert_string_equal(get(&net, "GOFLAGS"), "-modcacherw -mod=readonly");
+	assert_null(get(&net, "XGO_TEST_LEAK"));
+	assert_null(get(&net, "GOOS"));
+	for (size_t i = 1; i < net.n; i++) /* sorted */
+		assert_true(strcmp(net.v[i - 1], net.v[i]) < 0);
+	unsetenv("GOPROXY");
+	unsetenv("XGO_TEST_LEAK");
+	strv_release(&rec);
+	strv_release(&spawn);
+	strv_release(&net);
+}
+
+/* Each refused build: its error names release.lua's line and the value. */
+static void refused(const char *env_or_flags, const char *want)
+{
+	char *text = xasprintf(
+		"project { name = 'p', version = '1' }\ngo '1.26.8'\n"
+		"build 'b' {\n  %s,\n  targets = matrix { goos = { 'linux' }, goarch = { 'amd64' } },\n}\n",
+		env_or_flags);
+	unit_write("bad.lua", text, 0644);
+	char *file = unit_path("bad.lua");
+	struct release r;
+	int rc = plan_load(file, &r);
+	if (rc == 0) {
+		rc = jobenv_check_build(&r, &r.builds[0]);
+		release_clear(&r);
+	}
+	assert_int_equal(rc, -1);
+	if (!strstr(error_last(), want))
+		fail_msg("error '%s' lacks '%s'", error_last(), want);
+	free(file);
+	free(text);
+}
+
+static void test_jobenv__check_build_refuses_what_xgo_build_controls(void **state)
+{
+	(void)state;
+	refused("env = { GOOS = 'plan9' }", "bad.lua:3: build 'b': env sets GOOS, which xgo-build controls");
+	refused("env = { CC = 'clang' }", "env sets CC, which xgo-build controls");
+	refused("env = { 'PATH' }", "env passes PATH through, which xgo-build controls");
+	refused("env = { HOME = false }", "env drops HOME, but only SOURCE_DATE_EPOCH may be dropped");
+	refused("flags = { '-o', 'x' }", "flags: '-o' is refused");
+	refused("flags = { '--toolexec=/bin/true' }", "flags: '--toolexec=/bin/true' is refused");
+	refused("main = '-race'", "main '-race' is not a package");
+	setenv("XGO_TEST_BIN", "\xff\xfe", 1);
+	refused("env = { 'XGO_TEST_BIN' }", "env passes XGO_TEST_BIN through, but its value is not valid UTF-8");
+	unsetenv("XGO_TEST_BIN");
+	assert_int_equal(jobenv_controlled("GOFLAGS"), 1);
+	assert_int_equal(jobenv_controlled("GOFLAGSX"), 0);
+	assert_int_equal(jobenv_check_build(&rel, job_of("app")->build), 0);
+}
+
+static void test_jobenv__sde_order_release_then_environment_then_default(void **state)
+{
+	(void)state;
+	char out[24];
+	const char *src;
+	struct release r = { 0 };
+	unsetenv("SOURCE_DATE_EPOCH");
+	assert_int_equal(jobenv_sde(&r, out, &src), 0);
+	assert_string_equal(out, JOBENV_SDE_DEFAULT);
+	assert_string_equal(src, "default");
+	setenv("SOURCE_DATE_EPOCH", "1234", 1);
+	assert_int_equal(jobenv_sde(&r, out, &src), 0);
+	assert_string_equal(out, "1234");
+	assert_string_equal(src, "environment");
+	r.source_date_epoch = "99";
+	assert_int_equal(jobenv_sde(&r, out, &src), 0);
+	assert_string_equal(out, "99");
+	assert_string_equal(src, "release.lua");
+	r.source_date_epoch = NULL;
+	setenv("SOURCE_DATE_EPOCH", "yesterday", 1);
+	assert_int_equal(jobenv_sde(&r, out, &src), -1);
+	assert_non_null(strstr(error_last(), "SOURCE_DATE_EPOCH='yesterday' is not a number"));
+	unsetenv("SOURCE_DATE_EPOCH");
+}
+
+static void test_jobenv__local_and_tuning_names(void **state)
+{
+	(void)state;
+	static const char *const local[] = { "GOCACHE",	 "GOMODCACHE", "GOROOT", "HOME",       "TMPDIR",
+					     "GOTMPDIR", "GOMAXPROCS", "GOGC",	 "GOMEMLIMIT", "ZIG_GLOBAL_CACHE_DIR" };
+	static const char *const input[] = { "GOOS", "GOARCH",	"GOFLAGS", "CGO_CFLAGS", "SOURCE_DATE_EPOCH",
+					     "PATH", "GOCACHEX" };
+	for (size_t i = 0; i < ARRAY_LEN(local); i++)
+		assert_int_equal(jobenv_local(local[i]), 1);
+	for (size_t i = 0; i < ARRAY_LEN(input); i++)
+		assert_int_equal(jobenv_local(input[i]), 0);
+	assert_int_equal(jobenv_tuning("GOMAXPROCS=4"), 1);
+	assert_int_equal(jobenv_tuning("GOGC=off"), 1);
+	assert_int_equal(jobenv_tuning("GOOS=linux"), 0);
+	assert_int_equal(jobenv_tuning("GOMAXPROCS"), 0);
+}
+
+static void test_jobenv__scratch_is_made_afresh(void **state)
+{
+	(void)state;
+	unit_write("work/jobs/app/stale", "old\n", 0644);
+	char *work = unit_path("work");
+	char *s = jobenv_scratch(work, "app");
+	assert_non_null(s);
+	char *stale = xasprintf("%s/stale", s), *mode = xasprintf("%s/home/.config/go/telemetry/mode", s);
+	char *ignore = xasprintf("%s/home/.config/git/ignore", s), *tmp = xasprintf("%s/tmp", s);
+	size_t len;
+	char *text = read_file(mode, 64, &len);
+	assert_string_equal(text, "off\n");
+	free(text);
+	text = read_file(ignore, 256, &len);
+	assert_non_null(strstr(text, "dist/\n"));
+	assert_non_null(strstr(text, ".xgo-build/\n"));
+	free(text);
+	assert_int_equal(access(stale, F_OK), -1);
+	assert_int_equal(access(tmp, F_OK), 0);
+	free(stale);
+	free(mode);
+	free(ignore);
+	free(tmp);
+	free(s);
+	free(work);
+}
+
+int main(void)
+{
+	unit_group = "jobenv";
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_jobenv__environment_is_built_from_nothing),
+		cmocka_unit_test(test_jobenv__argv_expands_ldflags_and_joins_tags),
+		cmocka_unit_test(test_jobenv__a_build_may_drop_source_date_epoch_and_windows_gets_exe),
+		cmocka_unit_test(test_jobenv__cgo_job_gets_its_c_toolchain),
+		cmocka_unit_test(test_jobenv__spawn_adds_gocacheprog_and_network_passes_proxies),
+		cmocka_unit_test(test_jobenv__check_build_refuses_what_xgo_build_controls),
+		cmocka_unit_test(test_jobenv__sde_order_release_then_environment_then_default),
+		cmocka_unit_test(test_jobenv__local_and_tuning_names),
+		cmocka_unit_test(test_jobenv__scratch_is_made_afresh),
+	};
+	return cmocka_run_group_tests_name("jobenv", tests, setup, teardown);
+}

@@ -131,10 +131,9 @@ static char *saved_table_path(const char *goroot)
 static int ports_from_saved(const char *path, struct port_table *t)
 {
 	size_t len;
-	int saved = quiet_errors;
-	quiet_errors = 1;
+	int saved = error_quiet(1);
 	char *text = path ? read_file(path, 1 << 20, &len) : NULL;
-	quiet_errors = saved;
+	error_quiet(saved);
 	int rc = text ? ports_from_json(text, len, t) : -1;
 	free(text);
 	if (rc == 0)

@@ -112,10 +112,9 @@ int arc_expand_files(const struct release *r, const struct archive_decl *d, cons
 {
 	int rc = 0;
 	for (size_t i = 0; i < d->nfiles; i++) {
-		int saved = quiet_errors;
-		quiet_errors = 1; /* before any thread starts: arc_plan runs in prepare */
+		int saved = error_quiet(1); /* before any thread starts: arc_plan runs in prepare */
 		int r1 = pkg_expand_files(project_dir, &d->files[i], 1, extra);
-		quiet_errors = saved;
+		error_quiet(saved);
 		if (r1 < 0) {
 			char why[1024];
 			snprintf(why, sizeof(why), "%s", error_last());

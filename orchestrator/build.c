@@ -150,10 +150,9 @@ static int prefetch_done(const struct build_opts *o, const char *stamp_path, con
 	if (gone)
 		return 0;
 	size_t len;
-	int saved = quiet_errors;
-	quiet_errors = 1;
+	int saved = error_quiet(1);
 	char *last = read_file(stamp_path, 128, &len);
-	quiet_errors = saved;
+	error_quiet(saved);
 	int same = last && len == 64 && !memcmp(last, stamp, 64);
 	free(last);
 	return same;

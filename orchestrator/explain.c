@@ -194,11 +194,10 @@ static json_t *lines_only(const struct strv *x, const struct strv *y)
 static json_t *buildinfo_diff(const char *a, size_t la, const char *b, size_t lb)
 {
 	struct buildinfo ba, bb;
-	int saved = quiet_errors;
-	quiet_errors = 1;
+	int saved = error_quiet(1);
 	int ra = buildinfo_read((const unsigned char *)a, la, &ba);
 	int rb = buildinfo_read((const unsigned char *)b, lb, &bb);
-	quiet_errors = saved;
+	error_quiet(saved);
 	json_t *o = NULL;
 	if (ra == 0 || rb == 0) {
 		struct strv ea = { 0 }, eb = { 0 };

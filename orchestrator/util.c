@@ -16,7 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
-_Thread_local int quiet_errors;
+/* Per thread, so that a worker silencing its expected failures cannot
+ * silence another thread's errors. */
+static _Thread_local int quiet_errors;
 int verbosity;
 int use_color;
 
@@ -51,6 +53,13 @@ int error(const char *fmt, ...)
 	verror(fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+int error_quiet(int on)
+{
+	int was = quiet_errors;
+	quiet_errors = on;
+	return was;
 }
 
 unsigned error_count(void)

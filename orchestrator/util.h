@@ -23,8 +23,10 @@ enum {
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Diagnostics.  A format ending in ':' appends strerror(errno).
- * error() prints "xgo-build: error: ..." unless quiet_errors is set, stores
- * the message for error_last() and returns -1. */
+ * error() prints "xgo-build: error: ..." unless this thread is quiet
+ * (error_quiet), stores the message for error_last() and returns -1.
+ * error_last()'s buffer and error_count() are per thread too: a worker's
+ * error never overwrites the message another thread is about to read. */
 int error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int verror(const char *fmt, va_list ap);
 void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -34,9 +36,12 @@ const char *error_last(void);
 void error_clear(void);
 /* How many errors this thread has printed (check counts its problems). */
 unsigned error_count(void);
-/* Per thread: a worker thread that silences its expected failures cannot
- * silence another thread's errors.  Unit tests set it in their setup. */
-extern _Thread_local int quiet_errors;
+/* Silence (on = 1) or restore the printing of error() and warn() on the
+ * calling thread only; the message is still kept for error_last().  Returns
+ * the previous setting, to be restored around an expected failure:
+ *     int quiet = error_quiet(1); ... error_quiet(quiet);
+ * A new thread starts loud.  Unit tests call error_quiet(1) in setup. */
+int error_quiet(int on);
 extern int verbosity;    /* -1 quiet, 0 normal, 1 verbose */
 extern int use_color;
 

@@ -134,10 +134,9 @@ static int record_read(const char *entry, struct sdk *s)
 		return 1;
 	}
 	size_t len;
-	int saved = quiet_errors;
-	quiet_errors = 1;
+	int saved = error_quiet(1);
 	char *text = read_file(path, RECORD_MAX, &len);
-	quiet_errors = saved;
+	error_quiet(saved);
 	if (!text)
 		goto out;
 	o = json_loadb(text, len, 0, NULL);
@@ -260,10 +259,10 @@ static int recently_checked(const char *entry, const char *fingerprint)
 		return 0;
 	char *path = xasprintf("%s/checked", entry), *text;
 	size_t len;
-	int saved = quiet_errors, ok = 0;
-	quiet_errors = 1;
+	int ok = 0;
+	int saved = error_quiet(1);
 	text = read_file(path, 256, &len);
-	quiet_errors = saved;
+	error_quiet(saved);
 	char fp[65];
 	long long when;
 	if (text && sscanf(text, "%64s %lld", fp, &when) == 2 && !strcmp(fp, fingerprint)) {
@@ -279,10 +278,9 @@ static void mark_checked(const char *entry, const char *fingerprint)
 {
 	char *path = xasprintf("%s/checked", entry);
 	char *text = xasprintf("%s %lld\n", fingerprint, (long long)time(NULL));
-	int saved = quiet_errors;
-	quiet_errors = 1; /* a read-only cache just walks every time */
+	int saved = error_quiet(1); /* a read-only cache just walks every time */
 	write_file_atomic(path, text, strlen(text), 0644);
-	quiet_errors = saved;
+	error_quiet(saved);
 	free(text);
 	free(path);
 }
@@ -313,10 +311,9 @@ static int entry_state(const char *entry, const char *version, const char *platf
 		return ENTRY_OK;
 	}
 	struct td_result td;
-	int saved = quiet_errors;
-	quiet_errors = 1;
+	int saved = error_quiet(1);
 	r = td_compute(s.root, TD_FINGERPRINT, 0, &td);
-	quiet_errors = saved;
+	error_quiet(saved);
 	if (r < 0 || strcmp(td.fingerprint, s.fingerprint) != 0) {
 		warn("cache entry '%s' was changed after it was installed; not using it", entry);
 		sdk_release(&s);
@@ -333,11 +330,13 @@ static int check_entry(const char *entry, const char *version, const char *platf
 		       const struct lock_platform *pin, struct sdk *out, int loud, int walk)
 {
 	struct sdk s;
-	int saved_v = verbosity, saved_q = quiet_errors;
+	int saved_v = verbosity, saved_q = 0;
 	if (!loud)
-		verbosity = -1, quiet_errors = 1;
+		verbosity = -1, saved_q = error_quiet(1);
 	int r = entry_state(entry, version, platform, pin, &s, walk);
-	verbosity = saved_v, quiet_errors = saved_q;
+	verbosity = saved_v;
+	if (!loud)
+		error_quiet(saved_q);
 	if (r == ENTRY_OK)
 		*out = s;
 	return r;
@@ -583,10 +582,9 @@ static int version_matches(const char *dir, const char *version, int loud)
 {
 	char *path = xasprintf("%s/VERSION", dir);
 	size_t len;
-	int saved = quiet_errors;
-	quiet_errors = 1;
+	int saved = error_quiet(1);
 	char *text = read_file(path, 4096, &len);
-	quiet_errors = saved;
+	error_quiet(saved);
 	int rc = -1;
 	if (!text) {
 		if (loud)
@@ -696,10 +694,9 @@ static int try_local(const struct ctx *c, struct sdk *out)
 		struct td_result td;
 		if (version_matches(v.v[i], c->req->version, 0) < 0)
 			continue;
-		int saved = quiet_errors;
-		quiet_errors = 1;
+		int saved = error_quiet(1);
 		int r = td_compute(v.v[i], TD_DIGEST, 0, &td);
-		quiet_errors = saved;
+		error_quiet(saved);
 		if (r < 0 || strcmp(td.digest, c->req->pin->tree_digest) != 0) {
 			if (verbosity > 0)
 				note("local go %s at '%s' differs from release.lock; not using it", c->req->version, v.v[i]);
@@ -724,10 +721,9 @@ int sdk_find_local(const char *version, char **root, char digest[65])
 		struct td_result td;
 		if (version_matches(v.v[i], version, 0) < 0)
 			continue;
-		int saved = quiet_errors;
-		quiet_errors = 1;
+		int saved = error_quiet(1);
 		int r = td_compute(v.v[i], TD_DIGEST, 0, &td);
-		quiet_errors = saved;
+		error_quiet(saved);
 		if (r < 0)
 			continue;
 		memcpy(digest, td.digest, 65);
@@ -1088,7 +1084,7 @@ static void *guard_walk(void *arg)
 {
 	struct sdk_guard *g = arg;
 	struct td_result td;
-	quiet_errors = 1; /* the waiter reports, once, on its own thread */
+	error_quiet(1); /* the waiter reports, once, on its own thread */
 	if (td_compute(g->sdk->root, TD_FINGERPRINT, 1, &td) < 0)
 		return NULL;
 	memcpy(g->fingerprint, td.fingerprint, TD_HEX);

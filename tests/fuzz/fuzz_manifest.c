@@ -11,7 +11,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
 	char *text = fuzz_str(d, n);
 	json_t *expected = json_object(), *doc = NULL;
-	quiet_errors = 1;
+	error_quiet(1);
 	if (verify_parse_record("manifest.json", text, n, expected, &doc) == 0) {
 		const char *name;
 		json_t *v;

@@ -35,7 +35,7 @@ static const struct ac_for WINDOWS = { "a", "windows/amd64", "a_windows_amd64/a.
 
 static int setup(void **state)
 {
-	quiet_errors = 1;
+	error_quiet(1);
 	verbosity = -1;
 	strcpy(dir, "/tmp/test_actcache.XXXXXX");
 	return mkdtemp(dir) ? 0 : -1;

@@ -20,7 +20,7 @@ static int setup(void **state)
 {
 	snprintf(root, sizeof(root), "/tmp/xgo-test-cpu.XXXXXX");
 	assert_non_null(mkdtemp(root));
-	quiet_errors = 1;
+	error_quiet(1);
 	return 0;
 }
 

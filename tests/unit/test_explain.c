@@ -112,7 +112,7 @@ static int teardown(void **state)
 
 int main(void)
 {
-	quiet_errors = 1;
+	error_quiet(1);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_explain__archive_entry_field),
 		cmocka_unit_test(test_explain__paths_and_times_are_named_as_causes),

@@ -88,7 +88,7 @@ static void write_archive(const char *path, int zip, const struct ent *e, size_t
 static int setup(void **state)
 {
 	(void)state;
-	quiet_errors = 1;
+	error_quiet(1);
 	snprintf(base, sizeof(base), "/tmp/xgo-ext-XXXXXX");
 	assert_non_null(mkdtemp(base));
 	snprintf(dest, sizeof(dest), "%s/dest", base);

@@ -34,7 +34,7 @@ static void touch(const char *rel)
 static int setup(void **state)
 {
 	(void)state;
-	quiet_errors = 1;
+	error_quiet(1);
 	assert_non_null(mkdtemp(root));
 	touch("LICENSE");
 	touch(".hidden");

@@ -28,7 +28,7 @@ static char dir[64];
 static int setup(void **state)
 {
 	(void)state;
-	quiet_errors = 1;
+	error_quiet(1);
 	verbosity = -1;
 	strcpy(dir, "/tmp/test_gocache.XXXXXX");
 	return mkdtemp(dir) ? 0 : -1;

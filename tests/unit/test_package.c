@@ -58,7 +58,7 @@ static void write_text(const char *name, const char *text, int mode)
 
 static int setup(void **state)
 {
-	quiet_errors = 1;
+	error_quiet(1);
 	strcpy(dir, "/tmp/test_package.XXXXXX");
 	if (!mkdtemp(dir))
 		return -1;

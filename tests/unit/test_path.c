@@ -21,7 +21,7 @@ static char dir[64];
 static int setup(void **state)
 {
 	(void)state;
-	quiet_errors = 1;
+	error_quiet(1);
 	strcpy(dir, "/tmp/test_path.XXXXXX");
 	return mkdtemp(dir) ? 0 : -1;
 }

@@ -45,7 +45,7 @@ static void add(struct archive *a, const char *name, const char *data, int mode)
 static int setup(void **state)
 {
 	(void)state;
-	quiet_errors = 1;
+	error_quiet(1);
 	verbosity = -1;
 	snprintf(base, sizeof(base), "/tmp/xgo-sdk-XXXXXX");
 	assert_non_null(mkdtemp(base));

@@ -33,7 +33,7 @@ static void put(const char *name, const char *text)
 
 static int setup(void **state)
 {
-	quiet_errors = 1;
+	error_quiet(1);
 	strcpy(dir, "/tmp/test_sign.XXXXXX");
 	if (!mkdtemp(dir))
 		return -1;

@@ -46,7 +46,7 @@ static void lnk(const char *target, const char *rel)
 static int setup(void **state)
 {
 	(void)state;
-	quiet_errors = 1;
+	error_quiet(1);
 	snprintf(root, sizeof(root), "/tmp/xgo-td-XXXXXX");
 	assert_non_null(mkdtemp(root));
 	mk("bin");

@@ -233,6 +233,14 @@ const struct variant_dim *variant_by_key(const char *key)
 	return NULL;
 }
 
+const struct variant_dim *variant_by_env(const char *name, size_t len)
+{
+	for (size_t i = 0; i < ARRAY_LEN(variants); i++)
+		if (strlen(variants[i].env) == len && !strncmp(variants[i].env, name, len))
+			return &variants[i];
+	return NULL;
+}
+
 const struct variant_dim *variant_for_arch(const char *goarch)
 {
 	for (size_t i = 0; i < ARRAY_LEN(variants); i++)

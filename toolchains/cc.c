@@ -134,15 +134,9 @@ static char *first_line(char *const argv[])
 static char *search_path(const char *name)
 {
 	const char *path = getenv("PATH");
-	char *copy = xasprintf("%s:/usr/bin", path ? path : ""), *save = NULL, *found = NULL;
-	for (char *dir = strtok_r(copy, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
-		char *cand = xasprintf("%s/%s", dir, name);
-		if (dir[0] == '/' && access(cand, X_OK) == 0)
-			found = cand;
-		else
-			free(cand);
-	}
-	free(copy);
+	char *dirs = xasprintf("%s:/usr/bin", path ? path : "");
+	char *found = proc_find(name, dirs);
+	free(dirs);
 	return found;
 }
 

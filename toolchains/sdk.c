@@ -486,57 +486,6 @@ static _Thread_local struct {
 	size_t srclen;
 } cp;
 
-static int copy_file(const char *from, const char *to, mode_t mode)
-{
-	static _Thread_local char chunk[1 << 18];
-	int rc = -1, out = -1;
-	/* the walk saw a regular file: refuse a FIFO or device swapped in */
-	int in = open(from, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	struct stat st;
-	if (in < 0)
-		return error("cannot read '%s':", from);
-	if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(in);
-		return error("refusing '%s': not a regular file", from);
-	}
-	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode & 0111) ? 0755 : 0644);
-	if (out < 0) {
-		error("cannot create '%s':", to);
-		goto done;
-	}
-	for (;;) {
-		ssize_t n = read(in, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			error("cannot read '%s':", from);
-			goto done;
-		}
-		if (n == 0)
-			break;
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(out, chunk + off, (size_t)(n - off));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0) {
-				error("cannot write '%s':", to);
-				goto done;
-			}
-			off += w;
-		}
-	}
-	if (fchmod(out, (mode & 0111) ? 0755 : 0644) < 0) {
-		error("cannot chmod '%s':", to);
-		goto done;
-	}
-	rc = 0;
-done:
-	close(in);
-	if (out >= 0 && close(out) < 0 && rc == 0)
-		rc = error("cannot write '%s':", to);
-	return rc;
-}
-
 static int copy_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)ftw;
@@ -549,7 +498,7 @@ static int copy_one(const char *path, const struct stat *st, int flag, struct FT
 		if (*rel && mkdir(to, 0755) < 0)
 			rc = error("cannot create directory '%s':", to);
 	} else if (S_ISREG(st->st_mode)) {
-		rc = copy_file(path, to, st->st_mode);
+		rc = copy_file(path, to, (st->st_mode & 0111) ? 0755 : 0644);
 	} else if (S_ISLNK(st->st_mode)) {
 		char target[PATH_MAX];
 		ssize_t n = readlink(path, target, sizeof(target) - 1);

@@ -1,5 +1,5 @@
 /* test_util.c - orchestrator/util: per-thread diagnostics (error_quiet,
- * error_last) and the small shared helpers. */
+ * error_last), the file copy and the monotonic clock. */
 #define _GNU_SOURCE
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "orchestrator/util.h"
@@ -81,11 +82,55 @@ static void test_util__quiet_returns_the_previous_setting(void **state)
 	error_quiet(outer);
 }
 
+static void test_util__copy_file_is_exact_and_refuses_links(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test_util.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *src = xasprintf("%s/src", dir), *dst = xasprintf("%s/dst", dir), *link = xasprintf("%s/link", dir);
+	char *dst2 = xasprintf("%s/dst2", dir);
+	assert_int_equal(write_file_atomic(src, "content\n", 8, 0600), 0);
+	mode_t old = umask(077);
+	assert_int_equal(copy_file(src, dst, 0755), 0);
+	umask(old);
+	struct stat st;
+	assert_int_equal(stat(dst, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0755); /* exactly the mode, whatever the umask */
+	size_t n = 0;
+	char *text = read_file(dst, 100, &n);
+	assert_non_null(text);
+	assert_int_equal(n, 8);
+	assert_memory_equal(text, "content\n", 8);
+	free(text);
+	int quiet = error_quiet(1);
+	assert_int_equal(copy_file(src, dst, 0644), -1); /* never over an existing file */
+	assert_int_equal(symlink(src, link), 0);
+	assert_int_equal(copy_file(link, dst2, 0644), -1);
+	assert_int_equal(access(dst2, F_OK), -1); /* nothing half-written */
+	assert_int_equal(copy_file(dir, dst2, 0644), -1);
+	assert_non_null(strstr(error_last(), "not a regular file"));
+	error_quiet(quiet);
+	assert_int_equal(remove_tree(dir), 0);
+	free(src), free(dst), free(link), free(dst2);
+}
+
+static void test_util__mono_seconds_counts_a_sleep(void **state)
+{
+	(void)state;
+	double t0 = mono_seconds();
+	sleep_ms(30);
+	double dt = mono_seconds() - t0;
+	assert_true(dt >= 0.029);
+	assert_true(dt < 5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_util__quiet_is_per_thread),
 		cmocka_unit_test(test_util__quiet_returns_the_previous_setting),
+		cmocka_unit_test(test_util__copy_file_is_exact_and_refuses_links),
+		cmocka_unit_test(test_util__mono_seconds_counts_a_sleep),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,7 +13,7 @@
  * NULL when it is not set. */
 const char *proc_env_get(char *const envp[], const char *name);
 
-/* The one PATH search (proc_capture, the runner, C toolchains, explain):
+/* The one PATH search (proc_capture, the runner, cc, explain, local SDKs):
  * name itself when it holds a '/'; else the first "dir/name" that is a
  * regular executable file, dir taken in order from path (colon-separated,
  * NULL = none).  Empty and relative entries are skipped: the working

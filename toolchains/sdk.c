@@ -7,6 +7,7 @@
 #include "toolchains/extract.h"
 #include "toolchains/mirror.h"
 #include "toolchains/treedigest.h"
+#include "orchestrator/proc.h"
 #include "orchestrator/util.h"
 
 #include <dirent.h>
@@ -614,8 +615,8 @@ static void local_candidates(struct strv *v, const char *cache)
 	if (path) {
 		char *copy = xstrdup(path);
 		for (char *save = NULL, *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-			char *go = xasprintf("%s/go", d);
-			char *real = access(go, X_OK) == 0 ? realpath(go, NULL) : NULL;
+			char *go = proc_find("go", d); /* each entry: every go on PATH is a candidate */
+			char *real = go ? realpath(go, NULL) : NULL;
 			if (real) {
 				char *bin = strrchr(real, '/');
 				*bin = '\0';

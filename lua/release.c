@@ -1844,10 +1844,9 @@ static void entry_lines(const char *text, size_t len, int start, const char *key
 static void matrix_entry_lines(const char *path, struct release *r)
 {
 	size_t len;
-	int saved = quiet_errors;
-	quiet_errors = 1; /* it was read a moment ago; without it the lines stay */
+	int saved = error_quiet(1); /* it was read a moment ago; without it the lines stay */
 	char *text = read_file(path, MAX_FILE_BYTES, &len);
-	quiet_errors = saved;
+	error_quiet(saved);
 	for (size_t i = 0; text && i < r->nbuilds; i++) {
 		struct mx_spec *m = &r->builds[i].targets;
 		entry_lines(text, len, m->line, "exclude", m->exclude, m->nexclude);

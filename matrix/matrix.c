@@ -399,6 +399,11 @@ void target_id(const struct target *t, char *out, size_t size)
 		 t->vexplicit ? t->vval : "", t->cgo ? "+cgo" : "");
 }
 
+const char *target_exe_suffix(const struct target *t)
+{
+	return strcmp(t->goos, "windows") ? "" : ".exe";
+}
+
 void target_variant_suffix(const struct target *t, char *out, size_t size)
 {
 	if (!t->vexplicit) {

@@ -46,5 +46,7 @@ void target_id(const struct target *t, char *out, size_t size);
 /* The {variant} template value: "" unless explicit; "v6" for GOARM,
  * "_v3" for GOAMD64, "_" + value for the others. */
 void target_variant_suffix(const struct target *t, char *out, size_t size);
+/* The executable's file-name suffix on t: ".exe" for windows, else "". */
+const char *target_exe_suffix(const struct target *t);
 
 #endif

@@ -131,10 +131,9 @@ static char *saved_table_path(const char *goroot)
 static int ports_from_saved(const char *path, struct port_table *t)
 {
 	size_t len;
-	int saved = quiet_errors;
-	quiet_errors = 1;
+	int saved = error_quiet(1);
 	char *text = path ? read_file(path, 1 << 20, &len) : NULL;
-	quiet_errors = saved;
+	error_quiet(saved);
 	int rc = text ? ports_from_json(text, len, t) : -1;
 	free(text);
 	if (rc == 0)
@@ -230,6 +229,14 @@ const struct variant_dim *variant_by_key(const char *key)
 {
 	for (size_t i = 0; i < ARRAY_LEN(variants); i++)
 		if (!strcmp(variants[i].key, key))
+			return &variants[i];
+	return NULL;
+}
+
+const struct variant_dim *variant_by_env(const char *name, size_t len)
+{
+	for (size_t i = 0; i < ARRAY_LEN(variants); i++)
+		if (strlen(variants[i].env) == len && !strncmp(variants[i].env, name, len))
 			return &variants[i];
 	return NULL;
 }

@@ -50,6 +50,10 @@ struct variant_dim {
 
 const struct variant_dim *variant_by_key(const char *key);
 const struct variant_dim *variant_for_arch(const char *goarch);
+/* The dimension whose variable (GOARM, GOAMD64, ...) is the len bytes at
+ * name, or NULL: the one list of those names (jobenv refuses them in a
+ * build's env, since xgo-build sets them). */
+const struct variant_dim *variant_by_env(const char *name, size_t len);
 /* 1 when val is accepted for dim (GOARM also takes ",softfloat" etc.). */
 int variant_value_ok(const struct variant_dim *dim, const char *val);
 /* All variant keys, for "did you mean". */

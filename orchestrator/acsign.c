@@ -41,10 +41,9 @@ static char *key_text(const char *what, const char *spec, const char *base)
 	size_t len;
 	if (base && (path_check_name(what, spec) < 0 || path_inside(what, base, spec, &real) < 0))
 		return NULL;
-	int saved = quiet_errors;
-	quiet_errors = 1;
+	int saved = error_quiet(1);
 	text = read_file(real ? real : spec, KEY_FILE_MAX, &len);
-	quiet_errors = saved;
+	error_quiet(saved);
 	if (!text) {
 		char why[512]; /* error() writes the buffer error_last() returns */
 		snprintf(why, sizeof(why), "%s", error_last());

@@ -290,10 +290,9 @@ static int read_local_entry(struct actcache *c, const char *key, const struct ac
 {
 	char *path = xasprintf("%s/%s", c->ac, key);
 	size_t len;
-	int saved = quiet_errors;
-	quiet_errors = 1;
+	int saved = error_quiet(1);
 	char *text = read_file(path, ENTRY_MAX, &len);
-	quiet_errors = saved;
+	error_quiet(saved);
 	struct doc d = { 0 };
 	int rc = -1, is_for = text && doc_parse(text, len, &d) == 0 ? doc_is_for(&d, key, f) : 0;
 	if (is_for == 1) {
@@ -619,10 +618,9 @@ static int gc_load(const char *cache_root, struct gc_state *g)
 		struct doc d = { 0 };
 		struct stat st;
 		size_t len;
-		int saved = quiet_errors;
-		quiet_errors = 1;
+		int saved = error_quiet(1);
 		char *text = read_file(path, ENTRY_MAX, &len);
-		quiet_errors = saved;
+		error_quiet(saved);
 		memcpy(e->key, keys.v[i], 65);
 		e->keep = text && doc_parse(text, len, &d) == 0 && stat(path, &st) == 0;
 		if (e->keep) {

@@ -1,6 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "archives.h"
 #include "hash.h"
+#include "path.h"
 #include "template.h"
 
 #include <pthread.h>
@@ -40,10 +41,10 @@ static char *arc_name(const struct release *r, const struct archive_decl *d, con
 	snprintf(where, sizeof(where), "%s:%d: archive: name", r->path, d->line);
 	if (tmpl_expand(d->name, vars, PLAN_VARS, where, &base) < 0)
 		return NULL;
-	const char *ext = f == PKG_BINARY ? (strcmp(j->target.goos, "windows") ? "" : ".exe") : pkg_format_ext(f);
+	const char *ext = f == PKG_BINARY ? target_exe_suffix(&j->target) : pkg_format_ext(f);
 	char *name = xasprintf("%s%s", base, ext);
 	free(base);
-	if (!*name || strchr(name, '/') || !plan_path_ok(name)) {
+	if (!*name || strchr(name, '/') || !path_components_ok(name)) {
 		error("%s: \"%s\" gives '%s', which is not a plain file name", where, d->name, name);
 		FREE_AND_NULL(name);
 	}
@@ -112,10 +113,9 @@ int arc_expand_files(const struct release *r, const struct archive_decl *d, cons
 {
 	int rc = 0;
 	for (size_t i = 0; i < d->nfiles; i++) {
-		int saved = quiet_errors;
-		quiet_errors = 1; /* before any thread starts: arc_plan runs in prepare */
+		int saved = error_quiet(1); /* before any thread starts: arc_plan runs in prepare */
 		int r1 = pkg_expand_files(project_dir, &d->files[i], 1, extra);
-		quiet_errors = saved;
+		error_quiet(saved);
 		if (r1 < 0) {
 			char why[1024];
 			snprintf(why, sizeof(why), "%s", error_last());

@@ -150,10 +150,9 @@ static int prefetch_done(const struct build_opts *o, const char *stamp_path, con
 	if (gone)
 		return 0;
 	size_t len;
-	int saved = quiet_errors;
-	quiet_errors = 1;
+	int saved = error_quiet(1);
 	char *last = read_file(stamp_path, 128, &len);
-	quiet_errors = saved;
+	error_quiet(saved);
 	int same = last && len == 64 && !memcmp(last, stamp, 64);
 	free(last);
 	return same;
@@ -282,14 +281,6 @@ static int same_target_key(const struct target *a, const struct target *b)
 	       a->cgo == b->cgo;
 }
 
-static void job_name(const struct job *j, char *out, size_t size)
-{
-	snprintf(out, size, "%s_%s", j->build->name, j->id);
-	for (char *p = out; *p; p++)
-		if (*p == '/' || *p == '+')
-			*p = '_';
-}
-
 static json_t *job_fields(const struct job *j)
 {
 	return json_pack("{s:s, s:s, s:s}", "build", j->build->name, "target", j->id, "output", j->output);
@@ -323,7 +314,7 @@ static int start_job(struct sched *s, size_t i)
 	const struct job *j = &s->plan->jobs[i];
 	struct result *res = &s->res[i];
 	char name[128];
-	job_name(j, name, sizeof(name));
+	plan_job_name(j, "", name, sizeof(name));
 	char *scratch = jobenv_scratch(s->o->work_dir, name);
 	if (!scratch)
 		return -1;
@@ -410,7 +401,7 @@ static void take_cached(struct sched *s)
 			continue;
 		}
 		char name[128]; /* recorded as a built job's would be: the manifest is the same either way */
-		job_name(j, name, sizeof(name));
+		plan_job_name(j, "", name, sizeof(name));
 		char *scratch = xasprintf("%s/jobs/%s", s->o->work_dir, name);
 		jobenv_job(s->o->env, j, scratch, res->path, &res->env, &res->argv);
 		free(scratch);
@@ -511,7 +502,7 @@ static void finish_job(struct sched *s, struct runner_result *rr)
 	res->wall = rr->wall;
 	res->cpu = rr->cpu_user + rr->cpu_sys;
 	s->finished++;
-	job_name(j, name, sizeof(name));
+	plan_job_name(j, "", name, sizeof(name));
 	scratch = xasprintf("%s/jobs/%s", s->o->work_dir, name);
 	remove_tree(scratch);
 	free(scratch);

@@ -302,9 +302,9 @@ static int goreleaser_text(const struct init_opts *o, const char *gover, struct 
 	if (!cfg)
 		return -1;
 	/* GoReleaser's default project name: the module's, else the directory's */
-	quiet_errors++;
+	int saved = error_quiet(1);
 	name = module_name(o->dir);
-	quiet_errors--;
+	error_quiet(saved);
 	if (!name) {
 		char *abs = path_absolute(o->dir);
 		name = path_base(abs ? abs : "app");

@@ -136,10 +136,9 @@ static int make_lock(const struct release *r, const char *mirror, const struct s
 	const char *host = sdk_host_platform();
 	int rc = -1;
 	memset(out, 0, sizeof(*out));
-	int saved = quiet_errors;
-	quiet_errors = 1;
+	int saved = error_quiet(1);
 	int got = mirror_fetch_index(mirror, &idx);
-	quiet_errors = saved;
+	error_quiet(saved);
 	if (got < 0) {
 		char why[1024], *root = NULL, digest[65];
 		snprintf(why, sizeof(why), "%s", error_last());

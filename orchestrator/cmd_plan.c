@@ -156,8 +156,8 @@ static void plan_ports(const struct release *r, struct port_table *t)
 {
 	struct lock l = { 0 };
 	struct sdk s = { 0 };
-	int saved = quiet_errors, found = 0;
-	quiet_errors = 1;
+	int found = 0;
+	int saved = error_quiet(1);
 	const struct lock_platform *pin = sdk_pin_for(r, sdk_host_platform(), &l);
 	if (pin) {
 		struct sdk_request req = { .version = r->go_version, .pin = pin, .offline = 1, .no_local = 1,
@@ -166,7 +166,7 @@ static void plan_ports(const struct release *r, struct port_table *t)
 		sdk_release(&s);
 	}
 	lock_clear(&l);
-	quiet_errors = saved;
+	error_quiet(saved);
 	error_clear();
 	if (!found)
 		ports_builtin(t);
@@ -266,11 +266,11 @@ static int check_release(const struct release *r, const struct port_table *ports
 			struct plan bp;
 			one.builds = &r->builds[i];
 			one.nbuilds = 1;
-			int saved = quiet_errors, v = verbosity;
-			quiet_errors = 1;
+			int v = verbosity;
+			int saved = error_quiet(1);
 			verbosity = -1; /* its warnings too were said */
 			int r1 = plan_make(&one, ports, &bp);
-			quiet_errors = saved;
+			error_quiet(saved);
 			verbosity = v;
 			if (r1 == 0) {
 				bad += check_templates(r, &bp);

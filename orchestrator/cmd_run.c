@@ -227,15 +227,14 @@ int cmd_run(int argc, char **argv)
 		.select = o.select,
 		.sign_key = o.sign_key,
 	};
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	double t0 = mono_seconds();
 	int rc = pipeline_run(&po);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double first_seconds = mono_seconds() - t0;
 	if (rc != EXIT_OK || !o.verify || o.print_env)
 		return rc;
 	struct verify_opts vo = {
 		.vary = o.vary, .json = o.json, .after_run = 1,
-		.first_seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+		.first_seconds = first_seconds,
 	};
 	return verify_run(&po, &vo);
 }

@@ -305,10 +305,9 @@ static int cmp_version_desc(const void *a, const void *b)
 
 static int fetch_quietly(const char *mirror, struct mirror_index *idx)
 {
-	int saved = quiet_errors;
-	quiet_errors = 1;
+	int saved = error_quiet(1);
 	int rc = mirror_fetch_index(mirror, idx);
-	quiet_errors = saved;
+	error_quiet(saved);
 	return rc;
 }
 

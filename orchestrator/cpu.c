@@ -14,10 +14,9 @@
 /* Read a small file silently: a missing cgroup file is normal. */
 static char *slurp(const char *path)
 {
-	int saved = quiet_errors;
-	quiet_errors = 1;
+	int saved = error_quiet(1);
 	char *text = read_file(path, CGROUP_FILE_MAX, NULL);
-	quiet_errors = saved;
+	error_quiet(saved);
 	return text;
 }
 

@@ -15,7 +15,7 @@ static struct {
 	int on;
 	int closed; /* stdout failed (a closed pipe): no more events */
 	enum ci_kind ci;
-	struct timespec t0;
+	double t0; /* mono_seconds() at events_init */
 	char *context;
 	unsigned sections;
 } ev = { .mu = PTHREAD_MUTEX_INITIALIZER };
@@ -30,7 +30,7 @@ void events_init(int json)
 {
 	const char *ci = getenv("CI");
 	ev.on = json;
-	clock_gettime(CLOCK_MONOTONIC, &ev.t0);
+	ev.t0 = mono_seconds();
 	if (env_is("GITHUB_ACTIONS", "true"))
 		ev.ci = CI_GITHUB;
 	else if (env_is("GITLAB_CI", "true"))
@@ -61,9 +61,7 @@ void events_context(const char *ctx)
 
 static double elapsed(void)
 {
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	double s = (double)(t.tv_sec - ev.t0.tv_sec) + (double)(t.tv_nsec - ev.t0.tv_nsec) / 1e9;
+	double s = mono_seconds() - ev.t0;
 	return (double)(long long)(s * 1000) / 1000;
 }
 

@@ -194,11 +194,10 @@ static json_t *lines_only(const struct strv *x, const struct strv *y)
 static json_t *buildinfo_diff(const char *a, size_t la, const char *b, size_t lb)
 {
 	struct buildinfo ba, bb;
-	int saved = quiet_errors;
-	quiet_errors = 1;
+	int saved = error_quiet(1);
 	int ra = buildinfo_read((const unsigned char *)a, la, &ba);
 	int rb = buildinfo_read((const unsigned char *)b, lb, &bb);
-	quiet_errors = saved;
+	error_quiet(saved);
 	json_t *o = NULL;
 	if (ra == 0 || rb == 0) {
 		struct strv ea = { 0 }, eb = { 0 };
@@ -403,28 +402,18 @@ static const char *or_dash(const char *s)
 	return s ? s : "-";
 }
 
-static int in_path(const char *prog)
-{
-	const char *path = getenv("PATH");
-	char *copy = xstrdup(path ? path : "/usr/bin:/bin"), *save = NULL;
-	int found = 0;
-	for (char *d = strtok_r(copy, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
-		char *p = xasprintf("%s/%s", d, prog);
-		found = access(p, X_OK) == 0;
-		free(p);
-	}
-	free(copy);
-	return found;
-}
-
 static void run_diffoscope(json_t *e, const char *a, const char *b, const char *outp)
 {
-	if (!in_path("diffoscope")) {
+	/* the host's PATH, which diffoscope needs for the tools it calls */
+	const char *host = getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin";
+	char *found = proc_find("diffoscope", host);
+	if (!found) {
 		jx_set(e, "diffoscope", json_string("not installed"));
 		return;
 	}
+	free(found);
 	char *argv[] = { "diffoscope", "--text", (char *)outp, (char *)a, (char *)b, NULL };
-	char *path = xasprintf("PATH=%s", getenv("PATH"));
+	char *path = xasprintf("PATH=%s", host);
 	char *envp[] = { path, "LC_ALL=C.UTF-8", NULL };
 	struct buf out;
 	int status;

@@ -28,10 +28,10 @@ static int git(const char *dir, const char *safe, const char *const args[], stru
 	buf_init(out, GIT_OUT_MAX);
 	if (err)
 		buf_init(err, 4096);
-	int status, saved = quiet_errors;
-	quiet_errors = 1; /* no git on the machine is a fact, not an error */
+	int status;
+	int saved = error_quiet(1); /* no git on the machine is a fact, not an error */
 	int rc = proc_capture(argv, git_env, NULL, out, err, &status);
-	quiet_errors = saved;
+	error_quiet(saved);
 	free(safe_opt);
 	if (rc < 0)
 		return -1;

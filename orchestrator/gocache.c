@@ -147,10 +147,10 @@ int gocache_lookup(struct gocache_store *s, const char *action, char output[65],
 {
 	char *path = xasprintf("%s/%s", s->a, action), *sig = NULL, *obj = NULL;
 	size_t len;
-	int saved = quiet_errors, hit = 0;
-	quiet_errors = 1;
+	int hit = 0;
+	int saved = error_quiet(1);
 	char *text = read_file(path, GOCACHE_ENTRY_MAX, &len);
-	quiet_errors = saved;
+	error_quiet(saved);
 	if (text && gocache_entry_parse(text, len, action, output, size, &sig) == 0) {
 		struct stat st;
 		obj = gocache_object_path(s, output);

@@ -54,13 +54,6 @@ struct gocache_server {
 	atomic_int warned;
 };
 
-static double now_seconds(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
-
 /* One warning for the whole run: the rest are counted. */
 static void problem(struct gocache_server *srv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void problem(struct gocache_server *srv, const char *fmt, ...)
@@ -397,7 +390,7 @@ void gocache_server_stop(struct gocache_server *srv, int drain, struct gocache_s
 	if (srv->lfd >= 0)
 		close(srv->lfd);
 	unlink(srv->sock);
-	double t0 = now_seconds();
+	double t0 = mono_seconds();
 	pthread_mutex_lock(&srv->mu);
 	while (srv->conns > 0) /* the jobs have ended: their programs are closing */
 		pthread_cond_wait(&srv->cond, &srv->mu);
@@ -408,7 +401,7 @@ void gocache_server_stop(struct gocache_server *srv, int drain, struct gocache_s
 	pthread_mutex_unlock(&srv->mu);
 	for (int i = 0; i < srv->nuploaders; i++)
 		pthread_join(srv->uploaders[i], NULL);
-	srv->st.drain_ms = (uint64_t)((now_seconds() - t0) * 1000);
+	srv->st.drain_ms = (uint64_t)((mono_seconds() - t0) * 1000);
 	if (st)
 		*st = srv->st;
 	close(srv->stop_pipe[0]);

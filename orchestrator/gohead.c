@@ -187,10 +187,9 @@ static void lines_feed(struct lines *l, const char *p, size_t n)
 static int go_file(const char *path, char content[65], char sig[65])
 {
 	size_t len;
-	int saved = quiet_errors;
-	quiet_errors = 1; /* the caller decides what a missing file means */
+	int saved = error_quiet(1); /* the caller decides what a missing file means */
 	char *text = read_file(path, GOHEAD_GO_MAX, &len);
-	quiet_errors = saved;
+	error_quiet(saved);
 	if (!text)
 		return -1;
 	struct lines l = { .directive = "go:embed", .sig = hasher_new(HASH_SHA256) };
@@ -252,10 +251,10 @@ int gohead_file(const char *path, int is_go, char content[65], char sig[65])
 	if (go_file(path, content, sig) == 0)
 		return 0;
 	/* too big to scan: the whole file is its head */
-	int saved = quiet_errors, rc;
-	quiet_errors = 1;
+	int rc;
+	int saved = error_quiet(1);
 	rc = hash_file_hex(HASH_SHA256, path, content, NULL);
-	quiet_errors = saved;
+	error_quiet(saved);
 	if (rc == 0)
 		memcpy(sig, content, 65);
 	return rc;

@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "goreleaser.h"
 #include "jobenv.h"
+#include "matrix/ports.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -537,42 +538,33 @@ static void note_present(struct ctx *c, const yaml_node_t *map, const char *cons
 
 /* ---- builds --------------------------------------------------------------- */
 
-/* GoReleaser's variant keys, each with Go's default (left out: our
- * {variant} is empty for it, as GoReleaser's default name is) and the
- * architectures it applies to.  goarm's GoReleaser default, 6, is not
- * Go's 7, and mips' "hardfloat" shows in GoReleaser's names: both are
- * always written. */
-static const struct {
-	const char *key, *ours, *go_default, *arches;
-} variants[] = {
-	{ "goarm", "goarm", NULL, " arm " },
-	{ "goamd64", "goamd64", "v1", " amd64 " },
-	{ "go386", "go386", "sse2", " 386 " },
-	{ "goarm64", "goarm64", "v8.0", " arm64 " },
-	{ "gomips", "gomips", NULL, " mips mipsle " },
-	{ "gomips", "gomips64", NULL, " mips64 mips64le " },
-	{ "goppc64", "goppc64", "power8", " ppc64 ppc64le " },
-	{ "goriscv64", "goriscv64", "rva20u64", " riscv64 " },
-};
+/* The variant dimensions are ours (matrix/ports.h, one table); GoReleaser
+ * names them the same, except that its gomips covers mips64 too. */
+static const char *gr_key(const struct variant_dim *d)
+{
+	return strcmp(d->key, "gomips64") ? d->key : "gomips";
+}
 
+/* goarm's GoReleaser default, 6, is not Go's 7, and mips' "hardfloat"
+ * shows in GoReleaser's names: both are always written. */
 static const char *gr_variant_default(const char *key)
 {
 	return !strcmp(key, "goarm") ? "6" : !strcmp(key, "gomips") ? "hardfloat" : NULL;
 }
 
-static int arch_in(const char *arches, const char *arch)
+/* Go's default, left out (our {variant} is empty for it, as GoReleaser's
+ * default name is); NULL for a dimension that is always written. */
+static const char *go_default(const struct variant_dim *d)
 {
-	char *k = xasprintf(" %s ", arch);
-	int r = strstr(arches, k) != NULL;
-	free(k);
-	return r;
+	return gr_variant_default(gr_key(d)) ? NULL : d->def;
 }
 
-static int any_arch(const struct strv *goarch, const char *arches)
+static int any_arch(const struct strv *goarch, const struct variant_dim *d)
 {
 	for (size_t i = 0; i < goarch->n; i++)
-		if (arch_in(arches, goarch->v[i]))
-			return 1;
+		for (size_t j = 0; d->arches[j]; j++)
+			if (!strcmp(d->arches[j], goarch->v[i]))
+				return 1;
 	return 0;
 }
 
@@ -598,16 +590,12 @@ static int emit_target(struct ctx *c, const yaml_node_t *n, const char *t, int b
 	emit(c, base ? " },\n    goarch = { " : ", goarch = ");
 	emit_str(c, goarch);
 	emit(c, base ? " },\n" : "");
-	for (size_t k = 0; k < ARRAY_LEN(variants); k++) {
-		if (!arch_in(variants[k].arches, goarch))
-			continue;
-		const char *val = v ? v : gr_variant_default(variants[k].key);
-		if (!val || (variants[k].go_default && !strcmp(val, variants[k].go_default)))
-			break;
-		emit(c, base ? "    %s = { " : ", %s = { ", variants[k].ours);
+	const struct variant_dim *d = variant_for_arch(goarch);
+	const char *val = !d ? NULL : v ? v : gr_variant_default(gr_key(d));
+	if (val && !(go_default(d) && !strcmp(val, go_default(d)))) {
+		emit(c, base ? "    %s = { " : ", %s = { ", d->key);
 		emit_str(c, val);
 		emit(c, base ? " },\n" : " }");
-		break;
 	}
 	emit(c, base ? "" : " },\n");
 	free(s);
@@ -660,23 +648,26 @@ static int emit_product(struct ctx *c, const yaml_node_t *b)
 	emit(c, ",\n    goarch = ");
 	emit_list(c, &goarch);
 	emit(c, ",\n");
-	for (size_t k = 0; k < ARRAY_LEN(variants); k++) {
+	const char *dim_keys[16];
+	size_t nkeys = variant_keys(dim_keys, ARRAY_LEN(dim_keys));
+	for (size_t k = 0; k < nkeys; k++) {
+		const struct variant_dim *d = variant_by_key(dim_keys[k]);
 		struct strv vals = { 0 };
-		if (get_list(c, b, variants[k].key, &vals) < 0)
+		if (get_list(c, b, gr_key(d), &vals) < 0)
 			goto out;
-		if (!any_arch(&goarch, variants[k].arches)) {
+		if (!any_arch(&goarch, d)) {
 			strv_release(&vals);
 			continue;
 		}
-		if (!vals.n && gr_variant_default(variants[k].key))
-			strv_push(&vals, gr_variant_default(variants[k].key));
+		if (!vals.n && gr_variant_default(gr_key(d)))
+			strv_push(&vals, gr_variant_default(gr_key(d)));
 		/* Go's default alone: the same build, and no {variant} in names */
-		if (vals.n == 1 && variants[k].go_default && !strcmp(vals.v[0], variants[k].go_default))
+		if (vals.n == 1 && go_default(d) && !strcmp(vals.v[0], go_default(d)))
 			strv_release(&vals);
-		if (vals.n && !strcmp(variants[k].key, "goamd64"))
+		if (vals.n && !strcmp(d->key, "goamd64"))
 			c->amd64_variants = 1;
 		if (vals.n) {
-			emit(c, "    %s = ", variants[k].ours);
+			emit(c, "    %s = ", d->key);
 			emit_list(c, &vals);
 			emit(c, ",\n");
 		}

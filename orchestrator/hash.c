@@ -67,40 +67,9 @@ void hash_bytes_hex(enum hash_algo algo, const void *p, size_t n, char *hex)
 	hasher_free(h);
 }
 
-static int write_all(int fd, const unsigned char *p, size_t n)
+static void hash_sink(void *arg, const void *p, size_t n)
 {
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* path opened for reading, or error() and -1 when it is not a regular
- * file: O_NONBLOCK so that opening a FIFO does not wait for a writer, and
- * fstat before the first read, so that a device or FIFO is never read. */
-static int hash_open(const char *path)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return error("cannot read '%s':", path);
-	if (fstat(fd, &st) < 0) {
-		error("cannot read '%s':", path);
-		close(fd);
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		error("refusing '%s': not a regular file", path);
-		close(fd);
-		return -1;
-	}
-	return fd;
+	hasher_update(arg, p, n);
 }
 
 int hash_file_hex(enum hash_algo algo, const char *path, char *hex, uint64_t *size)
@@ -110,49 +79,10 @@ int hash_file_hex(enum hash_algo algo, const char *path, char *hex, uint64_t *si
 
 int hash_copy_file(enum hash_algo algo, const char *path, const char *to, int mode, char *hex, uint64_t *size)
 {
-	static _Thread_local unsigned char chunk[1 << 17];
-	uint64_t total = 0;
-	int fd = hash_open(path), out = -1, rc = -1;
-	if (fd < 0)
-		return -1;
-	if (to && (out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)) < 0) {
-		close(fd);
-		return error("cannot create '%s':", to);
-	}
 	struct hasher *h = hasher_new(algo);
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			error("cannot read '%s':", path);
-			goto out;
-		}
-		if (n == 0)
-			break;
-		hasher_update(h, chunk, (size_t)n);
-		total += (uint64_t)n;
-		if (out >= 0 && write_all(out, chunk, (size_t)n) < 0) {
-			error("cannot write '%s':", to);
-			goto out;
-		}
-	}
-	if (out >= 0 && (fchmod(out, (mode_t)mode) < 0 || close(out) < 0)) {
-		out = -1;
-		error("cannot write '%s':", to);
-		goto out;
-	}
-	out = -1;
-	hasher_final_hex(h, hex);
-	if (size)
-		*size = total;
-	rc = 0;
-out:
-	if (out >= 0)
-		close(out);
-	if (rc < 0 && to)
-		unlink(to);
-	close(fd);
+	int rc = file_stream(path, 0, to, mode, hash_sink, h, size);
+	if (rc == 0)
+		hasher_final_hex(h, hex);
 	hasher_free(h);
 	return rc;
 }

@@ -200,10 +200,9 @@ static int cgo_flag_outside(const struct inputs_ctx *c, const char *dir, const c
 	if (!p || !*p || (p[0] != '/' && !strchr(p, '/')))
 		return 0; /* no path, or a name the compiler searches for (-lm, -O2) */
 	char *full = p[0] == '/' ? xstrdup(p) : xasprintf("%s/%s", dir, p);
-	int saved = quiet_errors;
-	quiet_errors = 1;
+	int saved = error_quiet(1);
 	char *abs = path_absolute(full);
-	quiet_errors = saved;
+	error_quiet(saved);
 	char *own = realpath(dir, NULL);
 	int out = !abs || (!path_within(abs, c->project_dir) && !(own && path_within(abs, own)));
 	free(own);
@@ -557,11 +556,10 @@ static void roots_fingerprint(json_t *roots, char fp[65], char names[65])
 		hasher_update_str(n, keys[i]);
 		if (str_is(json_object_get(roots, keys[i]), "d")) {
 			char a[65] = "-", b[65] = "-";
-			int saved = quiet_errors;
-			quiet_errors = 1; /* a root gone: the fingerprint says so */
+			int saved = error_quiet(1); /* a root gone: the fingerprint says so */
 			if (source_fingerprint(keys[i], NULL, a, b) < 0)
 				a[0] = b[0] = '-', a[1] = b[1] = '\0';
-			quiet_errors = saved;
+			error_quiet(saved);
 			hasher_update_str(f, a);
 			hasher_update_str(n, b);
 		} else {
@@ -618,10 +616,9 @@ out:
 static json_t *load_state(const char *path, const char *sdk)
 {
 	size_t len;
-	int saved = quiet_errors;
-	quiet_errors = 1; /* no state yet is the usual first run */
+	int saved = error_quiet(1); /* no state yet is the usual first run */
 	char *text = read_file(path, STATE_MAX, &len);
-	quiet_errors = saved;
+	error_quiet(saved);
 	json_t *st = text ? json_loadb(text, len, 0, NULL) : NULL;
 	free(text);
 	if (st && json_is_object(st) && json_integer_value(json_object_get(st, "version")) == STATE_VERSION &&
@@ -679,10 +676,9 @@ static void overlay_digest(const struct inputs_ctx *c, const char *file, struct 
 {
 	char *path = file[0] == '/' ? xstrdup(file) : xasprintf("%s/%s", c->project_dir, file), *text;
 	size_t len, n;
-	int saved = quiet_errors;
-	quiet_errors = 1; /* the go command reports a missing or bad overlay */
+	int saved = error_quiet(1); /* the go command reports a missing or bad overlay */
 	text = read_file(path, OVERLAY_MAX, &len);
-	quiet_errors = saved;
+	error_quiet(saved);
 	json_t *ov = text ? json_loadb(text, len, 0, NULL) : NULL, *rep = json_object_get(ov, "Replace");
 	const char **keys = sorted_keys(rep, &n);
 	for (size_t i = 0; i < n; i++) {

@@ -8,12 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Variables a build file may not set or pass through: xgo-build sets them. */
+/* Variables a build file may not set or pass through: xgo-build sets them,
+ * and the variant variables (GOARM, GOAMD64, ...: variant_by_env). */
 static const char *const controlled[] = {
-	"CGO_ENABLED", "GO386", "GOAMD64", "GOARCH", "GOARM", "GOARM64", "GOCACHE", "GOCACHEPROG", "GOENV", "GOFLAGS",
-	"GOGC", "GOMAXPROCS", "GOMEMLIMIT", "GOMIPS", "GOMIPS64", "GOMODCACHE", "GOOS", "GOPPC64", "GOPROXY", "GOROOT",
-	"GORISCV64", "GOTMPDIR", "GOTOOLCHAIN", "GOWORK", "HOME", "LC_ALL", "PATH", "SOURCE_DATE_EPOCH",
-	"TMPDIR", "TZ",
+	"CGO_ENABLED", "GOARCH", "GOCACHE", "GOCACHEPROG", "GOENV", "GOFLAGS", "GOGC", "GOMAXPROCS", "GOMEMLIMIT",
+	"GOMODCACHE", "GOOS", "GOPROXY", "GOROOT", "GOTMPDIR", "GOTOOLCHAIN", "GOWORK", "HOME", "LC_ALL", "PATH",
+	"SOURCE_DATE_EPOCH", "TMPDIR", "TZ",
 };
 
 static const char *const network_vars[] = {
@@ -35,7 +35,7 @@ static int in_list(const char *const *list, size_t n, const char *name, size_t l
 
 static int is_controlled(const char *name, size_t len)
 {
-	return cc_controls(name, len) || in_list(controlled, ARRAY_LEN(controlled), name, len);
+	return cc_controls(name, len) || variant_by_env(name, len) || in_list(controlled, ARRAY_LEN(controlled), name, len);
 }
 
 /* go build flags a build may not give: they would move the output or

@@ -160,10 +160,9 @@ static int check_extra(const struct release *r, struct oci_image *im, const stru
 		       const char *project_dir)
 {
 	const struct image_decl *d = im->decl;
-	int saved = quiet_errors;
-	quiet_errors = 1; /* one error line, with the declaration's line */
+	int saved = error_quiet(1); /* one error line, with the declaration's line */
 	int rc = pkg_expand_files(project_dir, d->files, d->nfiles, &im->extra);
-	quiet_errors = saved;
+	error_quiet(saved);
 	if (rc < 0) {
 		char why[1024];
 		snprintf(why, sizeof(why), "%s", error_last());
@@ -196,10 +195,9 @@ static json_t *read_blob(const char *dir, const char *digest, const char *where)
 		return NULL;
 	}
 	char *path = xasprintf("%s/blobs/sha256/%s", dir, digest + 7);
-	int saved = quiet_errors;
-	quiet_errors = 1; /* one error line: ours, with read_file's reason */
+	int saved = error_quiet(1); /* one error line: ours, with read_file's reason */
 	char *text = read_file(path, BASE_JSON_MAX, &len);
-	quiet_errors = saved;
+	error_quiet(saved);
 	json_t *doc = NULL;
 	if (!text) {
 		char why[1024];

@@ -117,15 +117,8 @@ int pkg_check_path(const char *path)
 		if (*p == '\\')
 			return error("archive path '%s' has a backslash", path);
 	}
-	/* Walk the components: none may be empty, "." or "..". */
-	for (const char *c = path; ; ) {
-		size_t n = strcspn(c, "/");
-		if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
-			return error("archive path '%s' has an empty, '.' or '..' component", path);
-		if (!c[n])
-			break;
-		c += n + 1;
-	}
+	if (!path_components_ok(path))
+		return error("archive path '%s' has an empty, '.' or '..' component", path);
 	return 0;
 }
 

@@ -10,6 +10,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+int path_components_ok(const char *rel)
+{
+	for (const char *c = rel;;) {
+		size_t n = strcspn(c, "/");
+		if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+			return 0;
+		if (!c[n])
+			return 1;
+		c += n + 1;
+	}
+}
+
 int path_check_name(const char *what, const char *rel)
 {
 	size_t len = strlen(rel);
@@ -29,10 +41,10 @@ int path_check_name(const char *what, const char *rel)
 			return error("%s '%s' has a backslash: write '/' between directories", what, rel);
 		p += n;
 	}
+	if (!path_components_ok(rel))
+		return error("%s '%s' has an empty, '.' or '..' component", what, rel);
 	for (const char *c = rel;;) {
 		size_t n = strcspn(c, "/");
-		if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
-			return error("%s '%s' has an empty, '.' or '..' component", what, rel);
 		if (n > PATH_COMPONENT_MAX)
 			return error("%s '%.40s...' has a component longer than %d bytes", what, rel,
 				     PATH_COMPONENT_MAX);

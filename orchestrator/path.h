@@ -4,9 +4,13 @@
  * file's outputs, archive names and `files`, manifest fields in merge, cache
  * entries) goes through these functions, so the rule is written once:
  *
- *   path_check_name   the text: relative, no empty, "." or ".." component,
- *                     no control byte, backslash or invalid UTF-8, each
- *                     component at most PATH_COMPONENT_MAX bytes;
+ *   path_components_ok  the shape alone: relative, no empty, "." or ".."
+ *                     component (the part every path rule shares: archive
+ *                     paths (pkg_check_path) add printable ASCII, a
+ *                     manifest's names in verify use it alone);
+ *   path_check_name   the text: path_components_ok, no control byte,
+ *                     backslash or invalid UTF-8, each component at most
+ *                     PATH_COMPONENT_MAX bytes;
  *   path_inside       the file system: root/rel, after every symlink on the
  *                     way is resolved, stays inside root;
  *   path_absolute     a normalised absolute form of any user path, for
@@ -20,6 +24,10 @@
 
 #define PATH_COMPONENT_MAX 255
 #define PATH_NAME_MAX 1024
+
+/* 1 when rel is relative and none of its components is empty, "." or
+ * ".." (so also no leading or trailing '/'); else 0, without error(). */
+int path_components_ok(const char *rel);
 
 /* 0 when rel is a valid relative name, else error() "WHAT 'REL' <why>"
  * and -1.  what says where the name came from ("build.lua:3: output"). */

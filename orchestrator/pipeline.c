@@ -104,11 +104,10 @@ static int print_env(const struct plan *p, const struct jobenv_ctx *ctx, const c
 	if (!j)
 		return error("--print-env: no job '%s' (see 'xgo-build plan' for the targets)", want), EXIT_USAGE;
 	struct strv env = { 0 }, argv = { 0 };
-	char *scratch = xasprintf("%s/jobs/%s_%s", work, j->build->name, j->id);
+	char name[128]; /* as build.c names it */
+	plan_job_name(j, "", name, sizeof(name));
+	char *scratch = xasprintf("%s/jobs/%s", work, name);
 	char *out = xasprintf("%s/%s", stage, j->output);
-	for (char *s = scratch + strlen(work) + 6; *s; s++)
-		if (*s == '/' || *s == '+')
-			*s = '_';
 	int rc = jobenv_job(ctx, j, scratch, out, &env, &argv) < 0 ? EXIT_USAGE : EXIT_OK;
 	for (size_t i = 0; i < env.n; i++)
 		printf("%s\n", env.v[i]);
@@ -877,8 +876,7 @@ int pipeline_run(const struct pipeline_opts *o)
 	memset(&s, 0, sizeof(s));
 	s.o = o;
 	s.started = time(NULL);
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	double t0 = mono_seconds();
 	events_emit("run_started", json_pack("{s:o, s:s}", "release", events_text(o->file ? o->file : "release.lua"),
 					     "tool", XGO_VERSION));
 	error_clear();
@@ -913,7 +911,6 @@ int pipeline_run(const struct pipeline_opts *o)
 		rc = publish(&s); /* a signal while writing the release: stops before the swap */
 	remove_tree(s.stage);
 	github_summary(&s, rc);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (rc == EXIT_OK) {
 		double cpu = 0;
 		size_t cached = 0;
@@ -925,14 +922,13 @@ int pipeline_run(const struct pipeline_opts *o)
 		if (cached)
 			snprintf(from, sizeof(from), ", %zu from the action cache", cached);
 		note("built %zu job%s in %.1fs (job cpu %.1fs%s) into %s", s.plan.n, s.plan.n == 1 ? "" : "s",
-		     (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, cpu, from, s.dist);
+		     mono_seconds() - t0, cpu, from, s.dist);
 	} else if (rc == EXIT_INTERRUPTED) {
 		error("interrupted: %s is unchanged", s.dist);
 	}
 out:
 	runner_restore_signals();
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	emit_finished(&s, rc, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	emit_finished(&s, rc, mono_seconds() - t0);
 	run_state_free(&s);
 	return rc;
 }

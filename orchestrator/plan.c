@@ -33,10 +33,18 @@ void plan_release_vars(const struct release *r, struct tmpl_var *vars)
 		vars[2 + i] = (struct tmpl_var){ git_names[i], vals[i], i == 0 ? tag_why : i < 5 ? why : sem_why };
 }
 
+void plan_job_name(const struct job *j, const char *prefix, char *out, size_t size)
+{
+	snprintf(out, size, "%s%s_%s", prefix, j->build->name, j->id);
+	for (char *p = out; *p; p++)
+		if (*p == '/' || *p == '+')
+			*p = '_';
+}
+
 void plan_vars(const struct release *r, const struct job *j, struct tmpl_var *vars, char *scratch)
 {
 	char *variant = scratch, *target = scratch + 32;
-	const char *ext = strcmp(j->target.goos, "windows") ? "" : ".exe";
+	const char *ext = target_exe_suffix(&j->target);
 	target_variant_suffix(&j->target, variant, 32);
 	char v[32];
 	memcpy(v, variant, sizeof(v));
@@ -178,23 +186,6 @@ int plan_load(const char *file, struct release *r)
 	return 0;
 }
 
-int plan_path_ok(const char *path)
-{
-	if (!*path || *path == '/')
-		return 0;
-	for (const char *p = path; *p;) {
-		size_t n = strcspn(p, "/");
-		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
-			return 0;
-		p += n;
-		if (*p == '/')
-			p++;
-		else
-			break;
-	}
-	return path[strlen(path) - 1] != '/';
-}
-
 static int add_job(struct plan *p, const struct build_decl *b, const struct target *t)
 {
 	const struct release *r = p->release;
@@ -210,10 +201,10 @@ static int add_job(struct plan *p, const struct build_decl *b, const struct targ
 	snprintf(where, sizeof(where), "%s:%d: build '%s': output", r->path, b->line, b->name);
 	if (tmpl_expand(b->output, vars, PLAN_VARS, where, &j->output) < 0)
 		return -1;
-	j->binary = xasprintf("%s%s", b->binary, strcmp(t->goos, "windows") ? "" : ".exe");
+	j->binary = xasprintf("%s%s", b->binary, target_exe_suffix(t));
 	j->static_link = b->static_link;
 	p->n++;
-	if (!plan_path_ok(j->output))
+	if (!path_components_ok(j->output))
 		return error("%s: \"%s\" gives '%s', which is not a relative path inside dist/", where, b->output,
 			     j->output);
 	for (size_t i = 0; i + 1 < p->n; i++) {

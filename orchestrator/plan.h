@@ -75,6 +75,10 @@ int plan_select(const struct plan_select *sel, struct plan *p, struct json_t **r
 #define PLAN_SCRATCH 96
 void plan_release_vars(const struct release *r, struct tmpl_var *vars);
 void plan_vars(const struct release *r, const struct job *j, struct tmpl_var *vars, char *scratch);
+/* A job's file name, "<prefix><build>_<target id>" with '/' and '+' made
+ * '_' (truncated to size): its scratch dir under jobs/, its log under logs/,
+ * the same for build, --print-env and smoke (prefix "smoke_"). */
+void plan_job_name(const struct job *j, const char *prefix, char *out, size_t size);
 
 /* release_load, then once: the git facts of the project's checkout
  * (gitinfo_read), the default version when project { } gives none
@@ -90,8 +94,6 @@ int plan_load(const char *file, struct release *r);
  * stops at any, exit 2; check and plan go on to their other stages). */
 int plan_check_templates(const struct release *r);
 
-/* A relative path under dist/ with no "..", empty or absolute part. */
-int plan_path_ok(const char *path);
 
 /* The file xgo-build leaves in dist/ to mark it as its own. */
 #define PLAN_DIST_MARKER ".xgo-build-dist"

@@ -6,11 +6,40 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 static char *const empty_env[] = { NULL };
+
+const char *proc_env_get(char *const envp[], const char *name)
+{
+	size_t len = strlen(name);
+	for (size_t i = 0; envp && envp[i]; i++)
+		if (!strncmp(envp[i], name, len) && envp[i][len] == '=')
+			return envp[i] + len + 1;
+	return NULL;
+}
+
+char *proc_find(const char *name, const char *path)
+{
+	if (strchr(name, '/'))
+		return xstrdup(name);
+	for (const char *p = path; p && *p;) {
+		size_t len = strcspn(p, ":");
+		if (len && p[0] == '/') {
+			char *cand = xasprintf("%.*s/%s", (int)len, p, name);
+			struct stat st;
+			if (!stat(cand, &st) && S_ISREG(st.st_mode) && !access(cand, X_OK))
+				return cand;
+			free(cand);
+		}
+		p += len + (p[len] == ':');
+	}
+	return NULL;
+}
 
 /* Drain both pipes until EOF; -1 when a buffer overflows. */
 static int drain(int outfd, int errfd, struct buf *out, struct buf *err)
@@ -49,6 +78,12 @@ int proc_capture(char *const argv[], char *const envp[], const char *dir, struct
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, rc = -1;
 	posix_spawn_file_actions_t fa;
 	pid_t pid;
+	char *prog = proc_find(argv[0], proc_env_get(envp, "PATH"));
+	if (!prog) {
+		errno = ENOENT; /* the words posix_spawnp used */
+		error("cannot run '%s':", argv[0]);
+		return -1;
+	}
 	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
 		error("cannot create a pipe:");
 		goto close;
@@ -59,7 +94,7 @@ int proc_capture(char *const argv[], char *const envp[], const char *dir, struct
 	posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
 	if (dir)
 		posix_spawn_file_actions_addchdir_np(&fa, dir);
-	int e = posix_spawnp(&pid, argv[0], &fa, NULL, argv, envp ? envp : empty_env);
+	int e = posix_spawn(&pid, prog, &fa, NULL, argv, envp ? envp : empty_env);
 	posix_spawn_file_actions_destroy(&fa);
 	if (e) {
 		errno = e;
@@ -85,5 +120,6 @@ close:
 		if (errp[i] >= 0)
 			close(errp[i]);
 	}
+	free(prog);
 	return rc;
 }

@@ -27,13 +27,6 @@ struct progress {
 	struct slot *slots;
 };
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int progress_want_live(void)
 {
 	const char *ci = getenv("CI");
@@ -52,7 +45,7 @@ static void clear_line(struct progress *p)
 static void draw(struct progress *p)
 {
 	char line[LINE_MAX_COLS + 1];
-	double t = now();
+	double t = mono_seconds();
 	struct winsize ws;
 	size_t cols = ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 10 ? ws.ws_col - 1 : 79;
 	if (cols > LINE_MAX_COLS)
@@ -111,7 +104,7 @@ void progress_start(struct progress *p, size_t idx, const char *label)
 		return;
 	pthread_mutex_lock(&p->mu);
 	snprintf(p->slots[idx].label, LABEL_MAX, "%s", label);
-	p->slots[idx].started = now();
+	p->slots[idx].started = mono_seconds();
 	pthread_mutex_unlock(&p->mu);
 }
 

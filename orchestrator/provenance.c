@@ -45,11 +45,11 @@ static int git_line(const char *dir, const char *a1, const char *a2, const char 
 	char *envp[] = { "PATH=/usr/bin:/bin", "LC_ALL=C", "GIT_CONFIG_NOSYSTEM=1", "HOME=/nonexistent",
 			 "GIT_TERMINAL_PROMPT=0", NULL };
 	struct buf o;
-	int status, saved = quiet_errors, ok;
+	int status, ok;
 	buf_init(&o, 4096);
-	quiet_errors = 1; /* no git, or no checkout: nothing is known */
+	int saved = error_quiet(1); /* no git, or no checkout: nothing is known */
 	ok = proc_capture(argv, envp, NULL, &o, NULL, &status) == 0 && status == 0 && o.data;
-	quiet_errors = saved;
+	error_quiet(saved);
 	if (ok) {
 		o.data[strcspn(o.data, "\r\n")] = '\0';
 		ok = o.data[0] && utf8_valid(o.data);

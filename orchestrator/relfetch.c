@@ -67,11 +67,11 @@ static int fetch_record(struct fetch *f, const char *name, size_t max, int optio
 	char *dest = dest_of(f, name), *url = dest ? url_of(f, name) : NULL, *data = NULL;
 	size_t len = 0;
 	long status = 0;
-	int rc = -1, saved = quiet_errors;
+	int rc = -1;
 	if (dest) {
-		quiet_errors = 1; /* a 404 of an optional file is no error */
+		int saved = error_quiet(1); /* a 404 of an optional file is no error */
 		rc = dl_fetch(url, max, &data, &len, &status) == 0 ? 1 : -1;
-		quiet_errors = saved;
+		error_quiet(saved);
 		if (rc < 0 && optional && status == 404) {
 			rc = 0;
 		} else if (rc < 0) {
@@ -99,11 +99,11 @@ static int fetch_file(struct fetch *f, const char *name)
 		return 0;
 	char *dest = dest_of(f, name), *url = dest ? url_of(f, name) : NULL;
 	struct dl_expect exp = { .max_size = RELFETCH_MAX_FILE };
-	int rc = dest ? 0 : -1, saved = quiet_errors;
+	int rc = dest ? 0 : -1;
 	if (dest) {
-		quiet_errors = 1;
+		int saved = error_quiet(1);
 		int got = dl_file(url, dest, &exp, NULL);
-		quiet_errors = saved;
+		error_quiet(saved);
 		if (got == 0) {
 			strv_push(&f->got, name);
 		} else {

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "remote.h"
 #include "util.h"
+#include "toolchains/download.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -58,25 +59,14 @@ static void share_open(struct remote *r)
 	curl_share_setopt(r->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
 }
 
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static int curl_ok;
-
-static void init_once(void)
-{
-	curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-}
-
 struct remote *remote_open(const char *url, const char *token, int read_only)
 {
 	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) {
 		error("remote cache '%s': only http:// and https:// addresses are supported", url);
 		return NULL;
 	}
-	pthread_once(&once, init_once);
-	if (!curl_ok) {
-		error("cannot initialise libcurl");
+	if (dl_curl_init() < 0)
 		return NULL;
-	}
 	struct remote *r = xcalloc(1, sizeof(*r));
 	r->url = xstrdup(url);
 	for (size_t n = strlen(r->url); n > 0 && r->url[n - 1] == '/'; n--)
@@ -160,13 +150,6 @@ static void rewind_xfer(struct xfer *x)
 		x->mem->len = 0;
 	x->off = x->got = 0;
 	x->over = 0;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
 }
 
 static CURL *easy_new(struct remote *r, const char *url, const char *method, struct xfer *x, char *errbuf,

@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE
 #include "runner.h"
+#include "proc.h"
 #include "util.h"
 
 #include <errno.h>
@@ -66,9 +67,7 @@ static struct runner *volatile sig_runner; /* for the signal handler */
 
 static long long now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long long)(mono_seconds() * 1000);
 }
 
 static void close_fd(int *fd)
@@ -170,37 +169,16 @@ int runner_add(struct runner *r, const struct runner_spec *spec)
 	return j->id;
 }
 
-/* The value of name in a NULL-terminated environment, or NULL. */
-static const char *env_get(char *const *envp, const char *name)
-{
-	size_t len = strlen(name);
-	for (size_t i = 0; envp[i]; i++)
-		if (!strncmp(envp[i], name, len) && envp[i][len] == '=')
-			return envp[i] + len + 1;
-	return NULL;
-}
-
 /* Find a program the way execvp would, but in the job's PATH, not ours,
  * so that a missing program is a clear error before anything is spawned.
  * A name with a '/' is used as given (posix_spawn or the trampoline then
  * reports a failure).  Caller frees. */
 static char *resolve_program(struct job *j)
 {
-	const char *name = j->argv.v[0];
-	if (strchr(name, '/'))
-		return xstrdup(name);
-	const char *path = env_get(j->envp.v, "PATH");
-	for (const char *p = path; p && *p; ) {
-		size_t len = strcspn(p, ":");
-		if (len) { /* an empty entry (the cwd) is skipped on purpose */
-			char *cand = xasprintf("%.*s/%s", (int)len, p, name);
-			struct stat st;
-			if (!stat(cand, &st) && S_ISREG(st.st_mode) && !access(cand, X_OK))
-				return cand;
-			free(cand);
-		}
-		p += len + (p[len] == ':');
-	}
+	const char *name = j->argv.v[0], *path = proc_env_get(j->envp.v, "PATH");
+	char *prog = proc_find(name, path);
+	if (prog)
+		return prog;
 	error("cannot run '%s': not found in the job's PATH '%s'", name, path ? path : "");
 	return NULL;
 }

@@ -58,20 +58,12 @@ static int choose_runner(const struct job *j, struct smoke_result *sr, char **qe
 	return 0;
 }
 
-static void job_name(const struct job *j, char *out, size_t size)
-{
-	snprintf(out, size, "smoke_%s_%s", j->build->name, j->id);
-	for (char *p = out; *p; p++)
-		if (*p == '/' || *p == '+')
-			*p = '_';
-}
-
 /* Queue the smoke run of job i. */
 static int add_run(struct runner *r, const struct smoke_opts *o, const struct job *j, const struct result *res,
 		   const char *qemu, size_t i)
 {
 	char name[160];
-	job_name(j, name, sizeof(name));
+	plan_job_name(j, "smoke_", name, sizeof(name));
 	char *scratch = xasprintf("%s/jobs/%s", o->work_dir, name);
 	char *log = xasprintf("%s/logs/%s.log", o->work_dir, name);
 	struct strv argv = { 0 }, env = { 0 };

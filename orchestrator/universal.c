@@ -79,7 +79,7 @@ static int plan_out(const struct release *r, const struct plan *p, const struct 
 	snprintf(where, sizeof(where), "%s:%d: build '%s': universal: output", r->path, b->line, b->name);
 	if (tmpl_expand(b->output, vars, PLAN_VARS, where, &output) < 0)
 		return -1;
-	if (!plan_path_ok(output) || path_check_name(where, output) < 0) {
+	if (!path_components_ok(output) || path_check_name(where, output) < 0) {
 		error("%s: \"%s\" gives '%s', which is not a relative path inside dist/", where, b->output, output);
 		free(output);
 		return -1;

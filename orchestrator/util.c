@@ -16,7 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
-_Thread_local int quiet_errors;
+/* Per thread, so that a worker silencing its expected failures cannot
+ * silence another thread's errors. */
+static _Thread_local int quiet_errors;
 int verbosity;
 int use_color;
 
@@ -51,6 +53,27 @@ int error(const char *fmt, ...)
 	verror(fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+double mono_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+int error_quiet(int on)
+{
+	int was = quiet_errors;
+	quiet_errors = on;
+	return was;
 }
 
 unsigned error_count(void)
@@ -382,6 +405,96 @@ char *read_file(const char *path, size_t max, size_t *len)
 	if (len)
 		*len = b.len;
 	return buf_detach(&b);
+}
+
+static int write_all(int fd, const unsigned char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* from opened for reading, or error() and -1 when it is not a regular
+ * file: O_NONBLOCK so that opening a FIFO does not wait for a writer, and
+ * fstat before the first read, so that a device or FIFO is never read. */
+static int open_regular(const char *path, int nofollow)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
+	if (fd < 0)
+		return error("cannot read '%s':", path);
+	if (fstat(fd, &st) < 0) {
+		error("cannot read '%s':", path);
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		error("refusing '%s': not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int file_stream(const char *from, int nofollow, const char *to, int mode,
+		void (*sink)(void *arg, const void *p, size_t n), void *arg, uint64_t *size)
+{
+	static _Thread_local unsigned char chunk[1 << 17];
+	uint64_t total = 0;
+	int fd = open_regular(from, nofollow), out = -1, rc = -1;
+	if (fd < 0)
+		return -1;
+	if (to && (out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)) < 0) {
+		close(fd);
+		return error("cannot create '%s':", to);
+	}
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			error("cannot read '%s':", from);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (sink)
+			sink(arg, chunk, (size_t)n);
+		total += (uint64_t)n;
+		if (out >= 0 && write_all(out, chunk, (size_t)n) < 0) {
+			error("cannot write '%s':", to);
+			goto out;
+		}
+	}
+	/* exactly mode, whatever this process's umask */
+	if (out >= 0 && (fchmod(out, (mode_t)mode) < 0 || close(out) < 0)) {
+		out = -1;
+		error("cannot write '%s':", to);
+		goto out;
+	}
+	out = -1;
+	if (size)
+		*size = total;
+	rc = 0;
+out:
+	if (out >= 0)
+		close(out);
+	if (rc < 0 && to)
+		unlink(to);
+	close(fd);
+	return rc;
+}
+
+int copy_file(const char *from, const char *to, int mode)
+{
+	return file_stream(from, 1, to, mode, NULL, NULL, NULL);
 }
 
 int write_file_atomic(const char *path, const void *data, size_t len, int mode)

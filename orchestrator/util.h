@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Exit codes, documented in README.md and DESIGN.md. */
 enum {
@@ -23,8 +24,10 @@ enum {
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Diagnostics.  A format ending in ':' appends strerror(errno).
- * error() prints "xgo-build: error: ..." unless quiet_errors is set, stores
- * the message for error_last() and returns -1. */
+ * error() prints "xgo-build: error: ..." unless this thread is quiet
+ * (error_quiet), stores the message for error_last() and returns -1.
+ * error_last()'s buffer and error_count() are per thread too: a worker's
+ * error never overwrites the message another thread is about to read. */
 int error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int verror(const char *fmt, va_list ap);
 void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -34,9 +37,12 @@ const char *error_last(void);
 void error_clear(void);
 /* How many errors this thread has printed (check counts its problems). */
 unsigned error_count(void);
-/* Per thread: a worker thread that silences its expected failures cannot
- * silence another thread's errors.  Unit tests set it in their setup. */
-extern _Thread_local int quiet_errors;
+/* Silence (on = 1) or restore the printing of error() and warn() on the
+ * calling thread only; the message is still kept for error_last().  Returns
+ * the previous setting, to be restored around an expected failure:
+ *     int quiet = error_quiet(1); ... error_quiet(quiet);
+ * A new thread starts loud.  Unit tests call error_quiet(1) in setup. */
+int error_quiet(int on);
 extern int verbosity;    /* -1 quiet, 0 normal, 1 verbose */
 extern int use_color;
 
@@ -80,6 +86,11 @@ void strv_pushf(struct strv *s, const char *fmt, ...) __attribute__((format(prin
 void strv_release(struct strv *s);
 int strv_contains(const struct strv *s, const char *str);
 
+/* Seconds on the monotonic clock (CLOCK_MONOTONIC): for durations, never
+ * for dates.  sleep_ms sleeps ms milliseconds, through signals (EINTR). */
+double mono_seconds(void);
+void sleep_ms(long ms);
+
 /* The closest of cands[0..n) to word by edit distance, or NULL when none is
  * close enough to be a plausible typo.  For "did you mean" hints. */
 const char *suggest(const char *word, const char *const *cands, size_t n);
@@ -95,6 +106,18 @@ int utf8_valid(const char *s);
  * files: it refuses (error(), NULL) what is not a regular file, without
  * blocking on a FIFO, and anything past max bytes. */
 char *read_file(const char *path, size_t max, size_t *len);
+/* The one file copy loop.  Streams the regular file from (anything else is
+ * refused without blocking on a FIFO or reading a device; with nofollow a
+ * symlink is refused too, for a tree walk that saw a regular file) into
+ * `to`, created with exactly mode (it must not exist yet; removed on
+ * failure) or nowhere when to is NULL, passing each chunk to sink(arg)
+ * when sink is set and the byte count to *size (may be NULL).  error()
+ * and -1 on failure.  hash_copy_file and copy_file are its two uses. */
+int file_stream(const char *from, int nofollow, const char *to, int mode,
+		void (*sink)(void *arg, const void *p, size_t n), void *arg, uint64_t *size);
+/* Copy the regular file from (not through a symlink) to the new file to,
+ * with exactly mode. */
+int copy_file(const char *from, const char *to, int mode);
 /* Write data to path atomically: a temporary file beside it, fsync, rename. */
 int write_file_atomic(const char *path, const void *data, size_t len, int mode);
 /* mkdir -p; existing directories are fine. */

@@ -230,13 +230,12 @@ int verify_build(const struct pipeline_opts *base, unsigned vary, const char *ro
 {
 	struct pipeline_opts o = *base;
 	struct saved_env saved;
-	struct timespec t0, t1;
 	char *work = xasprintf(vary & VARY_HOME ? "%s/elsewhere/work" : "%s/work", root);
 	char *gocache = xasprintf("%s/gocache", root), *file = NULL;
 	int rc = EXIT_JOB;
 	env_save(&saved);
 	mode_t old_mask = umask(vary & VARY_UMASK ? 077 : 022);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	double t0 = mono_seconds();
 	o.dist = dist;
 	o.work_dir = work;
 	if (vary & VARY_PATH) {
@@ -262,8 +261,7 @@ int verify_build(const struct pipeline_opts *base, unsigned vary, const char *ro
 	rc = pipeline_run(&o);
 	events_context(NULL);
 out:
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	*seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	*seconds = mono_seconds() - t0;
 	umask(old_mask);
 	env_restore(&saved);
 	tzset();
@@ -274,48 +272,6 @@ out:
 }
 
 /* ---- copying a source tree ------------------------------------------- */
-
-static int copy_file(const char *src, const char *dst, mode_t mode)
-{
-	/* the caller saw a regular file: refuse a link or FIFO swapped in since */
-	int in = open(src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), out = -1, rc = -1;
-	char buf[65536];
-	struct stat st;
-	if (in < 0)
-		return error("cannot open '%s':", src);
-	if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(in);
-		return error("refusing '%s': not a regular file", src);
-	}
-	if ((out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 0777)) < 0) {
-		error("cannot create '%s':", dst);
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = read(in, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			error("cannot read '%s':", src);
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if (write(out, buf, (size_t)n) != n) {
-			error("cannot write '%s':", dst);
-			goto out;
-		}
-	}
-	rc = 0;
-	/* same modes as the original, whatever this process's umask */
-	if (fchmod(out, mode & 07777) < 0)
-		rc = error("cannot chmod '%s':", dst);
-out:
-	close(in);
-	if (out >= 0)
-		close(out);
-	return rc;
-}
 
 /* rel: the path of src from the copy's root ("" at the root). */
 static int copy_tree(const char *src, const char *dst, const char *const *skipped, const char *rel, int depth)
@@ -360,7 +316,7 @@ static int copy_tree(const char *src, const char *dst, const char *const *skippe
 					rc = error("cannot create link '%s':", t);
 			}
 		} else if (S_ISREG(st.st_mode)) {
-			rc = copy_file(s, t, st.st_mode);
+			rc = copy_file(s, t, (int)(st.st_mode & 07777));
 		}
 		free(r);
 		free(s);
@@ -820,7 +776,7 @@ static int parse_sums(const char *text, json_t *expected, const char *what)
 			memcpy(hex, p, 64);
 			hex[64] = '\0';
 			/* the insert fails for a name that is not UTF-8: an untrusted file's line */
-			if (!lock_is_hex64(hex) || !plan_path_ok(name) ||
+			if (!lock_is_hex64(hex) || !path_components_ok(name) ||
 			    json_object_set_new(expected, name, json_string(hex)) < 0) {
 				free(name);
 				return error("'%s' line %d: not a sha256 checksum line", what, lineno);
@@ -841,13 +797,13 @@ static int manifest_expected(json_t *doc, json_t *expected, const char *what)
 	json_array_foreach(json_object_get(doc, "jobs"), i, j) {
 		const char *out = json_string_value(json_object_get(j, "output"));
 		const char *sha = json_string_value(json_object_get(j, "sha256"));
-		if (out && sha && plan_path_ok(out) && lock_is_hex64(sha))
+		if (out && sha && path_components_ok(out) && lock_is_hex64(sha))
 			jx_set(expected, out, json_string(sha));
 	}
 	json_array_foreach(json_object_get(doc, "archives"), i, j) {
 		const char *name = json_string_value(json_object_get(j, "name"));
 		const char *sha = json_string_value(json_object_get(j, "sha256"));
-		if (name && sha && plan_path_ok(name) && lock_is_hex64(sha))
+		if (name && sha && path_components_ok(name) && lock_is_hex64(sha))
 			jx_set(expected, name, json_string(sha));
 	}
 	return json_object_size(expected) ? 0 : error("'%s' records no artifacts", what);

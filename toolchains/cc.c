@@ -114,13 +114,13 @@ static char *first_line(char *const argv[])
 {
 	char *envp[] = { "PATH=/usr/local/bin:/usr/bin:/bin", "LC_ALL=C", "HOME=/nonexistent", NULL };
 	struct buf out, err;
-	int status, saved = quiet_errors;
+	int status;
 	char *line = NULL;
 	buf_init(&out, 1 << 16);
 	buf_init(&err, 1 << 16);
-	quiet_errors = 1;
+	int saved = error_quiet(1);
 	int rc = proc_capture(argv, envp, NULL, &out, &err, &status);
-	quiet_errors = saved;
+	error_quiet(saved);
 	error_clear();
 	const char *text = out.len ? out.data : err.data;
 	if (rc == 0 && status == 0 && text && *text)
@@ -134,15 +134,9 @@ static char *first_line(char *const argv[])
 static char *search_path(const char *name)
 {
 	const char *path = getenv("PATH");
-	char *copy = xasprintf("%s:/usr/bin", path ? path : ""), *save = NULL, *found = NULL;
-	for (char *dir = strtok_r(copy, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
-		char *cand = xasprintf("%s/%s", dir, name);
-		if (dir[0] == '/' && access(cand, X_OK) == 0)
-			found = cand;
-		else
-			free(cand);
-	}
-	free(copy);
+	char *dirs = xasprintf("%s:/usr/bin", path ? path : "");
+	char *found = proc_find(name, dirs);
+	free(dirs);
 	return found;
 }
 
@@ -204,14 +198,14 @@ static char *ziglang_dir(void)
 		return NULL;
 	char *argv[] = { py, "-c", "import os, ziglang; print(os.path.dirname(ziglang.__file__))", NULL };
 	struct buf out;
-	int status, saved = quiet_errors;
+	int status;
 	char *dir = NULL;
 	buf_init(&out, 1 << 16);
-	quiet_errors = 1;
+	int saved = error_quiet(1);
 	/* the host environment: pyenv and virtualenvs need theirs to find packages */
 	if (proc_capture(argv, environ, NULL, &out, NULL, &status) == 0 && status == 0 && out.data && out.data[0] == '/')
 		dir = xstrndup(out.data, strcspn(out.data, "\n"));
-	quiet_errors = saved;
+	error_quiet(saved);
 	error_clear();
 	buf_release(&out);
 	free(py);
@@ -300,10 +294,9 @@ static int zig_verify(const char *path, const char *version, const struct lock_t
 	int rc = zig_stamp(path, stamp, sizeof(stamp));
 	size_t len = 0;
 	snprintf(want, sizeof(want), "%s %s %s\n", stamp, pin->sha256, pin->tree_digest);
-	int saved = quiet_errors;
-	quiet_errors = 1;
+	int saved = error_quiet(1);
 	char *have = rc == 0 ? read_file(rec, sizeof(want), &len) : NULL;
-	quiet_errors = saved;
+	error_quiet(saved);
 	error_clear();
 	if (rc == 0 && !(have && !strcmp(have, want))) {
 		struct lock_tool got = { 0 };

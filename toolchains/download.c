@@ -28,7 +28,7 @@ static void curl_init_once(void)
 	curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
 }
 
-static int curl_ready(void)
+int dl_curl_init(void)
 {
 	pthread_once(&curl_once, curl_init_once);
 	return curl_ok ? 0 : error("cannot initialise libcurl");
@@ -42,20 +42,6 @@ static long env_long(const char *name, long def, long lo, long hi)
 		return def;
 	long v = strtol(s, &end, 10);
 	return (*end || v < lo || v > hi) ? def : v;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
 }
 
 /* Common options: protocols, redirects, stall detection instead of a
@@ -137,7 +123,7 @@ int dl_fetch(const char *url, size_t max, char **data, size_t *len, long *http_s
 	*data = NULL;
 	*len = 0;
 	*http_status = 0;
-	if (curl_ready() < 0)
+	if (dl_curl_init() < 0)
 		return -1;
 	buf_init(&b, max);
 	for (int attempt = 1; ; attempt++) {
@@ -253,7 +239,7 @@ static void human(char *out, size_t size, double bytes)
 
 static void draw(struct xfer *x, int final)
 {
-	double t = now();
+	double t = mono_seconds();
 	if (!final && t - x->last_draw < 0.1)
 		return;
 	x->last_draw = t;
@@ -310,7 +296,7 @@ static CURLcode attempt_once(const char *url, struct xfer *x, char *errbuf, long
 	x->ranged = x->offset > 0;
 	x->checked = 0;
 	x->start_offset = x->offset;
-	x->t0 = now();
+	x->t0 = mono_seconds();
 	x->last_draw = 0;
 	if (x->ranged)
 		curl_easy_setopt(x->curl, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)x->offset);
@@ -341,7 +327,7 @@ int dl_file(const char *url, const char *dest, const struct dl_expect *exp, char
 	int rc = -1, restarts = 0;
 	char *part = xasprintf("%s.part", dest);
 	struct xfer x = { .fd = -1, .part = part, .name = base_name(dest) };
-	if (curl_ready() < 0)
+	if (dl_curl_init() < 0)
 		goto out;
 	x.limit = exp->size ? exp->size : exp->max_size ? exp->max_size : EXT_DEFAULT_MAX;
 	x.total = exp->size;
@@ -351,7 +337,7 @@ int dl_file(const char *url, const char *dest, const struct dl_expect *exp, char
 		error("cannot create '%s':", part);
 		goto out;
 	}
-	double t0 = now();
+	double t0 = mono_seconds();
 	for (int attempt = 1; ; attempt++) {
 		long status = 0;
 		hasher_free(x.h);
@@ -442,7 +428,7 @@ int dl_file(const char *url, const char *dest, const struct dl_expect *exp, char
 	if (!x.tty) {
 		char size[32];
 		human(size, sizeof(size), (double)x.offset);
-		note("downloaded '%s' (%s in %.1fs)", base_name(dest), size, now() - t0);
+		note("downloaded '%s' (%s in %.1fs)", base_name(dest), size, mono_seconds() - t0);
 	}
 	if (sha256_out)
 		memcpy(sha256_out, got, 65);

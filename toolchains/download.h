@@ -32,6 +32,11 @@ struct dl_expect {
 
 /* Download url to dest (see above).  sha256_out, if not NULL, receives the
  * hex digest of what was downloaded.  -1 with error() on failure. */
+/* curl_global_init, once per process and thread-safe: 0, or error()
+ * "cannot initialise libcurl" and -1.  Every libcurl user (this module,
+ * the remote cache) calls it before its first handle. */
+int dl_curl_init(void);
+
 int dl_file(const char *url, const char *dest, const struct dl_expect *exp, char sha256_out[65]);
 
 /* Fetch url into memory, at most max bytes (more is an error).  Returns

@@ -112,10 +112,9 @@ static int prepare_entry(struct archive_entry *e, const char *archive, const cha
 	const char *hard = archive_entry_hardlink(e);
 	if (hard) {
 		/* One message, the hardlink's: the path check's own stays quiet. */
-		int saved = quiet_errors;
-		quiet_errors = 1;
+		int saved = error_quiet(1);
 		int outside = ext_check_path(archive, hard) < 0;
-		quiet_errors = saved;
+		error_quiet(saved);
 		if (outside)
 			return error("refusing '%s': hardlink '%s' -> '%s' leaves the SDK root", archive, name, hard);
 		link = xasprintf("%s/%s", root, hard);

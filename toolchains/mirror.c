@@ -132,9 +132,9 @@ int mirror_fetch_index(const char *mirror, struct mirror_index *idx)
 	char *json = xasprintf("%sindex.json", mirror);
 	char *q = xasprintf("%s?mode=json&include=all", mirror);
 	char first[1024] = "";
-	int rc = -1, saved = quiet_errors;
+	int rc = -1;
 	/* Quiet attempts, then one message with the reasons. */
-	quiet_errors = 1;
+	int saved = error_quiet(1);
 	if (!has_prefix(mirror, "file://")) {
 		rc = fetch_parse(q, idx);
 		if (rc < 0)
@@ -142,7 +142,7 @@ int mirror_fetch_index(const char *mirror, struct mirror_index *idx)
 	}
 	if (rc < 0)
 		rc = fetch_parse(json, idx);
-	quiet_errors = saved;
+	error_quiet(saved);
 	if (rc < 0) {
 		char second[1024]; /* error() overwrites error_last() */
 		snprintf(second, sizeof(second), "%s", error_last());

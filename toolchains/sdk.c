@@ -7,6 +7,7 @@
 #include "toolchains/extract.h"
 #include "toolchains/mirror.h"
 #include "toolchains/treedigest.h"
+#include "orchestrator/proc.h"
 #include "orchestrator/util.h"
 
 #include <dirent.h>
@@ -134,10 +135,9 @@ static int record_read(const char *entry, struct sdk *s)
 		return 1;
 	}
 	size_t len;
-	int saved = quiet_errors;
-	quiet_errors = 1;
+	int saved = error_quiet(1);
 	char *text = read_file(path, RECORD_MAX, &len);
-	quiet_errors = saved;
+	error_quiet(saved);
 	if (!text)
 		goto out;
 	o = json_loadb(text, len, 0, NULL);
@@ -260,10 +260,10 @@ static int recently_checked(const char *entry, const char *fingerprint)
 		return 0;
 	char *path = xasprintf("%s/checked", entry), *text;
 	size_t len;
-	int saved = quiet_errors, ok = 0;
-	quiet_errors = 1;
+	int ok = 0;
+	int saved = error_quiet(1);
 	text = read_file(path, 256, &len);
-	quiet_errors = saved;
+	error_quiet(saved);
 	char fp[65];
 	long long when;
 	if (text && sscanf(text, "%64s %lld", fp, &when) == 2 && !strcmp(fp, fingerprint)) {
@@ -279,10 +279,9 @@ static void mark_checked(const char *entry, const char *fingerprint)
 {
 	char *path = xasprintf("%s/checked", entry);
 	char *text = xasprintf("%s %lld\n", fingerprint, (long long)time(NULL));
-	int saved = quiet_errors;
-	quiet_errors = 1; /* a read-only cache just walks every time */
+	int saved = error_quiet(1); /* a read-only cache just walks every time */
 	write_file_atomic(path, text, strlen(text), 0644);
-	quiet_errors = saved;
+	error_quiet(saved);
 	free(text);
 	free(path);
 }
@@ -313,10 +312,9 @@ static int entry_state(const char *entry, const char *version, const char *platf
 		return ENTRY_OK;
 	}
 	struct td_result td;
-	int saved = quiet_errors;
-	quiet_errors = 1;
+	int saved = error_quiet(1);
 	r = td_compute(s.root, TD_FINGERPRINT, 0, &td);
-	quiet_errors = saved;
+	error_quiet(saved);
 	if (r < 0 || strcmp(td.fingerprint, s.fingerprint) != 0) {
 		warn("cache entry '%s' was changed after it was installed; not using it", entry);
 		sdk_release(&s);
@@ -333,11 +331,13 @@ static int check_entry(const char *entry, const char *version, const char *platf
 		       const struct lock_platform *pin, struct sdk *out, int loud, int walk)
 {
 	struct sdk s;
-	int saved_v = verbosity, saved_q = quiet_errors;
+	int saved_v = verbosity, saved_q = 0;
 	if (!loud)
-		verbosity = -1, quiet_errors = 1;
+		verbosity = -1, saved_q = error_quiet(1);
 	int r = entry_state(entry, version, platform, pin, &s, walk);
-	verbosity = saved_v, quiet_errors = saved_q;
+	verbosity = saved_v;
+	if (!loud)
+		error_quiet(saved_q);
 	if (r == ENTRY_OK)
 		*out = s;
 	return r;
@@ -487,57 +487,6 @@ static _Thread_local struct {
 	size_t srclen;
 } cp;
 
-static int copy_file(const char *from, const char *to, mode_t mode)
-{
-	static _Thread_local char chunk[1 << 18];
-	int rc = -1, out = -1;
-	/* the walk saw a regular file: refuse a FIFO or device swapped in */
-	int in = open(from, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	struct stat st;
-	if (in < 0)
-		return error("cannot read '%s':", from);
-	if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(in);
-		return error("refusing '%s': not a regular file", from);
-	}
-	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode & 0111) ? 0755 : 0644);
-	if (out < 0) {
-		error("cannot create '%s':", to);
-		goto done;
-	}
-	for (;;) {
-		ssize_t n = read(in, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			error("cannot read '%s':", from);
-			goto done;
-		}
-		if (n == 0)
-			break;
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(out, chunk + off, (size_t)(n - off));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0) {
-				error("cannot write '%s':", to);
-				goto done;
-			}
-			off += w;
-		}
-	}
-	if (fchmod(out, (mode & 0111) ? 0755 : 0644) < 0) {
-		error("cannot chmod '%s':", to);
-		goto done;
-	}
-	rc = 0;
-done:
-	close(in);
-	if (out >= 0 && close(out) < 0 && rc == 0)
-		rc = error("cannot write '%s':", to);
-	return rc;
-}
-
 static int copy_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)ftw;
@@ -550,7 +499,7 @@ static int copy_one(const char *path, const struct stat *st, int flag, struct FT
 		if (*rel && mkdir(to, 0755) < 0)
 			rc = error("cannot create directory '%s':", to);
 	} else if (S_ISREG(st->st_mode)) {
-		rc = copy_file(path, to, st->st_mode);
+		rc = copy_file(path, to, (st->st_mode & 0111) ? 0755 : 0644);
 	} else if (S_ISLNK(st->st_mode)) {
 		char target[PATH_MAX];
 		ssize_t n = readlink(path, target, sizeof(target) - 1);
@@ -583,10 +532,9 @@ static int version_matches(const char *dir, const char *version, int loud)
 {
 	char *path = xasprintf("%s/VERSION", dir);
 	size_t len;
-	int saved = quiet_errors;
-	quiet_errors = 1;
+	int saved = error_quiet(1);
 	char *text = read_file(path, 4096, &len);
-	quiet_errors = saved;
+	error_quiet(saved);
 	int rc = -1;
 	if (!text) {
 		if (loud)
@@ -667,8 +615,8 @@ static void local_candidates(struct strv *v, const char *cache)
 	if (path) {
 		char *copy = xstrdup(path);
 		for (char *save = NULL, *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-			char *go = xasprintf("%s/go", d);
-			char *real = access(go, X_OK) == 0 ? realpath(go, NULL) : NULL;
+			char *go = proc_find("go", d); /* each entry: every go on PATH is a candidate */
+			char *real = go ? realpath(go, NULL) : NULL;
 			if (real) {
 				char *bin = strrchr(real, '/');
 				*bin = '\0';
@@ -696,10 +644,9 @@ static int try_local(const struct ctx *c, struct sdk *out)
 		struct td_result td;
 		if (version_matches(v.v[i], c->req->version, 0) < 0)
 			continue;
-		int saved = quiet_errors;
-		quiet_errors = 1;
+		int saved = error_quiet(1);
 		int r = td_compute(v.v[i], TD_DIGEST, 0, &td);
-		quiet_errors = saved;
+		error_quiet(saved);
 		if (r < 0 || strcmp(td.digest, c->req->pin->tree_digest) != 0) {
 			if (verbosity > 0)
 				note("local go %s at '%s' differs from release.lock; not using it", c->req->version, v.v[i]);
@@ -724,10 +671,9 @@ int sdk_find_local(const char *version, char **root, char digest[65])
 		struct td_result td;
 		if (version_matches(v.v[i], version, 0) < 0)
 			continue;
-		int saved = quiet_errors;
-		quiet_errors = 1;
+		int saved = error_quiet(1);
 		int r = td_compute(v.v[i], TD_DIGEST, 0, &td);
-		quiet_errors = saved;
+		error_quiet(saved);
 		if (r < 0)
 			continue;
 		memcpy(digest, td.digest, 65);
@@ -1088,7 +1034,7 @@ static void *guard_walk(void *arg)
 {
 	struct sdk_guard *g = arg;
 	struct td_result td;
-	quiet_errors = 1; /* the waiter reports, once, on its own thread */
+	error_quiet(1); /* the waiter reports, once, on its own thread */
 	if (td_compute(g->sdk->root, TD_FINGERPRINT, 1, &td) < 0)
 		return NULL;
 	memcpy(g->fingerprint, td.fingerprint, TD_HEX);

@@ -11,7 +11,7 @@ static struct binfmt_section secs[BINFMT_MAX_SECTIONS];
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
 	struct buildinfo bi = { 0 };
-	quiet_errors = 1;
+	error_quiet(1);
 	int rc = buildinfo_read(d, n, &bi);
 	if (rc == 0) {
 		FUZZ_CHECK(bi.go_version != NULL);

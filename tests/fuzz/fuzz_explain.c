@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	snprintf(b, sizeof(b), "%s/b", fuzz_tmpdir());
 	fuzz_write(a, d, na);
 	fuzz_write(b, d + na + skip, n - na - skip);
-	quiet_errors = 1;
+	error_quiet(1);
 	json_t *e = explain_pair(a, b, NULL);
 	FUZZ_CHECK(e != NULL);
 	char *line = explain_summary(e, (json_int_t)na, (json_int_t)(n - na - skip));

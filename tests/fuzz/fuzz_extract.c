@@ -75,7 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	remove_tree(box);
 	FUZZ_CHECK(mkdir_p(dest, 0755) == 0);
 	FUZZ_CHECK(realpath(dest, real_dest) != NULL);
-	quiet_errors = 1;
+	error_quiet(1);
 	ext_archive(archive, dest);
 	only(top, "in.archive", "box");
 	only(box, "dest", NULL);

@@ -10,7 +10,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	static char path[128];
 	if (!path[0])
 		snprintf(path, sizeof(path), "%s/.goreleaser.yaml", fuzz_tmpdir());
-	quiet_errors = 1;
+	error_quiet(1);
 	fuzz_write(path, d, n);
 	struct gr_options o = { .project_dir = fuzz_tmpdir(), .project_name = "fuzz", .go_version = "1.26.8" };
 	struct gr_result r;

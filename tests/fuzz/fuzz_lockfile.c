@@ -7,7 +7,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
 	struct lock l = { 0 }, l2 = { 0 };
-	quiet_errors = 1;
+	error_quiet(1);
 	if (lock_parse("release.lock", (const char *)d, n, &l) == 0) {
 		char *a = lock_dump(&l);
 		FUZZ_CHECK(lock_parse("dump", a, strlen(a), &l2) == 0);

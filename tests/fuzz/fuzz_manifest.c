@@ -3,7 +3,7 @@
  * Invariant: every expected name is a safe relative path with a 64-hex
  * digest. */
 #include "fuzz.h"
-#include "orchestrator/plan.h"
+#include "orchestrator/path.h"
 #include "orchestrator/verify.h"
 #include "toolchains/lockfile.h"
 
@@ -11,13 +11,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
 	char *text = fuzz_str(d, n);
 	json_t *expected = json_object(), *doc = NULL;
-	quiet_errors = 1;
+	error_quiet(1);
 	if (verify_parse_record("manifest.json", text, n, expected, &doc) == 0) {
 		const char *name;
 		json_t *v;
 		FUZZ_CHECK(json_object_size(expected) > 0);
 		json_object_foreach(expected, name, v) {
-			FUZZ_CHECK(plan_path_ok(name));
+			FUZZ_CHECK(path_components_ok(name));
 			FUZZ_CHECK(lock_is_hex64(json_string_value(v)));
 		}
 	}

@@ -7,7 +7,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
 	struct mirror_index idx = { 0 };
-	quiet_errors = 1;
+	error_quiet(1);
 	if (mirror_parse_index("index.json", (const char *)d, n, &idx) == 0) {
 		FUZZ_CHECK(idx.nrel <= MIRROR_MAX_RELEASES);
 		for (size_t i = 0; i < idx.nrel; i++)

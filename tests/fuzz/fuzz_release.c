@@ -88,7 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	 * -timeout report such an input as a finding instead. */
 	struct release_limits lim = { .max_bytes = 8u << 20, .max_instr = 200000, .max_seconds = 3600 };
 	struct release r;
-	quiet_errors = 1;
+	error_quiet(1);
 	loading = 1;
 	int rc = release_load(path, &lim, &r);
 	loading = 0;

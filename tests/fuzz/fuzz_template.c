@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		{ "tag", NULL, "no tag" },
 	};
 	char *out = NULL;
-	quiet_errors = 1;
+	error_quiet(1);
 	if (tmpl_expand(s, vars, ARRAY_LEN(vars), "fuzz", &out) == 0) {
 		FUZZ_CHECK(out != NULL);
 		FUZZ_CHECK(strlen(out) <= TMPL_MAX);

@@ -431,9 +431,9 @@ static int torture(const struct scenario *sc)
 	/* The output without failures, quietly. */
 	summary_len = 0;
 	summary[0] = 0;
-	quiet_errors = 1;
+	error_quiet(1);
 	int rc = sc->run();
-	quiet_errors = 0;
+	error_quiet(0);
 	if ((rc < 0) != sc->expect_error) {
 		printf("torture %s: FAILED without injection: %s\n", sc->name, rc < 0 ? error_last() : "no error");
 		return -1;
@@ -487,9 +487,9 @@ int main(int argc, char **argv)
 	put(bad, BAD_RELEASE);
 	put(lock_path, LOCK);
 	json_alloc_init(); /* as main does: jansson through xmalloc */
-	quiet_errors = 1;
+	error_quiet(1);
 	int loaded_rc = release_load(release_path, NULL, &loaded);
-	quiet_errors = 0;
+	error_quiet(0);
 	if (loaded_rc < 0)
 		fatal(1, "torture: the fixture does not load: %s", error_last());
 	int failed = 0, ran = 0;

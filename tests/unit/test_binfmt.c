@@ -168,7 +168,7 @@ static void test_binfmt__hostile_and_truncated_images_never_crash(void **state)
 
 int main(void)
 {
-	quiet_errors = 1;
+	error_quiet(1);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_binfmt__elf_all_classes_and_byte_orders),
 		cmocka_unit_test(test_binfmt__pe_sections_and_long_names),

@@ -127,7 +127,7 @@ static void test_buildinfo__real_go_binary(void **state)
 
 int main(void)
 {
-	quiet_errors = 1;
+	error_quiet(1);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buildinfo__reads_version_path_and_settings),
 		cmocka_unit_test(test_buildinfo__none_old_and_malformed),

@@ -78,7 +78,7 @@ static void test_cc__build_env_may_not_set_the_compiler(void **state)
 
 int main(void)
 {
-	quiet_errors = 1;
+	error_quiet(1);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cc__choice_order_target_then_goos_then_use_then_zig),
 		cmocka_unit_test(test_cc__without_a_declaration_only_the_host_target_has_a_compiler),

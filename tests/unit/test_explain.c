@@ -99,7 +99,7 @@ static void test_explain__paths_and_times_are_named_as_causes(void **state)
 
 int main(void)
 {
-	quiet_errors = 1;
+	error_quiet(1);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_explain__archive_entry_field),
 		cmocka_unit_test(test_explain__paths_and_times_are_named_as_causes),

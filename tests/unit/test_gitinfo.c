@@ -57,7 +57,7 @@ static void test_gitinfo__no_checkout_says_why(void **state)
 
 int main(void)
 {
-	quiet_errors = 1;
+	error_quiet(1);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_gitinfo__version_is_the_tag_without_v_on_a_clean_tagged_head),
 		cmocka_unit_test(test_gitinfo__snapshot_when_untagged_or_dirty),

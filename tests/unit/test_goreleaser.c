@@ -131,7 +131,7 @@ static void test_goreleaser__errors_name_file_and_line(void **state)
 
 int main(void)
 {
-	quiet_errors = 1;
+	error_quiet(1);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_goreleaser__default_archive_name_is_ours),
 		cmocka_unit_test(test_goreleaser__trim_markers_and_literal_braces),

@@ -245,7 +245,7 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "__exec"))
 		return iso_exec_main(argc - 1, argv + 1);
-	quiet_errors = 1;
+	error_quiet(1);
 	self_exe = iso_self_exe();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_isolate__choose),

@@ -194,7 +194,7 @@ static void test_lockfile__tree_only_pin(void **state)
 
 int main(void)
 {
-	quiet_errors = 1;
+	error_quiet(1);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lockfile__round_trip_with_null_digest),
 		UNIT_TEST(test_lockfile__write_then_read_and_missing_file),

@@ -315,7 +315,7 @@ static void test_matrix__ports_from_json(void **state)
 
 int main(void)
 {
-	quiet_errors = 1;
+	error_quiet(1);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_matrix__cartesian_in_written_order),
 		cmocka_unit_test(test_matrix__skips_combinations_that_are_no_port),

@@ -74,7 +74,7 @@ static void test_mirror__parses_go_dev_index(void **state)
 
 int main(void)
 {
-	quiet_errors = 1;
+	error_quiet(1);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mirror__precedence_and_normalisation),
 		cmocka_unit_test(test_mirror__parses_go_dev_index),

@@ -241,7 +241,7 @@ static void test_release__published_names_and_modes(void **state)
 
 int main(void)
 {
-	quiet_errors = 1;
+	error_quiet(1);
 	int fd = mkstemp(path);
 	if (fd < 0)
 		return 1;

@@ -159,7 +159,7 @@ static void test_shard__apply_keeps_the_shards_jobs_and_records_the_plan(void **
 
 int main(void)
 {
-	quiet_errors = 1;
+	error_quiet(1);
 	verbosity = -1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shard__parse),

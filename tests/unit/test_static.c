@@ -144,7 +144,7 @@ static void test_static__hostile_and_truncated_images_never_crash(void **state)
 
 int main(void)
 {
-	quiet_errors = 1;
+	error_quiet(1);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_static__dynamic_system_binary_names_its_loader_and_libc),
 		cmocka_unit_test(test_static__elf_without_interp_or_needed_is_static),

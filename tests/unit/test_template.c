@@ -97,7 +97,7 @@ static void test_template__bounded_output(void **state)
 
 int main(void)
 {
-	quiet_errors = 1;
+	error_quiet(1);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_template__expands_every_variable),
 		cmocka_unit_test(test_template__goreleaser_syntax_refused_with_hint),

@@ -20,7 +20,7 @@ const char *unit_group = "test";
 int unit_setup(void **state)
 {
 	(void)state;
-	quiet_errors = 1;
+	error_quiet(1);
 	if (snprintf(unit_dir, sizeof(unit_dir), "/tmp/xgo-unit-%s.XXXXXX", unit_group) >= (int)sizeof(unit_dir))
 		return -1;
 	return mkdtemp(unit_dir) ? 0 : -1;

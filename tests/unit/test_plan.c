@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "orchestrator/archives.h"
+#include "orchestrator/path.h"
 #include "orchestrator/plan.h"
 #include "orchestrator/util.h"
 #include "tests/unit/unit.h"
@@ -105,10 +106,10 @@ static void test_plan__outputs_stay_inside_dist(void **state)
 	static const char *const bad[] = { "", "/abs", "a/../b", "..", "./a", "a//b", "a/", "a/." };
 	static const char *const good[] = { "a", "a/b", "a..b/.c", "linux_amd64/app.exe" };
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++)
-		if (plan_path_ok(bad[i]))
+		if (path_components_ok(bad[i]))
 			fail_msg("'%s' taken", bad[i]);
 	for (size_t i = 0; i < ARRAY_LEN(good); i++)
-		if (!plan_path_ok(good[i]))
+		if (!path_components_ok(good[i]))
 			fail_msg("'%s' refused", good[i]);
 }
 

@@ -359,23 +359,45 @@ int utf8_valid(const char *s)
 	return 1;
 }
 
+static int write_all(int fd, const unsigned char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* path opened for reading (*st filled), or error() and -1 when it is not a
+ * regular file: O_NONBLOCK so that opening a FIFO does not wait for a
+ * writer, and fstat before the first read, so that a device or FIFO is
+ * never read.  The one check of read_file and file_stream. */
+static int open_regular(const char *path, int nofollow, struct stat *st)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
+	if (fd < 0)
+		return error("cannot read '%s':", path);
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+		error("refusing '%s': not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 char *read_file(const char *path, size_t max, size_t *len)
 {
 	struct buf b;
 	char chunk[65536];
-	/* O_NONBLOCK: opening a FIFO must not wait for a writer; the fstat
-	 * below refuses it (and devices, directories, sockets) before any read. */
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	struct stat st;
-	if (fd < 0) {
-		error("cannot read '%s':", path);
+	int fd = open_regular(path, 0, &st);
+	if (fd < 0)
 		return NULL;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		error("refusing '%s': not a regular file", path);
-		return NULL;
-	}
 	if ((size_t)st.st_size > max) {
 		close(fd);
 		error("'%s' is larger than %zu bytes", path, max);
@@ -407,48 +429,13 @@ char *read_file(const char *path, size_t max, size_t *len)
 	return buf_detach(&b);
 }
 
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* from opened for reading, or error() and -1 when it is not a regular
- * file: O_NONBLOCK so that opening a FIFO does not wait for a writer, and
- * fstat before the first read, so that a device or FIFO is never read. */
-static int open_regular(const char *path, int nofollow)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
-	if (fd < 0)
-		return error("cannot read '%s':", path);
-	if (fstat(fd, &st) < 0) {
-		error("cannot read '%s':", path);
-		close(fd);
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		error("refusing '%s': not a regular file", path);
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 int file_stream(const char *from, int nofollow, const char *to, int mode,
 		void (*sink)(void *arg, const void *p, size_t n), void *arg, uint64_t *size)
 {
 	static _Thread_local unsigned char chunk[1 << 17];
 	uint64_t total = 0;
-	int fd = open_regular(from, nofollow), out = -1, rc = -1;
+	struct stat st;
+	int fd = open_regular(from, nofollow, &st), out = -1, rc = -1;
 	if (fd < 0)
 		return -1;
 	if (to && (out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)) < 0) {
@@ -506,20 +493,11 @@ int write_file_atomic(const char *path, const void *data, size_t len, int mode)
 		error("cannot create '%s':", tmp);
 		goto out;
 	}
-	const char *p = data;
-	size_t left = len;
-	while (left) {
-		ssize_t n = write(fd, p, left);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			error("cannot write '%s':", tmp);
-			close(fd);
-			unlink(tmp);
-			goto out;
-		}
-		p += n;
-		left -= (size_t)n;
+	if (write_all(fd, data, len) < 0) {
+		error("cannot write '%s':", tmp);
+		close(fd);
+		unlink(tmp);
+		goto out;
 	}
 	if (fchmod(fd, (mode_t)mode) < 0 || fsync(fd) < 0) {
 		error("cannot write '%s':", tmp);

@@ -572,16 +572,6 @@ int cc_controls(const char *name, size_t len)
 	return 0;
 }
 
-/* The build's own value of name ("NAME=value" in user), or NULL. */
-static const char *user_value(const struct strv *user, const char *name)
-{
-	size_t len = strlen(name);
-	for (size_t i = 0; user && i < user->n; i++)
-		if (!strncmp(user->v[i], name, len) && user->v[i][len] == '=')
-			return user->v[i] + len + 1;
-	return NULL;
-}
-
 void cc_job_env(const struct cc_tool *t, const struct target *tg, const struct cc_env_in *in, struct strv *env)
 {
 	char id[17];
@@ -600,7 +590,7 @@ void cc_job_env(const struct cc_tool *t, const struct target *tg, const struct c
 	char *maps = in->c_inputs ? xasprintf("-DXGO_CC_ID=%s -DXGO_C_INPUTS=%.16s", id, in->c_inputs)
 				  : xasprintf("-DXGO_CC_ID=%s", id);
 	for (size_t i = 0; i < ARRAY_LEN(cgo_flag_vars); i++) {
-		const char *name = cgo_flag_vars[i], *user = user_value(in->user, name);
+		const char *name = cgo_flag_vars[i], *user = proc_env_get(in->user ? in->user->v : NULL, name);
 		const char *extra = "";
 		if (!strcmp(name, "CGO_LDFLAGS") && !strcmp(t->kind, "gcc") && !strcmp(tg->goos, "windows"))
 			extra = " -Wl,--no-insert-timestamp"; /* GNU ld stamps PE headers with the time */

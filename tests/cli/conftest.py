@@ -37,6 +37,46 @@ def run_xgo(*args, cwd=None, env=None, timeout=900, input=None):
     return Result(proc)
 
 
+# ---- CPU per test (XGO_TEST_CPU=N: the N costliest at the end) ----------
+#
+# The suite's budget is wall time on a 2-core machine that it keeps busy, so
+# what a test costs is its CPU: the seconds of the processes it started and
+# waited for (xgo-build and its go builds), with its fixtures' setup.  Wall
+# times (--durations) depend on what runs beside it.
+
+import resource as _resource
+
+_CPU = []
+
+
+def _cpu_seconds():
+    ch, me = _resource.getrusage(_resource.RUSAGE_CHILDREN), _resource.getrusage(_resource.RUSAGE_SELF)
+    return ch.ru_utime + ch.ru_stime + me.ru_utime + me.ru_stime
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    before = _cpu_seconds()
+    yield
+    _CPU.append((_cpu_seconds() - before, item.nodeid))
+
+
+def pytest_terminal_summary(terminalreporter):
+    n = int(os.environ.get("XGO_TEST_CPU") or 0)
+    if n <= 0 or not _CPU:
+        return
+    total = sum(c for c, _ in _CPU)
+    terminalreporter.write_sep("=", f"CPU seconds per test: {total:.0f} in all, the {min(n, len(_CPU))} costliest")
+    for cpu, nodeid in sorted(_CPU, reverse=True)[:n]:
+        terminalreporter.write_line(f"{cpu:8.1f}s  {nodeid}")
+    files = {}
+    for cpu, nodeid in _CPU:
+        files[nodeid.split("::")[0]] = files.get(nodeid.split("::")[0], 0) + cpu
+    terminalreporter.write_sep("-", "CPU seconds per file")
+    for name, cpu in sorted(files.items(), key=lambda kv: -kv[1]):
+        terminalreporter.write_line(f"{cpu:8.1f}s  {name}")
+
+
 @pytest.fixture(scope="session")
 def xgo():
     assert BINARY.exists(), f"{BINARY} is not built: run ninja first"

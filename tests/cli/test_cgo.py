@@ -66,6 +66,16 @@ def elf_dynamic_parts(path):
     return ("INTERP" in out.split("Section to Segment")[0], [l for l in out.splitlines() if "(NEEDED)" in l])
 
 
+def musl_builds(zig_cache):
+    """How often zig built musl, per machine: the libc.a files in its cache."""
+    counts = {}
+    for lib in zig_cache.glob("o/*/libc.a"):
+        out = subprocess.run(["readelf", "-h", str(lib)], capture_output=True, text=True).stdout
+        machine = next(l.split(":", 1)[1].strip() for l in out.splitlines() if "Machine:" in l)
+        counts[machine] = counts.get(machine, 0) + 1
+    return counts
+
+
 def pe_imports(path):
     """The DLL names of a PE file's import directory (a minimal reader)."""
     d = open(path, "rb").read()
@@ -135,6 +145,11 @@ def test_example_builds_every_target_static_and_smoke_runs_under_qemu(cgo, tmp_p
     assert "sqlitedemo 0.1.0: sqlite 3." in log and "4 rows, sum 42" in log
     assert "smoke cgohello linux/arm64+cgo: passed (qemu-aarch64" in r.err
     assert "smoke sqlitedemo windows/amd64+cgo: skipped" in r.err
+    # one musl per linux target: the _cgo_.o link (-fPIC from the go
+    # command) and the binary's link share it (4 CPU-minutes each here)
+    if not os.environ.get("XGO_TEST_ZIG_CACHE"):
+        assert sorted(musl_builds(cgo["base"] / "zig-cache").values()) == [1, 1], musl_builds(
+            cgo["base"] / "zig-cache")
 
 
 VERIFY_RELEASE = """

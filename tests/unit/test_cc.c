@@ -76,6 +76,38 @@ static void test_cc__build_env_may_not_set_the_compiler(void **state)
 	assert_false(cc_controls("CCX", 3));
 }
 
+static const char *env_get(const struct strv *env, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; i < env->n; i++)
+		if (!strncmp(env->v[i], name, n) && env->v[i][n] == '=')
+			return env->v[i] + n + 1;
+	return NULL;
+}
+
+/* zig builds musl once per kind of link: the go command links _cgo_.o
+ * with -fPIC and the binary without, so linux links are told -fno-PIC
+ * (before the build's own flags, which still win). */
+static void test_cc__zig_links_for_linux_are_not_pic(void **state)
+{
+	(void)state;
+	struct cc_tool t = { .kind = "zig", .cc = "zig cc", .cxx = "zig c++", .ar = "zig ar",
+			     .digest = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" };
+	struct strv user = { 0 };
+	strv_push(&user, "CGO_LDFLAGS=-lm");
+	struct cc_env_in in = { .zig_cache = "/zc", .user = &user };
+	struct target linux = tg("linux", "arm64", ""), win = tg("windows", "amd64", "");
+	struct strv a = { 0 }, b = { 0 };
+	cc_job_env(&t, &linux, &in, &a);
+	cc_job_env(&t, &win, &in, &b);
+	assert_string_equal(env_get(&a, "CGO_LDFLAGS"), "-O2 -g -fno-PIC -lm");
+	assert_string_equal(env_get(&b, "CGO_LDFLAGS"), "-O2 -g -lm");
+	assert_string_equal(env_get(&a, "ZIG_GLOBAL_CACHE_DIR"), "/zc");
+	strv_release(&a);
+	strv_release(&b);
+	strv_release(&user);
+}
+
 int main(void)
 {
 	error_quiet(1);
@@ -84,6 +116,7 @@ int main(void)
 		cmocka_unit_test(test_cc__without_a_declaration_only_the_host_target_has_a_compiler),
 		cmocka_unit_test(test_cc__preset_triples),
 		cmocka_unit_test(test_cc__build_env_may_not_set_the_compiler),
+		cmocka_unit_test(test_cc__zig_links_for_linux_are_not_pic),
 	};
 	return cmocka_run_group_tests_name("cc", tests, NULL, NULL);
 }

@@ -209,7 +209,8 @@ static void replace_var(struct strv *env, const char *name, char *value)
  * after the SDK's when it is not /usr/bin. */
 static void cc_env(const struct jobenv_ctx *c, const struct job *j, struct strv *env)
 {
-	struct cc_env_in in = { .zig_cache = c->zig_cache, .user = &j->build->env_set, .c_inputs = c->c_inputs };
+	struct cc_env_in in = { .zig_cache = c->zig_cache, .user = &j->build->env_set, .c_inputs = c->c_inputs,
+				.flags = &j->build->flags };
 	const char *slash = strrchr(j->cc->path, '/');
 	size_t dirlen = slash ? (size_t)(slash - j->cc->path) : 0;
 	cc_job_env(j->cc, &j->target, &in, env);

@@ -572,6 +572,22 @@ int cc_controls(const char *name, size_t len)
 	return 0;
 }
 
+/* Whether go build flags ask for a position-independent link: a
+ * -buildmode other than exe (linux's default). */
+static int links_pic(const struct strv *flags)
+{
+	for (size_t i = 0; flags && i < flags->n; i++) {
+		const char *f = flags->v[i], *mode = NULL;
+		if (!strncmp(f, "-buildmode=", 11) || !strncmp(f, "--buildmode=", 12))
+			mode = strchr(f, '=') + 1;
+		else if ((!strcmp(f, "-buildmode") || !strcmp(f, "--buildmode")) && i + 1 < flags->n)
+			mode = flags->v[i + 1];
+		if (mode && strcmp(mode, "exe") && strcmp(mode, "default"))
+			return 1;
+	}
+	return 0;
+}
+
 void cc_job_env(const struct cc_tool *t, const struct target *tg, const struct cc_env_in *in, struct strv *env)
 {
 	char id[17];
@@ -597,8 +613,10 @@ void cc_job_env(const struct cc_tool *t, const struct target *tg, const struct c
 		/* zig builds musl once per kind of link: the go command links
 		 * _cgo_.o (read for its imports only) with -fPIC and the binary
 		 * without, so each target paid for a PIC musl that no binary
-		 * holds (4 CPU-minutes here).  -fno-PIC makes both links one. */
-		if (!strcmp(name, "CGO_LDFLAGS") && !strcmp(t->kind, "zig") && !strcmp(tg->goos, "linux"))
+		 * holds (4 CPU-minutes here).  -fno-PIC makes both links one;
+		 * a position-independent binary needs the PIC one anyway. */
+		if (!strcmp(name, "CGO_LDFLAGS") && !strcmp(t->kind, "zig") && !strcmp(tg->goos, "linux") &&
+		    !links_pic(in->flags))
 			extra = " -fno-PIC";
 		if (!strcmp(name, "CGO_LDFLAGS"))
 			strv_pushf(env, "%s=-O2 -g%s%s%s%s%s", name, extra, t->ldflags ? " " : "",

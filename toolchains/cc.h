@@ -94,6 +94,7 @@ struct cc_env_in {
 	const char *zig_cache;
 	const struct strv *user;
 	const char *c_inputs; /* source_c_digest of the project (source.h), or NULL */
+	const struct strv *flags; /* the build's go build flags (-buildmode), or NULL */
 };
 void cc_job_env(const struct cc_tool *t, const struct target *tg, const struct cc_env_in *in, struct strv *env);
 

@@ -103,8 +103,23 @@ static void test_cc__zig_links_for_linux_are_not_pic(void **state)
 	assert_string_equal(env_get(&a, "CGO_LDFLAGS"), "-O2 -g -fno-PIC -lm");
 	assert_string_equal(env_get(&b, "CGO_LDFLAGS"), "-O2 -g -lm");
 	assert_string_equal(env_get(&a, "ZIG_GLOBAL_CACHE_DIR"), "/zc");
+	/* a position-independent binary links the PIC musl: no -fno-PIC */
+	struct strv pie = { 0 }, exe = { 0 }, c = { 0 }, d = { 0 };
+	strv_push(&pie, "-buildmode");
+	strv_push(&pie, "pie");
+	strv_push(&exe, "-buildmode=exe");
+	in.flags = &pie;
+	cc_job_env(&t, &linux, &in, &c);
+	in.flags = &exe;
+	cc_job_env(&t, &linux, &in, &d);
+	assert_string_equal(env_get(&c, "CGO_LDFLAGS"), "-O2 -g -lm");
+	assert_string_equal(env_get(&d, "CGO_LDFLAGS"), "-O2 -g -fno-PIC -lm");
 	strv_release(&a);
 	strv_release(&b);
+	strv_release(&c);
+	strv_release(&d);
+	strv_release(&pie);
+	strv_release(&exe);
 	strv_release(&user);
 }
 

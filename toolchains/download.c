@@ -6,7 +6,6 @@
 #include "orchestrator/hash.h"
 #include "orchestrator/util.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -267,7 +266,7 @@ static int fetch_part(const char *url, struct xfer *x, const struct dl_expect *e
 			} else {
 				return 0;
 			}
-		} else if ((res.curl_code == CURLE_RANGE_ERROR || res.status == 416) && restarts < 2) {
+		} else if (res.range_refused && restarts < 2) {
 			restart = 1; /* the server cannot resume (or the .part is bad): start over */
 		}
 		if (restart) {

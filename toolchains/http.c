@@ -225,6 +225,7 @@ static void attempt_once(const struct http_policy *p, struct http_request *rq, s
 	res->sink_error = a.sink_error;
 	res->curl_code = (int)cc;
 	res->ok = cc == CURLE_OK && body_wanted(res->status);
+	res->range_refused = rq->resume_from > 0 && (cc == CURLE_RANGE_ERROR || res->status == 416);
 	describe(res, errbuf);
 	if (rq->sink.end)
 		rq->sink.end(rq->sink.ud);

@@ -121,6 +121,7 @@ struct http_result {
 	int sink_error;    /* sink.write refused, or sink.begin stopped */
 	int stopped;       /* rq->stop said so before an attempt */
 	int transient;     /* the last failure was one a retry may fix */
+	int range_refused; /* the server cannot resume (416, or no range support) */
 	char error[256];   /* libcurl's text for curl_code, "" when none */
 	char why[300];     /* "HTTP 503", "stalled (...)", or error */
 };

@@ -22,7 +22,8 @@
 #include "unit.h"
 
 /* Paths: /ok "hello"; /big 100000 bytes; /flaky 503 twice, then "hello";
- * /busy 429; /missing 404 with a body; /moved 302 to /ok; PUT answers 201
+ * /busy 429; /missing 404 with a body; /moved 302 to /ok; /norange 416
+ * to a range request; PUT answers 201
  * with the length it got as its body. */
 static const char server_py[] =
 	"import http.server, sys, threading\n"
@@ -43,12 +44,15 @@ static const char server_py[] =
 	"        elif self.path.startswith('/flaky'): self.send(503 if n <= 2 else 200, b'hello')\n"
 	"        elif self.path == '/busy': self.send(429, b'slow down')\n"
 	"        elif self.path == '/moved': self.send(302, b'', [('Location', '/ok')])\n"
+	"        elif self.path == '/norange': self.send(416 if self.headers['Range'] else 200, b'hello')\n"
 	"        else: self.send(404, b'no such thing ' * 100)\n"
 	"    do_HEAD = do_GET\n"
 	"    def do_PUT(self):\n"
 	"        got = self.rfile.read(int(self.headers['Content-Length']))\n"
 	"        self.send(201, str(len(got)).encode())\n"
-	"s = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)\n"
+	"class S(http.server.ThreadingHTTPServer):\n"
+	"    def handle_error(self, *a): pass  # a client that hangs up early\n"
+	"s = S(('127.0.0.1', 0), H)\n"
 	"print(s.server_address[1], flush=True)\n"
 	"threading.Thread(target=s.serve_forever, daemon=True).start()\n"
 	"sys.stdin.read()\n";
@@ -291,6 +295,43 @@ static void test_http__nobody_listening(void **state)
 	assert_true(res.transient);
 }
 
+static int resume_at_3(struct http_request *rq, int attempt)
+{
+	(void)attempt;
+	rq->resume_from = 3;
+	return 0;
+}
+
+static int keep(void *ud, long status, const char *p, size_t len)
+{
+	(void)status;
+	return buf_append(ud, p, len);
+}
+
+static void test_http__a_refused_range_is_said_not_retried(void **state)
+{
+	(void)state;
+	char url[128];
+	snprintf(url, sizeof(url), "%s/norange", base);
+	struct http_policy d = quick((struct http_policy)HTTP_POLICY_DOWNLOAD);
+	struct http_result res;
+	struct buf b;
+	buf_init(&b, 100);
+	struct http_request rq = { .url = url, .max = 100 };
+	rq.sink = (struct http_sink){ .begin = resume_at_3, .write = keep, .ud = &b };
+	assert_int_equal(http_request(&d, &rq, &res), -1);
+	assert_true(res.range_refused);
+	assert_int_equal(res.status, 416);
+	assert_int_equal(res.attempts, 1);
+	assert_int_equal(b.len, 0);
+	rq.sink.begin = NULL;
+	rq.resume_from = 0;
+	assert_int_equal(http_request(&d, &rq, &res), 0);
+	assert_false(res.range_refused);
+	assert_int_equal(b.len, 5);
+	buf_release(&b);
+}
+
 static void test_http__put_sends_the_body(void **state)
 {
 	(void)state;
@@ -321,6 +362,7 @@ int main(void)
 		cmocka_unit_test(test_http__redirects_follow_the_policy),
 		UNIT_TEST(test_http__file_urls_only_where_allowed),
 		cmocka_unit_test(test_http__nobody_listening),
+		cmocka_unit_test(test_http__a_refused_range_is_said_not_retried),
 		cmocka_unit_test(test_http__put_sends_the_body),
 	};
 	return cmocka_run_group_tests_name("http", tests, group_setup, group_teardown);

@@ -1,7 +1,7 @@
 #define _GNU_SOURCE
 #include "remote.h"
 #include "util.h"
-#include "toolchains/download.h"
+#include "toolchains/http.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -12,13 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#define TRIES 3
-#define CONNECT_TIMEOUT_MS 1500L /* a cache that far away is no faster than a build */
-#define STALL_BYTES 1024L
-#define STALL_SECONDS 5L
+/* Timeouts and retries: HTTP_POLICY_CACHE (http.h). */
+static const struct http_policy policy = HTTP_POLICY_CACHE;
 
 struct remote {
 	char *url;     /* without a trailing slash */
@@ -65,7 +62,7 @@ struct remote *remote_open(const char *url, const char *token, int read_only)
 		error("remote cache '%s': only http:// and https:// addresses are supported", url);
 		return NULL;
 	}
-	if (dl_curl_init() < 0)
+	if (http_init() < 0)
 		return NULL;
 	struct remote *r = xcalloc(1, sizeof(*r));
 	r->url = xstrdup(url);
@@ -100,139 +97,37 @@ const char *remote_url(const struct remote *r)
 	return r->url;
 }
 
-/* One request's body source or sink. */
-struct xfer {
-	FILE *in;             /* PUT from a file */
-	const char *data;     /* PUT from memory */
-	size_t len, off;
-	FILE *out;            /* GET into a file */
-	struct buf *mem;      /* GET into memory */
-	size_t max, got;
-	int over;             /* the body passed max */
-};
-
-static size_t on_write(char *p, size_t size, size_t n, void *user)
+static int is_off(void *ud)
 {
-	struct xfer *x = user;
-	size_t len = size * n;
-	if (len > x->max - x->got) {
-		x->over = 1;
-		return 0; /* larger than allowed: CURLE_WRITE_ERROR */
-	}
-	x->got += len;
-	if (x->out)
-		return fwrite(p, 1, len, x->out);
-	return buf_append(x->mem, p, len) < 0 ? 0 : len;
+	struct remote *r = ud;
+	return atomic_load(&r->off);
 }
 
-static size_t on_read(char *p, size_t size, size_t n, void *user)
-{
-	struct xfer *x = user;
-	if (x->in)
-		return fread(p, 1, size * n, x->in);
-	size_t len = size * n < x->len - x->off ? size * n : x->len - x->off;
-	memcpy(p, x->data + x->off, len);
-	x->off += len;
-	return len;
-}
-
-static void rewind_xfer(struct xfer *x)
-{
-	if (x->in)
-		rewind(x->in);
-	if (x->out) {
-		rewind(x->out);
-		if (ftruncate(fileno(x->out), 0) < 0) {
-			/* the retry overwrites from the start anyway */
-		}
-	}
-	if (x->mem)
-		x->mem->len = 0;
-	x->off = x->got = 0;
-	x->over = 0;
-}
-
-static CURL *easy_new(struct remote *r, const char *url, const char *method, struct xfer *x, char *errbuf,
-		      struct curl_slist **headers)
-{
-	CURL *c = curl_easy_init();
-	if (!c)
-		return NULL;
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L); /* a cache does not redirect */
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-	if (r->share)
-		curl_easy_setopt(c, CURLOPT_SHARE, r->share);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, STALL_BYTES);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, STALL_SECONDS);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "xgo-build/" XGO_VERSION);
-	if (r->auth)
-		*headers = curl_slist_append(*headers, r->auth);
-	if (!strcmp(method, "HEAD")) {
-		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-	} else if (!strcmp(method, "PUT")) {
-		curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
-		curl_easy_setopt(c, CURLOPT_READDATA, x);
-		curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)x->len);
-		*headers = curl_slist_append(*headers, "Expect:");
-	} else {
-		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
-		curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
-		/* a Content-Length past the bound fails before any byte is written */
-		curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max);
-	}
-	if (*headers)
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, *headers);
-	return c;
-}
-
-/* A failure a retry would only repeat, at the cost of its timeout: nobody
- * listens (refused, or no answer within the connect timeout), the name
- * does not resolve, or the server stalled.  Retries are for 5xx and for a
- * connection that broke. */
-static int final(CURLcode cc)
-{
-	return cc == CURLE_COULDNT_CONNECT || cc == CURLE_OPERATION_TIMEDOUT || cc == CURLE_COULDNT_RESOLVE_HOST ||
-	       cc == CURLE_COULDNT_RESOLVE_PROXY;
-}
-
-/* One request with retries: the HTTP status, 0 when there was none, or -1
- * for a body larger than allowed (x->over set). */
-static long request(struct remote *r, const char *method, const char *path, struct xfer *x)
+/* One request (http.h retries it): the HTTP status, 0 when there was
+ * none, or -1 for a body larger than allowed.  The first failure that
+ * survives the retries turns the remote off. */
+static long request(struct remote *r, const char *method, const char *path, struct http_request *rq)
 {
 	char *url = xasprintf("%s/%s", r->url, path);
-	char errbuf[CURL_ERROR_SIZE] = "";
+	struct http_result res;
+	rq->url = url;
+	rq->method = method;
+	rq->header = r->auth;
+	rq->share = r->share;
+	rq->stop = is_off;
+	rq->stop_ud = r;
 	long status = 0;
-	for (int attempt = 1; attempt <= TRIES && !atomic_load(&r->off); attempt++) {
-		struct curl_slist *headers = NULL;
-		CURL *c = easy_new(r, url, method, x, errbuf, &headers);
-		if (!c)
-			break;
-		CURLcode cc = curl_easy_perform(c);
-		status = 0;
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-		curl_easy_cleanup(c);
-		curl_slist_free_all(headers);
-		if ((cc == CURLE_WRITE_ERROR && x->over) || cc == CURLE_FILESIZE_EXCEEDED) {
-			x->over = 1;
-			status = -1;
-			break;
-		}
-		if (cc == CURLE_OK && status < 500)
-			break;
-		if (attempt == TRIES || final(cc)) {
-			if (!atomic_exchange(&r->off, 1))
-				warn("remote cache %s: %s %s failed (%s); building without it from here on", r->url,
-				     method, path, cc != CURLE_OK ? (errbuf[0] ? errbuf : curl_easy_strerror(cc)) : "server error");
-			status = 0;
-			break;
-		}
-		rewind_xfer(x);
-		sleep_ms(200L << (attempt - 1));
+	http_request(&policy, rq, &res);
+	if (res.too_large) {
+		status = -1;
+	} else if (res.stopped || res.sink_error) {
+		status = 0; /* off already, or a local write failed */
+	} else if (res.curl_code != 0 || res.status >= 500) {
+		if (!atomic_exchange(&r->off, 1))
+			warn("remote cache %s: %s %s failed (%s); building without it from here on", r->url, method,
+			     path, res.curl_code != 0 ? res.error : "server error");
+	} else {
+		status = res.status; /* an answer: check_status judges it */
 	}
 	free(url);
 	return status;
@@ -250,17 +145,17 @@ static long check_status(struct remote *r, const char *method, const char *path,
 
 int remote_get_file(struct remote *r, const char *path, const char *dest, size_t max)
 {
-	struct xfer x = { .max = max };
+	struct http_request rq = { .max = max };
 	int fd = open(dest, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || !(x.out = fdopen(fd, "wb"))) {
+	if (fd < 0 || !(rq.out = fdopen(fd, "wb"))) {
 		if (fd >= 0)
 			close(fd);
 		return error("cannot create '%s':", dest);
 	}
-	long got = request(r, "GET", path, &x);
+	long got = request(r, "GET", path, &rq);
 	long status = check_status(r, "GET", path, got, 0);
 	int rc = status == 200 ? 1 : status == 404 ? 0 : got < 0 ? REMOTE_TOO_LARGE : -1;
-	if (fclose(x.out) != 0 && rc == 1)
+	if (fclose(rq.out) != 0 && rc == 1)
 		rc = error("cannot write '%s':", dest);
 	if (rc != 1)
 		unlink(dest);
@@ -271,8 +166,8 @@ int remote_get(struct remote *r, const char *path, size_t max, char **data, size
 {
 	struct buf b;
 	buf_init(&b, max);
-	struct xfer x = { .mem = &b, .max = max };
-	long status = check_status(r, "GET", path, request(r, "GET", path, &x), 0);
+	struct http_request rq = { .mem = &b, .max = max };
+	long status = check_status(r, "GET", path, request(r, "GET", path, &rq), 0);
 	*data = NULL;
 	*len = 0;
 	if (status != 200) {
@@ -286,25 +181,25 @@ int remote_get(struct remote *r, const char *path, size_t max, char **data, size
 
 int remote_head(struct remote *r, const char *path)
 {
-	struct xfer x = { .max = 0 };
-	long status = check_status(r, "HEAD", path, request(r, "HEAD", path, &x), 0);
+	struct http_request rq = { 0 };
+	long status = check_status(r, "HEAD", path, request(r, "HEAD", path, &rq), 0);
 	return status == 200 ? 1 : status == 404 ? 0 : -1;
 }
 
 int remote_put_file(struct remote *r, const char *path, const char *src)
 {
 	struct stat st;
-	struct xfer x = { 0 };
+	struct http_request rq = { 0 };
 	if (r->read_only)
 		return -1;
-	if (!(x.in = fopen(src, "rbe")) || fstat(fileno(x.in), &st) < 0) {
-		if (x.in)
-			fclose(x.in);
+	if (!(rq.in = fopen(src, "rbe")) || fstat(fileno(rq.in), &st) < 0) {
+		if (rq.in)
+			fclose(rq.in);
 		return error("cannot read '%s':", src);
 	}
-	x.len = (size_t)st.st_size;
-	long status = check_status(r, "PUT", path, request(r, "PUT", path, &x), 1);
-	fclose(x.in);
+	rq.len = (uint64_t)st.st_size;
+	long status = check_status(r, "PUT", path, request(r, "PUT", path, &rq), 1);
+	fclose(rq.in);
 	return status >= 200 && status < 300 ? 0 : -1;
 }
 
@@ -312,7 +207,7 @@ int remote_put(struct remote *r, const char *path, const void *data, size_t len)
 {
 	if (r->read_only)
 		return -1;
-	struct xfer x = { .data = data, .len = len };
-	long status = check_status(r, "PUT", path, request(r, "PUT", path, &x), 1);
+	struct http_request rq = { .data = data, .len = len };
+	long status = check_status(r, "PUT", path, request(r, "PUT", path, &rq), 1);
 	return status >= 200 && status < 300 ? 0 : -1;
 }

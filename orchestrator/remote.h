@@ -7,13 +7,14 @@
  * create_full_put_path on.  Paths are <url>/cas/<sha256> for contents and
  * <url>/ac/<digest> for action results (actcache.h).
  *
- * Requests of every thread share kept-alive connections.  A request has
- * bounded retries (3 tries, 0.2 s then 0.4 s apart) for 5xx and broken
- * connections, none for a remote that does not answer (refused, the 1.5 s
- * connect timeout, the 5 s stall timeout, no such name): one such verdict
- * per run.  The first failure that survives the retries turns the remote
- * off for the rest of the run with one warning: a cache problem costs a
- * local build, never a wrong artifact (callers verify every digest).
+ * Requests go through http.h with HTTP_POLICY_CACHE.  Requests of every
+ * thread share kept-alive connections.  A request has bounded retries
+ * (3 tries, 0.2 s then 0.4 s apart) for 5xx and broken connections, none
+ * for a remote that does not answer (refused, the 1.5 s connect timeout,
+ * the 5 s stall timeout, no such name): one such verdict per run.  The
+ * first failure that survives the retries turns the remote off for the
+ * rest of the run with one warning: a cache problem costs a local build,
+ * never a wrong artifact (callers verify every digest).
  */
 #ifndef XGO_REMOTE_H
 #define XGO_REMOTE_H

@@ -2,14 +2,13 @@
  * (see download.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "toolchains/download.h"
+#include "toolchains/http.h"
 #include "orchestrator/hash.h"
 #include "orchestrator/util.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,20 +18,6 @@
 
 /* Without a size or a bound, no download may exceed this. */
 #define EXT_DEFAULT_MAX (4ULL << 30)
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static int curl_ok;
-
-static void curl_init_once(void)
-{
-	curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-}
-
-int dl_curl_init(void)
-{
-	pthread_once(&curl_once, curl_init_once);
-	return curl_ok ? 0 : error("cannot initialise libcurl");
-}
 
 static long env_long(const char *name, long def, long lo, long hi)
 {
@@ -44,136 +29,58 @@ static long env_long(const char *name, long def, long lo, long hi)
 	return (*end || v < lo || v > hi) ? def : v;
 }
 
-/* Common options: protocols, redirects, stall detection instead of a
- * total timeout, errors for HTTP >= 400. */
-static CURL *easy_new(const char *url, char *errbuf)
+/* HTTP_POLICY_DOWNLOAD with the test and user overrides. */
+static struct http_policy policy(void)
 {
-	CURL *c = curl_easy_init();
-	if (!c)
-		return NULL;
-	errbuf[0] = '\0';
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,file");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)DL_CONNECT_TIMEOUT);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, (long)DL_STALL_BYTES);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, env_long("XGO_DL_STALL_SECONDS", DL_STALL_SECONDS, 1, 3600));
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "xgo-build/" XGO_VERSION);
-	return c;
-}
-
-/* Worth another attempt: the network or the server hiccupped. */
-static int transient(CURLcode cc, long status)
-{
-	switch (cc) {
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_RESOLVE_PROXY:
-	case CURLE_PARTIAL_FILE:
-	case CURLE_RECV_ERROR:
-	case CURLE_SEND_ERROR:
-	case CURLE_OPERATION_TIMEDOUT:
-	case CURLE_GOT_NOTHING:
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_HTTP2:
-	case CURLE_HTTP2_STREAM:
-		return 1;
-	case CURLE_HTTP_RETURNED_ERROR:
-		return status == 408 || status == 429 || status >= 500;
-	default:
-		return 0;
-	}
-}
-
-static void describe(char *out, size_t size, CURLcode cc, long status, const char *errbuf)
-{
-	if (cc == CURLE_HTTP_RETURNED_ERROR)
-		snprintf(out, size, "HTTP %ld", status);
-	else if (cc == CURLE_OPERATION_TIMEDOUT)
-		snprintf(out, size, "stalled (%s)", errbuf[0] ? errbuf : curl_easy_strerror(cc));
-	else
-		snprintf(out, size, "%s", errbuf[0] ? errbuf : curl_easy_strerror(cc));
-}
-
-static long backoff(int attempt)
-{
-	long ms = env_long("XGO_DL_BACKOFF_MS", 500, 0, 60000);
-	for (int i = 1; i < attempt && ms < 8000; i++)
-		ms *= 2;
-	return ms > 8000 ? 8000 : ms;
+	struct http_policy p = HTTP_POLICY_DOWNLOAD;
+	p.stall_s = env_long("XGO_DL_STALL_SECONDS", p.stall_s, 1, 3600);
+	p.backoff_ms = env_long("XGO_DL_BACKOFF_MS", p.backoff_ms, 0, 60000);
+	return p;
 }
 
 /* ---- in-memory fetch ---- */
 
-static size_t mem_write(char *p, size_t size, size_t n, void *ud)
+static void fetch_retrying(void *ud, const char *why, int attempt, int tries)
 {
-	struct buf *b = ud;
-	return buf_append(b, p, size * n) < 0 ? 0 : size * n;
+	warn("fetching '%s' failed (%s); retrying (%d/%d)", (const char *)ud, why, attempt, tries - 1);
 }
 
 int dl_fetch(const char *url, size_t max, char **data, size_t *len, long *http_status)
 {
-	char errbuf[CURL_ERROR_SIZE], why[CURL_ERROR_SIZE + 64];
+	struct http_policy p = policy();
 	struct buf b;
+	buf_init(&b, max);
+	struct http_request rq = { .url = url, .mem = &b, .max = max, .retrying = fetch_retrying,
+				   .retry_ud = (void *)url };
+	struct http_result res;
+	int rc = http_request(&p, &rq, &res);
+	*http_status = res.status;
 	*data = NULL;
 	*len = 0;
-	*http_status = 0;
-	if (dl_curl_init() < 0)
-		return -1;
-	buf_init(&b, max);
-	for (int attempt = 1; ; attempt++) {
-		CURL *c = easy_new(url, errbuf);
-		if (!c) {
-			buf_release(&b);
-			return error("cannot initialise libcurl");
-		}
-		b.len = 0;
-		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, mem_write);
-		curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-		CURLcode cc = curl_easy_perform(c);
-		long status = 0;
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-		curl_easy_cleanup(c);
-		*http_status = status;
-		if (cc == CURLE_OK) {
-			*len = b.len;
-			*data = buf_detach(&b);
-			return 0;
-		}
-		if (cc == CURLE_WRITE_ERROR) {
-			buf_release(&b);
-			return error("'%s' is larger than %zu bytes; refusing it", url, max);
-		}
-		describe(why, sizeof(why), cc, status, errbuf);
-		if (!transient(cc, status) || attempt >= DL_RETRIES) {
-			buf_release(&b);
-			return error("cannot fetch '%s': %s", url, why);
-		}
-		warn("fetching '%s' failed (%s); retrying (%d/%d)", url, why, attempt, DL_RETRIES - 1);
-		sleep_ms(backoff(attempt));
+	if (rc == 0) {
+		*len = b.len;
+		*data = buf_detach(&b);
+		return 0;
 	}
+	buf_release(&b);
+	if (res.too_large)
+		return error("'%s' is larger than %zu bytes; refusing it", url, max);
+	return error("cannot fetch '%s': %s", url, res.why);
 }
 
 /* ---- file download ---- */
 
 struct xfer {
-	CURL *curl;
 	int fd;
-	const char *part;
+	const char *url, *part;
 	struct hasher *h;
 	uint64_t offset; /* bytes in the .part file */
 	uint64_t limit;  /* more than this is an error */
-	int ranged;      /* asked to resume */
+	uint64_t size;   /* expected, 0 = unknown */
 	int checked;     /* first-write check done */
-	int too_big, io_error;
+	int io_error;
 	/* progress */
 	const char *name;
-	uint64_t total;
 	uint64_t start_offset;
 	double t0, last_draw;
 	int tty;
@@ -190,27 +97,20 @@ static int reset_part(struct xfer *x)
 	return 0;
 }
 
-static size_t file_write(char *p, size_t size, size_t n, void *ud)
+static int file_write(void *ud, long status, const char *p, size_t len)
 {
 	struct xfer *x = ud;
-	size_t len = size * n;
 	if (!x->checked) {
-		long status = 0;
 		x->checked = 1;
-		curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &status);
 		/* 200 to a range request: the server sends everything again. */
-		if (x->ranged && status == 200) {
+		if (x->start_offset > 0 && status == 200) {
 			if (verbosity > 0)
 				note("'%s': the server ignored the range request; starting again from zero", x->name);
 			if (reset_part(x) < 0) {
 				x->io_error = errno;
-				return 0;
+				return -1;
 			}
 		}
-	}
-	if (x->offset + len > x->limit) {
-		x->too_big = 1;
-		return 0;
 	}
 	for (size_t done = 0; done < len;) {
 		ssize_t w = write(x->fd, p + done, len - done);
@@ -218,13 +118,13 @@ static size_t file_write(char *p, size_t size, size_t n, void *ud)
 			continue;
 		if (w < 0) {
 			x->io_error = errno;
-			return 0;
+			return -1;
 		}
 		done += (size_t)w;
 	}
 	hasher_update(x->h, p, len);
 	x->offset += len;
-	return len;
+	return 0;
 }
 
 static void human(char *out, size_t size, double bytes)
@@ -247,23 +147,24 @@ static void draw(struct xfer *x, int final)
 	double secs = t - x->t0 > 0.001 ? t - x->t0 : 0.001;
 	double bps = (double)(x->offset - x->start_offset) / secs;
 	human(got, sizeof(got), (double)x->offset);
-	human(tot, sizeof(tot), (double)x->total);
+	human(tot, sizeof(tot), (double)x->size);
 	human(rate, sizeof(rate), bps);
 	char eta[32] = "";
-	if (x->total > x->offset && bps > 1)
-		snprintf(eta, sizeof(eta), "  ETA %.0fs", (double)(x->total - x->offset) / bps);
-	int pct = x->total ? (int)(100.0 * (double)x->offset / (double)x->total) : 0;
+	if (x->size > x->offset && bps > 1)
+		snprintf(eta, sizeof(eta), "  ETA %.0fs", (double)(x->size - x->offset) / bps);
+	int pct = x->size ? (int)(100.0 * (double)x->offset / (double)x->size) : 0;
 	fprintf(stderr, "\r%s  %3d%%  %s / %s  %s/s%s\033[K%s", x->name, pct, got, tot, rate, eta,
 		final ? "\n" : "");
 }
 
-static int progress_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+static void on_progress(void *ud)
 {
-	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
-	struct xfer *x = ud;
-	if (x->tty)
-		draw(x, 0);
-	return 0;
+	draw(ud, 0);
+}
+
+static void on_end(void *ud)
+{
+	draw(ud, 1);
 }
 
 /* Hash the bytes already in the .part file so the digest covers them. */
@@ -286,33 +187,32 @@ static int rehash_part(struct xfer *x)
 	}
 }
 
-/* One transfer attempt.  Returns the curl result; *status the HTTP code. */
-static CURLcode attempt_once(const char *url, struct xfer *x, char *errbuf, long *status)
+/* Before each attempt: resume from what the .part holds. */
+static int on_begin(struct http_request *rq, int attempt)
 {
-	CURLcode cc;
-	x->curl = easy_new(url, errbuf);
-	if (!x->curl)
-		return CURLE_FAILED_INIT;
-	x->ranged = x->offset > 0;
-	x->checked = 0;
+	struct xfer *x = rq->sink.ud;
+	(void)attempt;
+	hasher_free(x->h);
+	x->h = hasher_new(HASH_SHA256);
+	if (rehash_part(x) < 0)
+		return error("cannot read '%s':", x->part);
+	if (x->offset > x->limit && reset_part(x) < 0)
+		return error("cannot truncate '%s':", x->part);
+	if (!x->tty)
+		note("downloading '%s'%s", x->url, x->offset ? " (resuming)" : "");
 	x->start_offset = x->offset;
+	if (x->size && x->offset == x->size)
+		return 1; /* complete from an earlier run: just verify */
+	rq->resume_from = x->offset;
+	x->checked = 0;
 	x->t0 = mono_seconds();
 	x->last_draw = 0;
-	if (x->ranged)
-		curl_easy_setopt(x->curl, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)x->offset);
-	curl_easy_setopt(x->curl, CURLOPT_WRITEFUNCTION, file_write);
-	curl_easy_setopt(x->curl, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(x->curl, CURLOPT_XFERINFOFUNCTION, progress_cb);
-	curl_easy_setopt(x->curl, CURLOPT_XFERINFODATA, x);
-	curl_easy_setopt(x->curl, CURLOPT_NOPROGRESS, 0L);
-	cc = curl_easy_perform(x->curl);
-	*status = 0;
-	curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, status);
-	curl_easy_cleanup(x->curl);
-	x->curl = NULL;
-	if (x->tty)
-		draw(x, 1);
-	return cc;
+	return 0;
+}
+
+static void file_retrying(void *ud, const char *why, int attempt, int tries)
+{
+	warn("downloading '%s' failed (%s); retrying (%d/%d)", (const char *)ud, why, attempt, tries - 1);
 }
 
 static const char *base_name(const char *path)
@@ -321,16 +221,78 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
+/* The transfer, with a clean restart (at most two) when resuming is what
+ * went wrong: 0 the .part holds the verified file, -1 after error() with
+ * *keep set when the .part is worth resuming next run. */
+static int fetch_part(const char *url, struct xfer *x, const struct dl_expect *exp, char got[HASH_HEX_MAX],
+		      int *keep)
+{
+	struct http_policy p = policy();
+	struct http_request rq = { .url = url, .max = x->limit, .retrying = file_retrying, .retry_ud = (void *)url };
+	rq.sink = (struct http_sink){ .begin = on_begin, .write = file_write, .ud = x };
+	if (x->tty) {
+		rq.sink.progress = on_progress;
+		rq.sink.end = on_end;
+	}
+	*keep = 0;
+	for (int restarts = 0;; restarts++) {
+		struct http_result res;
+		int rc = http_request(&p, &rq, &res);
+		if (res.too_large)
+			return error("'%s' is larger than the %" PRIu64 " bytes expected; removed it", url, x->limit);
+		if (x->io_error) {
+			errno = x->io_error;
+			return error("cannot write '%s':", x->part);
+		}
+		if (res.sink_error) {
+			*keep = 1;
+			return -1; /* on_begin said why */
+		}
+		int restart = 0;
+		if (rc == 0) {
+			hasher_final_hex(x->h, got);
+			int bad_size = exp->size && x->offset != exp->size;
+			int bad_hash = exp->sha256 && strcmp(got, exp->sha256) != 0;
+			if ((bad_size || bad_hash) && x->start_offset > 0 && restarts < 2) {
+				/* Bytes from an earlier run may be the bad ones: one clean try. */
+				warn("'%s' does not match after resuming; downloading it again from zero", url);
+				restart = 1;
+			} else if (bad_size) {
+				return error("size mismatch for '%s': expected %" PRIu64 " bytes, got %" PRIu64
+					     "; removed the download", url, exp->size, x->offset);
+			} else if (bad_hash) {
+				return error("checksum mismatch for '%s': expected sha256 %s, got %s; removed the download",
+					     url, exp->sha256, got);
+			} else {
+				return 0;
+			}
+		} else if (res.range_refused && restarts < 2) {
+			restart = 1; /* the server cannot resume (or the .part is bad): start over */
+		}
+		if (restart) {
+			if (reset_part(x) < 0) {
+				*keep = 1;
+				return error("cannot truncate '%s':", x->part);
+			}
+			continue;
+		}
+		if (res.transient) {
+			*keep = 1; /* the next run resumes it */
+			return error("cannot download '%s': %s (gave up after %d attempts; run again to resume)", url,
+				     res.why, res.attempts);
+		}
+		return error("cannot download '%s': %s", url, res.why);
+	}
+}
+
 int dl_file(const char *url, const char *dest, const struct dl_expect *exp, char sha256_out[65])
 {
-	char errbuf[CURL_ERROR_SIZE], why[CURL_ERROR_SIZE + 64], got[HASH_HEX_MAX];
-	int rc = -1, restarts = 0;
+	char got[HASH_HEX_MAX];
+	int rc = -1, keep = 1;
 	char *part = xasprintf("%s.part", dest);
-	struct xfer x = { .fd = -1, .part = part, .name = base_name(dest) };
-	if (dl_curl_init() < 0)
-		goto out;
+	struct xfer x = { .fd = -1, .url = url, .part = part, .name = base_name(dest) };
 	x.limit = exp->size ? exp->size : exp->max_size ? exp->max_size : EXT_DEFAULT_MAX;
-	x.total = exp->size;
+	x.size = exp->size;
 	x.tty = verbosity >= 0 && isatty(2);
 	x.fd = open(part, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (x.fd < 0) {
@@ -338,92 +300,18 @@ int dl_file(const char *url, const char *dest, const struct dl_expect *exp, char
 		goto out;
 	}
 	double t0 = mono_seconds();
-	for (int attempt = 1; ; attempt++) {
-		long status = 0;
-		hasher_free(x.h);
-		x.h = hasher_new(HASH_SHA256);
-		if (rehash_part(&x) < 0) {
-			error("cannot read '%s':", part);
-			goto out;
-		}
-		if (x.offset > x.limit && reset_part(&x) < 0) {
-			error("cannot truncate '%s':", part);
-			goto out;
-		}
-		if (!x.tty)
-			note("downloading '%s'%s", url, x.offset ? " (resuming)" : "");
-		CURLcode cc = CURLE_OK;
-		if (exp->size && x.offset == exp->size)
-			x.start_offset = x.offset; /* complete from an earlier run: just verify */
-		else
-			cc = attempt_once(url, &x, errbuf, &status);
-		if (x.too_big) {
-			error("'%s' is larger than the %" PRIu64 " bytes expected; removed it", url, x.limit);
-			goto out_unlink;
-		}
-		if (x.io_error) {
-			errno = x.io_error;
-			error("cannot write '%s':", part);
-			goto out_unlink;
-		}
-		if ((cc == CURLE_RANGE_ERROR || (cc == CURLE_HTTP_RETURNED_ERROR && status == 416)) && restarts++ < 2) {
-			/* The server cannot resume (or the .part is bad): start over. */
-			if (reset_part(&x) < 0) {
-				error("cannot truncate '%s':", part);
-				goto out;
-			}
-			attempt--;
-			continue;
-		}
-		if (cc == CURLE_OK) {
-			hasher_final_hex(x.h, got);
-			int bad_size = exp->size && x.offset != exp->size;
-			int bad_hash = exp->sha256 && strcmp(got, exp->sha256) != 0;
-			if ((bad_size || bad_hash) && x.start_offset > 0 && restarts++ < 2) {
-				/* Bytes from an earlier run may be the bad ones: one clean try. */
-				warn("'%s' does not match after resuming; downloading it again from zero", url);
-				if (reset_part(&x) < 0) {
-					error("cannot truncate '%s':", part);
-					goto out;
-				}
-				attempt--;
-				continue;
-			}
-			if (bad_size) {
-				error("size mismatch for '%s': expected %" PRIu64 " bytes, got %" PRIu64 "; removed the download",
-				      url, exp->size, x.offset);
-				goto out_unlink;
-			}
-			if (bad_hash) {
-				error("checksum mismatch for '%s': expected sha256 %s, got %s; removed the download",
-				      url, exp->sha256, got);
-				goto out_unlink;
-			}
-			break;
-		}
-		describe(why, sizeof(why), cc, status, errbuf);
-		if (!transient(cc, status) || attempt >= DL_RETRIES) {
-			if (transient(cc, status)) {
-				/* Keep the .part: the next run resumes it. */
-				error("cannot download '%s': %s (gave up after %d attempts; run again to resume)",
-				      url, why, attempt);
-				goto out;
-			}
-			error("cannot download '%s': %s", url, why);
-			goto out_unlink;
-		}
-		warn("downloading '%s' failed (%s); retrying (%d/%d)", url, why, attempt, DL_RETRIES - 1);
-		sleep_ms(backoff(attempt));
-	}
+	if (fetch_part(url, &x, exp, got, &keep) < 0)
+		goto out;
+	keep = 0;
 	if (fsync(x.fd) < 0 || close(x.fd) < 0) {
 		x.fd = -1;
 		error("cannot write '%s':", part);
-		goto out_unlink;
+		goto out;
 	}
 	x.fd = -1;
 	if (rename(part, dest) < 0) {
 		error("cannot rename '%s' to '%s':", part, dest);
-		goto out_unlink;
+		goto out;
 	}
 	if (!x.tty) {
 		char size[32];
@@ -433,12 +321,11 @@ int dl_file(const char *url, const char *dest, const struct dl_expect *exp, char
 	if (sha256_out)
 		memcpy(sha256_out, got, 65);
 	rc = 0;
-	goto out;
-out_unlink:
-	/* Keep a partial download for resuming only after transient errors:
-	 * everything that ends here is either wrong bytes or a hard error. */
-	unlink(part);
 out:
+	/* Keep a partial download for resuming only after transient errors:
+	 * everything else is either wrong bytes or a hard error. */
+	if (rc < 0 && !keep)
+		unlink(part);
 	if (x.fd >= 0)
 		close(x.fd);
 	hasher_free(x.h);

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,8 @@
 #define LINE_MAX_BYTES (64 * 1024)       /* a request line (no body) */
 #define BODY_MAX ((uint64_t)4 << 30)     /* a put the go command sends */
 #define SERVER_WAIT_S 60                 /* a slower answer is a miss */
+#define WORKERS 8                        /* gets fetched at once per job (the go command's -p is at most cores) */
+#define QUEUE_MAX 1024                   /* gets waiting for a worker; the reader waits when it is full */
 
 struct gocache_store {
 	char *a, *o, *tmp;
@@ -211,11 +214,32 @@ static void hex_b64(const char *hex, char out[45])
 
 /* ---- the program ---- */
 
+/* A get that missed locally, waiting for a worker to ask the server. */
+struct pending {
+	json_int_t id;
+	char action[65];
+};
+
+/* The main thread reads requests and answers local hits and puts; the
+ * gets the server must answer go to WORKERS threads, each with its own
+ * connection to it (the server runs one thread per connection), so the
+ * go command's concurrent gets are fetched concurrently. */
 struct prog {
 	struct gocache_store *store;
+	const char *server_dir; /* the run's server, or NULL */
 	FILE *in, *out;
-	int server;          /* socket to the run's server, or -1 */
-	unsigned long local_hits, misses, puts;
+	int server;             /* the main thread's socket (puts, stats), or -1 */
+	atomic_int server_off;  /* a connection failed: no more questions */
+	atomic_int warned;      /* the one warning of this job */
+	pthread_mutex_t out_mu; /* one whole response at a time */
+	pthread_mutex_t mu;     /* the queue below */
+	pthread_cond_t more, less;
+	struct pending queue[QUEUE_MAX];
+	size_t qhead, qlen, busy; /* busy: taken by a worker, not answered yet */
+	int stopping;
+	pthread_t workers[WORKERS];
+	int nworkers;
+	atomic_ulong local_hits, misses, puts;
 };
 
 /* One line of stdin into b (without the newline): 1, 0 at EOF, -1 too long. */
@@ -294,9 +318,11 @@ out:
 static void respond(struct prog *p, json_t *o)
 {
 	if (o) {
+		pthread_mutex_lock(&p->out_mu);
 		json_dumpf(o, p->out, JSON_COMPACT);
 		fputc('\n', p->out);
 		fflush(p->out);
+		pthread_mutex_unlock(&p->out_mu);
 	}
 	json_decref(o);
 }
@@ -306,52 +332,149 @@ static void respond_err(struct prog *p, json_int_t id, const char *msg)
 	respond(p, json_pack("{s:I, s:s}", "ID", id, "Err", msg));
 }
 
-/* Ask the run's server to fetch action into the store: 1 it did. */
-static int ask_server(struct prog *p, const char *verb, const char *action, int want_answer)
+/* The job's one warning about its server (the server's own problems are
+ * the run's one warning). */
+static void server_lost(struct prog *p, const char *why)
 {
-	char line[80], answer[8];
-	if (p->server < 0)
-		return 0;
-	int n = snprintf(line, sizeof(line), "%s %s\n", verb, action);
-	if (send(p->server, line, (size_t)n, MSG_NOSIGNAL) != n) {
-		close(p->server);
-		p->server = -1;
-		return 0;
-	}
-	if (!want_answer)
-		return 0;
-	ssize_t got = recv(p->server, answer, 2, MSG_WAITALL);
-	if (got != 2) { /* slow or gone: a miss, and no more questions */
-		close(p->server);
-		p->server = -1;
-		return 0;
-	}
-	return answer[0] == '1';
+	atomic_store(&p->server_off, 1);
+	if (!atomic_exchange(&p->warned, 1))
+		warn("gocacheprog: %s this run's cache server in '%s': the remote cache is off for this job", why,
+		     p->server_dir);
 }
 
-static void do_get(struct prog *p, json_int_t id, json_t *req)
+/* Ask the run's server over *sock to fetch action into the store: 1 it
+ * did.  A failed send or a slow or missing answer closes *sock and turns
+ * the server off for the job (a miss, and no more questions). */
+static int ask_server(struct prog *p, int *sock, const char *verb, const char *action, int want_answer)
 {
-	char action[65], output[65], b64[45];
-	uint64_t size;
-	if (id_hex(json_string_value(json_object_get(req, "ActionID")), action) < 0) {
-		respond_err(p, id, "get: ActionID is not 32 bytes of base64");
-		return;
-	}
-	int hit = gocache_lookup(p->store, action, output, &size);
-	if (hit)
-		p->local_hits++;
-	else if (ask_server(p, "get", action, 1))
-		hit = gocache_lookup(p->store, action, output, &size);
-	if (!hit) {
-		p->misses++;
-		respond(p, json_pack("{s:I, s:b}", "ID", id, "Miss", 1));
-		return;
-	}
+	char line[80], answer[8];
+	if (*sock < 0 || atomic_load(&p->server_off))
+		return 0;
+	int n = snprintf(line, sizeof(line), "%s %s\n", verb, action);
+	int sent = send(*sock, line, (size_t)n, MSG_NOSIGNAL) == n;
+	if (sent && (!want_answer || recv(*sock, answer, 2, MSG_WAITALL) == 2))
+		return want_answer && answer[0] == '1';
+	close(*sock);
+	*sock = -1;
+	atomic_store(&p->server_off, 1);
+	return 0;
+}
+
+static void respond_hit(struct prog *p, json_int_t id, const char *output, uint64_t size)
+{
+	char b64[45];
 	char *path = gocache_object_path(p->store, output);
 	hex_b64(output, b64);
 	respond(p, json_pack("{s:I, s:s, s:I, s:s}", "ID", id, "OutputID", b64, "Size", (json_int_t)size, "DiskPath",
 			     path));
 	free(path);
+}
+
+/* Answer a get that missed locally, asking the server over *sock. */
+static void ask_remote(struct prog *p, int *sock, json_int_t id, const char *action)
+{
+	char output[65];
+	uint64_t size;
+	if (ask_server(p, sock, "get", action, 1) && gocache_lookup(p->store, action, output, &size)) {
+		respond_hit(p, id, output, size);
+		return;
+	}
+	atomic_fetch_add(&p->misses, 1);
+	respond(p, json_pack("{s:I, s:b}", "ID", id, "Miss", 1));
+}
+
+/* Connect to <dir>/GOCACHE_SOCKET through /proc/self/fd, so that a long
+ * directory name fits in sun_path.  The socket, or -1. */
+static int connect_server(const char *dir)
+{
+	int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC), s = -1;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (dfd < 0)
+		return -1;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/%s", dfd, GOCACHE_SOCKET);
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s >= 0 && connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(s);
+		s = -1;
+	}
+	close(dfd);
+	if (s >= 0) {
+		struct timeval tv = { .tv_sec = SERVER_WAIT_S };
+		setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	}
+	return s;
+}
+
+static void *worker_main(void *arg)
+{
+	struct prog *p = arg;
+	int sock = -1, tried = 0;
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (p->qlen == 0 && !p->stopping)
+			pthread_cond_wait(&p->more, &p->mu);
+		if (p->qlen == 0)
+			break; /* stopping, and every get is answered */
+		struct pending g = p->queue[p->qhead];
+		p->qhead = (p->qhead + 1) % QUEUE_MAX;
+		p->qlen--;
+		p->busy++;
+		pthread_mutex_unlock(&p->mu);
+		if (!tried && !atomic_load(&p->server_off)) { /* lazily: a job of local hits needs none */
+			tried = 1;
+			if ((sock = connect_server(p->server_dir)) < 0)
+				server_lost(p, "cannot reach");
+		}
+		ask_remote(p, &sock, g.id, g.action);
+		pthread_mutex_lock(&p->mu);
+		p->busy--;
+		pthread_cond_broadcast(&p->less);
+	}
+	pthread_mutex_unlock(&p->mu);
+	if (sock >= 0)
+		close(sock);
+	return NULL;
+}
+
+/* Hand a get to the workers, waiting while the queue is full. */
+static void enqueue_get(struct prog *p, json_int_t id, const char *action)
+{
+	pthread_mutex_lock(&p->mu);
+	while (p->qlen == QUEUE_MAX)
+		pthread_cond_wait(&p->less, &p->mu);
+	struct pending *g = &p->queue[(p->qhead + p->qlen) % QUEUE_MAX];
+	g->id = id;
+	memcpy(g->action, action, sizeof(g->action));
+	p->qlen++;
+	pthread_cond_signal(&p->more);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Until every get handed to the workers is answered. */
+static void wait_gets(struct prog *p)
+{
+	pthread_mutex_lock(&p->mu);
+	while (p->qlen || p->busy)
+		pthread_cond_wait(&p->less, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void do_get(struct prog *p, json_int_t id, json_t *req)
+{
+	char action[65], output[65];
+	uint64_t size;
+	if (id_hex(json_string_value(json_object_get(req, "ActionID")), action) < 0) {
+		respond_err(p, id, "get: ActionID is not 32 bytes of base64");
+		return;
+	}
+	if (gocache_lookup(p->store, action, output, &size)) {
+		atomic_fetch_add(&p->local_hits, 1);
+		respond_hit(p, id, output, size);
+	} else if (p->nworkers && !atomic_load(&p->server_off)) {
+		enqueue_get(p, id, action);
+	} else {
+		ask_remote(p, &p->server, id, action); /* no workers: on the main connection, or a miss */
+	}
 }
 
 static void do_put(struct prog *p, json_int_t id, json_t *req)
@@ -387,33 +510,11 @@ static void do_put(struct prog *p, json_int_t id, json_t *req)
 		respond_err(p, id, why);
 		return;
 	}
-	p->puts++;
+	atomic_fetch_add(&p->puts, 1);
 	char *path = gocache_object_path(p->store, output);
 	respond(p, json_pack("{s:I, s:s}", "ID", id, "DiskPath", path));
 	free(path);
-	ask_server(p, "put", action, 0);
-}
-
-/* Connect to <dir>/GOCACHE_SOCKET through /proc/self/fd, so that a long
- * directory name fits in sun_path.  The socket, or -1. */
-static int connect_server(const char *dir)
-{
-	int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC), s = -1;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (dfd < 0)
-		return -1;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/%s", dfd, GOCACHE_SOCKET);
-	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s >= 0 && connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		close(s);
-		s = -1;
-	}
-	close(dfd);
-	if (s >= 0) {
-		struct timeval tv = { .tv_sec = SERVER_WAIT_S };
-		setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	}
-	return s;
+	ask_server(p, &p->server, "put", action, 0);
 }
 
 static int serve(struct prog *p)
@@ -438,10 +539,12 @@ static int serve(struct prog *p)
 			do_get(p, id, req);
 		else if (!strcmp(cmd, "put"))
 			do_put(p, id, req);
-		else if (closing)
-			respond(p, json_pack("{s:I}", "ID", id));
-		else
+		else if (!closing)
 			respond_err(p, id, "unknown command");
+		if (closing) {
+			wait_gets(p); /* its answer is the last one */
+			respond(p, json_pack("{s:I}", "ID", id));
+		}
 		json_decref(req);
 		if (closing)
 			break;
@@ -471,21 +574,38 @@ int gocache_prog_main(int argc, char **argv)
 	if (!store || store[0] != '/' || (argc - 1) % 2)
 		return error("usage: xgo-build gocacheprog --store DIR [--server DIR] (the go command starts it "
 			     "through GOCACHEPROG; see docs/gocache.md)"), EXIT_USAGE;
-	struct prog p = { .in = stdin, .out = stdout, .server = -1 };
+	struct prog p = { .in = stdin, .out = stdout, .server = -1, .server_dir = server };
 	if (!(p.store = gocache_store_open(store)))
 		return EXIT_JOB;
+	pthread_mutex_init(&p.out_mu, NULL);
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_cond_init(&p.more, NULL);
+	pthread_cond_init(&p.less, NULL);
 	if (server && (p.server = connect_server(server)) < 0)
-		warn("gocacheprog: cannot reach this run's cache server in '%s': the remote cache is off for this "
-		     "job", server);
+		server_lost(&p, "cannot reach");
+	while (p.server >= 0 && p.nworkers < WORKERS &&
+	       pthread_create(&p.workers[p.nworkers], NULL, worker_main, &p) == 0)
+		p.nworkers++;
 	int rc = serve(&p);
+	pthread_mutex_lock(&p.mu);
+	p.stopping = 1; /* the workers answer what is queued, then end */
+	pthread_cond_broadcast(&p.more);
+	pthread_mutex_unlock(&p.mu);
+	for (int i = 0; i < p.nworkers; i++)
+		pthread_join(p.workers[i], NULL);
 	if (p.server >= 0) {
 		char line[96];
-		int n = snprintf(line, sizeof(line), "stats %lu %lu %lu\n", p.local_hits, p.misses, p.puts);
+		int n = snprintf(line, sizeof(line), "stats %lu %lu %lu\n", atomic_load(&p.local_hits),
+				 atomic_load(&p.misses), atomic_load(&p.puts));
 		if (send(p.server, line, (size_t)n, MSG_NOSIGNAL) != n) {
 			/* the counts are only for the run's note */
 		}
 		close(p.server);
 	}
+	pthread_mutex_destroy(&p.out_mu);
+	pthread_mutex_destroy(&p.mu);
+	pthread_cond_destroy(&p.more);
+	pthread_cond_destroy(&p.less);
 	gocache_store_close(p.store);
 	return rc;
 }

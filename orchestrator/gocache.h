@@ -22,6 +22,16 @@
  * to the server, which uploads it in the background (never when
  * read-only).  A wrong, truncated, oversized or slow answer is a local
  * miss with one warning for the run; the go command then builds.
+ *
+ * Concurrency: the go command sends up to -p gets at once and matches
+ * the answers by ID.  The program's main thread reads the requests and
+ * answers local hits and puts itself; a get that misses locally goes to
+ * one of 8 worker threads, each with its own connection to the server
+ * (made at its first get; the server runs a thread per connection), which
+ * answers it when the fetch ends, so a job's fetches overlap.  Every
+ * answer is written whole under one mutex; close is answered after every
+ * get handed to the workers.  A failed connection turns the server off
+ * for the whole job, with one warning.
  */
 #ifndef XGO_GOCACHE_H
 #define XGO_GOCACHE_H

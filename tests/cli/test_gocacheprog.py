@@ -15,6 +15,7 @@ import shutil
 import socket
 import subprocess
 import threading
+import time
 
 import pytest
 
@@ -182,6 +183,98 @@ def test_a_down_remote_is_one_verdict_and_one_warning_per_run(filled, sdk_sessio
     if server:
         # a stall is not retried: the first request's timeout is the run's verdict
         assert len(server.held) == 1, f"{len(server.held)} connections to a remote that never answers"
+
+
+class Delaying:
+    """The real nginx behind a proxy that holds every GET of /cas/ (the
+    objects) DELAY seconds, and counts how many of them overlap."""
+
+    DELAY = 0.3
+
+    def __init__(self, nginx):
+        import http.client
+        import http.server
+        outer = self
+        self.lock, self.inflight, self.most, self.spans = threading.Lock(), 0, 0, []
+
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # kept alive, as curl wants
+
+            def log_message(self, *a):
+                pass
+
+            def forward(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                slow = self.command == "GET" and "/cas/" in self.path
+                if slow:
+                    t0 = time.monotonic()
+                    with outer.lock:
+                        outer.inflight += 1
+                        outer.most = max(outer.most, outer.inflight)
+                    time.sleep(outer.DELAY)
+                c = http.client.HTTPConnection("127.0.0.1", nginx.port, timeout=30)
+                c.request(self.command, self.path, body=body if self.command == "PUT" else None)
+                res = c.getresponse()
+                data = res.read()
+                c.close()
+                if slow:
+                    with outer.lock:
+                        outer.inflight -= 1
+                        outer.spans.append((t0, time.monotonic()))
+                self.send_response(res.status)
+                self.send_header("Content-Length", str(len(data) if self.command != "HEAD" else
+                                                      res.getheader("Content-Length") or 0))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+
+            do_GET = do_HEAD = do_PUT = forward
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/xgo"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def busy(self):
+        """Seconds in which at least one object fetch was in flight."""
+        total, end = 0.0, None
+        for a, b in sorted(self.spans):
+            if end is None or a > end:
+                total, end = total + b - a, b
+            elif b > end:
+                total, end = total + b - end, b
+        return total
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_job_fetches_its_remote_objects_concurrently(filled, sdk_session, tmp_path):
+    # -j 1: one job at a time, each with -p 2 on two CPUs, so overlapping
+    # fetches are the program's (before, it asked for one object at a time)
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("one CPU: the go command runs one action at a time (-p 1), so nothing can overlap")
+    n = remote_from(filled, tmp_path / "nginx")
+    slow = Delaying(n)
+    try:
+        proj, env = fresh_runner(filled, sdk_session, tmp_path, "delayed", XGO_REMOTE_CACHE=slow.url)
+        r, ev = run_json(proj, env, "-j", "1")
+    finally:
+        slow.stop()
+        n.stop()
+    assert r.rc == 0 and "warning" not in r.err, r
+    assert sums(proj / "dist") == filled["ref"], "byte-identical to --no-cache from an empty GOCACHE"
+    stats = [e for e in ev if e["event"] == "gocache"][0]
+    gets = len(slow.spans)
+    assert stats["remote_hits"] == gets >= 20, (stats, gets)
+    # one after another (as before: the program asked for one object at a
+    # time), the fetches keep the remote busy gets * DELAY seconds at least;
+    # measured with 8 workers: 5.7 s of 8.7, 2 at once (-p 2)
+    busy, serial = slow.busy(), gets * Delaying.DELAY
+    print(f"{gets} fetches of {Delaying.DELAY} s: remote busy {busy:.1f} s of {serial:.1f}, at most {slow.most} at once")
+    assert slow.most >= 2 and busy < 0.85 * serial, \
+        f"{gets} fetches of {Delaying.DELAY} s: the remote was busy {busy:.1f} s, at most {slow.most} at once"
 
 
 def test_an_empty_remote_is_asked_over_kept_alive_connections(filled, sdk_session, tmp_path):

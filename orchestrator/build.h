@@ -50,7 +50,6 @@ struct result {
 struct build_opts {
 	const struct jobenv_ctx *env;
 	const char *project_dir; /* where go runs (release.lua's directory) */
-	const char *stage_dir;   /* outputs: <stage_dir>/<job output> */
 	const char *work_dir;    /* scratch dirs and logs */
 	int parallel;            /* jobs at once */
 	int keep_going;          /* else stop at the first failure */

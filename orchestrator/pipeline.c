@@ -631,7 +631,7 @@ static int write_extra_outputs(struct run_state *s)
 static int build_all(struct run_state *s, struct jobenv_ctx *ctx)
 {
 	struct build_opts bo = {
-		.env = ctx, .project_dir = s->project, .stage_dir = s->stage, .work_dir = s->work,
+		.env = ctx, .project_dir = s->project, .work_dir = s->work,
 		.parallel = s->budget.parallel, .keep_going = s->o->keep_going, .timeout_ms = s->o->timeout_ms,
 		.reverse_order = s->o->reverse_order, .on_success = job_built, .check = job_check, .user = s,
 		.vary_uid = s->o->vary_uid, .vary_hostname = s->o->vary_hostname,

@@ -26,9 +26,9 @@
  * sha256 of its binary (for zig also the lib/ tree digest and the
  * -target triple).  identity digest = sha256 of
  *   "xgo-cc-v1\n" kind "\n" path "\n" version "\n" sha256 "\n" lib "\n" triple "\n"
- * It goes into the job value (plan.h: cc, cc_digest), the manifest, and the cgo flags
- * (-DXGO_CC_ID=<digest>) so that Go's build cache keys every C compile
- * and link with it: a changed C toolchain never reuses stale objects.
+ * It goes into the job value (plan.h: cc, cc_digest), the manifest,
+ * and the cgo flags (-DXGO_CC_ID=<digest>) so that Go's build cache keys
+ * every C compile and link with it: a changed C toolchain never reuses stale objects.
  */
 #ifndef XGO_CC_H
 #define XGO_CC_H

@@ -315,10 +315,9 @@ static int start_job(struct sched *s, size_t i)
 	struct result *res = &s->res[i];
 	char name[128];
 	plan_job_name(j, "", name, sizeof(name));
-	char *scratch = jobenv_scratch(s->o->work_dir, name);
-	if (!scratch)
+	if (jobenv_make_scratch(j->scratch) < 0)
 		return -1;
-	res->path = xasprintf("%s/%s", s->o->stage_dir, j->output);
+	res->path = xstrdup(j->out_path);
 	res->log_path = xasprintf("%s/logs/%s.log", s->o->work_dir, name);
 	/* The last job to start gets every CPU (-p and GOMAXPROCS): the jobs
 	 * still running started before it and end first, and with -p 1 it
@@ -330,10 +329,9 @@ static int start_job(struct sched *s, size_t i)
 		ctx.procs = s->cpus;
 	if (s->prog_off)
 		ctx.gocacheprog = NULL;
-	int rc = -1;
-	if (mkdir_parent(res->path) < 0 || mkdir_parent(res->log_path) < 0 ||
-	    jobenv_job(&ctx, j, scratch, res->path, &res->env, &res->argv) < 0)
-		goto out;
+	if (mkdir_parent(res->path) < 0 || mkdir_parent(res->log_path) < 0)
+		return -1;
+	jobenv_fill(&ctx, j, NULL, NULL, &res->env, &res->argv);
 	struct runner_spec spec;
 	struct strv env = { 0 };
 	jobenv_spawn(&ctx, &res->env, &env);
@@ -343,17 +341,14 @@ static int start_job(struct sched *s, size_t i)
 	int added = runner_add(s->runner, &spec); /* copies env */
 	strv_release(&env);
 	if (added < 0)
-		goto out;
+		return -1;
 	res->started = 1;
 	s->started++;
 	char label[96];
 	snprintf(label, sizeof(label), "%s %s", j->build->name, j->id);
 	progress_start(s->progress, i, label);
 	events_emit("job_started", job_fields(j));
-	rc = 0;
-out:
-	free(scratch);
-	return rc;
+	return 0;
 }
 
 /* Start ready jobs while slots are free: plan order, except that a job
@@ -390,21 +385,18 @@ static void take_cached(struct sched *s)
 		const struct job *j = &s->plan->jobs[i];
 		struct result *res = &s->res[i];
 		struct ac_entry e;
-		if (!s->o->keys[i][0])
+		if (!j->key[0])
 			continue;
-		res->key = s->o->keys[i];
-		res->path = xasprintf("%s/%s", s->o->stage_dir, j->output);
+		res->key = j->key;
+		res->path = xstrdup(j->out_path);
 		struct ac_for f = job_for(j);
 		if (mkdir_parent(res->path) < 0 ||
 		    !actcache_get(s->o->cache, res->key, &f, res->path, 0777 & ~mask, &e)) {
 			FREE_AND_NULL(res->path);
 			continue;
 		}
-		char name[128]; /* recorded as a built job's would be: the manifest is the same either way */
-		plan_job_name(j, "", name, sizeof(name));
-		char *scratch = xasprintf("%s/jobs/%s", s->o->work_dir, name);
-		jobenv_job(s->o->env, j, scratch, res->path, &res->env, &res->argv);
-		free(scratch);
+		/* recorded as a built job's would be: the manifest is the same either way */
+		jobenv_fill(s->o->env, j, NULL, NULL, &res->env, &res->argv);
 		memcpy(res->sha256, e.sha256, 65);
 		res->size = e.size;
 		res->built_wall = e.wall;
@@ -425,14 +417,15 @@ static void take_cached(struct sched *s)
 static void store_built(const struct sched *s, size_t i)
 {
 	struct result *res = &s->res[i];
-	if (!s->o->cache || !s->o->keys[i][0])
+	const struct job *j = &s->plan->jobs[i];
+	if (!s->o->cache || !j->key[0])
 		return;
-	if (s->o->inputs && !inputs_job_unchanged(s->o->inputs, s->plan, i, s->o->keys[i])) {
+	if (s->o->inputs && !inputs_job_unchanged(s->o->inputs, s->plan, i, j->key)) {
 		warn("%s %s: its sources changed while it built: published, not stored in the action cache",
 		     s->plan->jobs[i].build->name, s->plan->jobs[i].id);
 		return;
 	}
-	res->key = s->o->keys[i];
+	res->key = j->key;
 	struct ac_entry e = { .size = res->size, .wall = res->wall, .cpu = res->cpu };
 	struct ac_for f = job_for(res->job);
 	memcpy(e.sha256, res->sha256, 65);
@@ -492,7 +485,6 @@ static void finish_job(struct sched *s, struct runner_result *rr)
 	size_t i = (size_t)(uintptr_t)rr->user;
 	const struct job *j = &s->plan->jobs[i];
 	struct result *res = &s->res[i];
-	char name[128], *scratch;
 	if (retry_without_prog(s, i, rr))
 		return; /* fill_slots starts it again */
 	res->done = 1;
@@ -502,10 +494,7 @@ static void finish_job(struct sched *s, struct runner_result *rr)
 	res->wall = rr->wall;
 	res->cpu = rr->cpu_user + rr->cpu_sys;
 	s->finished++;
-	plan_job_name(j, "", name, sizeof(name));
-	scratch = xasprintf("%s/jobs/%s", s->o->work_dir, name);
-	remove_tree(scratch);
-	free(scratch);
+	remove_tree(j->scratch);
 	if (res->status == 0 && hash_file_hex(HASH_SHA256, res->path, res->sha256, &res->size) < 0)
 		res->status = 1;
 	if (res->status == 0 && s->o->check && s->o->check(res, s->o->user) != 0)

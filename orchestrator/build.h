@@ -7,7 +7,9 @@
  * is compiled once: the first job of a target runs before the others,
  * which start only after it (they then reuse its GOCACHE entries).
  *
- * With an action cache (build_opts.cache and keys), every job whose input
+ * Each job runs as its value says (plan.h, jobenv.h jobenv_fill: its
+ * scratch dir, output path, environment and argv).  With an action cache
+ * (build_opts.cache, the jobs' keys), every job whose input
  * digest the cache holds is copied from it before any build starts and
  * runs no go build; a job that builds and passes the check is stored.
  * The prefetch is skipped when go.mod, go.sum, the SDK, GOMODCACHE and
@@ -48,7 +50,6 @@ struct result {
 struct build_opts {
 	const struct jobenv_ctx *env;
 	const char *project_dir; /* where go runs (release.lua's directory) */
-	const char *stage_dir;   /* outputs: <stage_dir>/<job output> */
 	const char *work_dir;    /* scratch dirs and logs */
 	int parallel;            /* jobs at once */
 	int keep_going;          /* else stop at the first failure */
@@ -63,7 +64,6 @@ struct build_opts {
 				  * the guard) before anything built is stored or passed
 				  * to on_success; NULL: no second look */
 	struct actcache *cache;  /* NULL: build everything, store nothing */
-	char (*keys)[65];        /* per job input digests ("" = unknown); NULL with no cache */
 	const struct inputs_ctx *inputs; /* what the keys came from: checked again before a store */
 	/* Called when a job's binary is built and hashed, before on_success:
 	 * non-zero fails the job, which check explained (the static check). */

@@ -42,8 +42,9 @@ struct listing {
 	size_t job;      /* the first job with this listing */
 };
 
+/* The job value's env and argv (jobenv.h): the form that is hashed. */
 struct job_in {
-	struct strv env, argv; /* normalised */
+	const struct strv *env, *argv;
 	size_t listing;
 };
 
@@ -59,31 +60,6 @@ static int trimpath_off(const struct strv *argv)
 	for (size_t i = 0; i < argv->n; i++)
 		if (!strcmp(argv->v[i], "-trimpath=false"))
 			return 1;
-	return 0;
-}
-
-/* The environment and argv of job j with placeholders for the paths that
- * cannot change its output, and without GOMAXPROCS, GOGC, GOMEMLIMIT and -p. */
-static int normalised(const struct inputs_ctx *c, const struct job *j, struct job_in *in)
-{
-	struct jobenv_ctx n = *c->env;
-	n.sdk_root = "/<sdk>";
-	n.gocache = "/<gocache>";
-	n.gomodcache = "/<gomodcache>";
-	n.zig_cache = c->env->zig_cache ? "/<zigcache>" : NULL;
-	n.cgo_tmpdir = c->env->cgo_tmpdir ? "/<cgotmp>" : NULL;
-	n.procs = 0;
-	struct strv env = { 0 }, argv = { 0 };
-	if (jobenv_job(&n, j, "/<scratch>", "/<out>", &env, &argv) < 0)
-		return -1;
-	for (size_t i = 0; i < env.n; i++)
-		if (!jobenv_tuning(env.v[i]))
-			strv_push(&in->env, env.v[i]);
-	for (size_t i = 0; i < argv.n; i++)
-		if (strcmp(argv.v[i], "-p=0"))
-			strv_push(&in->argv, argv.v[i]);
-	strv_release(&env);
-	strv_release(&argv);
 	return 0;
 }
 
@@ -105,8 +81,8 @@ static void listing_key(const struct job_in *in, char key[65])
 {
 	struct hasher *h = hasher_new(HASH_SHA256);
 	struct strv flags = { 0 };
-	push_list_args(&in->argv, &flags);
-	hash_lines(h, "xgo-build list v1", &in->env);
+	push_list_args(in->argv, &flags);
+	hash_lines(h, "xgo-build list v1", in->env);
 	hash_lines(h, "flags", &flags);
 	hasher_final_hex(h, key);
 	hasher_free(h);
@@ -584,8 +560,9 @@ static void run_listing(const struct inputs_ctx *c, const struct job *j, struct 
 	int status = -1;
 	buf_init(&out, LIST_OUTPUT_MAX);
 	buf_init(&err, 64 << 10);
-	if (!scratch || jobenv_job(c->env, j, scratch, "/dev/null", &env, &argv) < 0)
+	if (!scratch)
 		goto out;
+	jobenv_fill(c->env, j, scratch, "/dev/null", &env, &argv);
 	strv_push(&list, argv.v[0]);
 	strv_push(&list, "list");
 	strv_push(&list, "-e");
@@ -734,11 +711,11 @@ static void flag_files_digest(const struct inputs_ctx *c, const struct job_in *i
 {
 	struct hasher *h = hasher_new(HASH_SHA256);
 	struct strv args = { 0 };
-	for (size_t i = 0; i < in->env.n; i++)
-		if (!strncmp(in->env.v[i], "GOFLAGS=", 8))
-			push_words(&args, in->env.v[i] + 8);
-	for (size_t i = 2; i < in->argv.n; i++)
-		strv_push(&args, in->argv.v[i]);
+	for (size_t i = 0; i < in->env->n; i++)
+		if (!strncmp(in->env->v[i], "GOFLAGS=", 8))
+			push_words(&args, in->env->v[i] + 8);
+	for (size_t i = 2; i < in->argv->n; i++)
+		strv_push(&args, in->argv->v[i]);
 	hasher_update_str(h, "flag files");
 	for (size_t i = 0; i < args.n; i++) {
 		const char *next = i + 1 < args.n ? args.v[i + 1] : NULL, *v;
@@ -775,7 +752,7 @@ static void job_key(const struct inputs_ctx *c, const struct job *j, const struc
 	const char *head[] = { "xgo-build action v3", c->sdk_tree_digest, j->cc_digest, sources, modules, flags };
 	for (size_t i = 0; i < ARRAY_LEN(head); i++)
 		hasher_update(h, head[i], strlen(head[i]) + 1);
-	if (trimpath_off(&in->argv))
+	if (trimpath_off(in->argv))
 		hasher_update(h, c->project_dir, strlen(c->project_dir) + 1);
 	const struct gitinfo *g = c->env->release->git;
 	if (j->build->vcs && g) { /* what the go command stamps: revision, time, modified, version */
@@ -784,8 +761,8 @@ static void job_key(const struct inputs_ctx *c, const struct job *j, const struc
 			 g->tag_at_head);
 		hasher_update(h, vcs, strlen(vcs) + 1);
 	}
-	hash_lines(h, "env", &in->env);
-	hash_lines(h, "argv", &in->argv);
+	hash_lines(h, "env", in->env);
+	hash_lines(h, "argv", in->argv);
 	hasher_final_hex(h, key);
 	hasher_free(h);
 }
@@ -928,8 +905,8 @@ static int compute_keys(const struct inputs_ctx *c, const struct plan *p, char (
 	for (size_t i = 0; i < p->n; i++) {
 		char lkey[65];
 		keys[i][0] = '\0';
-		if (normalised(c, &p->jobs[i], &in[i]) < 0)
-			continue; /* the build itself reports it */
+		in[i].env = &p->jobs[i].env;
+		in[i].argv = &p->jobs[i].argv;
 		listing_key(&in[i], lkey);
 		in[i].listing = find_or_add(&ls, &nls, lkey, i);
 	}
@@ -962,7 +939,7 @@ static int compute_keys(const struct inputs_ctx *c, const struct plan *p, char (
 			     p->jobs[ls[k].job].id);
 	}
 	for (size_t i = 0; i < p->n && rc == 0; i++)
-		if (in[i].env.n && ls[in[i].listing].digest[0])
+		if (ls[in[i].listing].digest[0])
 			job_key(c, &p->jobs[i], &in[i], ls[in[i].listing].digest, modules, keys[i]);
 	if (rc == 0 && save && fp[0]) {
 		const char *id[3] = { fp, names, modules };
@@ -978,21 +955,21 @@ static int compute_keys(const struct inputs_ctx *c, const struct plan *p, char (
 		json_decref(ls[k].shape);
 		json_decref(ls[k].roots);
 	}
-	for (size_t i = 0; i < p->n; i++) {
-		strv_release(&in[i].env);
-		strv_release(&in[i].argv);
-	}
 	free(in);
 	free(ls);
 	free(state_path);
 	return rc;
 }
 
-int inputs_job_keys(const struct inputs_ctx *c, const struct plan *p, char (*keys)[65])
+int inputs_job_keys(const struct inputs_ctx *c, struct plan *p)
 {
+	char (*keys)[65] = xcalloc(p->n ? p->n : 1, sizeof(*keys));
 	pthread_mutex_lock(&keys_mu);
 	int rc = compute_keys(c, p, keys, 1);
 	pthread_mutex_unlock(&keys_mu);
+	for (size_t i = 0; i < p->n; i++)
+		memcpy(p->jobs[i].key, keys[i], sizeof(p->jobs[i].key));
+	free(keys);
 	return rc;
 }
 

@@ -2,11 +2,11 @@
  *
  * A job's digest covers everything its bytes can depend on: the SDK tree
  * digest, the C toolchain's identity (job->cc_digest), the job's whole
- * sanitized environment and argv (with the paths that cannot change the
- * output -- SDK root, GOCACHE, GOMODCACHE, zig's cache, scratch, cgo and
- * output directories -- replaced by placeholders; GOMAXPROCS, GOGC,
- * GOMEMLIMIT and -p left out; the project directory kept when -trimpath
- * is turned off), go.mod, go.sum and vendor/modules.txt, and the source
+ * sanitized environment and argv as the job value holds them (jobenv.h:
+ * the paths that cannot change the output -- SDK root, GOCACHE,
+ * GOMODCACHE, zig's cache, scratch, cgo and output directories -- as
+ * placeholders; GOMAXPROCS, GOGC, GOMEMLIMIT and -p left out; the
+ * project directory is hashed too when -trimpath is turned off), go.mod, go.sum and vendor/modules.txt, and the source
  * files the build reads.
  *
  * The sources come from `go list -deps -json` run with the job's own
@@ -52,11 +52,12 @@ struct inputs_ctx {
 	const char *sdk_tree_digest;
 };
 
-/* keys[i] = job i's input digest (64 hex digits), or "" when it cannot
- * be known (go list reported an error: the build will say why) -- that
- * job is simply built.  Returns 0, or -1 when runner_last_signal() says
+/* Each job's key = its input digest (64 hex digits), computed from the
+ * job value (jobenv_plan: the env and argv that run, with placeholders
+ * for machine paths), or "" when it cannot be known (go list reported an
+ * error: the build will say why) -- that job is simply built.  Returns 0, or -1 when runner_last_signal() says
  * the run was interrupted (the caller catches the signals meanwhile). */
-int inputs_job_keys(const struct inputs_ctx *c, const struct plan *p, char (*keys)[65]);
+int inputs_job_keys(const struct inputs_ctx *c, struct plan *p);
 
 /* After job i built, before its result is stored under key: 1 when the
  * key computed now is still key (no input it covers changed while the

@@ -120,7 +120,7 @@ void jobenv_sort(struct strv *env)
 		qsort(env->v, env->n, sizeof(*env->v), cmp_env);
 }
 
-/* What every job shares, target or not. */
+/* What every job shares, target or not, but the tuning. */
 static void base_env(const struct jobenv_ctx *c, const char *scratch, struct strv *env)
 {
 	strv_pushf(env, "PATH=%s/bin:/usr/bin:/bin", c->sdk_root);
@@ -136,6 +136,11 @@ static void base_env(const struct jobenv_ctx *c, const char *scratch, struct str
 	strv_push(env, "LC_ALL=C");
 	strv_push(env, "TZ=UTC");
 	strv_pushf(env, "SOURCE_DATE_EPOCH=%s", c->sde);
+}
+
+/* How fast it runs (jobenv_tuning): never part of a job value. */
+static void tuning_env(const struct jobenv_ctx *c, struct strv *env)
+{
 	strv_pushf(env, "GOMAXPROCS=%d", c->procs);
 	if (c->gc_limit_mib > 0) {
 		strv_push(env, "GOGC=off");
@@ -169,6 +174,7 @@ int jobenv_tuning(const char *kv)
 void jobenv_network(const struct jobenv_ctx *c, const char *scratch, struct strv *env)
 {
 	base_env(c, scratch, env);
+	tuning_env(c, env);
 	strv_pushf(env, "GOFLAGS=-modcacherw -mod=%s", c->vendor ? "vendor" : "readonly");
 	for (size_t i = 0; i < ARRAY_LEN(network_vars); i++) {
 		const char *v = getenv(network_vars[i]);
@@ -300,8 +306,7 @@ static int job_argv(const struct jobenv_ctx *c, const struct job *j, const char 
 		strv_pushf(argv, "%s/bin/go", c->sdk_root);
 		strv_push(argv, "build");
 		strv_push(argv, "-o");
-		strv_push(argv, out_path);
-		strv_pushf(argv, "-p=%d", c->procs);
+		strv_push(argv, out_path); /* -p, tuning, comes after it: jobenv_fill */
 		if (ld.len)
 			strv_pushf(argv, "-ldflags=%s", ld.data);
 		int netgo = static_ld && !strcmp(j->target.goos, "linux");
@@ -323,8 +328,10 @@ static int job_argv(const struct jobenv_ctx *c, const struct job *j, const char 
 	return rc;
 }
 
-int jobenv_job(const struct jobenv_ctx *c, const struct job *j, const char *scratch, const char *out_path,
-	       struct strv *env, struct strv *argv)
+/* The environment and argv of job j, writing its binary to out_path, with
+ * its private directories under scratch, without the tuning. */
+static int jobenv_job(const struct jobenv_ctx *c, const struct job *j, const char *scratch, const char *out_path,
+		      struct strv *env, struct strv *argv)
 {
 	if (job_env(c, j, scratch, env) < 0 || job_argv(c, j, out_path, argv) < 0) {
 		strv_release(env);
@@ -332,6 +339,79 @@ int jobenv_job(const struct jobenv_ctx *c, const struct job *j, const char *scra
 		return -1;
 	}
 	return 0;
+}
+
+/* The placeholders of a job value.  Each stands for a machine path, and
+ * only ever at the start of argv[0] (go), argv[3] (the output) or of the
+ * value of a variable xgo-build controls, which a build cannot set: the
+ * substitution never touches a value that came from release.lua. */
+enum { PL_SDK, PL_GOCACHE, PL_GOMODCACHE, PL_ZIG, PL_CGOTMP, PL_SCRATCH, PL_OUT, PL_N };
+static const char *const placeholder[PL_N] = { "/<sdk>", "/<gocache>", "/<gomodcache>", "/<zigcache>",
+					      "/<cgotmp>", "/<scratch>", "/<out>" };
+#define ARGV_OUT 3 /* go build -o OUT */
+
+int jobenv_plan(const struct jobenv_ctx *c, const struct cc_set *cc, const char *work_dir, const char *stage_dir,
+		struct plan *p)
+{
+	struct jobenv_ctx n = *c;
+	n.sdk_root = placeholder[PL_SDK];
+	n.gocache = placeholder[PL_GOCACHE];
+	n.gomodcache = placeholder[PL_GOMODCACHE];
+	n.zig_cache = c->zig_cache ? placeholder[PL_ZIG] : NULL;
+	n.cgo_tmpdir = c->cgo_tmpdir ? placeholder[PL_CGOTMP] : NULL;
+	for (size_t i = 0; i < p->n; i++) {
+		struct job *j = &p->jobs[i];
+		char name[128]; /* the name build, --print-env and smoke use */
+		if (cc && i < cc->n && cc->v[i].kind[0]) {
+			j->cc = &cc->v[i];
+			memcpy(j->cc_digest, cc->v[i].digest, sizeof(j->cc_digest));
+		}
+		plan_job_name(j, "", name, sizeof(name));
+		j->scratch = xasprintf("%s/jobs/%s", work_dir, name);
+		j->out_path = xasprintf("%s/%s", stage_dir, j->output);
+		if (jobenv_job(&n, j, placeholder[PL_SCRATCH], placeholder[PL_OUT], &j->env, &j->argv) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* s with its leading placeholder (if any) replaced by its path (owned). */
+static char *unplace(const char *s, const char *const real[PL_N])
+{
+	for (size_t i = 0; i < PL_N; i++) {
+		size_t len = strlen(placeholder[i]);
+		if (real[i] && !strncmp(s, placeholder[i], len) && (!s[len] || s[len] == '/' || s[len] == ':'))
+			return xasprintf("%s%s", real[i], s + len);
+	}
+	return xstrdup(s);
+}
+
+void jobenv_fill(const struct jobenv_ctx *c, const struct job *j, const char *scratch, const char *out_path,
+		 struct strv *env, struct strv *argv)
+{
+	const char *real[PL_N] = { c->sdk_root, c->gocache, c->gomodcache, c->zig_cache, c->cgo_tmpdir,
+				   scratch ? scratch : j->scratch, out_path ? out_path : j->out_path };
+	for (size_t i = 0; i < j->env.n; i++) {
+		const char *kv = j->env.v[i];
+		size_t len = strcspn(kv, "=");
+		if (!kv[len] || !is_controlled(kv, len)) {
+			strv_push(env, kv);
+			continue;
+		}
+		char *value = unplace(kv + len + 1, real);
+		strv_pushf(env, "%.*s=%s", (int)len, kv, value);
+		free(value);
+	}
+	tuning_env(c, env);
+	jobenv_sort(env);
+	for (size_t i = 0; i < j->argv.n; i++) {
+		if (i == 0 || i == ARGV_OUT)
+			strv_push_owned(argv, unplace(j->argv.v[i], real));
+		else
+			strv_push(argv, j->argv.v[i]);
+		if (i == ARGV_OUT)
+			strv_pushf(argv, "-p=%d", c->procs);
+	}
 }
 
 static int all_digits(const char *s)
@@ -378,6 +458,13 @@ static const char git_ignore[] = "dist/\ndist.tmp-*/\n.xgo-build/\n";
 char *jobenv_scratch(const char *work_dir, const char *name)
 {
 	char *scratch = xasprintf("%s/jobs/%s", work_dir, name);
+	if (jobenv_make_scratch(scratch) < 0)
+		FREE_AND_NULL(scratch);
+	return scratch;
+}
+
+int jobenv_make_scratch(const char *scratch)
+{
 	char *home = xasprintf("%s/home", scratch), *tmp = xasprintf("%s/tmp", scratch);
 	/* The go command's telemetry would start a child that writes into HOME
 	 * after the job ends; its mode file in the private HOME turns it off. */
@@ -401,7 +488,5 @@ char *jobenv_scratch(const char *work_dir, const char *name)
 	free(mode);
 	free(gitdir);
 	free(ignore);
-	if (rc < 0)
-		FREE_AND_NULL(scratch);
-	return scratch;
+	return rc;
 }

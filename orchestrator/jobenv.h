@@ -41,13 +41,39 @@ struct jobenv_ctx {
  * (the job's environment is recorded in manifest.json as text). */
 int jobenv_check_build(const struct release *r, const struct build_decl *b);
 
-/* The environment and argv of job j, writing its binary to out_path, with
- * its private directories under scratch (created by the caller). */
-int jobenv_job(const struct jobenv_ctx *c, const struct job *j, const char *scratch, const char *out_path,
-	       struct strv *env, struct strv *argv);
+/* The job value: once per run, when the C toolchains are resolved, each
+ * job of p gets its C toolchain (cc->v[i], from cc_resolve on the plan's
+ * jobs in order: job->cc and cc_digest; cc NULL leaves them), its dirs (scratch <work_dir>/jobs/<plan_job_name>, out_path
+ * <stage_dir>/<output>), its environment and its argv (struct job).  Every
+ * later stage reads them and none builds them again, so what is hashed
+ * and what runs cannot disagree.
+ *
+ * The value holds the form that is hashed: the machine paths that cannot
+ * change a job's output -- the SDK root, GOCACHE, GOMODCACHE, zig's cache,
+ * the cgo GOTMPDIR, the scratch dir and the output -- as the placeholders
+ * /<sdk> /<gocache> /<gomodcache> /<zigcache> /<cgotmp> /<scratch> /<out>,
+ * and no tuning (GOMAXPROCS, GOGC, GOMEMLIMIT, -p).  jobenv_fill puts the
+ * paths and the tuning in.  This way round (rather than real paths in the
+ * value and a substitution before hashing) the digest is computed from
+ * the value as it is, byte for byte what the cache keys always were, and
+ * a path in a value release.lua gave (CGO_CFLAGS=-I/home/...) is never
+ * rewritten: placeholders stand only at the start of argv[0], argv[3]
+ * and the values of variables xgo-build controls.  -1 after an error
+ * naming release.lua's line (an ldflags template). */
+struct cc_set; /* toolchains/cc.h */
+int jobenv_plan(const struct jobenv_ctx *c, const struct cc_set *cc, const char *work_dir, const char *stage_dir,
+		struct plan *p);
+
+/* The environment (sorted) and argv job j runs with: its value with c's
+ * paths, scratch and out_path (NULL: the job's own) put in for the
+ * placeholders, and c's tuning: GOMAXPROCS=c->procs (GOGC=off and
+ * GOMEMLIMIT with c->gc_limit_mib), -p=c->procs after the output.  What
+ * --print-env prints, the build records and go list runs with. */
+void jobenv_fill(const struct jobenv_ctx *c, const struct job *j, const char *scratch, const char *out_path,
+		 struct strv *env, struct strv *argv);
 
 /* The environment job j starts with: env (its recorded one, from
- * jobenv_job) and GOCACHEPROG when c sets it.  GOCACHEPROG is how the go
+ * jobenv_fill) and GOCACHEPROG when c sets it.  GOCACHEPROG is how the go
  * command reaches its cache, never what it builds: like GOCACHE's path it
  * stays out of input digests, and out of manifest.json, so that a run
  * with it and one without record the same job. */
@@ -84,6 +110,8 @@ int jobenv_tuning(const char *kv);
  * job's private HOME and TMPDIR.  Returns its path (owned), or
  * NULL after an error. */
 char *jobenv_scratch(const char *work_dir, const char *name);
+/* The same at a job value's scratch path: 0, or -1 after an error. */
+int jobenv_make_scratch(const char *scratch);
 
 /* Sort an environment by name (for printing and hashing). */
 void jobenv_sort(struct strv *env);

@@ -66,8 +66,7 @@ struct run_state {
 	struct actcache *actions; /* NULL with --no-cache */
 	char *gocacheprog;        /* the jobs' GOCACHEPROG, or NULL */
 	struct gocache_server *gcserver; /* its remote side, or NULL */
-	char (*keys)[65];       /* per job input digests */
-	struct inputs_ctx inputs; /* what they came from, for the check after each job */
+	struct inputs_ctx inputs; /* what the jobs' keys came from, for the check after each job */
 	const char *skip[3];
 	json_t *shard;  /* the manifest's "shard" record, or NULL */
 	json_t *partial; /* its "partial" record (run --target/--build), or NULL */
@@ -97,18 +96,14 @@ static const struct job *find_job(const struct plan *p, const char *want)
 	return NULL;
 }
 
-static int print_env(const struct plan *p, const struct jobenv_ctx *ctx, const char *work, const char *stage,
-		     const char *want)
+/* The job as it would run: its value, filled in as build.c fills it. */
+static int print_env(const struct plan *p, const struct jobenv_ctx *ctx, const char *want)
 {
 	const struct job *j = find_job(p, want);
 	if (!j)
 		return error("--print-env: no job '%s' (see 'xgo-build plan' for the targets)", want), EXIT_USAGE;
 	struct strv env = { 0 }, argv = { 0 };
-	char name[128]; /* as build.c names it */
-	plan_job_name(j, "", name, sizeof(name));
-	char *scratch = xasprintf("%s/jobs/%s", work, name);
-	char *out = xasprintf("%s/%s", stage, j->output);
-	int rc = jobenv_job(ctx, j, scratch, out, &env, &argv) < 0 ? EXIT_USAGE : EXIT_OK;
+	jobenv_fill(ctx, j, NULL, NULL, &env, &argv);
 	for (size_t i = 0; i < env.n; i++)
 		printf("%s\n", env.v[i]);
 	printf("\n");
@@ -117,9 +112,7 @@ static int print_env(const struct plan *p, const struct jobenv_ctx *ctx, const c
 	printf("\n");
 	strv_release(&env);
 	strv_release(&argv);
-	free(scratch);
-	free(out);
-	return rc;
+	return EXIT_OK;
 }
 
 /* Add name unless a file of that name is listed already (a binary
@@ -340,6 +333,20 @@ static int resolve_dirs(struct run_state *s)
 	return EXIT_OK;
 }
 
+/* The C toolchain of every cgo job, in plan order (cc.h); jobenv_plan
+ * stores them in the jobs. */
+static int resolve_cc(struct run_state *s)
+{
+	struct cc_need *need = xcalloc(s->plan.n ? s->plan.n : 1, sizeof(*need));
+	for (size_t i = 0; i < s->plan.n; i++) {
+		const struct job *j = &s->plan.jobs[i];
+		need[i] = (struct cc_need){ j->build, &j->target, j->id, j->static_link };
+	}
+	int rc = cc_resolve(&s->rel, need, s->plan.n, s->cache, &s->ccs);
+	free(need);
+	return rc;
+}
+
 /* After the SDK: a run that cannot start leaves no directory behind. */
 static int make_dirs(struct run_state *s)
 {
@@ -360,8 +367,8 @@ static int c_inputs(struct run_state *s)
 {
 	const char *skip[] = { s->dist, s->work, NULL };
 	unsigned long n = 0;
-	for (size_t i = 0; i < s->plan.n; i++)
-		if (s->plan.jobs[i].cc) {
+	for (size_t i = 0; i < s->ccs.n; i++)
+		if (s->ccs.v[i].kind[0]) {
 			if (source_c_digest(s->project, skip, s->c_inputs, &n) < 0)
 				return EXIT_JOB;
 			if (!n)
@@ -479,7 +486,7 @@ static int prepare(struct run_state *s)
 		return EXIT_USAGE;
 	if (jobenv_sde(&s->rel, s->sde, &s->sde_source) < 0)
 		return EXIT_USAGE;
-	if ((rc = make_dirs(s)) != EXIT_OK || (rc = cc_resolve(&s->rel, &s->plan, s->cache, &s->ccs)) != EXIT_OK)
+	if ((rc = make_dirs(s)) != EXIT_OK || (rc = resolve_cc(s)) != EXIT_OK)
 		return rc;
 	int cpus = cpu_available();
 	s->budget = cpu_budget((int)s->plan.n, cpus);
@@ -589,9 +596,8 @@ static int open_cache(struct run_state *s, struct jobenv_ctx *ctx)
 	s->skip[2] = NULL;
 	s->inputs = (struct inputs_ctx){ .env = ctx, .project_dir = s->project, .work_dir = s->work,
 					 .skip = s->skip, .sdk_tree_digest = s->sdk.tree_digest };
-	s->keys = xcalloc(s->plan.n ? s->plan.n : 1, sizeof(*s->keys));
 	runner_catch_signals(NULL); /* go list may take a moment: stay interruptible */
-	rc = inputs_job_keys(&s->inputs, &s->plan, s->keys) < 0 ? EXIT_INTERRUPTED : EXIT_OK;
+	rc = inputs_job_keys(&s->inputs, &s->plan) < 0 ? EXIT_INTERRUPTED : EXIT_OK;
 	runner_restore_signals();
 	return rc;
 }
@@ -625,7 +631,7 @@ static int write_extra_outputs(struct run_state *s)
 static int build_all(struct run_state *s, struct jobenv_ctx *ctx)
 {
 	struct build_opts bo = {
-		.env = ctx, .project_dir = s->project, .stage_dir = s->stage, .work_dir = s->work,
+		.env = ctx, .project_dir = s->project, .work_dir = s->work,
 		.parallel = s->budget.parallel, .keep_going = s->o->keep_going, .timeout_ms = s->o->timeout_ms,
 		.reverse_order = s->o->reverse_order, .on_success = job_built, .check = job_check, .user = s,
 		.vary_uid = s->o->vary_uid, .vary_hostname = s->o->vary_hostname,
@@ -637,7 +643,6 @@ static int build_all(struct run_state *s, struct jobenv_ctx *ctx)
 	    (rc = open_cache(s, ctx)) != EXIT_OK)
 		return rc;
 	bo.cache = s->actions;
-	bo.keys = s->keys;
 	bo.inputs = &s->inputs;
 	note("building %zu job%s: %d at a time, -p %d each, isolation %s", s->plan.n, s->plan.n == 1 ? "" : "s",
 	     s->budget.parallel, s->budget.procs, iso_level_name(s->iso));
@@ -822,7 +827,6 @@ static void run_state_free(struct run_state *s)
 	gocache_server_stop(s->gcserver, 0, NULL); /* a run that ended early */
 	free(s->gocacheprog);
 	actcache_close(s->actions);
-	free(s->keys);
 	json_decref(s->shard);
 	json_decref(s->partial);
 	sbom_set_release(&s->sboms);
@@ -895,8 +899,12 @@ int pipeline_run(const struct pipeline_opts *o)
 	char *vendor = xasprintf("%s/vendor/modules.txt", s.project);
 	ctx.vendor = access(vendor, F_OK) == 0;
 	free(vendor);
+	if (jobenv_plan(&ctx, &s.ccs, s.work, s.stage, &s.plan) < 0) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
 	if (o->print_env) {
-		rc = print_env(&s.plan, &ctx, s.work, s.stage, o->print_env);
+		rc = print_env(&s.plan, &ctx, o->print_env);
 		goto out;
 	}
 	if (dist_make_stage(s.stage) < 0) {

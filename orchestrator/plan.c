@@ -260,6 +260,16 @@ int plan_make(const struct release *r, const struct port_table *ports, struct pl
 	return -1;
 }
 
+static void job_release(struct job *j)
+{
+	free(j->output);
+	free(j->binary);
+	free(j->scratch);
+	free(j->out_path);
+	strv_release(&j->env);
+	strv_release(&j->argv);
+}
+
 void plan_keep(struct plan *p, const unsigned char *keep)
 {
 	size_t n = 0;
@@ -268,8 +278,7 @@ void plan_keep(struct plan *p, const unsigned char *keep)
 			p->jobs[n++] = p->jobs[i];
 			continue;
 		}
-		free(p->jobs[i].output); /* the plan owns the names of the jobs it drops */
-		free(p->jobs[i].binary);
+		job_release(&p->jobs[i]); /* the plan owns what the jobs it drops hold */
 	}
 	p->n = n;
 }
@@ -336,10 +345,8 @@ int plan_select(const struct plan_select *sel, struct plan *p, json_t **record)
 
 void plan_release(struct plan *p)
 {
-	for (size_t i = 0; i < p->n; i++) {
-		free(p->jobs[i].output);
-		free(p->jobs[i].binary);
-	}
+	for (size_t i = 0; i < p->n; i++)
+		job_release(&p->jobs[i]);
 	free(p->jobs);
 	strv_release(&p->skipped);
 	memset(p, 0, sizeof(*p));

@@ -29,6 +29,15 @@ struct job {
 	 * binary digest, target triple); input digests hash it. */
 	const struct cc_tool *cc;
 	char cc_digest[65];
+	/* The job value (jobenv.h jobenv_plan), made once when the toolchains
+	 * are known; inputs, build, --print-env, smoke and the manifest read
+	 * it.  env and argv are the form that is hashed: machine paths as
+	 * placeholders, no tuning (GOMAXPROCS, GOGC, GOMEMLIMIT, -p);
+	 * jobenv_fill makes the one that runs. */
+	char *scratch;          /* <work>/jobs/<name>: its private HOME and TMPDIR */
+	char *out_path;         /* <stage>/<output>: where go build writes */
+	struct strv env, argv;
+	char key[65];           /* the input digest (inputs.h); "" unknown or no cache */
 };
 
 struct plan {

@@ -333,11 +333,11 @@ struct resolver {
 	size_t nprobed;
 };
 
-static int no_toolchain(struct resolver *rs, const struct job *j)
+static int no_toolchain(struct resolver *rs, const struct cc_need *j)
 {
-	const char *pkg = NULL, *triple = cc_gcc_triple(&j->target, &pkg);
+	const char *pkg = NULL, *triple = cc_gcc_triple(j->target, &pkg);
 	char zt[48];
-	const char *zig = cc_zig_triple(&j->target, "musl", zt, sizeof(zt));
+	const char *zig = cc_zig_triple(j->target, "musl", zt, sizeof(zt));
 	char also[200] = "";
 	if (triple && pkg)
 		snprintf(also, sizeof(also), "%sor install %s and add cc { use = \"gcc\" }", zig ? "; " : "", pkg);
@@ -347,7 +347,7 @@ static int no_toolchain(struct resolver *rs, const struct job *j)
 		     also, !zig && !triple ? "give a compiler: cc { targets = { [\"...\"] = \"/path/to/cc\" } }" : "");
 }
 
-static int resolve_zig(struct resolver *rs, const struct job *j, struct cc_tool *t)
+static int resolve_zig(struct resolver *rs, const struct cc_need *j, struct cc_tool *t)
 {
 	const struct cc_decl *d = &rs->r->cc;
 	const char *where = rs->r->path;
@@ -355,11 +355,11 @@ static int resolve_zig(struct resolver *rs, const struct job *j, struct cc_tool 
 	if (!d->zig)
 		return error("%s:%d: cc: %s is to use zig, but no zig version is pinned: add zig = \"0.17.0\"", where,
 			     d->line ? d->line : j->build->line, j->id), EXIT_USAGE;
-	if (!cc_zig_triple(&j->target, d->libc, triple, sizeof(triple)))
+	if (!cc_zig_triple(j->target, d->libc, triple, sizeof(triple)))
 		return error("%s:%d: build '%s': zig has no preset for %s: use gcc or a compiler path in cc { targets "
-			     "= { [\"%s/%s\"] = ... } }", where, j->build->line, j->build->name, j->id, j->target.goos,
-			     j->target.goarch), EXIT_USAGE;
-	if (j->static_link && !strcmp(j->target.goos, "linux") && !strcmp(d->libc, "glibc"))
+			     "= { [\"%s/%s\"] = ... } }", where, j->build->line, j->build->name, j->id, j->target->goos,
+			     j->target->goarch), EXIT_USAGE;
+	if (j->static_link && !strcmp(j->target->goos, "linux") && !strcmp(d->libc, "glibc"))
 		return error("%s:%d: build '%s': %s: zig cannot link glibc statically: use cc { libc = \"musl\" } "
 			     "or static = false", where, j->build->line, j->build->name, j->id), EXIT_USAGE;
 	if (!rs->zig) {
@@ -383,7 +383,7 @@ static int resolve_zig(struct resolver *rs, const struct job *j, struct cc_tool 
 	memcpy(t->sha256, rs->zigpin.sha256, sizeof(t->sha256));
 	memcpy(t->lib_digest, rs->zigpin.tree_digest, sizeof(t->lib_digest));
 	t->triple = xstrdup(triple);
-	if (!strcmp(j->target.goos, "darwin") && !(t->ldflags = macos_stubs(rs->cache_dir)))
+	if (!strcmp(j->target->goos, "darwin") && !(t->ldflags = macos_stubs(rs->cache_dir)))
 		return EXIT_TOOLCHAIN;
 	if (t->ldflags) {
 		char *dir = t->ldflags;
@@ -426,9 +426,9 @@ static int resolve_gcc_path(struct resolver *rs, const char *kind, const char *p
 	return EXIT_OK;
 }
 
-static int resolve_one(struct resolver *rs, const struct job *j, struct cc_tool *t)
+static int resolve_one(struct resolver *rs, const struct cc_need *j, struct cc_tool *t)
 {
-	const char *use = cc_choose(&rs->r->cc, &j->target);
+	const char *use = cc_choose(&rs->r->cc, j->target);
 	const char *where = rs->r->path;
 	if (!use)
 		return no_toolchain(rs, j), EXIT_USAGE;
@@ -443,7 +443,7 @@ static int resolve_one(struct resolver *rs, const struct job *j, struct cc_tool 
 	char *path = NULL;
 	int rc;
 	if (!strcmp(use, "host")) {
-		if (!is_native(&j->target))
+		if (!is_native(j->target))
 			return error("%s:%d: build '%s': the host C compiler builds only for %s, not %s: use zig or a "
 				     "cross gcc", where, j->build->line, j->build->name, sdk_host_platform(), j->id),
 			       EXIT_USAGE;
@@ -452,7 +452,7 @@ static int resolve_one(struct resolver *rs, const struct job *j, struct cc_tool 
 			       EXIT_TOOLCHAIN;
 		rc = resolve_gcc_path(rs, "host", path, "", t);
 	} else {
-		const char *pkg = NULL, *triple = cc_gcc_triple(&j->target, &pkg);
+		const char *pkg = NULL, *triple = cc_gcc_triple(j->target, &pkg);
 		if (!triple)
 			return error("%s:%d: build '%s': there is no Debian cross gcc for %s: use zig or a compiler "
 				     "path", where, j->build->line, j->build->name, j->id), EXIT_USAGE;
@@ -468,21 +468,19 @@ static int resolve_one(struct resolver *rs, const struct job *j, struct cc_tool 
 	return rc;
 }
 
-int cc_resolve(const struct release *r, struct plan *p, const char *cache_dir, struct cc_set *out)
+int cc_resolve(const struct release *r, const struct cc_need *need, size_t n, const char *cache_dir,
+	       struct cc_set *out)
 {
 	struct resolver rs = { .r = r, .cache_dir = cache_dir };
 	int rc = EXIT_OK;
-	out->v = xcalloc(p->n ? p->n : 1, sizeof(*out->v));
-	out->n = p->n;
-	for (size_t i = 0; i < p->n && rc == EXIT_OK; i++) {
-		struct job *j = &p->jobs[i];
-		if (!j->target.cgo)
+	out->v = xcalloc(n ? n : 1, sizeof(*out->v));
+	out->n = n;
+	for (size_t i = 0; i < n && rc == EXIT_OK; i++) {
+		if (!need[i].target->cgo)
 			continue;
-		if ((rc = resolve_one(&rs, j, &out->v[i])) != EXIT_OK)
+		if ((rc = resolve_one(&rs, &need[i], &out->v[i])) != EXIT_OK)
 			break;
 		identity(&out->v[i]);
-		j->cc = &out->v[i];
-		memcpy(j->cc_digest, out->v[i].digest, sizeof(j->cc_digest));
 	}
 	for (size_t i = 0; i < rs.nprobed; i++) {
 		free(rs.probed[i].path);

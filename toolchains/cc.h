@@ -26,9 +26,9 @@
  * sha256 of its binary (for zig also the lib/ tree digest and the
  * -target triple).  identity digest = sha256 of
  *   "xgo-cc-v1\n" kind "\n" path "\n" version "\n" sha256 "\n" lib "\n" triple "\n"
- * It goes into struct job's cc_digest, the manifest, and the cgo flags
- * (-DXGO_CC_ID=<digest>) so that Go's build cache keys every C compile
- * and link with it: a changed C toolchain never reuses stale objects.
+ * It goes into the job value (plan.h: cc, cc_digest), the manifest,
+ * and the cgo flags (-DXGO_CC_ID=<digest>) so that Go's build cache keys
+ * every C compile and link with it: a changed C toolchain never reuses stale objects.
  */
 #ifndef XGO_CC_H
 #define XGO_CC_H
@@ -38,7 +38,6 @@
 
 #include "lua/release.h"
 #include "matrix/matrix.h"
-#include "orchestrator/plan.h"
 #include "toolchains/lockfile.h"
 
 struct cc_tool {
@@ -53,21 +52,31 @@ struct cc_tool {
 	char digest[65];       /* the identity digest (above) */
 };
 
-/* The toolchains of a plan: one entry per job, in plan order (kind "" for
- * jobs without cgo).  Jobs point into v (job->cc), so the set lives as
- * long as the plan. */
+/* What a C toolchain is chosen for: one job's target (a plan's job, read
+ * by the caller; its build's name and line go into errors). */
+struct cc_need {
+	const struct build_decl *build;
+	const struct target *target;
+	const char *id;  /* target_id of target: "linux/arm64+cgo" */
+	int static_link; /* linked static: zig then needs musl on linux */
+};
+
+/* The toolchains of n needs: one entry per need, in their order (kind ""
+ * for a target without cgo).  The plan stage stores them in its jobs
+ * (jobenv.h jobenv_plan: job->cc points into v), so the set lives as long
+ * as the plan. */
 struct cc_set {
 	struct cc_tool *v;
 	size_t n;
 };
 
-/* Resolve the C toolchain of every cgo job of p, set p->jobs[i].cc and
- * cc_digest.  cache_dir holds the zig verification records.  Returns
- * EXIT_OK, EXIT_USAGE (no toolchain serves a target, or the cc
- * declaration cannot serve it) or EXIT_TOOLCHAIN (a declared compiler is
- * missing or differs from its pin), after one error naming the build,
- * target and fix. */
-int cc_resolve(const struct release *r, struct plan *p, const char *cache_dir, struct cc_set *out);
+/* Resolve the C toolchain of every cgo target of need[0..n).  cache_dir
+ * holds the zig verification records.  Returns EXIT_OK, EXIT_USAGE (no
+ * toolchain serves a target, or the cc declaration cannot serve it) or
+ * EXIT_TOOLCHAIN (a declared compiler is missing or differs from its
+ * pin), after one error naming the build, target and fix. */
+int cc_resolve(const struct release *r, const struct cc_need *need, size_t n, const char *cache_dir,
+	       struct cc_set *out);
 void cc_set_release(struct cc_set *s);
 
 /* The toolchain target t gets under d (see above): "zig", "gcc", "host",

@@ -1,6 +1,8 @@
 /* Unit tests for orchestrator/jobenv: a job's environment is built from
  * nothing (no host variable leaks), with the target, the variant, the
- * build's env rules and the C toolchain of cgo jobs; and its argv. */
+ * build's env rules and the C toolchain of cgo jobs; and its argv.  The
+ * job value (jobenv_plan) is the hashed form, and what runs (jobenv_fill)
+ * is that value with the machine's paths and the tuning put in. */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
 #include <stdarg.h>
@@ -34,6 +36,10 @@ static const char release_text[] =
 	"build 'c' {\n"
 	"  env = { CGO_CFLAGS = '-DUSER' },\n"
 	"  targets = matrix { goos = { 'linux' }, goarch = { 'arm64' }, cgo = true },\n"
+	"}\n"
+	"build 'raw' {\n"
+	"  env = { RAW = '/<sdk>/kept', CGO_CFLAGS = '-I/sdk/go/include' },\n"
+	"  targets = matrix { goos = { 'linux' }, goarch = { 'amd64' } },\n"
 	"}\n";
 
 static struct release rel;
@@ -72,6 +78,21 @@ static const struct job *job_of(const char *build)
 	return NULL;
 }
 
+/* The job value of src (jobenv_plan on a plan of it alone), filled in as
+ * it runs with scratch and out_path. */
+static void run_form(const struct jobenv_ctx *c, const struct job *src, const char *scratch, const char *out_path,
+		     struct strv *env, struct strv *argv)
+{
+	struct job j = *src; /* its names stay the plan's */
+	struct plan one = { .release = &rel, .jobs = &j, .n = 1 };
+	assert_int_equal(jobenv_plan(c, NULL, "/work", "/stage", &one), 0);
+	jobenv_fill(c, &j, scratch, out_path, env, argv);
+	free(j.scratch);
+	free(j.out_path);
+	strv_release(&j.env);
+	strv_release(&j.argv);
+}
+
 /* The value of name in env, or NULL. */
 static const char *get(const struct strv *env, const char *name)
 {
@@ -95,7 +116,7 @@ static void test_jobenv__environment_is_built_from_nothing(void **state)
 	setenv("XGO_TEST_PASSED", "passed value", 1);
 	unsetenv("XGO_TEST_ABSENT");
 	struct strv env = { 0 }, argv = { 0 };
-	assert_int_equal(jobenv_job(&CTX, job_of("app"), "/work/jobs/app", "/out/app", &env, &argv), 0);
+	run_form(&CTX, job_of("app"), "/work/jobs/app", "/out/app", &env, &argv);
 	char *got = unit_lines(&env);
 	assert_string_equal(got, "CGO_CFLAGS=-DUSER\n"
 				 "CGO_ENABLED=0\n"
@@ -134,7 +155,7 @@ static void test_jobenv__argv_expands_ldflags_and_joins_tags(void **state)
 {
 	(void)state;
 	struct strv env = { 0 }, argv = { 0 };
-	assert_int_equal(jobenv_job(&CTX, job_of("app"), "/work/jobs/app", "/out/app", &env, &argv), 0);
+	run_form(&CTX, job_of("app"), "/work/jobs/app", "/out/app", &env, &argv);
 	char *got = unit_lines(&argv);
 	assert_string_equal(got, "/sdk/go/bin/go\nbuild\n-o\n/out/app\n-p=3\n"
 				 "-ldflags=-s -X main.v=1.2.3 -X main.os=linux\n-tags=a,b\n-v\n./cmd/app\n");
@@ -152,7 +173,7 @@ static void test_jobenv__a_build_may_drop_source_date_epoch_and_windows_gets_exe
 	struct strv env = { 0 }, argv = { 0 };
 	const struct job *j = job_of("nosde");
 	assert_string_equal(j->binary, "nosde.exe");
-	assert_int_equal(jobenv_job(&c, j, "/s", "/out/nosde.exe", &env, &argv), 0);
+	run_form(&c, j, "/s", "/out/nosde.exe", &env, &argv);
 	assert_null(get(&env, "SOURCE_DATE_EPOCH"));
 	assert_string_equal(get(&env, "GOOS"), "windows");
 	assert_string_equal(get(&env, "GOAMD64"), "v1"); /* a variant not chosen: Go's default, explicitly */
@@ -183,7 +204,7 @@ static void test_jobenv__cgo_job_gets_its_c_toolchain(void **state)
 	struct jobenv_ctx c = CTX;
 	c.cgo_tmpdir = "/tmp/xgo-cgo";
 	struct strv env = { 0 }, argv = { 0 };
-	assert_int_equal(jobenv_job(&c, &j, "/s", "/out/c", &env, &argv), 0);
+	run_form(&c, &j, "/s", "/out/c", &env, &argv);
 	assert_string_equal(get(&env, "CGO_ENABLED"), "1");
 	assert_string_equal(get(&env, "CC"), "aarch64-linux-gnu-gcc");
 	assert_string_equal(get(&env, "CXX"), "aarch64-linux-gnu-g++");
@@ -232,6 +253,104 @@ static void test_jobenv__spawn_adds_gocacheprog_and_network_passes_proxies(void 
 	strv_release(&rec);
 	strv_release(&spawn);
 	strv_release(&net);
+}
+
+/* What runs, with each machine path at the start of a value put back as
+ * its placeholder and the tuning and GOCACHEPROG left out: written here
+ * on its own, as the inverse of jobenv_fill. */
+static void unfill(const struct strv *in, int is_argv, const char *const real[][2], size_t n, struct strv *out)
+{
+	for (size_t i = 0; i < in->n; i++) {
+		const char *e = in->v[i];
+		if (jobenv_tuning(e) || !strncmp(e, "GOCACHEPROG=", 12) || (is_argv && !strncmp(e, "-p=", 3)))
+			continue;
+		size_t name = is_argv ? 0 : strcspn(e, "=") + 1;
+		char *put = NULL;
+		for (size_t k = 0; k < n && !put; k++) {
+			size_t len = strlen(real[k][0]);
+			if (!strncmp(e + name, real[k][0], len))
+				put = xasprintf("%.*s%s%s", (int)name, e, real[k][1], e + name + len);
+		}
+		strv_push_owned(out, put ? put : xstrdup(e));
+	}
+}
+
+static void test_jobenv__the_hashed_value_is_what_runs_with_the_paths_put_back(void **state)
+{
+	(void)state;
+	struct cc_tool t = { .kind = "gcc", .path = "/opt/cross/bin/aarch64-linux-gnu-gcc", .cc = "gcc",
+			     .cxx = "g++", .ar = "ar", .digest = "00112233445566778899aabbccddeeff" };
+	struct jobenv_ctx c = CTX;
+	c.zig_cache = "/cache/zig";
+	c.cgo_tmpdir = "/tmp/xgo-cgo";
+	c.gc_limit_mib = 256;
+	c.gocacheprog = "/bin/xgo-build gocacheprog";
+	struct cc_set set = { xcalloc(plan.n, sizeof(struct cc_tool)), plan.n }; /* as cc_resolve gives it */
+	for (size_t i = 0; i < plan.n; i++)
+		if (plan.jobs[i].target.cgo)
+			set.v[i] = t;
+	assert_int_equal(jobenv_plan(&c, &set, "/work", "/stage", &plan), 0);
+	for (size_t i = 0; i < plan.n; i++) {
+		const struct job *j = &plan.jobs[i];
+		char name[128];
+		plan_job_name(j, "", name, sizeof(name));
+		char *scratch = xasprintf("/work/jobs/%s", name), *out = xasprintf("/stage/%s", j->output);
+		assert_string_equal(j->scratch, scratch);
+		assert_string_equal(j->out_path, out);
+		struct strv env = { 0 }, argv = { 0 }, spawn = { 0 }, back_env = { 0 }, back_argv = { 0 };
+		jobenv_fill(&c, j, NULL, NULL, &env, &argv);
+		jobenv_spawn(&c, &env, &spawn);
+		assert_string_equal(argv.v[3], out);
+		assert_string_equal(argv.v[4], "-p=3");
+		assert_string_equal(get(&spawn, "GOMAXPROCS"), "3");
+		assert_string_equal(get(&spawn, "GOCACHEPROG"), c.gocacheprog);
+		const char *const real[][2] = { { scratch, "/<scratch>" },  { out, "/<out>" },
+						{ "/sdk/go", "/<sdk>" },   { "/cache/go-build", "/<gocache>" },
+						{ "/cache/mod", "/<gomodcache>" }, { "/cache/zig", "/<zigcache>" },
+						{ "/tmp/xgo-cgo", "/<cgotmp>" } };
+		unfill(&spawn, 0, real, ARRAY_LEN(real), &back_env);
+		unfill(&argv, 1, real, ARRAY_LEN(real), &back_argv);
+		char *want = unit_lines(&j->env), *got = unit_lines(&back_env);
+		assert_string_equal(got, want);
+		free(want);
+		free(got);
+		want = unit_lines(&j->argv);
+		got = unit_lines(&back_argv);
+		assert_string_equal(got, want);
+		free(want);
+		free(got);
+		if (!strcmp(j->build->name, "raw")) { /* the build's own values, as given, in both */
+			assert_string_equal(get(&spawn, "RAW"), "/<sdk>/kept");
+			assert_string_equal(get(&spawn, "CGO_CFLAGS"), "-I/sdk/go/include");
+		}
+		strv_release(&env);
+		strv_release(&argv);
+		strv_release(&spawn);
+		strv_release(&back_env);
+		strv_release(&back_argv);
+		free(scratch);
+		free(out);
+	}
+	/* the hashed form: what the action cache keys were always made of */
+	const struct job *app = job_of("app"), *cj = job_of("c");
+	assert_string_equal(get(&app->env, "PATH"), "/<sdk>/bin:/usr/bin:/bin");
+	assert_string_equal(get(&app->env, "HOME"), "/<scratch>/home");
+	assert_string_equal(get(&app->env, "GOCACHE"), "/<gocache>");
+	assert_null(get(&app->env, "GOMAXPROCS"));
+	assert_null(get(&app->env, "GOMEMLIMIT"));
+	char *got = unit_lines(&app->argv);
+	assert_string_equal(got, "/<sdk>/bin/go\nbuild\n-o\n/<out>\n"
+				 "-ldflags=-s -X main.v=1.2.3 -X main.os=linux\n-tags=a,b\n-v\n./cmd/app\n");
+	free(got);
+	assert_string_equal(get(&cj->env, "PATH"), "/<sdk>/bin:/opt/cross/bin:/usr/bin:/bin");
+	assert_string_equal(get(&cj->env, "GOTMPDIR"), "/<cgotmp>");
+	assert_string_equal(cj->cc_digest, t.digest);
+	assert_null(app->cc);
+	for (size_t i = 0; i < plan.n; i++) {
+		assert_ptr_equal(plan.jobs[i].cc, plan.jobs[i].target.cgo ? &set.v[i] : NULL);
+		plan.jobs[i].cc = NULL;
+	}
+	free(set.v);
 }
 
 /* Each refused build: its error names release.lua's line and the value. */
@@ -352,6 +471,7 @@ int main(void)
 		cmocka_unit_test(test_jobenv__a_build_may_drop_source_date_epoch_and_windows_gets_exe),
 		cmocka_unit_test(test_jobenv__cgo_job_gets_its_c_toolchain),
 		cmocka_unit_test(test_jobenv__spawn_adds_gocacheprog_and_network_passes_proxies),
+		cmocka_unit_test(test_jobenv__the_hashed_value_is_what_runs_with_the_paths_put_back),
 		cmocka_unit_test(test_jobenv__check_build_refuses_what_xgo_build_controls),
 		cmocka_unit_test(test_jobenv__sde_order_release_then_environment_then_default),
 		cmocka_unit_test(test_jobenv__local_and_tuning_names),

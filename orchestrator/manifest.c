@@ -7,6 +7,7 @@
 #include "toolchains/cc.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -344,6 +345,15 @@ static const char *rd_name(struct rd *r, json_t *o, const char *label, const cha
 	return r->failed ? NULL : s;
 }
 
+/* A file's size in bytes, -1 when it is absent. */
+static long long rd_size(struct rd *r, json_t *o, const char *label)
+{
+	json_t *v = rd_get(r, o, label, "size", RD_INT, 0);
+	if (v && json_integer_value(v) < 0)
+		rd_fail(r, "%s.size is negative", label);
+	return v && !r->failed ? (long long)json_integer_value(v) : -1;
+}
+
 static const char *rd_sha(struct rd *r, json_t *o, const char *label)
 {
 	const char *s = rd_str(r, o, label, "sha256", 0, NULL);
@@ -352,22 +362,24 @@ static const char *rd_sha(struct rd *r, json_t *o, const char *label)
 	return r->failed ? NULL : s;
 }
 
-/* The objects of list key (absent: none unless need), each given to one(). */
+/* The objects of o's list key (absent: none unless need), each given to
+ * one() with its label ("parent.key[i]"). */
 typedef void (*rd_item)(struct rd *r, json_t *o, const char *label, void *out);
 
-static size_t rd_list(struct rd *r, json_t *doc, const char *key, int need, void **out, size_t size, rd_item one)
+static size_t rd_list(struct rd *r, json_t *o, const char *parent, const char *key, int need, void **out,
+		      size_t size, rd_item one)
 {
-	json_t *a = rd_get(r, doc, "", key, RD_ARR, need);
+	json_t *a = rd_get(r, o, parent, key, RD_ARR, need);
 	size_t n = json_array_size(a);
 	*out = n ? xcalloc(n, size) : NULL;
 	for (size_t i = 0; i < n && !r->failed; i++) {
 		char label[64];
-		snprintf(label, sizeof(label), "%s[%zu]", key, i);
-		json_t *o = json_array_get(a, i);
-		if (!json_is_object(o))
+		snprintf(label, sizeof(label), "%s%s%s[%zu]", parent, *parent ? "." : "", key, i);
+		json_t *item = json_array_get(a, i);
+		if (!json_is_object(item))
 			rd_fail(r, "%s is not an object", label);
 		else
-			one(r, o, label, (char *)*out + i * size);
+			one(r, item, label, (char *)*out + i * size);
 	}
 	return n;
 }
@@ -391,6 +403,7 @@ static void rd_file(struct rd *r, json_t *o, const char *label, const char *fiel
 	f->obj = o;
 	f->name = rd_name(r, o, label, "name", field);
 	f->sha256 = rd_sha(r, o, label);
+	f->size = rd_size(r, o, label);
 	f->target = rd_str(r, o, label, "target", 0, "");
 	f->build = rd_str(r, o, label, "build", 0, "");
 }
@@ -420,6 +433,7 @@ static void rd_job(struct rd *r, json_t *o, const char *label, void *out)
 	j->f.target = rd_str(r, o, label, "target", 1, "");
 	j->f.name = rd_name(r, o, label, "output", "job output");
 	j->f.sha256 = rd_sha(r, o, label);
+	j->f.size = rd_size(r, o, label);
 	j->variant = rd_str(r, o, label, "variant", 0, "");
 	j->cgo = rd_bool(r, o, label, "cgo");
 	j->cached = rd_bool(r, o, label, "cached");
@@ -437,6 +451,29 @@ static void rd_sig(struct rd *r, json_t *o, const char *label, void *out)
 	s->file = rd_name(r, o, label, "file", "signature file");
 	s->signs = rd_name(r, o, label, "signs", "signed file");
 	s->format = rd_str(r, o, label, "format", 1, "");
+}
+
+static void rd_plan_job(struct rd *r, json_t *o, const char *label, void *out)
+{
+	struct manifest_plan_job *j = out;
+	j->build = rd_str(r, o, label, "build", 1, "");
+	j->target = rd_str(r, o, label, "target", 1, "");
+	j->output = rd_str(r, o, label, "output", 1, "");
+}
+
+static void rd_shard(struct rd *r, json_t *o, struct manifest_shard *s)
+{
+	json_t *v = rd_get(r, o, "shard", "index", RD_INT, 1);
+	s->index = v && json_integer_value(v) >= 0 && json_integer_value(v) <= INT_MAX ? (int)json_integer_value(v) : 0;
+	v = rd_get(r, o, "shard", "count", RD_INT, 1);
+	s->count = v && json_integer_value(v) >= 0 && json_integer_value(v) <= INT_MAX ? (int)json_integer_value(v) : 0;
+	if (!json_is_null(json_object_get(o, "overlap")))
+		s->overlap = rd_str(r, o, "shard", "overlap", 0, NULL);
+	s->targets = rd_get(r, o, "shard", "targets", RD_ARR, 1);
+	for (size_t i = 0; i < json_array_size(s->targets); i++)
+		if (!json_is_string(json_array_get(s->targets, i)))
+			rd_fail(r, "shard.targets[%zu] is not a string", i);
+	s->nplan = rd_list(r, o, "shard", "plan", 1, (void **)&s->plan, sizeof(*s->plan), rd_plan_job);
 }
 
 /* The top-level records, typed; m->doc is set. */
@@ -459,18 +496,19 @@ static void rd_doc(struct rd *r, struct manifest *m)
 	m->sde = rd_str(r, in, "inputs", "source_date_epoch", 0, "");
 	m->sde_value = strtoll(m->sde, NULL, 10);
 	rd_get(r, in, "inputs", "git", RD_OBJ, 0);
-	m->njobs = rd_list(r, d, "jobs", 1, (void **)&m->jobs, sizeof(*m->jobs), rd_job);
-	m->narchives = rd_list(r, d, "archives", 1, (void **)&m->archives, sizeof(*m->archives), rd_archive);
-	m->npackages = rd_list(r, d, "packages", 0, (void **)&m->packages, sizeof(*m->packages), rd_package);
-	m->nsboms = rd_list(r, d, "sboms", 0, (void **)&m->sboms, sizeof(*m->sboms), rd_sbom);
-	m->nsigs = rd_list(r, d, "signatures", 0, (void **)&m->sigs, sizeof(*m->sigs), rd_sig);
+	m->njobs = rd_list(r, d, "", "jobs", 1, (void **)&m->jobs, sizeof(*m->jobs), rd_job);
+	m->narchives = rd_list(r, d, "", "archives", 1, (void **)&m->archives, sizeof(*m->archives), rd_archive);
+	m->npackages = rd_list(r, d, "", "packages", 0, (void **)&m->packages, sizeof(*m->packages), rd_package);
+	m->nsboms = rd_list(r, d, "", "sboms", 0, (void **)&m->sboms, sizeof(*m->sboms), rd_sbom);
+	m->nsigs = rd_list(r, d, "", "signatures", 0, (void **)&m->sigs, sizeof(*m->sigs), rd_sig);
 	json_t *c = rd_get(r, d, "", "checksums", RD_OBJ, 0);
 	if (c) {
 		m->checksums.file = rd_name(r, c, "checksums", "file", "checksums.file");
 		m->checksums.algorithm = rd_str(r, c, "checksums", "algorithm", 1, "");
 		m->checksums.per_file = rd_bool(r, c, "checksums", "per_file");
 	}
-	m->shard = rd_get(r, d, "", "shard", RD_OBJ, 0);
+	if ((m->shard = rd_get(r, d, "", "shard", RD_OBJ, 0)))
+		rd_shard(r, m->shard, &m->shard_rec);
 	m->partial = rd_get(r, d, "", "partial", RD_OBJ, 0);
 	m->merged = rd_get(r, d, "", "merged", RD_OBJ, 0);
 	m->universal = rd_get(r, d, "", "universal", RD_ARR, 0);
@@ -533,5 +571,6 @@ void manifest_release(struct manifest *m)
 	free(m->packages);
 	free(m->sboms);
 	free(m->sigs);
+	free(m->shard_rec.plan);
 	memset(m, 0, sizeof(*m));
 }

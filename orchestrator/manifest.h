@@ -73,6 +73,7 @@ int manifest_write(const char *path, const struct manifest_in *m);
 /* Write a manifest document (e.g. merge's) to path atomically, in the
  * same layout: two-space indent, keys in order, a final newline. */
 int manifest_write_json(const char *path, json_t *doc);
+
 /* ---- the reader: every manifest xgo-build reads (merge's shards, run
  * --timings, verify --against, verify-release) goes through it. ----
  *
@@ -80,9 +81,10 @@ int manifest_write_json(const char *path, json_t *doc);
  * of every field a reader uses is checked before anything is done with it:
  * "schema" 1; tool.version, sdk.version and sdk.platform strings; jobs and
  * archives lists of objects; each job's build, target and output strings;
- * every name (job output, archive, package and SBOM name, checksums.file)
- * through path_check_name (a manifest is untrusted input); every sha256
- * 64 lowercase hex digits where present; optional fields of the right
+ * every name (job output, archive, package and SBOM name, checksums.file,
+ * a signature's file and signs) through path_check_name (a manifest is
+ * untrusted input); every sha256 64 hex digits where present; a shard
+ * record's index, count, targets and plan; optional fields of the right
  * type where present.  A fault is one error() line "WHAT: not a
  * manifest.json: FIELD is missing / is not a string / ..." (or path.h's
  * line for a name) and -1, with nothing left to release. */
@@ -95,6 +97,7 @@ struct manifest_file {
 	const char *sha256;  /* NULL: not written (a failed job or archive) */
 	const char *build;   /* SBOM: its job's; archive, package: its first binary's; "" */
 	const char *target;  /* its "target", "" when it records none */
+	long long size;      /* bytes, -1 when not recorded */
 	json_t *obj;         /* borrowed: the whole record */
 };
 
@@ -108,6 +111,20 @@ struct manifest_job {
 
 struct manifest_sig {
 	const char *file, *signs, *format;
+};
+
+/* One job of a shard's whole plan (shard.h's record). */
+struct manifest_plan_job {
+	const char *build, *target, *output;
+};
+
+/* A shard's "shard" record (run --shard K/N), typed when present. */
+struct manifest_shard {
+	int index, count;          /* K and N as recorded: merge checks 1 <= K <= N */
+	const char *overlap;       /* the overlap target id, NULL for none */
+	json_t *targets;           /* borrowed: the target ids it built, strings */
+	struct manifest_plan_job *plan;
+	size_t nplan;
 };
 
 struct manifest {
@@ -129,6 +146,7 @@ struct manifest {
 		int per_file;
 	} checksums;
 	json_t *shard, *partial, *merged, *universal, *images; /* borrowed objects/lists, NULL when absent */
+	struct manifest_shard shard_rec; /* when shard is set */
 };
 
 /* Parse len bytes of text; what names it in messages ("'dist/manifest.json'"). */

@@ -21,14 +21,15 @@
 struct shard_dir {
 	const char *dir;
 	struct manifest m; /* its manifest.json */
-	json_t *rec;   /* borrowed: the manifest's "shard" */
+	const struct manifest_shard *rec; /* its "shard" record */
 	int k, n;
 };
 
 struct merge {
 	struct shard_dir *v;
 	size_t n;
-	json_t *plan;          /* borrowed: the plan every shard records */
+	const struct manifest_plan_job *plan; /* the plan every shard records */
+	size_t nplan;
 	const char *overlap;   /* the overlap target id, or NULL */
 	const struct manifest_job **first, **second; /* per plan job: its record in a shard, or NULL */
 	int *first_in, *second_in; /* and which shard (index into v) */
@@ -56,12 +57,6 @@ static json_t *at(json_t *doc, const char *path)
 	return doc;
 }
 
-static const char *str(json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	return s ? s : "";
-}
-
 /* A recorded digest, "" when the file was not written. */
 static const char *sha(const struct manifest_file *f)
 {
@@ -77,20 +72,20 @@ static int load(struct merge *m, const struct merge_opts *o)
 		s->dir = o->dirs[i];
 		if (manifest_load_dir(&s->m, s->dir) < 0)
 			return -1;
-		s->rec = s->m.shard;
-		json_int_t k = json_integer_value(json_object_get(s->rec, "index"));
-		json_int_t n = json_integer_value(json_object_get(s->rec, "count"));
-		if (!s->rec || k < 1 || k > n || !json_is_array(json_object_get(s->rec, "plan")))
+		s->rec = &s->m.shard_rec;
+		int k = s->rec->index, n = s->rec->count;
+		if (!s->m.shard || k < 1 || k > n)
 			return error("'%s/manifest.json' is not a shard's: build shards with 'xgo-build run "
 				     "--shard K/N'", s->dir);
-		s->k = (int)k;
-		s->n = (int)n;
+		s->k = k;
+		s->n = n;
 		for (size_t j = 0; j < i; j++)
 			if (m->v[j].k == s->k)
 				return error("'%s' and '%s' are both shard %d/%d", m->v[j].dir, s->dir, s->k, s->n);
 	}
-	m->plan = json_object_get(m->v[0].rec, "plan");
-	m->overlap = json_string_value(json_object_get(m->v[0].rec, "overlap"));
+	m->plan = m->v[0].rec->plan;
+	m->nplan = m->v[0].rec->nplan;
+	m->overlap = m->v[0].rec->overlap;
 	return 0;
 }
 
@@ -209,10 +204,8 @@ static int same_env(const struct merge *m)
 
 static long plan_index(const struct merge *m, const char *build, const char *target)
 {
-	size_t i;
-	json_t *p;
-	json_array_foreach(m->plan, i, p)
-		if (!strcmp(str(p, "build"), build) && !strcmp(str(p, "target"), target))
+	for (size_t i = 0; i < m->nplan; i++)
+		if (!strcmp(m->plan[i].build, build) && !strcmp(m->plan[i].target, target))
 			return (long)i;
 	return -1;
 }
@@ -238,7 +231,7 @@ static void missing_shards(const struct merge *m, struct buf *b)
 
 static int place_jobs(struct merge *m)
 {
-	size_t np = json_array_size(m->plan);
+	size_t np = m->nplan;
 	m->first = xcalloc(np + 1, sizeof(*m->first));
 	m->second = xcalloc(np + 1, sizeof(*m->second));
 	m->first_in = xcalloc(np + 1, sizeof(*m->first_in));
@@ -260,8 +253,7 @@ static int place_jobs(struct merge *m)
 		}
 	}
 	for (size_t i = 0; i < np; i++) {
-		json_t *p = json_array_get(m->plan, i);
-		const char *build = str(p, "build"), *target = str(p, "target");
+		const char *build = m->plan[i].build, *target = m->plan[i].target;
 		if (!m->first[i]) {
 			struct buf hint;
 			buf_init(&hint, 4096);
@@ -338,7 +330,8 @@ static int compare_list(const struct merge *m, const char *list)
 	for (size_t s = 0; s < m->n; s++)
 		for (size_t t = s + 1; t < m->n; t++) {
 			size_t nx, ny;
-			const struct manifest_file *x = list_of(&m->v[s].m, list, &nx), *y = list_of(&m->v[t].m, list, &ny);
+			const struct manifest_file *x = list_of(&m->v[s].m, list, &nx);
+			const struct manifest_file *y = list_of(&m->v[t].m, list, &ny);
 			for (size_t i = 0; i < nx; i++)
 				for (size_t j = 0; j < ny; j++)
 					if (!strcmp(x[i].name, y[j].name) && strcmp(sha(&x[i]), sha(&y[j])))
@@ -351,7 +344,7 @@ static int compare_list(const struct merge *m, const char *list)
 /* The overlap target's binaries, archives and packages, built twice, must agree. */
 static int compare_overlap(const struct merge *m)
 {
-	for (size_t i = 0; i < json_array_size(m->plan); i++) {
+	for (size_t i = 0; i < m->nplan; i++) {
 		if (!m->second[i])
 			continue;
 		const char *a = sha(&m->first[i]->f), *b = sha(&m->second[i]->f);
@@ -400,7 +393,7 @@ static int second_copy(const struct merge *m, size_t s, const struct manifest_fi
 {
 	if (!is_overlap(m, arc->target))
 		return 0;
-	for (size_t i = 0; i < json_array_size(m->plan); i++)
+	for (size_t i = 0; i < m->nplan; i++)
 		if (m->second[i] && m->second_in[i] == (int)s)
 			return 1;
 	return 0;
@@ -504,7 +497,7 @@ struct merged_lists {
 /* Copy every binary and its SBOMs, every archive and package. */
 static int copy_all(const struct merge *m, struct merged_lists *l)
 {
-	size_t np = json_array_size(m->plan);
+	size_t np = m->nplan;
 	int rc = EXIT_OK;
 	for (size_t i = 0; i < np && rc == EXIT_OK && !(rc = stopped()); i++) {
 		rc = copy_checked(m, m->v[m->first_in[i]].dir, m->first[i]->f.name, sha(&m->first[i]->f));
@@ -563,7 +556,7 @@ static json_t *merged_record(const struct merge *m)
 		char name[32];
 		snprintf(name, sizeof(name), "%d/%d", m->v[s].k, m->v[s].n);
 		jx_push(shards, json_pack("{s:s, s:s, s:O}", "dir", m->v[s].dir, "shard", name, "targets",
-							json_object_get(m->v[s].rec, "targets")));
+							m->v[s].rec->targets));
 	}
 	return json_pack("{s:i, s:s?, s:o}", "count", m->v[0].n, "overlap", m->overlap, "shards", shards);
 }
@@ -758,8 +751,8 @@ int merge_run(const struct merge_opts *o)
 	if (rc == EXIT_INTERRUPTED)
 		error("interrupted: %s is unchanged", m.out);
 	else if (rc == EXIT_OK)
-		note("merged %zu shard%s, %zu job%s, into %s", m.n, m.n == 1 ? "" : "s", json_array_size(m.plan),
-		     json_array_size(m.plan) == 1 ? "" : "s", m.out);
+		note("merged %zu shard%s, %zu job%s, into %s", m.n, m.n == 1 ? "" : "s", m.nplan,
+		     m.nplan == 1 ? "" : "s", m.out);
 out:
 	merge_release(&m);
 	return rc;

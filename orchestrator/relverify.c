@@ -145,7 +145,8 @@ static void check_listed(struct rv *v)
 		if (!strcmp(s->format, "minisign")) {
 			check_minisig(v, s->signs);
 		} else if (!strcmp(s->format, "dsse") && strcmp(s->file, RELVERIFY_ENVELOPE)) {
-			error("'%s/manifest.json' lists the envelope '%s', not %s", v->dir, s->file, RELVERIFY_ENVELOPE);
+			error("'%s/manifest.json' lists the envelope '%s', not %s", v->dir, s->file,
+			      RELVERIFY_ENVELOPE);
 			fail(v);
 		}
 	}

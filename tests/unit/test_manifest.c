@@ -113,6 +113,7 @@ static void test_manifest__writer_round_trips(void **state)
 	assert_string_equal(m.jobs[0].f.target, p.jobs[0].id);
 	assert_string_equal(m.jobs[0].f.name, p.jobs[0].output);
 	assert_string_equal(m.jobs[0].f.sha256, HEX_A);
+	assert_true(m.jobs[0].f.size == 42);
 	assert_true(m.jobs[0].duration_s == 1.5 && !m.jobs[0].cached);
 	assert_true(m.jobs[1].cached && m.jobs[1].built_duration_s == 7);
 	assert_string_equal(json_string_value(json_array_get(m.jobs[1].env, 0)), "GOOS=linux");
@@ -120,6 +121,7 @@ static void test_manifest__writer_round_trips(void **state)
 	assert_string_equal(m.archives[0].name, "hello_1.2.3_linux_amd64.tar.gz");
 	assert_string_equal(m.archives[0].build, "app");
 	assert_string_equal(m.archives[0].target, "linux/amd64");
+	assert_true(m.archives[0].size == -1); /* not written */
 	assert_string_equal(m.checksums.file, "SHA256SUMS");
 	assert_string_equal(m.checksums.algorithm, "sha256");
 	assert_null(m.shard);
@@ -142,7 +144,8 @@ static void test_manifest__writer_round_trips(void **state)
 	release_clear(&r);
 }
 
-#define GOOD_HEAD "{\"schema\": 1, \"tool\": {\"version\": \"1\"}, \"sdk\": {\"version\": \"1.26.8\", \"platform\": \"p\"}, "
+#define GOOD_HEAD                                                                                                   \
+	"{\"schema\": 1, \"tool\": {\"version\": \"1\"}, \"sdk\": {\"version\": \"1.26.8\", \"platform\": \"p\"}, "
 #define GOOD_JOB "{\"build\": \"a\", \"target\": \"linux/amd64\", \"output\": \"a_linux/a\", \"sha256\": \"" HEX_A "\"}"
 
 /* text parsed as "'m'": 0, or -1 with error_last() holding needle. */
@@ -168,6 +171,25 @@ static void test_manifest__reader_accepts_the_minimal_shape(void **state)
 	manifest_release(&m);
 }
 
+/* A shard's record (shard.h), typed for merge. */
+static void test_manifest__reader_types_the_shard_record(void **state)
+{
+	(void)state;
+	static const char text[] = GOOD_HEAD "\"jobs\": [], \"archives\": [], \"shard\": {\"index\": 2, \"count\": 3, "
+					     "\"overlap\": null, \"targets\": [\"linux/amd64\"], \"plan\": "
+					     "[{\"build\": \"a\", \"target\": \"linux/amd64\", \"output\": \"o\"}]}}";
+	struct manifest m;
+	assert_int_equal(manifest_parse(&m, "'m'", text, strlen(text)), 0);
+	assert_non_null(m.shard);
+	assert_int_equal(m.shard_rec.index, 2);
+	assert_int_equal(m.shard_rec.count, 3);
+	assert_null(m.shard_rec.overlap);
+	assert_int_equal(json_array_size(m.shard_rec.targets), 1);
+	assert_int_equal(m.shard_rec.nplan, 1);
+	assert_string_equal(m.shard_rec.plan[0].output, "o");
+	manifest_release(&m);
+}
+
 static void test_manifest__reader_refuses_bad_shapes(void **state)
 {
 	(void)state;
@@ -185,6 +207,9 @@ static void test_manifest__reader_refuses_bad_shapes(void **state)
 	refused(GOOD_HEAD "\"jobs\": [{\"build\": \"a\", \"target\": \"t\", \"output\": \"x\", \"duration_s\": -1}], "
 			  "\"archives\": []}",
 		"jobs[0].duration_s is negative");
+	refused(GOOD_HEAD "\"jobs\": [{\"build\": \"a\", \"target\": \"t\", \"output\": \"x\", \"size\": \"1\"}], "
+			  "\"archives\": []}",
+		"jobs[0].size is not an integer");
 	refused(GOOD_HEAD "\"jobs\": [" GOOD_JOB "], \"archives\": [], \"checksums\": {\"file\": \"S\"}}",
 		"checksums.algorithm is missing");
 	refused(GOOD_HEAD "\"jobs\": [" GOOD_JOB "], \"archives\": [], \"signatures\": [{\"file\": \"x\"}]}",
@@ -192,6 +217,9 @@ static void test_manifest__reader_refuses_bad_shapes(void **state)
 	refused("{\"schema\": 2, \"jobs\": [], \"archives\": []}", "schema 2 is not 1");
 	refused("{\"tool\": {\"version\": \"1\"}}", "schema is missing");
 	refused(GOOD_HEAD "\"jobs\": [], \"archives\": [], \"shard\": []}", "shard is not an object");
+	refused(GOOD_HEAD "\"jobs\": [], \"archives\": [], \"shard\": {\"index\": 1, \"count\": 2, \"targets\": [], "
+			  "\"plan\": [{\"build\": \"a\", \"target\": \"t\"}]}}",
+		"shard.plan[0].output is missing");
 }
 
 static void test_manifest__reader_refuses_duplicate_keys(void **state)
@@ -206,13 +234,15 @@ static void test_manifest__reader_refuses_duplicate_keys(void **state)
 static void test_manifest__reader_refuses_names_outside(void **state)
 {
 	(void)state;
-	refused(GOOD_HEAD "\"jobs\": [{\"build\": \"a\", \"target\": \"t\", \"output\": \"/tmp/x\"}], \"archives\": []}",
+	refused(GOOD_HEAD "\"jobs\": [{\"build\": \"a\", \"target\": \"t\", \"output\": \"/tmp/x\"}], "
+			  "\"archives\": []}",
 		"'m': job output '/tmp/x' is an absolute path");
 	refused(GOOD_HEAD "\"jobs\": [" GOOD_JOB "], \"archives\": [{\"name\": \"../evil.tar.gz\"}]}",
 		"'m': archive name '../evil.tar.gz' has an empty, '.' or '..' component");
 	refused(GOOD_HEAD "\"jobs\": [], \"archives\": [], \"sboms\": [{\"name\": \"a\\\\b\"}]}", "'m': SBOM name");
 	refused(GOOD_HEAD "\"jobs\": [], \"archives\": [], \"packages\": [{\"name\": \"\"}]}", "'m': package name");
-	refused(GOOD_HEAD "\"jobs\": [], \"archives\": [], \"checksums\": {\"file\": \"../../x\", \"algorithm\": \"sha256\"}}",
+	refused(GOOD_HEAD "\"jobs\": [], \"archives\": [], "
+			  "\"checksums\": {\"file\": \"../../x\", \"algorithm\": \"sha256\"}}",
 		"'m': checksums.file '../../x' has an empty, '.' or '..' component");
 	refused(GOOD_HEAD "\"jobs\": [], \"archives\": [], \"signatures\": [{\"file\": \"/k\", \"signs\": \"S\", "
 			  "\"format\": \"minisign\"}]}",
@@ -276,6 +306,7 @@ int main(void)
 		cmocka_unit_test(test_manifest__place_leaves_other_paths),
 		UNIT_TEST(test_manifest__writer_round_trips),
 		UNIT_TEST(test_manifest__reader_accepts_the_minimal_shape),
+		UNIT_TEST(test_manifest__reader_types_the_shard_record),
 		UNIT_TEST(test_manifest__reader_refuses_bad_shapes),
 		UNIT_TEST(test_manifest__reader_refuses_duplicate_keys),
 		UNIT_TEST(test_manifest__reader_refuses_names_outside),

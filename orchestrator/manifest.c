@@ -1,9 +1,15 @@
 #define _POSIX_C_SOURCE 200809L
 #include "manifest.h"
 #include "gitinfo.h"
+#include "hash.h"
+#include "path.h"
+#include "toolchains/lockfile.h"
 #include "toolchains/cc.h"
 
 #include <ctype.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -239,23 +245,6 @@ int manifest_write(const char *path, const struct manifest_in *m)
 	return rc;
 }
 
-json_t *manifest_read(const char *dir)
-{
-	char *path = xasprintf("%s/manifest.json", dir);
-	size_t len;
-	char *text = read_file(path, MANIFEST_MAX_BYTES, &len);
-	json_error_t je;
-	json_t *doc = text ? json_loadb(text, len, 0, &je) : NULL;
-	if (text && !json_is_object(doc)) {
-		error("'%s':%d: not a manifest: %s", path, doc ? 1 : je.line, doc ? "not a JSON object" : je.text);
-		json_decref(doc);
-		doc = NULL;
-	}
-	free(text);
-	free(path);
-	return doc;
-}
-
 int manifest_write_json(const char *path, json_t *doc)
 {
 	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -267,4 +256,321 @@ int manifest_write_json(const char *path, json_t *doc)
 	int rc = write_file_atomic(path, withnl, len + 1, 0644);
 	free(withnl);
 	return rc;
+}
+
+/* ---- the reader ---- */
+
+enum rd_type { RD_STR, RD_BOOL, RD_NUM, RD_INT, RD_OBJ, RD_ARR };
+
+/* One parse: the first fault is reported, every later lookup gives NULL. */
+struct rd {
+	const char *what;
+	int failed;
+};
+
+static void rd_fail(struct rd *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void rd_fail(struct rd *r, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!r->failed)
+		error("%s: not a manifest.json: %s (give the manifest.json that 'xgo-build run' wrote)", r->what, msg);
+	r->failed = 1;
+}
+
+static int rd_is(json_t *v, enum rd_type t)
+{
+	switch (t) {
+	case RD_STR: return json_is_string(v);
+	case RD_BOOL: return json_is_boolean(v);
+	case RD_NUM: return json_is_number(v);
+	case RD_INT: return json_is_integer(v);
+	case RD_OBJ: return json_is_object(v);
+	case RD_ARR: return json_is_array(v);
+	}
+	return 0;
+}
+
+/* o's key of type t (label.key in messages), NULL when absent (a fault
+ * when need) or after a fault. */
+static json_t *rd_get(struct rd *r, json_t *o, const char *label, const char *key, enum rd_type t, int need)
+{
+	static const char *const kind[] = { "a string", "true or false", "a number", "an integer", "an object",
+					    "a list" };
+	json_t *v = json_object_get(o, key);
+	if (r->failed || (!v && !need))
+		return NULL;
+	if (!v)
+		rd_fail(r, "%s%s%s is missing", label, *label ? "." : "", key);
+	else if (!rd_is(v, t))
+		rd_fail(r, "%s%s%s is not %s", label, *label ? "." : "", key, kind[t]);
+	return r->failed ? NULL : v;
+}
+
+/* A string field, or dflt when it is absent (need = 0). */
+static const char *rd_str(struct rd *r, json_t *o, const char *label, const char *key, int need, const char *dflt)
+{
+	const char *s = json_string_value(rd_get(r, o, label, key, RD_STR, need));
+	return s ? s : dflt;
+}
+
+static int rd_bool(struct rd *r, json_t *o, const char *label, const char *key)
+{
+	return json_is_true(rd_get(r, o, label, key, RD_BOOL, 0));
+}
+
+/* A duration in seconds, -1 when it is absent. */
+static double rd_secs(struct rd *r, json_t *o, const char *label, const char *key)
+{
+	json_t *v = rd_get(r, o, label, key, RD_NUM, 0);
+	if (v && json_number_value(v) < 0)
+		rd_fail(r, "%s.%s is negative", label, key);
+	return v && !r->failed ? json_number_value(v) : -1;
+}
+
+/* A name xgo-build reads or writes a file by: path.h's rule, with the
+ * field named as merge always named it ("'s1/manifest.json': job output"). */
+static const char *rd_name(struct rd *r, json_t *o, const char *label, const char *key, const char *field)
+{
+	const char *s = rd_str(r, o, label, key, 1, NULL);
+	if (!s)
+		return NULL;
+	char *what = xasprintf("%s: %s", r->what, field);
+	if (path_check_name(what, s) < 0)
+		r->failed = 1;
+	free(what);
+	return r->failed ? NULL : s;
+}
+
+/* A file's size in bytes, -1 when it is absent. */
+static long long rd_size(struct rd *r, json_t *o, const char *label)
+{
+	json_t *v = rd_get(r, o, label, "size", RD_INT, 0);
+	if (v && json_integer_value(v) < 0)
+		rd_fail(r, "%s.size is negative", label);
+	return v && !r->failed ? (long long)json_integer_value(v) : -1;
+}
+
+static const char *rd_sha(struct rd *r, json_t *o, const char *label)
+{
+	const char *s = rd_str(r, o, label, "sha256", 0, NULL);
+	if (s && !lock_is_hex64(s))
+		rd_fail(r, "%s.sha256 '%.80s' is not 64 hex digits", label, s);
+	return r->failed ? NULL : s;
+}
+
+/* The objects of o's list key (absent: none unless need), each given to
+ * one() with its label ("parent.key[i]"). */
+typedef void (*rd_item)(struct rd *r, json_t *o, const char *label, void *out);
+
+static size_t rd_list(struct rd *r, json_t *o, const char *parent, const char *key, int need, void **out,
+		      size_t size, rd_item one)
+{
+	json_t *a = rd_get(r, o, parent, key, RD_ARR, need);
+	size_t n = json_array_size(a);
+	*out = n ? xcalloc(n, size) : NULL;
+	for (size_t i = 0; i < n && !r->failed; i++) {
+		char label[64];
+		snprintf(label, sizeof(label), "%s%s%s[%zu]", parent, *parent ? "." : "", key, i);
+		json_t *item = json_array_get(a, i);
+		if (!json_is_object(item))
+			rd_fail(r, "%s is not an object", label);
+		else
+			one(r, item, label, (char *)*out + i * size);
+	}
+	return n;
+}
+
+/* An archive's or package's "binaries" list, of which the first names it. */
+static void rd_first_binary(struct rd *r, json_t *o, const char *label, struct manifest_file *f)
+{
+	json_t *bins = rd_get(r, o, label, "binaries", RD_ARR, 0);
+	json_t *b0 = json_array_get(bins, 0);
+	char l[96];
+	snprintf(l, sizeof(l), "%s.binaries[0]", label);
+	if (bins && json_array_size(bins) && !json_is_object(b0))
+		rd_fail(r, "%s is not an object", l);
+	f->build = rd_str(r, b0, l, "build", b0 != NULL, "");
+	if (!*f->target)
+		f->target = rd_str(r, b0, l, "target", b0 != NULL, "");
+}
+
+static void rd_file(struct rd *r, json_t *o, const char *label, const char *field, struct manifest_file *f)
+{
+	f->obj = o;
+	f->name = rd_name(r, o, label, "name", field);
+	f->sha256 = rd_sha(r, o, label);
+	f->size = rd_size(r, o, label);
+	f->target = rd_str(r, o, label, "target", 0, "");
+	f->build = rd_str(r, o, label, "build", 0, "");
+}
+
+static void rd_archive(struct rd *r, json_t *o, const char *label, void *out)
+{
+	rd_file(r, o, label, "archive name", out);
+	rd_first_binary(r, o, label, out);
+}
+
+static void rd_package(struct rd *r, json_t *o, const char *label, void *out)
+{
+	rd_file(r, o, label, "package name", out);
+	rd_first_binary(r, o, label, out);
+}
+
+static void rd_sbom(struct rd *r, json_t *o, const char *label, void *out)
+{
+	rd_file(r, o, label, "SBOM name", out);
+}
+
+static void rd_job(struct rd *r, json_t *o, const char *label, void *out)
+{
+	struct manifest_job *j = out;
+	j->f.obj = o;
+	j->f.build = rd_str(r, o, label, "build", 1, "");
+	j->f.target = rd_str(r, o, label, "target", 1, "");
+	j->f.name = rd_name(r, o, label, "output", "job output");
+	j->f.sha256 = rd_sha(r, o, label);
+	j->f.size = rd_size(r, o, label);
+	j->variant = rd_str(r, o, label, "variant", 0, "");
+	j->cgo = rd_bool(r, o, label, "cgo");
+	j->cached = rd_bool(r, o, label, "cached");
+	j->duration_s = rd_secs(r, o, label, "duration_s");
+	j->built_duration_s = rd_secs(r, o, label, "built_duration_s");
+	j->env = rd_get(r, o, label, "env", RD_ARR, 0);
+	for (size_t i = 0; i < json_array_size(j->env); i++)
+		if (!json_is_string(json_array_get(j->env, i)))
+			rd_fail(r, "%s.env[%zu] is not a string", label, i);
+}
+
+static void rd_sig(struct rd *r, json_t *o, const char *label, void *out)
+{
+	struct manifest_sig *s = out;
+	s->file = rd_name(r, o, label, "file", "signature file");
+	s->signs = rd_name(r, o, label, "signs", "signed file");
+	s->format = rd_str(r, o, label, "format", 1, "");
+}
+
+static void rd_plan_job(struct rd *r, json_t *o, const char *label, void *out)
+{
+	struct manifest_plan_job *j = out;
+	j->build = rd_str(r, o, label, "build", 1, "");
+	j->target = rd_str(r, o, label, "target", 1, "");
+	j->output = rd_str(r, o, label, "output", 1, "");
+}
+
+static void rd_shard(struct rd *r, json_t *o, struct manifest_shard *s)
+{
+	json_t *v = rd_get(r, o, "shard", "index", RD_INT, 1);
+	s->index = v && json_integer_value(v) >= 0 && json_integer_value(v) <= INT_MAX ? (int)json_integer_value(v) : 0;
+	v = rd_get(r, o, "shard", "count", RD_INT, 1);
+	s->count = v && json_integer_value(v) >= 0 && json_integer_value(v) <= INT_MAX ? (int)json_integer_value(v) : 0;
+	if (!json_is_null(json_object_get(o, "overlap")))
+		s->overlap = rd_str(r, o, "shard", "overlap", 0, NULL);
+	s->targets = rd_get(r, o, "shard", "targets", RD_ARR, 1);
+	for (size_t i = 0; i < json_array_size(s->targets); i++)
+		if (!json_is_string(json_array_get(s->targets, i)))
+			rd_fail(r, "shard.targets[%zu] is not a string", i);
+	s->nplan = rd_list(r, o, "shard", "plan", 1, (void **)&s->plan, sizeof(*s->plan), rd_plan_job);
+}
+
+/* The top-level records, typed; m->doc is set. */
+static void rd_doc(struct rd *r, struct manifest *m)
+{
+	json_t *d = m->doc, *v;
+	if ((v = rd_get(r, d, "", "schema", RD_INT, 1)) && json_integer_value(v) != 1)
+		rd_fail(r, "schema %lld is not 1 (written by another version of xgo-build)",
+			(long long)json_integer_value(v));
+	m->schema = 1;
+	m->tool_version = rd_str(r, rd_get(r, d, "", "tool", RD_OBJ, 1), "tool", "version", 1, "");
+	json_t *sdk = rd_get(r, d, "", "sdk", RD_OBJ, 1);
+	m->sdk_version = rd_str(r, sdk, "sdk", "version", 1, "");
+	m->sdk_platform = rd_str(r, sdk, "sdk", "platform", 1, "");
+	m->sdk_tree_digest = rd_str(r, sdk, "sdk", "tree_digest", 0, "");
+	m->release_digest = rd_str(r, rd_get(r, d, "", "release", RD_OBJ, 0), "release", "digest", 0, "");
+	json_t *in = rd_get(r, d, "", "inputs", RD_OBJ, 0);
+	m->source_digest = rd_str(r, in, "inputs", "source_digest", 0, "");
+	m->go_sum_digest = rd_str(r, in, "inputs", "go_sum_digest", 0, "");
+	m->sde = rd_str(r, in, "inputs", "source_date_epoch", 0, "");
+	m->sde_value = strtoll(m->sde, NULL, 10);
+	rd_get(r, in, "inputs", "git", RD_OBJ, 0);
+	m->njobs = rd_list(r, d, "", "jobs", 1, (void **)&m->jobs, sizeof(*m->jobs), rd_job);
+	m->narchives = rd_list(r, d, "", "archives", 1, (void **)&m->archives, sizeof(*m->archives), rd_archive);
+	m->npackages = rd_list(r, d, "", "packages", 0, (void **)&m->packages, sizeof(*m->packages), rd_package);
+	m->nsboms = rd_list(r, d, "", "sboms", 0, (void **)&m->sboms, sizeof(*m->sboms), rd_sbom);
+	m->nsigs = rd_list(r, d, "", "signatures", 0, (void **)&m->sigs, sizeof(*m->sigs), rd_sig);
+	json_t *c = rd_get(r, d, "", "checksums", RD_OBJ, 0);
+	if (c) {
+		m->checksums.file = rd_name(r, c, "checksums", "file", "checksums.file");
+		m->checksums.algorithm = rd_str(r, c, "checksums", "algorithm", 1, "");
+		m->checksums.per_file = rd_bool(r, c, "checksums", "per_file");
+	}
+	if ((m->shard = rd_get(r, d, "", "shard", RD_OBJ, 0)))
+		rd_shard(r, m->shard, &m->shard_rec);
+	m->partial = rd_get(r, d, "", "partial", RD_OBJ, 0);
+	m->merged = rd_get(r, d, "", "merged", RD_OBJ, 0);
+	m->universal = rd_get(r, d, "", "universal", RD_ARR, 0);
+	m->images = rd_get(r, d, "", "images", RD_ARR, 0);
+}
+
+int manifest_parse(struct manifest *m, const char *what, const char *text, size_t len)
+{
+	struct rd r = { what, 0 };
+	json_error_t je;
+	memset(m, 0, sizeof(*m));
+	hash_bytes_hex(HASH_SHA256, text, len, m->sha256);
+	m->doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	if (!m->doc)
+		rd_fail(&r, "line %d: %s", je.line, je.text);
+	else if (!json_is_object(m->doc))
+		rd_fail(&r, "not a JSON object");
+	else
+		rd_doc(&r, m);
+	if (!r.failed)
+		return 0;
+	manifest_release(m);
+	return -1;
+}
+
+int manifest_load(struct manifest *m, const char *what, const char *path)
+{
+	size_t len;
+	char *text = read_file(path, MANIFEST_MAX_BYTES, &len);
+	memset(m, 0, sizeof(*m));
+	if (!text)
+		return -1;
+	char *quoted = xasprintf("'%s'", path);
+	int rc = manifest_parse(m, what ? what : quoted, text, len);
+	free(quoted);
+	free(text);
+	return rc;
+}
+
+int manifest_load_dir(struct manifest *m, const char *dir)
+{
+	char *what = xasprintf("'%s': file", dir), *real = NULL;
+	memset(m, 0, sizeof(*m));
+	int rc = path_inside(what, dir, "manifest.json", &real);
+	free(real);
+	free(what);
+	if (rc < 0)
+		return -1;
+	char *path = xasprintf("%s/manifest.json", dir);
+	rc = manifest_load(m, NULL, path);
+	free(path);
+	return rc;
+}
+
+void manifest_release(struct manifest *m)
+{
+	json_decref(m->doc);
+	free(m->jobs);
+	free(m->archives);
+	free(m->packages);
+	free(m->sboms);
+	free(m->sigs);
+	free(m->shard_rec.plan);
+	memset(m, 0, sizeof(*m));
 }

@@ -20,17 +20,18 @@
 
 struct shard_dir {
 	const char *dir;
-	json_t *doc;   /* owned: its manifest.json */
-	json_t *rec;   /* borrowed: the manifest's "shard" */
+	struct manifest m; /* its manifest.json */
+	const struct manifest_shard *rec; /* its "shard" record */
 	int k, n;
 };
 
 struct merge {
 	struct shard_dir *v;
 	size_t n;
-	json_t *plan;          /* borrowed: the plan every shard records */
+	const struct manifest_plan_job *plan; /* the plan every shard records */
+	size_t nplan;
 	const char *overlap;   /* the overlap target id, or NULL */
-	json_t **first, **second; /* per plan job: its record in a shard, or NULL */
+	const struct manifest_job **first, **second; /* per plan job: its record in a shard, or NULL */
 	int *first_in, *second_in; /* and which shard (index into v) */
 	char *out, *stage;
 	struct sign_key key; /* key.pkey NULL: the merged release is not signed */
@@ -56,10 +57,10 @@ static json_t *at(json_t *doc, const char *path)
 	return doc;
 }
 
-static const char *str(json_t *o, const char *key)
+/* A recorded digest, "" when the file was not written. */
+static const char *sha(const struct manifest_file *f)
 {
-	const char *s = json_string_value(json_object_get(o, key));
-	return s ? s : "";
+	return f->sha256 ? f->sha256 : "";
 }
 
 static int load(struct merge *m, const struct merge_opts *o)
@@ -69,23 +70,22 @@ static int load(struct merge *m, const struct merge_opts *o)
 	for (size_t i = 0; i < o->ndirs; i++) {
 		struct shard_dir *s = &m->v[i];
 		s->dir = o->dirs[i];
-		if (!(s->doc = manifest_read(s->dir)))
+		if (manifest_load_dir(&s->m, s->dir) < 0)
 			return -1;
-		s->rec = json_object_get(s->doc, "shard");
-		json_int_t k = json_integer_value(json_object_get(s->rec, "index"));
-		json_int_t n = json_integer_value(json_object_get(s->rec, "count"));
-		if (!json_is_object(s->rec) || k < 1 || k > n || !json_is_array(json_object_get(s->rec, "plan")) ||
-		    !json_is_array(json_object_get(s->doc, "jobs")))
+		s->rec = &s->m.shard_rec;
+		int k = s->rec->index, n = s->rec->count;
+		if (!s->m.shard || k < 1 || k > n)
 			return error("'%s/manifest.json' is not a shard's: build shards with 'xgo-build run "
 				     "--shard K/N'", s->dir);
-		s->k = (int)k;
-		s->n = (int)n;
+		s->k = k;
+		s->n = n;
 		for (size_t j = 0; j < i; j++)
 			if (m->v[j].k == s->k)
 				return error("'%s' and '%s' are both shard %d/%d", m->v[j].dir, s->dir, s->k, s->n);
 	}
-	m->plan = json_object_get(m->v[0].rec, "plan");
-	m->overlap = json_string_value(json_object_get(m->v[0].rec, "overlap"));
+	m->plan = m->v[0].rec->plan;
+	m->nplan = m->v[0].rec->nplan;
+	m->overlap = m->v[0].rec->overlap;
 	return 0;
 }
 
@@ -93,7 +93,7 @@ static int same_inputs(const struct merge *m)
 {
 	for (size_t i = 1; i < m->n; i++)
 		for (size_t f = 0; f < ARRAY_LEN(same_fields); f++) {
-			json_t *a = at(m->v[0].doc, same_fields[f]), *b = at(m->v[i].doc, same_fields[f]);
+			json_t *a = at(m->v[0].m.doc, same_fields[f]), *b = at(m->v[i].m.doc, same_fields[f]);
 			if (a == b || (a && b && json_equal(a, b)))
 				continue;
 			if (json_is_string(a) && json_is_string(b))
@@ -108,20 +108,20 @@ static int same_inputs(const struct merge *m)
 
 /* A job's environment without what differs between machines (jobenv_local)
  * or between targets: the variables to compare across shards. */
-static void portable_env(json_t *job, struct strv *out)
+static void portable_env(const struct manifest_job *job, struct strv *out)
 {
 	static const char *const target_vars[] = { "GOOS", "GOARCH", "CGO_ENABLED" };
-	json_t *env = json_object_get(job, "env");
-	const char *variant = str(job, "variant"), *goroot = "";
+	json_t *env = job->env;
+	const char *variant = job->variant, *goroot = "";
 	size_t i;
 	json_t *e;
 	json_array_foreach(env, i, e) {
 		const char *s = json_string_value(e);
-		if (s && !strncmp(s, "GOROOT=", 7))
+		if (!strncmp(s, "GOROOT=", 7))
 			goroot = s + 7;
 	}
 	json_array_foreach(env, i, e) {
-		const char *s = json_string_value(e), *eq = s ? strchr(s, '=') : NULL;
+		const char *s = json_string_value(e), *eq = strchr(s, '=');
 		if (!eq)
 			continue;
 		char name[128];
@@ -168,11 +168,10 @@ static int same_env(const struct merge *m)
 	size_t nseen = 0;
 	int rc = 0;
 	for (size_t s = 0; s < m->n && rc == 0; s++) {
-		size_t i;
-		json_t *job;
-		json_array_foreach(json_object_get(m->v[s].doc, "jobs"), i, job) {
-			const char *build = str(job, "build");
-			int cgo = json_is_true(json_object_get(job, "cgo"));
+		for (size_t i = 0; i < m->v[s].m.njobs; i++) {
+			const struct manifest_job *job = &m->v[s].m.jobs[i];
+			const char *build = job->f.build;
+			int cgo = job->cgo;
 			struct strv env = { 0 };
 			portable_env(job, &env);
 			struct seen *x = NULL;
@@ -205,10 +204,8 @@ static int same_env(const struct merge *m)
 
 static long plan_index(const struct merge *m, const char *build, const char *target)
 {
-	size_t i;
-	json_t *p;
-	json_array_foreach(m->plan, i, p)
-		if (!strcmp(str(p, "build"), build) && !strcmp(str(p, "target"), target))
+	for (size_t i = 0; i < m->nplan; i++)
+		if (!strcmp(m->plan[i].build, build) && !strcmp(m->plan[i].target, target))
 			return (long)i;
 	return -1;
 }
@@ -234,16 +231,15 @@ static void missing_shards(const struct merge *m, struct buf *b)
 
 static int place_jobs(struct merge *m)
 {
-	size_t np = json_array_size(m->plan);
+	size_t np = m->nplan;
 	m->first = xcalloc(np + 1, sizeof(*m->first));
 	m->second = xcalloc(np + 1, sizeof(*m->second));
 	m->first_in = xcalloc(np + 1, sizeof(*m->first_in));
 	m->second_in = xcalloc(np + 1, sizeof(*m->second_in));
 	for (size_t s = 0; s < m->n; s++) {
-		size_t i;
-		json_t *job;
-		json_array_foreach(json_object_get(m->v[s].doc, "jobs"), i, job) {
-			const char *build = str(job, "build"), *target = str(job, "target");
+		for (size_t i = 0; i < m->v[s].m.njobs; i++) {
+			const struct manifest_job *job = &m->v[s].m.jobs[i];
+			const char *build = job->f.build, *target = job->f.target;
 			long at_ = plan_index(m, build, target);
 			if (at_ < 0)
 				return error("'%s/manifest.json' has job '%s:%s', which its plan does not list",
@@ -257,8 +253,7 @@ static int place_jobs(struct merge *m)
 		}
 	}
 	for (size_t i = 0; i < np; i++) {
-		json_t *p = json_array_get(m->plan, i);
-		const char *build = str(p, "build"), *target = str(p, "target");
+		const char *build = m->plan[i].build, *target = m->plan[i].target;
 		if (!m->first[i]) {
 			struct buf hint;
 			buf_init(&hint, 4096);
@@ -274,46 +269,50 @@ static int place_jobs(struct merge *m)
 	return 0;
 }
 
-/* One name from dir's manifest: the build file's path rule, and not the
- * name of a file merge writes itself (the marker is written last: a
- * checksum file of its name would be lost). */
+/* The reader checked every name against path.h's rule; these are the
+ * names merge writes itself (the marker is written last: a checksum file
+ * of its name would be lost). */
 static int check_name(const char *dir, const char *field, const char *name, const char *sums_file)
 {
-	char *what = xasprintf("'%s/manifest.json': %s", dir, field);
-	int rc = path_check_name(what, name);
-	if (rc == 0 && !strcmp(name, DIST_MARKER))
-		rc = error("%s '%s' is the name of xgo-build's dist marker", what, name);
-	else if (rc == 0 && (!strcmp(name, "manifest.json") || (sums_file && !strcmp(name, sums_file))))
-		rc = error("%s '%s' is the name of the merged %s", what, name,
-			   strcmp(name, "manifest.json") ? "checksum file" : "manifest");
-	free(what);
-	return rc;
+	const char *what = !strcmp(name, DIST_MARKER)		   ? "xgo-build's dist marker"
+			   : !strcmp(name, "manifest.json")	   ? "the merged manifest"
+			   : sums_file && !strcmp(name, sums_file) ? "the merged checksum file"
+								   : NULL;
+	return what ? error("'%s/manifest.json': %s '%s' is the name of %s", dir, field, name, what) : 0;
 }
 
-/* Every path merge takes from a manifest (checksum file, job outputs,
- * archive and SBOM names) passes the same rule as the build file's names before
- * anything is written: a shard's manifest is untrusted. */
+/* Every file merge writes from a shard's list, or NULL when s has none. */
+static const struct manifest_file *list_of(const struct manifest *s, const char *list, size_t *n)
+{
+	if (!strcmp(list, "archives"))
+		return *n = s->narchives, s->archives;
+	if (!strcmp(list, "packages"))
+		return *n = s->npackages, s->packages;
+	return *n = s->nsboms, s->sboms;
+}
+
+/* Every name merge takes from a manifest (checksum file, job outputs,
+ * archive, package and SBOM names) is checked before anything is written:
+ * a shard's manifest is untrusted. */
 static int check_names(const struct merge *m)
 {
-	json_t *c = json_object_get(m->v[0].doc, "checksums");
-	const char *sums_file = c ? str(c, "file") : NULL;
+	static const char *const lists[] = { "archives", "packages", "sboms" };
+	static const char *const fields[] = { "archive name", "package name", "SBOM name" };
+	const char *sums_file = m->v[0].m.checksums.file;
 	if (sums_file && check_name(m->v[0].dir, "checksums.file", sums_file, NULL) < 0)
 		return -1;
 	for (size_t s = 0; s < m->n; s++) {
-		size_t i;
-		json_t *o;
-		json_array_foreach(json_object_get(m->v[s].doc, "jobs"), i, o)
-			if (check_name(m->v[s].dir, "job output", str(o, "output"), sums_file) < 0)
+		const struct manifest *x = &m->v[s].m;
+		for (size_t i = 0; i < x->njobs; i++)
+			if (check_name(m->v[s].dir, "job output", x->jobs[i].f.name, sums_file) < 0)
 				return -1;
-		json_array_foreach(json_object_get(m->v[s].doc, "archives"), i, o)
-			if (check_name(m->v[s].dir, "archive name", str(o, "name"), sums_file) < 0)
-				return -1;
-		json_array_foreach(json_object_get(m->v[s].doc, "packages"), i, o)
-			if (check_name(m->v[s].dir, "package name", str(o, "name"), sums_file) < 0)
-				return -1;
-		json_array_foreach(json_object_get(m->v[s].doc, "sboms"), i, o)
-			if (check_name(m->v[s].dir, "SBOM name", str(o, "name"), sums_file) < 0)
-				return -1;
+		for (size_t l = 0; l < ARRAY_LEN(lists); l++) {
+			size_t n;
+			const struct manifest_file *f = list_of(x, lists[l], &n);
+			for (size_t i = 0; i < n; i++)
+				if (check_name(m->v[s].dir, fields[l], f[i].name, sums_file) < 0)
+					return -1;
+		}
 	}
 	return 0;
 }
@@ -330,14 +329,14 @@ static int compare_list(const struct merge *m, const char *list)
 {
 	for (size_t s = 0; s < m->n; s++)
 		for (size_t t = s + 1; t < m->n; t++) {
-			size_t i, j;
-			json_t *x, *y;
-			json_array_foreach(json_object_get(m->v[s].doc, list), i, x)
-				json_array_foreach(json_object_get(m->v[t].doc, list), j, y)
-					if (!strcmp(str(x, "name"), str(y, "name")) &&
-					    strcmp(str(x, "sha256"), str(y, "sha256")))
-						return differ(m->overlap, str(x, "name"), str(x, "sha256"), m->v[s].dir,
-							      str(y, "sha256"), m->v[t].dir);
+			size_t nx, ny;
+			const struct manifest_file *x = list_of(&m->v[s].m, list, &nx);
+			const struct manifest_file *y = list_of(&m->v[t].m, list, &ny);
+			for (size_t i = 0; i < nx; i++)
+				for (size_t j = 0; j < ny; j++)
+					if (!strcmp(x[i].name, y[j].name) && strcmp(sha(&x[i]), sha(&y[j])))
+						return differ(m->overlap, x[i].name, sha(&x[i]), m->v[s].dir,
+							      sha(&y[j]), m->v[t].dir);
 		}
 	return 0;
 }
@@ -345,12 +344,12 @@ static int compare_list(const struct merge *m, const char *list)
 /* The overlap target's binaries, archives and packages, built twice, must agree. */
 static int compare_overlap(const struct merge *m)
 {
-	for (size_t i = 0; i < json_array_size(m->plan); i++) {
+	for (size_t i = 0; i < m->nplan; i++) {
 		if (!m->second[i])
 			continue;
-		const char *a = str(m->first[i], "sha256"), *b = str(m->second[i], "sha256");
+		const char *a = sha(&m->first[i]->f), *b = sha(&m->second[i]->f);
 		if (strcmp(a, b))
-			return differ(m->overlap, str(m->first[i], "output"), a, m->v[m->first_in[i]].dir, b,
+			return differ(m->overlap, m->first[i]->f.name, a, m->v[m->first_in[i]].dir, b,
 				      m->v[m->second_in[i]].dir);
 	}
 	return m->overlap && (compare_list(m, "archives") < 0 || compare_list(m, "packages") < 0) ? -1 : 0;
@@ -390,18 +389,18 @@ static int copy_checked(const struct merge *m, const char *dir, const char *name
 }
 
 /* The overlap's second copy is compared, not copied. */
-static int second_copy(const struct merge *m, size_t s, json_t *arc)
+static int second_copy(const struct merge *m, size_t s, const struct manifest_file *arc)
 {
-	if (!is_overlap(m, str(arc, "target")))
+	if (!is_overlap(m, arc->target))
 		return 0;
-	for (size_t i = 0; i < json_array_size(m->plan); i++)
+	for (size_t i = 0; i < m->nplan; i++)
 		if (m->second[i] && m->second_in[i] == (int)s)
 			return 1;
 	return 0;
 }
 
 struct arc_ref {
-	json_t *arc;
+	const struct manifest_file *arc;
 	size_t shard;
 	long key; /* the plan position of its first binary */
 };
@@ -414,13 +413,13 @@ static struct arc_ref *archives_in_order(const struct merge *m, const char *list
 	struct arc_ref *v = NULL;
 	*n = 0;
 	for (size_t s = 0; s < m->n; s++) {
-		size_t k;
-		json_t *arc;
-		json_array_foreach(json_object_get(m->v[s].doc, list), k, arc) {
+		size_t na;
+		const struct manifest_file *arcs = list_of(&m->v[s].m, list, &na);
+		for (size_t k = 0; k < na; k++) {
+			const struct manifest_file *arc = &arcs[k];
 			if (second_copy(m, s, arc))
 				continue;
-			json_t *b0 = json_array_get(json_object_get(arc, "binaries"), 0);
-			struct arc_ref r = { arc, s, plan_index(m, str(b0, "build"), str(b0, "target")) };
+			struct arc_ref r = { arc, s, plan_index(m, arc->build, arc->target) };
 			size_t at_ = (*n)++;
 			v = xreallocarray(v, *n, sizeof(*v));
 			for (; at_ > 0 && v[at_ - 1].key > r.key; at_--)
@@ -438,33 +437,53 @@ static int stopped(void)
 	return runner_last_signal() ? EXIT_INTERRUPTED : EXIT_OK;
 }
 
+/* A merged list: the shards' records, in plan order. */
+struct flist {
+	const struct manifest_file **v;
+	size_t n;
+};
+
+static void flist_push(struct flist *l, const struct manifest_file *f)
+{
+	l->v = xreallocarray(l->v, l->n + 1, sizeof(*l->v));
+	l->v[l->n++] = f;
+}
+
+/* The records of l as the merged manifest's list (owned). */
+static json_t *flist_json(const struct flist *l)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < l->n; i++)
+		jx_push(a, json_incref(l->v[i]->obj));
+	return a;
+}
+
 /* Copy the archives or packages (list) of every shard into out, in plan order. */
-static int copy_list(const struct merge *m, const char *list, json_t *out)
+static int copy_list(const struct merge *m, const char *list, struct flist *out)
 {
 	size_t na;
 	int rc = EXIT_OK;
 	struct arc_ref *arcs = archives_in_order(m, list, &na);
 	for (size_t i = 0; i < na && rc == EXIT_OK && !(rc = stopped()); i++) {
-		rc = copy_checked(m, m->v[arcs[i].shard].dir, str(arcs[i].arc, "name"), str(arcs[i].arc, "sha256"));
-		jx_push(out, json_incref(arcs[i].arc));
+		rc = copy_checked(m, m->v[arcs[i].shard].dir, arcs[i].arc->name, sha(arcs[i].arc));
+		flist_push(out, arcs[i].arc);
 	}
 	free(arcs);
 	return rc;
 }
 
 /* Copy the SBOMs of plan job i from the shard that built it first. */
-static int copy_sboms(const struct merge *m, size_t i, json_t *sboms)
+static int copy_sboms(const struct merge *m, size_t i, struct flist *sboms)
 {
 	const struct shard_dir *d = &m->v[m->first_in[i]];
-	size_t k;
-	json_t *o;
+	const struct manifest_file *job = &m->first[i]->f;
 	int rc = EXIT_OK;
-	json_array_foreach(json_object_get(d->doc, "sboms"), k, o) {
-		if (rc != EXIT_OK || strcmp(str(o, "build"), str(m->first[i], "build")) ||
-		    strcmp(str(o, "target"), str(m->first[i], "target")))
+	for (size_t k = 0; k < d->m.nsboms && rc == EXIT_OK; k++) {
+		const struct manifest_file *o = &d->m.sboms[k];
+		if (strcmp(o->build, job->build) || strcmp(o->target, job->target))
 			continue;
-		rc = copy_checked(m, d->dir, str(o, "name"), str(o, "sha256"));
-		jx_push(sboms, json_incref(o));
+		rc = copy_checked(m, d->dir, o->name, sha(o));
+		flist_push(sboms, o);
 	}
 	return rc;
 }
@@ -472,54 +491,60 @@ static int copy_sboms(const struct merge *m, size_t i, json_t *sboms)
 /* The merged lists, in plan order: "jobs" with their "sboms",
  * "archives" and "packages". */
 struct merged_lists {
-	json_t *jobs, *sboms, *archives, *packages;
+	struct flist jobs, sboms, archives, packages;
 };
 
 /* Copy every binary and its SBOMs, every archive and package. */
-static int copy_all(const struct merge *m, const struct merged_lists *l)
+static int copy_all(const struct merge *m, struct merged_lists *l)
 {
-	size_t np = json_array_size(m->plan);
+	size_t np = m->nplan;
 	int rc = EXIT_OK;
 	for (size_t i = 0; i < np && rc == EXIT_OK && !(rc = stopped()); i++) {
-		rc = copy_checked(m, m->v[m->first_in[i]].dir, str(m->first[i], "output"), str(m->first[i], "sha256"));
+		rc = copy_checked(m, m->v[m->first_in[i]].dir, m->first[i]->f.name, sha(&m->first[i]->f));
 		if (rc == EXIT_OK)
-			rc = copy_sboms(m, i, l->sboms);
-		jx_push(l->jobs, json_incref(m->first[i]));
+			rc = copy_sboms(m, i, &l->sboms);
+		flist_push(&l->jobs, &m->first[i]->f);
 	}
 	if (rc == EXIT_OK)
-		rc = copy_list(m, "archives", l->archives);
+		rc = copy_list(m, "archives", &l->archives);
 	if (rc == EXIT_OK)
-		rc = copy_list(m, "packages", l->packages);
+		rc = copy_list(m, "packages", &l->packages);
+	return rc;
+}
+
+/* Like a full run: the archives, or the binaries when there are none. */
+static const struct flist *published_list(const struct merged_lists *l)
+{
+	return l->archives.n ? &l->archives : &l->jobs;
+}
+
+static int add_published(struct sums *sums, const char *stage, const struct flist *l)
+{
+	int rc = 0;
+	for (size_t i = 0; i < l->n && rc == 0; i++)
+		if (!sums_find(sums, l->v[i]->name)) /* a binary archive is its binary */
+			rc = sums_add_published(sums, stage, l->v[i]->name, sha(l->v[i]));
 	return rc;
 }
 
 static int write_sums(const struct merge *m, const struct merged_lists *l)
 {
-	json_t *c = json_object_get(m->v[0].doc, "checksums");
-	if (!c)
+	const struct manifest *first = &m->v[0].m;
+	if (!first->checksums.file)
 		return EXIT_OK; /* the release publishes no checksum file */
 	enum hash_algo algo;
-	if (hash_algo_parse(str(c, "algorithm"), &algo) < 0 || !*str(c, "file"))
+	if (hash_algo_parse(first->checksums.algorithm, &algo) < 0)
 		return error("'%s/manifest.json': checksums has no known algorithm and file", m->v[0].dir), EXIT_USAGE;
-	/* Like a full run: the archives, or the binaries when there are none. */
-	json_t *list = json_array_size(l->archives) ? l->archives : l->jobs;
-	const char *key = list == l->archives ? "name" : "output";
 	struct sums sums;
-	size_t i;
-	json_t *o;
-	int rc = 0;
 	sums_init(&sums, algo);
-	json_array_foreach(list, i, o)
-		if (rc == 0)
-			rc = sums_add_published(&sums, m->stage, str(o, key), str(o, "sha256"));
-	json_array_foreach(l->packages, i, o) /* packages and SBOMs are published beside either */
-		if (rc == 0)
-			rc = sums_add_published(&sums, m->stage, str(o, "name"), str(o, "sha256"));
-	json_array_foreach(l->sboms, i, o)
-		if (rc == 0)
-			rc = sums_add_published(&sums, m->stage, str(o, "name"), str(o, "sha256"));
+	/* packages and SBOMs are published beside either */
+	int rc = add_published(&sums, m->stage, published_list(l));
 	if (rc == 0)
-		rc = sums_publish(&sums, m->stage, str(c, "file"), json_is_true(json_object_get(c, "per_file")));
+		rc = add_published(&sums, m->stage, &l->packages);
+	if (rc == 0)
+		rc = add_published(&sums, m->stage, &l->sboms);
+	if (rc == 0)
+		rc = sums_publish(&sums, m->stage, first->checksums.file, first->checksums.per_file);
 	sums_release(&sums);
 	return rc < 0 ? EXIT_JOB : EXIT_OK;
 }
@@ -531,36 +556,22 @@ static json_t *merged_record(const struct merge *m)
 		char name[32];
 		snprintf(name, sizeof(name), "%d/%d", m->v[s].k, m->v[s].n);
 		jx_push(shards, json_pack("{s:s, s:s, s:O}", "dir", m->v[s].dir, "shard", name, "targets",
-							json_object_get(m->v[s].rec, "targets")));
+							m->v[s].rec->targets));
 	}
 	return json_pack("{s:i, s:s?, s:o}", "count", m->v[0].n, "overlap", m->overlap, "shards", shards);
-}
-
-/* The shards' SOURCE_DATE_EPOCH (the same in all: same_fields), a
- * decimal string or number in the manifest; 0 when it is neither. */
-static long long sde_value(json_t *v)
-{
-	if (json_is_integer(v))
-		return json_integer_value(v);
-	return json_is_string(v) ? strtoll(json_string_value(v), NULL, 10) : 0;
 }
 
 /* The merged provenance's subjects: every merged file and the checksum file. */
 static int merged_subjects(const struct merge *m, const struct merged_lists *l, struct sums *out)
 {
-	json_t *lists[] = { l->archives, l->jobs, l->packages, l->sboms }, *o;
-	json_t *c = json_object_get(m->v[0].doc, "checksums");
-	size_t i;
+	const struct flist *lists[] = { &l->archives, &l->jobs, &l->packages, &l->sboms };
+	const char *sums_file = m->v[0].m.checksums.file;
 	int rc = 0;
 	sums_init(out, HASH_SHA256);
-	for (size_t k = 0; k < ARRAY_LEN(lists); k++)
-		json_array_foreach(lists[k], i, o) {
-			const char *name = str(o, lists[k] == l->jobs ? "output" : "name");
-			if (rc == 0 && !sums_find(out, name)) /* a binary archive is its binary */
-				rc = sums_add_published(out, m->stage, name, str(o, "sha256"));
-		}
-	if (rc == 0 && c)
-		rc = sums_add_file(out, m->stage, str(c, "file"));
+	for (size_t k = 0; k < ARRAY_LEN(lists) && rc == 0; k++)
+		rc = add_published(out, m->stage, lists[k]);
+	if (rc == 0 && sums_file)
+		rc = sums_add_file(out, m->stage, sums_file);
 	return rc;
 }
 
@@ -569,13 +580,12 @@ static int merged_subjects(const struct merge *m, const struct merged_lists *l, 
 static int merged_provenance(const struct merge *m, const struct merged_lists *l)
 {
 	struct sums subj;
-	json_t *targets = json_array(), *o;
+	json_t *targets = json_array();
 	const char **dirs = xcalloc(m->n, sizeof(*dirs));
-	size_t i;
 	for (size_t s = 0; s < m->n; s++)
 		dirs[s] = m->v[s].dir;
-	json_array_foreach(l->jobs, i, o)
-		jx_push(targets, json_pack("s++", str(o, "build"), ":", str(o, "target")));
+	for (size_t i = 0; i < l->jobs.n; i++)
+		jx_push(targets, json_pack("s++", l->jobs.v[i]->build, ":", l->jobs.v[i]->target));
 	int rc = merged_subjects(m, l, &subj);
 	if (rc == 0)
 		rc = mergeprov_write(dirs, m->n, &subj, targets, m->stage);
@@ -589,10 +599,10 @@ static int merged_provenance(const struct merge *m, const struct merged_lists *l
  * the checksum file)?  Then the merged release's are signed too. */
 static int shards_signed_archives(const struct merge *m)
 {
-	json_t *c = json_object_get(m->v[0].doc, "checksums"), *e;
-	size_t i;
-	json_array_foreach(json_object_get(m->v[0].doc, "signatures"), i, e)
-		if (!strcmp(str(e, "format"), "minisign") && (!c || strcmp(str(e, "signs"), str(c, "file"))))
+	const struct manifest *first = &m->v[0].m;
+	for (size_t i = 0; i < first->nsigs; i++)
+		if (!strcmp(first->sigs[i].format, "minisign") &&
+		    (!first->checksums.file || strcmp(first->sigs[i].signs, first->checksums.file)))
 			return 1;
 	return 0;
 }
@@ -601,52 +611,56 @@ static int shards_signed_archives(const struct merge *m)
  * provenance: the manifest's "signatures" (owned), or NULL after error(). */
 static json_t *merged_signatures(const struct merge *m, const struct merged_lists *l, long long ts)
 {
-	json_t *c = json_object_get(m->v[0].doc, "checksums"), *o;
-	json_t *list = json_array_size(l->archives) ? l->archives : l->jobs;
+	const struct flist *list = published_list(l);
 	struct strv files = { 0 };
-	size_t i;
-	if (c)
-		strv_push(&files, str(c, "file"));
+	if (m->v[0].m.checksums.file)
+		strv_push(&files, m->v[0].m.checksums.file);
 	if (shards_signed_archives(m))
-		json_array_foreach(list, i, o)
-			strv_push(&files, str(o, list == l->archives ? "name" : "output"));
+		for (size_t i = 0; i < list->n; i++)
+			strv_push(&files, list->v[i]->name);
 	json_t *sigs = sign_release_dir(&m->key, m->stage, &files, ts);
 	strv_release(&files);
 	return sigs;
 }
 
+/* The merged manifest: the first shard's, with the merged lists. */
+static json_t *merged_doc(const struct merge *m, const struct merged_lists *l, json_t *sigs, int prov)
+{
+	json_t *doc = json_deep_copy(m->v[0].m.doc);
+	jx_set(doc, "jobs", flist_json(&l->jobs));
+	jx_set(doc, "archives", flist_json(&l->archives));
+	if (l->packages.n)
+		jx_set(doc, "packages", flist_json(&l->packages));
+	if (json_object_get(doc, "sboms"))
+		jx_set(doc, "sboms", flist_json(&l->sboms));
+	if (!prov) /* no shard had one */
+		json_object_del(doc, "provenance");
+	json_object_del(doc, "shard");
+	/* a shard's signatures sign that shard's SHA256SUMS, not the merged
+	 * one, and are not copied: the merged dist is signed anew, or not */
+	json_object_del(doc, "signatures");
+	if (sigs)
+		jx_set(doc, "signatures", json_incref(sigs));
+	jx_set(doc, "merged", merged_record(m));
+	return doc;
+}
+
 static int publish(struct merge *m)
 {
-	struct merged_lists l = { json_array(), json_array(), json_array(), json_array() };
+	struct merged_lists l = { 0 };
 	json_t *sigs = NULL;
+	long long sde = m->v[0].m.sde_value;
 	int rc = copy_all(m, &l), prov = 0;
 	if (rc == EXIT_OK)
 		rc = write_sums(m, &l);
 	if (rc == EXIT_OK && (prov = merged_provenance(m, &l)) < 0)
 		rc = EXIT_USAGE;
-	if (rc == EXIT_OK && m->key.pkey &&
-	    !(sigs = merged_signatures(m, &l, sde_value(at(m->v[0].doc, "inputs.source_date_epoch")))))
+	if (rc == EXIT_OK && m->key.pkey && !(sigs = merged_signatures(m, &l, sde)))
 		rc = EXIT_JOB;
 	if (rc == EXIT_OK) {
-		json_t *doc = json_deep_copy(m->v[0].doc);
-		jx_set(doc, "jobs", json_incref(l.jobs));
-		jx_set(doc, "archives", json_incref(l.archives));
-		if (json_array_size(l.packages))
-			jx_set(doc, "packages", json_incref(l.packages));
-		if (json_object_get(doc, "sboms"))
-			jx_set(doc, "sboms", json_incref(l.sboms));
-		if (!prov) /* no shard had one */
-			json_object_del(doc, "provenance");
-		json_object_del(doc, "shard");
-		/* a shard's signatures sign that shard's SHA256SUMS, not the merged
-		 * one, and are not copied: the merged dist is signed anew, or not */
-		json_object_del(doc, "signatures");
-		if (sigs)
-			jx_set(doc, "signatures", json_incref(sigs));
-		jx_set(doc, "merged", merged_record(m));
+		json_t *doc = merged_doc(m, &l, sigs, prov);
 		char *path = xasprintf("%s/manifest.json", m->stage);
-		json_t *sde = at(doc, "inputs.source_date_epoch");
-		if (manifest_write_json(path, doc) < 0 || stamp_tree(m->stage, sde_value(sde)) < 0)
+		if (manifest_write_json(path, doc) < 0 || stamp_tree(m->stage, sde) < 0)
 			rc = EXIT_JOB;
 		else if ((rc = stopped()) == EXIT_OK && swap_into_place(m->stage, m->out) < 0)
 			rc = EXIT_JOB;
@@ -654,10 +668,10 @@ static int publish(struct merge *m)
 		json_decref(doc);
 	}
 	json_decref(sigs);
-	json_decref(l.jobs);
-	json_decref(l.sboms);
-	json_decref(l.archives);
-	json_decref(l.packages);
+	free(l.jobs.v);
+	free(l.sboms.v);
+	free(l.archives.v);
+	free(l.packages.v);
 	return rc;
 }
 
@@ -689,7 +703,7 @@ static int resolve_out(struct merge *m, const char *dist)
 static void merge_release(struct merge *m)
 {
 	for (size_t s = 0; s < m->n; s++)
-		json_decref(m->v[s].doc);
+		manifest_release(&m->v[s].m);
 	free(m->v);
 	free(m->first);
 	free(m->second);
@@ -737,8 +751,8 @@ int merge_run(const struct merge_opts *o)
 	if (rc == EXIT_INTERRUPTED)
 		error("interrupted: %s is unchanged", m.out);
 	else if (rc == EXIT_OK)
-		note("merged %zu shard%s, %zu job%s, into %s", m.n, m.n == 1 ? "" : "s", json_array_size(m.plan),
-		     json_array_size(m.plan) == 1 ? "" : "s", m.out);
+		note("merged %zu shard%s, %zu job%s, into %s", m.n, m.n == 1 ? "" : "s", m.nplan,
+		     m.nplan == 1 ? "" : "s", m.out);
 out:
 	merge_release(&m);
 	return rc;

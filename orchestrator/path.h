@@ -1,13 +1,13 @@
 /* path.h - the one rule for paths that come from untrusted input.
  *
  * Every name that xgo-build writes or reads on behalf of an input (the build
- * file's outputs, archive names and `files`, manifest fields in merge, cache
- * entries) goes through these functions, so the rule is written once:
+ * file's outputs, archive names and `files`, every name a manifest records
+ * (manifest.h's reader), cache entries) goes through these functions, so the rule is written once:
  *
  *   path_components_ok  the shape alone: relative, no empty, "." or ".."
  *                     component (the part every path rule shares: archive
  *                     paths (pkg_check_path) add printable ASCII, a
- *                     manifest's names in verify use it alone);
+ *                     SHA256SUMS file's names in verify use it alone);
  *   path_check_name   the text: path_components_ok, no control byte,
  *                     backslash or invalid UTF-8, each component at most
  *                     PATH_COMPONENT_MAX bytes;

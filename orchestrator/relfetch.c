@@ -152,31 +152,24 @@ static int fetch_subjects(struct fetch *f)
 }
 
 /* Every signature manifest.json lists (absent ones: verify names them). */
-static int fetch_signatures(struct fetch *f, json_t *manifest)
+static int fetch_signatures(struct fetch *f, const struct manifest *m)
 {
-	size_t i;
-	json_t *s;
 	int rc = 0;
-	json_array_foreach(json_object_get(manifest, "signatures"), i, s) {
-		const char *file = json_string_value(json_object_get(s, "file"));
-		if (file && rc == 0)
-			rc = fetch_record(f, file, SIGN_DSSE_MAX, 1) < 0 ? -1 : 0;
-	}
+	for (size_t i = 0; i < m->nsigs && rc == 0; i++)
+		rc = fetch_record(f, m->sigs[i].file, SIGN_DSSE_MAX, 1) < 0 ? -1 : 0;
 	return rc;
 }
 
 static int fetch_all(struct fetch *f)
 {
-	json_t *manifest = NULL;
+	struct manifest manifest = { 0 };
 	int got = fetch_record(f, "manifest.json", MANIFEST_MAX_BYTES, 1);
-	if (got < 0 || (got == 1 && !(manifest = manifest_read(f->dir))))
+	if (got < 0 || (got == 1 && manifest_load_dir(&manifest, f->dir) < 0))
 		return -1;
-	json_t *c = json_object_get(manifest, "checksums");
-	const char *sums = json_string_value(json_object_get(c, "file"));
-	const char *alg = json_string_value(json_object_get(c, "algorithm"));
+	const char *sums = manifest.checksums.file;
 	enum hash_algo algo = HASH_SHA256;
-	if (alg)
-		hash_algo_parse(alg, &algo);
+	if (sums)
+		hash_algo_parse(manifest.checksums.algorithm, &algo);
 	char *sig = xasprintf("%s.minisig", sums ? sums : "SHA256SUMS");
 	int rc = -1;
 	got = fetch_record(f, sums ? sums : "SHA256SUMS", SUMS_MAX_BYTES, 1);
@@ -187,10 +180,10 @@ static int fetch_all(struct fetch *f)
 		 fetch_record(f, RELVERIFY_PROVENANCE, SIGN_DSSE_MAX, 1) >= 0 &&
 		 fetch_record(f, RELVERIFY_ENVELOPE, SIGN_DSSE_MAX, 1) >= 0 &&
 		 fetch_listed(f, sums ? sums : "SHA256SUMS", algo) == 0 && fetch_subjects(f) == 0 &&
-		 fetch_signatures(f, manifest) == 0)
+		 fetch_signatures(f, &manifest) == 0)
 		rc = 0;
 	free(sig);
-	json_decref(manifest);
+	manifest_release(&manifest);
 	return rc;
 }
 

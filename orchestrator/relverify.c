@@ -23,7 +23,7 @@
 struct rv {
 	const char *dir;
 	struct sign_key key;
-	json_t *manifest;     /* NULL when DIR has none */
+	struct manifest manifest; /* .doc NULL when DIR has none */
 	struct strv verified; /* the .minisig names checked */
 	json_t *statement;    /* the provenance, once read; NULL before */
 	int failed;
@@ -73,11 +73,9 @@ static int check_minisig(struct rv *v, const char *name)
 /* The checksum file's name and algorithm: the manifest's, else SHA256SUMS. */
 static const char *sums_name(const struct rv *v, enum hash_algo *algo)
 {
-	json_t *c = v->manifest ? json_object_get(v->manifest, "checksums") : NULL;
-	const char *file = json_string_value(json_object_get(c, "file"));
-	const char *alg = json_string_value(json_object_get(c, "algorithm"));
+	const char *file = v->manifest.checksums.file, *alg = v->manifest.checksums.algorithm;
 	*algo = HASH_SHA256;
-	if (alg)
+	if (file)
 		hash_algo_parse(alg, algo);
 	return file ? file : "SHA256SUMS";
 }
@@ -142,20 +140,13 @@ static void check_other_sigs(struct rv *v)
 /* Every signature the manifest lists must be there (and was checked). */
 static void check_listed(struct rv *v)
 {
-	json_t *sigs = v->manifest ? json_object_get(v->manifest, "signatures") : NULL;
-	size_t i;
-	json_t *s;
-	json_array_foreach(sigs, i, s) {
-		const char *file = json_string_value(json_object_get(s, "file"));
-		const char *signs = json_string_value(json_object_get(s, "signs"));
-		const char *format = json_string_value(json_object_get(s, "format"));
-		if (!file || !signs || !format) {
-			error("'%s/manifest.json': signatures[%zu] lacks file, signs or format", v->dir, i);
-			fail(v);
-		} else if (!strcmp(format, "minisign")) {
-			check_minisig(v, signs);
-		} else if (!strcmp(format, "dsse") && strcmp(file, RELVERIFY_ENVELOPE)) {
-			error("'%s/manifest.json' lists the envelope '%s', not %s", v->dir, file, RELVERIFY_ENVELOPE);
+	for (size_t i = 0; i < v->manifest.nsigs; i++) {
+		const struct manifest_sig *s = &v->manifest.sigs[i];
+		if (!strcmp(s->format, "minisign")) {
+			check_minisig(v, s->signs);
+		} else if (!strcmp(s->format, "dsse") && strcmp(s->file, RELVERIFY_ENVELOPE)) {
+			error("'%s/manifest.json' lists the envelope '%s', not %s", v->dir, s->file,
+			      RELVERIFY_ENVELOPE);
 			fail(v);
 		}
 	}
@@ -284,7 +275,7 @@ static int verify_dir(const struct relverify_opts *o, const char *dir)
 	if (sign_load_public(o->key, &v.key) < 0)
 		return EXIT_USAGE;
 	char *manifest = xasprintf("%s/manifest.json", dir);
-	if (lstat(manifest, &st) == 0 && !(v.manifest = manifest_read(dir)))
+	if (lstat(manifest, &st) == 0 && manifest_load_dir(&v.manifest, dir) < 0)
 		v.failed = 1;
 	free(manifest);
 	char hex[17];
@@ -305,7 +296,7 @@ static int verify_dir(const struct relverify_opts *o, const char *dir)
 	else
 		note("%s: verified%s", dir, o->rebuild ? ", and rebuilt bit for bit from the checkout" :
 			 " against the checkout (not rebuilt: --no-rebuild)");
-	json_decref(v.manifest);
+	manifest_release(&v.manifest);
 	json_decref(v.statement);
 	strv_release(&v.verified);
 	sign_key_release(&v.key);

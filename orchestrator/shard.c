@@ -2,13 +2,12 @@
 #include "shard.h"
 #include "hash.h"
 #include "jsonx.h"
+#include "manifest.h"
 #include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define TIMINGS_MAX_BYTES (64u << 20)
 
 int shard_parse(const char *arg, struct shard_spec *spec)
 {
@@ -54,20 +53,15 @@ static void group_targets(const struct plan *p, struct shard_split *s)
 
 /* The duration of (build, target) in a manifest's jobs, or -1 when it
  * is not there or was not built (taken from the action cache). */
-static double recorded(json_t *jobs, const struct job *j)
+static double recorded(const struct manifest *m, const struct job *j)
 {
-	size_t i;
-	json_t *o;
-	json_array_foreach(jobs, i, o) {
-		const char *b = json_string_value(json_object_get(o, "build"));
-		const char *t = json_string_value(json_object_get(o, "target"));
-		json_t *d = json_object_get(o, "duration_s");
+	for (size_t i = 0; i < m->njobs; i++) {
+		const struct manifest_job *o = &m->jobs[i];
 		/* A job taken from the action cache took no time: what it took
 		 * when it was built is recorded beside, in newer manifests. */
-		if (json_is_true(json_object_get(o, "cached")) && !json_is_number(d = json_object_get(o, "built_duration_s")))
-			continue;
-		if (b && t && json_is_number(d) && !strcmp(b, j->build->name) && !strcmp(t, j->id))
-			return json_number_value(d) > 0 ? json_number_value(d) : 0;
+		double d = o->cached ? o->built_duration_s : o->duration_s;
+		if (d >= 0 && !strcmp(o->f.build, j->build->name) && !strcmp(o->f.target, j->id))
+			return d;
 	}
 	return -1;
 }
@@ -75,25 +69,19 @@ static double recorded(json_t *jobs, const struct job *j)
 /* Weights from a previous manifest's durations. */
 static int timed_weights(const struct plan *p, const char *path, struct shard_split *s)
 {
-	size_t len;
-	char *text = read_file(path, TIMINGS_MAX_BYTES, &len);
-	if (!text)
-		return error("--timings: cannot use '%s' (a previous run's manifest.json)", path);
-	hash_bytes_hex(HASH_SHA256, text, len, s->timings_sha256);
-	json_error_t je;
-	json_t *doc = json_loadb(text, len, 0, &je);
-	free(text);
-	json_t *jobs = json_object_get(doc, "jobs");
-	if (!json_is_array(jobs)) {
-		json_decref(doc);
-		return error("--timings: '%s' is not a manifest.json with a \"jobs\" list", path);
-	}
-	double *d = xcalloc(p->n, sizeof(*d)), sum = 0;
+	struct manifest m;
+	char *what = xasprintf("--timings '%s'", path);
+	int rc = manifest_load(&m, what, path);
+	free(what);
+	if (rc < 0)
+		return -1;
+	memcpy(s->timings_sha256, m.sha256, sizeof(s->timings_sha256));
+	double *d = xcalloc(p->n ? p->n : 1, sizeof(*d)), sum = 0;
 	size_t found = 0;
 	for (size_t i = 0; i < p->n; i++)
-		if ((d[i] = recorded(jobs, &p->jobs[i])) >= 0)
+		if ((d[i] = recorded(&m, &p->jobs[i])) >= 0)
 			sum += d[i], found++;
-	json_decref(doc);
+	manifest_release(&m);
 	if (found == 0)
 		warn("--timings: '%s' records none of this plan's jobs; using equal weights", path);
 	double mean = found ? sum / (double)found : 1;

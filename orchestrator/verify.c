@@ -365,34 +365,21 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* output name -> target, from a dist's manifest.json. */
+/* output name -> target, from a dist's manifest.json.  Only labels: a
+ * missing or odd manifest gives none, quietly. */
 static json_t *targets_of(const char *dist)
 {
-	char *path = xasprintf("%s/manifest.json", dist), *text = NULL;
-	struct stat st;
-	size_t len = 0;
-	/* Only labels: a missing or odd manifest gives none, and is not read
-	 * unless it is a regular file (read_file bounds it). */
-	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
-		text = read_file(path, MANIFEST_MAX_BYTES, &len);
-	json_t *doc = text ? json_loadb(text, len, 0, NULL) : NULL, *map = json_object();
-	free(text);
-	size_t i;
-	json_t *j;
-	json_array_foreach(json_object_get(doc, "jobs"), i, j) {
-		const char *out = json_string_value(json_object_get(j, "output"));
-		json_t *t = json_object_get(j, "target");
-		if (out && json_is_string(t))
-			jx_set(map, out, json_incref(t));
-	}
-	json_array_foreach(json_object_get(doc, "archives"), i, j) {
-		const char *name = json_string_value(json_object_get(j, "name"));
-		json_t *t = json_object_get(j, "target");
-		if (name && json_is_string(t))
-			jx_set(map, name, json_incref(t));
-	}
-	json_decref(doc);
-	free(path);
+	struct manifest m;
+	json_t *map = json_object();
+	int quiet = error_quiet(1), rc = manifest_load_dir(&m, dist);
+	error_quiet(quiet);
+	for (size_t i = 0; rc == 0 && i < m.njobs; i++)
+		if (*m.jobs[i].f.target)
+			jx_set(map, m.jobs[i].f.name, json_string(m.jobs[i].f.target));
+	for (size_t i = 0; rc == 0 && i < m.narchives; i++)
+		if (*m.archives[i].target)
+			jx_set(map, m.archives[i].name, json_string(m.archives[i].target));
+	manifest_release(&m);
 	return map;
 }
 
@@ -790,49 +777,34 @@ static int parse_sums(const char *text, json_t *expected, const char *what)
 	return json_object_size(expected) ? 0 : error("'%s' lists no artifacts", what);
 }
 
-static int manifest_expected(json_t *doc, json_t *expected, const char *what)
+static int manifest_expected(const struct manifest *m, json_t *expected, const char *what)
 {
-	size_t i;
-	json_t *j;
-	json_array_foreach(json_object_get(doc, "jobs"), i, j) {
-		const char *out = json_string_value(json_object_get(j, "output"));
-		const char *sha = json_string_value(json_object_get(j, "sha256"));
-		if (out && sha && path_components_ok(out) && lock_is_hex64(sha))
-			jx_set(expected, out, json_string(sha));
-	}
-	json_array_foreach(json_object_get(doc, "archives"), i, j) {
-		const char *name = json_string_value(json_object_get(j, "name"));
-		const char *sha = json_string_value(json_object_get(j, "sha256"));
-		if (name && sha && path_components_ok(name) && lock_is_hex64(sha))
-			jx_set(expected, name, json_string(sha));
-	}
+	for (size_t i = 0; i < m->njobs; i++)
+		if (m->jobs[i].f.sha256) /* a job that failed wrote nothing */
+			jx_set(expected, m->jobs[i].f.name, json_string(m->jobs[i].f.sha256));
+	for (size_t i = 0; i < m->narchives; i++)
+		if (m->archives[i].sha256)
+			jx_set(expected, m->archives[i].name, json_string(m->archives[i].sha256));
 	return json_object_size(expected) ? 0 : error("'%s' records no artifacts", what);
 }
 
-int verify_parse_record(const char *what, const char *text, size_t len, json_t *expected, json_t **manifest)
+int verify_parse_record(const char *what, const char *text, size_t len, json_t *expected, struct manifest *m)
 {
-	*manifest = NULL;
+	memset(m, 0, sizeof(*m));
 	if (!len || text[strspn(text, " \t\r\n")] != '{')
 		return parse_sums(text, expected, what);
-	json_error_t je;
-	json_t *doc = json_loadb(text, len, 0, &je);
-	if (!doc)
-		return error("'%s' is not valid JSON: %s (line %d)", what, je.text, je.line);
-	if (manifest_expected(doc, expected, what) < 0) {
-		json_decref(doc);
-		return -1;
-	}
-	*manifest = doc;
-	return 0;
+	char *quoted = xasprintf("'%s'", what);
+	int rc = manifest_parse(m, quoted, text, len);
+	free(quoted);
+	if (rc == 0 && (rc = manifest_expected(m, expected, what)) < 0)
+		manifest_release(m);
+	return rc;
 }
 
 /* The published manifest's SDK must be the one release.lock pins. */
-static int check_sdk(json_t *doc, const char *file, const char *what)
+static int check_sdk(const struct manifest *m, const char *file, const char *what)
 {
-	json_t *sdk = json_object_get(doc, "sdk");
-	const char *ver = json_string_value(json_object_get(sdk, "version"));
-	const char *plat = json_string_value(json_object_get(sdk, "platform"));
-	const char *tree = json_string_value(json_object_get(sdk, "tree_digest"));
+	const char *ver = m->sdk_version, *plat = m->sdk_platform, *tree = m->sdk_tree_digest;
 	char *dir = dir_of(file), *lockp = dir ? xasprintf("%s/release.lock", dir) : NULL;
 	struct lock l = { 0 };
 	int rc = -1;
@@ -959,13 +931,13 @@ static int load_published(const char *src, const char *file, json_t *expected, c
 	}
 	if (!text)
 		return -1;
-	json_t *doc = NULL;
-	rc = verify_parse_record(src, text, len, expected, &doc);
-	if (rc == 0 && doc)
-		rc = check_sdk(doc, file, src) == 0 ? 0 : -2;
-	if (rc == 0 && doc && json_is_object(json_object_get(doc, "partial")))
-		*partial = json_incref(json_object_get(doc, "partial"));
-	json_decref(doc);
+	struct manifest m;
+	rc = verify_parse_record(src, text, len, expected, &m);
+	if (rc == 0 && m.doc)
+		rc = check_sdk(&m, file, src) == 0 ? 0 : -2;
+	if (rc == 0 && m.partial)
+		*partial = json_incref(m.partial);
+	manifest_release(&m);
 	if (rc == 0 && *pub_dir && use_published_files(*pub_dir, expected) < 0)
 		rc = -1;
 	free(text);

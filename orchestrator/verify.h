@@ -105,12 +105,13 @@ int verify_run(const struct pipeline_opts *po, const struct verify_opts *vo);
 #define VERIFY_MAX_RECORD (16u << 20)
 int verify_against(const struct pipeline_opts *po, const struct verify_opts *vo, const char *src);
 
-/* Read a published record (text[len], NUL-terminated): a manifest.json,
- * whose jobs' outputs and archives with their sha256 go into expected
- * (name -> hex) and whose document is returned in *manifest (caller
- * decrefs), or SHA256SUMS lines (*manifest NULL).  what names it in
+/* Read a published record (text[len], NUL-terminated): a manifest.json
+ * (manifest_parse), whose jobs' outputs and archives with their sha256 go
+ * into expected (name -> hex) and which is returned in *manifest (caller
+ * releases), or SHA256SUMS lines (manifest->doc NULL).  what names it in
  * errors.  0, or -1 with error() for a malformed or empty record. */
-int verify_parse_record(const char *what, const char *text, size_t len, json_t *expected, json_t **manifest);
+struct manifest;
+int verify_parse_record(const char *what, const char *text, size_t len, json_t *expected, struct manifest *manifest);
 
 /* A copy of directory src at dst (regular files, directories, symlinks),
  * leaving out the paths in skip (NULL-terminated; relative to src: "dist",

@@ -83,13 +83,19 @@ index = [{"version": "go1.26.8", "stable": True, "files": [
 put("mirror", "index.json", json.dumps(index))
 put("mirror", "badshape.json", '{"version": "go1"}')
 
-manifest = {"format": 1, "sdk": {"version": "1.26.8", "platform": "linux-amd64", "tree_digest": "1d" * 32},
-            "jobs": [{"output": "hello_linux_amd64/hello", "sha256": "ee" * 32, "target": "linux/amd64"}],
+manifest = {"schema": 1, "tool": {"name": "xgo-build", "version": "0.1"},
+            "sdk": {"version": "1.26.8", "platform": "linux-amd64", "tree_digest": "1d" * 32},
+            "jobs": [{"build": "hello", "output": "hello_linux_amd64/hello", "sha256": "ee" * 32,
+                      "target": "linux/amd64", "env": ["GOOS=linux"]}],
             "archives": [{"name": "hello_1.0_linux_amd64.tar.gz", "sha256": "ff" * 32,
                           "target": "linux/amd64"}]}
 put("manifest", "manifest.json", json.dumps(manifest, indent=2))
 put("manifest", "SHA256SUMS", "ff" * 32 + "  hello_1.0_linux_amd64.tar.gz\n" + "ee" * 32 + " *x.zip\n")
-put("manifest", "escape.json", json.dumps(dict(manifest, jobs=[{"output": "../x", "sha256": "ee" * 32}])))
+put("manifest", "escape.json", json.dumps(dict(manifest, jobs=[{"build": "hello", "target": "linux/amd64",
+                                                                "output": "../x", "sha256": "ee" * 32}])))
+put("manifest", "checksums.json", json.dumps(dict(manifest, checksums={"file": "SHA256SUMS", "algorithm": "sha256"},
+                                                  signatures=[{"file": "SHA256SUMS.minisig", "signs": "SHA256SUMS",
+                                                               "format": "minisign"}])))
 
 
 def buildinfo_blob():

@@ -31,6 +31,7 @@
 #include "lua/release.h"
 #include "matrix/matrix.h"
 #include "matrix/ports.h"
+#include "orchestrator/manifest.h"
 #include "orchestrator/template.h"
 #include "orchestrator/util.h"
 #include "orchestrator/verify.h"
@@ -148,8 +149,9 @@ static const char LOCK[] =
 	"    }\n  },\n  \"tree_digest_format\": \"xgo-tree-v1\"\n}\n";
 
 static const char MANIFEST[] =
-	"{\"format\": 1, \"sdk\": {\"version\": \"1.26.8\", \"platform\": \"linux-amd64\"},\n"
-	" \"jobs\": [{\"output\": \"hello_linux_amd64/hello\", \"target\": \"linux/amd64\",\n"
+	"{\"schema\": 1, \"tool\": {\"version\": \"0.1\"},\n"
+	" \"sdk\": {\"version\": \"1.26.8\", \"platform\": \"linux-amd64\"},\n"
+	" \"jobs\": [{\"build\": \"hello\", \"output\": \"hello_linux_amd64/hello\", \"target\": \"linux/amd64\",\n"
 	"   \"sha256\": \"eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee\"}],\n"
 	" \"archives\": [{\"name\": \"hello_1.0_linux_amd64.tar.gz\", \"target\": \"linux/amd64\",\n"
 	"   \"sha256\": \"ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\"}]}\n";
@@ -275,7 +277,8 @@ static int sc_manifest(void)
 	int rc = 0;
 	const char *texts[] = { MANIFEST, SUMS };
 	for (size_t i = 0; i < ARRAY_LEN(texts) && rc == 0; i++) {
-		json_t *expected = json_object(), *doc = NULL;
+		json_t *expected = json_object();
+		struct manifest doc;
 		if (!expected)
 			return error("out of memory");
 		rc = verify_parse_record("manifest.json", texts[i], strlen(texts[i]), expected, &doc);
@@ -283,7 +286,7 @@ static int sc_manifest(void)
 		json_t *v;
 		json_object_foreach(expected, k, v)
 			sum("%s %s\n", k, json_string_value(v));
-		json_decref(doc);
+		manifest_release(&doc);
 		json_decref(expected);
 	}
 	return rc;

@@ -91,12 +91,14 @@ static void test_shard__timings_weigh_targets_longest_first(void **state)
 	char path[] = "/tmp/test_shard.XXXXXX";
 	int fd = mkstemp(path);
 	assert_true(fd >= 0);
-	static const char doc[] = "{\"jobs\": ["
-				  "{\"build\": \"cli\", \"target\": \"darwin/amd64\", \"duration_s\": 9.0},"
-				  "{\"build\": \"cli\", \"target\": \"linux/amd64\", \"duration_s\": 2.0},"
-				  "{\"build\": \"cli\", \"target\": \"linux/arm64\", \"duration_s\": 4.0},"
-				  "{\"build\": \"cli\", \"target\": \"darwin/arm64\", \"duration_s\": 0.0,"
-				  " \"cached\": true}]}";
+	/* the shape manifest_load requires: schema, tool, sdk, jobs, archives */
+#define JOB(t, o, d) "{\"build\": \"cli\", \"target\": \"" t "\", \"output\": \"" o "\", \"duration_s\": " d
+	static const char doc[] = "{\"schema\": 1, \"tool\": {\"version\": \"1\"}, "
+				  "\"sdk\": {\"version\": \"1.26.8\", \"platform\": \"linux-amd64\"}, \"jobs\": ["
+				  JOB("darwin/amd64", "a", "9.0") "}," JOB("linux/amd64", "b", "2.0") "},"
+				  JOB("linux/arm64", "c", "4.0") "}," JOB("darwin/arm64", "d", "0.0") ", \"cached\": true}"
+				  "], \"archives\": []}";
+#undef JOB
 	assert_int_equal(write(fd, doc, sizeof(doc) - 1), (ssize_t)(sizeof(doc) - 1));
 	close(fd);
 	struct plan p;

@@ -3,8 +3,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "release.h"
 #include "lua_embed.h"
-#include "orchestrator/hash.h"
-#include "orchestrator/path.h"
+#include "base/hash.h"
+#include "base/path.h"
 #include "toolchains/lockfile.h"
 
 #include <lauxlib.h>

@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "orchestrator/util.h"
+#include "base/util.h"
 
 /* One matrix dimension as written: key is whatever the file used ("goos",
  * "goarch", "cgo", "goarm", ...); the matrix stage validates keys and

@@ -13,7 +13,7 @@
 #include <stddef.h>
 
 #include "lua/release.h"
-#include "matrix/ports.h"
+#include "ports.h"
 
 struct target {
 	char goos[16];

@@ -1,7 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "ports.h"
-#include "orchestrator/proc.h"
-#include "orchestrator/util.h"
+#include "base/proc.h"
+#include "base/util.h"
 
 #include <jansson.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "archives.h"
-#include "hash.h"
-#include "path.h"
+#include "base/hash.h"
+#include "base/path.h"
 #include "template.h"
 
 #include <pthread.h>

@@ -18,9 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "orchestrator/actcache.h"
-#include "orchestrator/package.h"
-#include "orchestrator/plan.h"
+#include "cache/actcache.h"
+#include "package.h"
+#include "plan.h"
 
 struct arc {
 	const struct archive_decl *decl;

@@ -2,8 +2,8 @@
 #include "build.h"
 #include "cpu.h"
 #include "events.h"
-#include "hash.h"
-#include "jsonx.h"
+#include "base/hash.h"
+#include "base/jsonx.h"
 #include "progress.h"
 #include "runner.h"
 #include "toolchains/sdk.h"
@@ -97,7 +97,7 @@ static int run_one(const struct build_opts *o, struct strv *argv, struct strv *e
 				error("%s", res.error);
 			char *tail = print_tail(what, msg, log);
 			events_emit("step_failed", json_pack("{s:s, s:i, s:o}", "step", what, "exit", res.status,
-							     "log_tail", events_text(tail)));
+							     "log_tail", jx_text(tail)));
 			free(tail);
 		}
 		runner_result_release(&res);
@@ -303,7 +303,7 @@ static void emit_finished(const struct result *res, const char *tail)
 		jx_set(o, "sha256", json_string(res->sha256));
 	}
 	if (tail)
-		jx_set(o, "log_tail", events_text(tail));
+		jx_set(o, "log_tail", jx_text(tail));
 	if (res->log_path)
 		jx_set(o, "log", json_string(res->log_path));
 	events_emit("job_finished", o);

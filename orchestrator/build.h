@@ -20,11 +20,11 @@
 
 #include <stdint.h>
 
-#include "orchestrator/actcache.h"
-#include "orchestrator/isolate.h"
-#include "orchestrator/jobenv.h"
-#include "orchestrator/inputs.h"
-#include "orchestrator/plan.h"
+#include "cache/actcache.h"
+#include "isolate.h"
+#include "jobenv.h"
+#include "inputs.h"
+#include "plan.h"
 
 struct sdk;
 

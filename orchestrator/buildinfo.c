@@ -1,7 +1,7 @@
 /* buildinfo.c - Go's embedded build information (see buildinfo.h). */
 #define _GNU_SOURCE
 #include "buildinfo.h"
-#include "binfmt.h"
+#include "base/binfmt.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -16,7 +16,7 @@
 
 #include <stddef.h>
 
-#include "orchestrator/util.h"
+#include "base/util.h"
 
 #define BUILDINFO_MAX_STRING (1u << 20)
 

@@ -1,8 +1,8 @@
 /* checksums.c - sha256sum-compatible checksum files; see checksums.h. */
 #define _POSIX_C_SOURCE 200809L
 #include "checksums.h"
-#include "path.h"
-#include "util.h"
+#include "base/path.h"
+#include "base/util.h"
 
 #include <ctype.h>
 #include <stdlib.h>

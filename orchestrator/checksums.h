@@ -11,8 +11,8 @@
 
 #include <stddef.h>
 
-#include "orchestrator/hash.h"
-#include "orchestrator/util.h"
+#include "base/hash.h"
+#include "base/util.h"
 
 #define SUMS_MAX_BYTES (16u << 20) /* largest checksum file read */
 #define SUMS_NAME_MAX 4096         /* longest file name in one */

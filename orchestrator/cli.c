@@ -1,7 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "plan.h"
-#include "util.h"
+#include "base/util.h"
 
 #include <getopt.h>
 #include <limits.h>

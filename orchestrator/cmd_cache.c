@@ -1,11 +1,11 @@
 /* xgo-build cache: look at and trim the local action cache (actcache.h),
  * and make a key pair for signed remote entries (acsign.h). */
 #define _GNU_SOURCE
-#include "acsign.h"
-#include "actcache.h"
+#include "cache/acsign.h"
+#include "cache/actcache.h"
 #include "cli.h"
 #include "toolchains/sdk.h"
-#include "util.h"
+#include "base/util.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -4,9 +4,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "goreleaser.h"
-#include "path.h"
-#include "proc.h"
-#include "util.h"
+#include "base/path.h"
+#include "base/proc.h"
+#include "base/util.h"
 #include "toolchains/lockfile.h"
 #include "toolchains/sdk.h"
 

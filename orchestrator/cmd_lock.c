@@ -1,7 +1,7 @@
 /* xgo-build lock: pin the Go SDK's archive hashes in release.lock. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
-#include "util.h"
+#include "base/util.h"
 #include "lua/release.h"
 #include "toolchains/cc.h"
 #include "toolchains/lockfile.h"

@@ -2,7 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "merge.h"
-#include "util.h"
+#include "base/util.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -6,15 +6,15 @@
 #include "cli.h"
 #include "events.h"
 #include "jobenv.h"
-#include "jsonx.h"
+#include "base/jsonx.h"
 #include "linuxpkg.h"
-#include "path.h"
+#include "base/path.h"
 #include "plan.h"
 #include "shard.h"
 #include "template.h"
 #include "toolchains/cc.h"
 #include "toolchains/sdk.h"
-#include "util.h"
+#include "base/util.h"
 
 #include <getopt.h>
 #include <jansson.h>

@@ -4,7 +4,7 @@
 #include "events.h"
 #include "pipeline.h"
 #include "shard.h"
-#include "util.h"
+#include "base/util.h"
 #include "verify.h"
 
 #include <getopt.h>

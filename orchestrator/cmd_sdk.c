@@ -1,7 +1,7 @@
 /* xgo-build sdk: manage pinned Go SDKs in the cache (toolchains/sdk.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
-#include "util.h"
+#include "base/util.h"
 #include "lua/release.h"
 #include "toolchains/lockfile.h"
 #include "toolchains/mirror.h"

@@ -4,7 +4,7 @@
 #include "cli.h"
 #include "relverify.h"
 #include "sign.h"
-#include "util.h"
+#include "base/util.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -1,9 +1,9 @@
 /* xgo-build targets: every GOOS/GOARCH port with its flags. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
-#include "jsonx.h"
+#include "base/jsonx.h"
 #include "matrix/ports.h"
-#include "util.h"
+#include "base/util.h"
 
 #include <getopt.h>
 #include <jansson.h>

@@ -3,7 +3,7 @@
 #include "cli.h"
 #include "events.h"
 #include "pipeline.h"
-#include "util.h"
+#include "base/util.h"
 #include "verify.h"
 
 #include <getopt.h>

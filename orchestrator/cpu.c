@@ -1,7 +1,7 @@
 /* cpu.c - available CPUs (affinity and cgroup quota) and the job budget. */
 #define _GNU_SOURCE
 #include "cpu.h"
-#include "util.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <sched.h>

@@ -1,7 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "events.h"
-#include "jsonx.h"
-#include "util.h"
+#include "base/jsonx.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -95,20 +95,6 @@ void events_emit(const char *kind, json_t *fields)
 	free(line);
 	json_decref(fields);
 	json_decref(o);
-}
-
-json_t *events_text(const char *text)
-{
-	json_t *s = json_string(text);
-	if (s)
-		return s;
-	char *copy = xstrdup(text);
-	for (char *p = copy; *p; p++)
-		if ((unsigned char)*p >= 0x80)
-			*p = '?';
-	s = json_string(copy);
-	free(copy);
-	return s;
 }
 
 /* GitHub workflow command data: %, CR and LF escaped (and, in a

@@ -35,10 +35,6 @@ enum ci_kind events_ci(void);
  * goes on. */
 void events_emit(const char *kind, json_t *fields);
 
-/* A JSON string of text that may not be UTF-8 (a log tail): bytes that
- * are not become '?'. */
-json_t *events_text(const char *text);
-
 /* Every later event carries "context": ctx (e.g. verify's "variation");
  * NULL removes it. */
 void events_context(const char *ctx);

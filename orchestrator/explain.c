@@ -1,13 +1,13 @@
 /* explain.c - why two builds of an artifact differ (see explain.h). */
 #define _GNU_SOURCE
 #include "explain.h"
-#include "binfmt.h"
+#include "base/binfmt.h"
 #include "buildinfo.h"
 #include "events.h"
-#include "hash.h"
-#include "jsonx.h"
-#include "proc.h"
-#include "util.h"
+#include "base/hash.h"
+#include "base/jsonx.h"
+#include "base/proc.h"
+#include "base/util.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -139,14 +139,14 @@ static void add_causes(json_t *causes, const struct str_ref *only, size_t n)
 			path = 1;
 			char *t = xasprintf("an absolute source path is embedded ('%.*s'): -trimpath off, or a "
 					    "C compiler without -ffile-prefix-map", (int)s->n, s->p);
-			jx_push(causes, events_text(t));
+			jx_push(causes, jx_text(t));
 			free(t);
 		}
 		if (!clock && has_clock(s)) {
 			clock = 1;
 			char *t = xasprintf("a time of day is embedded ('%.*s'): a build timestamp (__TIME__/__DATE__ "
 					    "without SOURCE_DATE_EPOCH, a generator writing time.Now())", (int)s->n, s->p);
-			jx_push(causes, events_text(t));
+			jx_push(causes, jx_text(t));
 			free(t);
 		}
 	}
@@ -185,7 +185,7 @@ static json_t *lines_only(const struct strv *x, const struct strv *y)
 	json_t *a = json_array();
 	for (size_t i = 0; i < x->n; i++)
 		if (!strv_contains(y, x->v[i]))
-			jx_push(a, events_text(x->v[i])); /* read from a binary: text, or '?' */
+			jx_push(a, jx_text(x->v[i])); /* read from a binary: text, or '?' */
 	return a;
 }
 
@@ -204,7 +204,7 @@ static json_t *buildinfo_diff(const char *a, size_t la, const char *b, size_t lb
 		const struct strv *xa = ra == 0 ? &ba.lines : &ea, *xb = rb == 0 ? &bb.lines : &eb;
 		o = json_pack("{s:o, s:o}", "only_a", lines_only(xa, xb), "only_b", lines_only(xb, xa));
 		if (ra == 0 && rb == 0 && strcmp(ba.go_version, bb.go_version))
-			jx_set(o, "go_version", json_pack("[o, o]", events_text(ba.go_version), events_text(bb.go_version)));
+			jx_set(o, "go_version", json_pack("[o, o]", jx_text(ba.go_version), jx_text(bb.go_version)));
 	}
 	if (ra == 0)
 		buildinfo_release(&ba);
@@ -268,14 +268,14 @@ static json_t *regions(const char *a, size_t la, const char *b, size_t lb, json_
 				      context(b, lb, start, last + 1));
 		struct binfmt_section s;
 		if (binfmt_section_at((const unsigned char *)a, la, start, &s))
-			jx_set(r, "section", events_text(s.name));
+			jx_set(r, "section", jx_text(s.name));
 		const char *ta = json_string_value(json_object_get(r, "a"));
 		struct str_ref ref = { ta, strlen(ta) };
 		if (!clock && has_clock(&ref)) {
 			clock = 1;
 			char *t = xasprintf("a time of day is embedded ('%s'): a build timestamp (__TIME__/__DATE__ "
 					    "without SOURCE_DATE_EPOCH, a generator writing time.Now())", ta);
-			jx_push(causes, events_text(t));
+			jx_push(causes, jx_text(t));
 			free(t);
 		}
 		jx_push(out, r);
@@ -419,7 +419,7 @@ static void run_diffoscope(json_t *e, const char *a, const char *b, const char *
 	int status;
 	buf_init(&out, 1 << 20);
 	if (proc_capture(argv, envp, NULL, &out, NULL, &status) == 0 && (status == 0 || status == 1))
-		jx_set(e, "diffoscope", events_text(outp));
+		jx_set(e, "diffoscope", jx_text(outp));
 	else
 		jx_set(e, "diffoscope", json_string("failed"));
 	buf_release(&out);
@@ -432,7 +432,7 @@ json_t *explain_pair(const char *a, const char *b, const char *diffoscope_out)
 	size_t la = 0, lb = 0;
 	char *da = read_file(a, EXPLAIN_MAX_FILE, &la), *db = da ? read_file(b, EXPLAIN_MAX_FILE, &lb) : NULL;
 	if (!da || !db) {
-		jx_set(e, "error", events_text(error_last()));
+		jx_set(e, "error", jx_text(error_last()));
 		goto out;
 	}
 	size_t off = 0, min = la < lb ? la : lb;
@@ -446,7 +446,7 @@ json_t *explain_pair(const char *a, const char *b, const char *diffoscope_out)
 		struct binfmt_section s;
 		jx_set(e, "format", json_string(kind));
 		if (binfmt_section_at((const unsigned char *)da, la, off, &s))
-			jx_set(e, "section", events_text(s.name));
+			jx_set(e, "section", jx_text(s.name));
 	}
 	json_t *bi = buildinfo_diff(da, la, db, lb);
 	if (bi)
@@ -454,7 +454,7 @@ json_t *explain_pair(const char *a, const char *b, const char *diffoscope_out)
 	if (is_archive_name(a)) {
 		char *why = archive_diff(da, la, db, lb);
 		if (why)
-			jx_set(e, "archive", events_text(why));
+			jx_set(e, "archive", jx_text(why));
 		free(why);
 	}
 	json_t *st = strings_diff(da, la, db, lb);

@@ -21,7 +21,7 @@
 #ifndef XGO_FILEGLOB_H
 #define XGO_FILEGLOB_H
 
-#include "orchestrator/util.h"
+#include "base/util.h"
 
 #define FG_MAX_MATCHES 10000
 #define FG_MAX_ENTRIES 200000

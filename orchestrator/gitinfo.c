@@ -1,7 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "gitinfo.h"
-#include "proc.h"
-#include "util.h"
+#include "base/proc.h"
+#include "base/util.h"
 
 #include <ctype.h>
 #include <stdio.h>

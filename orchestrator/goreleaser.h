@@ -14,7 +14,7 @@
 #ifndef XGO_GORELEASER_H
 #define XGO_GORELEASER_H
 
-#include "util.h"
+#include "base/util.h"
 
 #define GR_MAX_BYTES (1u << 20)
 #define GR_MAX_NODES 200000

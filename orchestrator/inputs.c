@@ -2,14 +2,14 @@
 #include "inputs.h"
 #include "gitinfo.h"
 #include "cpu.h"
-#include "gohead.h"
-#include "hash.h"
-#include "jsonx.h"
-#include "path.h"
-#include "proc.h"
+#include "cache/gohead.h"
+#include "base/hash.h"
+#include "base/jsonx.h"
+#include "base/path.h"
+#include "base/proc.h"
 #include "runner.h"
-#include "source.h"
-#include "util.h"
+#include "cache/source.h"
+#include "base/util.h"
 
 #include <jansson.h>
 #include <pthread.h>

@@ -41,8 +41,8 @@
 #ifndef XGO_INPUTS_H
 #define XGO_INPUTS_H
 
-#include "orchestrator/jobenv.h"
-#include "orchestrator/plan.h"
+#include "jobenv.h"
+#include "plan.h"
 
 struct inputs_ctx {
 	const struct jobenv_ctx *env; /* the run's real paths: go list uses them */

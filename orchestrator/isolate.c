@@ -1,7 +1,7 @@
 /* isolate.c - network-namespace isolation and the __exec trampoline. */
 #define _GNU_SOURCE
 #include "isolate.h"
-#include "util.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "jobenv.h"
 #include "gitinfo.h"
-#include "proc.h"
+#include "base/proc.h"
 #include "toolchains/cc.h"
 
 #include <stdio.h>

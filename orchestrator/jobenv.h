@@ -16,7 +16,7 @@
 #ifndef XGO_JOBENV_H
 #define XGO_JOBENV_H
 
-#include "orchestrator/plan.h"
+#include "plan.h"
 
 struct jobenv_ctx {
 	const struct release *release;

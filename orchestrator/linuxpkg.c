@@ -2,9 +2,9 @@
  * linuxpkg.h. */
 #define _GNU_SOURCE
 #include "linuxpkg.h"
-#include "path.h"
-#include "proc.h"
-#include "util.h"
+#include "base/path.h"
+#include "base/proc.h"
+#include "base/util.h"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -22,10 +22,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "orchestrator/actcache.h"
-#include "orchestrator/build.h"
-#include "orchestrator/hash.h"
-#include "orchestrator/plan.h"
+#include "cache/actcache.h"
+#include "build.h"
+#include "base/hash.h"
+#include "plan.h"
 
 /* CHANGELOG and OVERRIDES are written by xgo-build when the contents do not
  * give them: /usr/share/doc/<name>/changelog.Debian.gz (one entry for the

@@ -2,10 +2,10 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "events.h"
-#include "gocache.h"
+#include "cache/gocache.h"
 #include "isolate.h"
 #include "package.h"
-#include "util.h"
+#include "base/util.h"
 
 #include <signal.h>
 #include <stdio.h>

@@ -1,8 +1,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "manifest.h"
 #include "gitinfo.h"
-#include "hash.h"
-#include "path.h"
+#include "base/hash.h"
+#include "base/path.h"
 #include "toolchains/lockfile.h"
 #include "toolchains/cc.h"
 

@@ -23,8 +23,8 @@
 
 #include <jansson.h>
 
-#include "orchestrator/build.h"
-#include "orchestrator/smoke.h"
+#include "build.h"
+#include "smoke.h"
 #include "toolchains/sdk.h"
 
 /* A host directory and the placeholder that stands for it. */

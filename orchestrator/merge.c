@@ -1,15 +1,15 @@
 #define _GNU_SOURCE
 #include "merge.h"
 #include "checksums.h"
-#include "hash.h"
+#include "base/hash.h"
 #include "jobenv.h"
-#include "jsonx.h"
+#include "base/jsonx.h"
 #include "manifest.h"
 #include "mergeprov.h"
-#include "path.h"
+#include "base/path.h"
 #include "runner.h"
 #include "sign.h"
-#include "util.h"
+#include "base/util.h"
 
 #include <limits.h>
 #include <stdio.h>

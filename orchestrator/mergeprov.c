@@ -2,10 +2,10 @@
 #define _GNU_SOURCE
 #include "mergeprov.h"
 #include "events.h"
-#include "jsonx.h"
+#include "base/jsonx.h"
 #include "provenance.h"
 #include "sign.h"
-#include "util.h"
+#include "base/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,7 +130,7 @@ static json_t *merged_statement(json_t **st, size_t n, const struct sums *subjec
 	json_t *out = json_deep_copy(st[0]), *subj = json_array();
 	json_t *def = def_of(out);
 	for (size_t i = 0; i < subjects->n; i++)
-		jx_push(subj, json_pack("{s:o, s:{s:s}}", "name", events_text(subjects->v[i].name), "digest", "sha256",
+		jx_push(subj, json_pack("{s:o, s:{s:s}}", "name", jx_text(subjects->v[i].name), "digest", "sha256",
 					subjects->v[i].hex));
 	jx_set(out, "subject", subj);
 	jx_set(json_object_get(def, "externalParameters"), "targets", json_incref(targets));

@@ -19,7 +19,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "orchestrator/checksums.h"
+#include "checksums.h"
 
 /* dirs: the n shard directories; subjects: a HASH_SHA256 list of the
  * merged files; targets: ["build:target", ...] (borrowed); written into

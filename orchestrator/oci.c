@@ -1,8 +1,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "oci.h"
-#include "hash.h"
-#include "jsonx.h"
-#include "path.h"
+#include "base/hash.h"
+#include "base/jsonx.h"
+#include "base/path.h"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -35,11 +35,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "orchestrator/archives.h"
-#include "orchestrator/build.h"
-#include "orchestrator/package.h"
-#include "orchestrator/plan.h"
-#include "orchestrator/universal.h"
+#include "archives.h"
+#include "build.h"
+#include "package.h"
+#include "plan.h"
+#include "universal.h"
 
 #define OCI_DIGEST_MAX 72 /* "sha256:" + 64 hex + NUL */
 

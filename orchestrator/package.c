@@ -2,8 +2,8 @@
 #define _GNU_SOURCE /* mkostemp: O_CLOEXEC without a race against spawns */
 #include "package.h"
 #include "fileglob.h"
-#include "path.h"
-#include "util.h"
+#include "base/path.h"
+#include "base/util.h"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #include "lua/release.h"
-#include "orchestrator/hash.h"
+#include "base/hash.h"
 
 enum pkg_format { PKG_TAR_GZ, PKG_TAR_XZ, PKG_TAR_ZST, PKG_ZIP, PKG_BINARY };
 

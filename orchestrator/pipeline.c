@@ -1,33 +1,33 @@
 #define _GNU_SOURCE
 #include "pipeline.h"
-#include "actcache.h"
+#include "cache/actcache.h"
 #include "archives.h"
 #include "build.h"
 #include "checksums.h"
 #include "cpu.h"
 #include "events.h"
-#include "gocache.h"
-#include "hash.h"
+#include "cache/gocache.h"
+#include "base/hash.h"
 #include "inputs.h"
-#include "jsonx.h"
+#include "base/jsonx.h"
 #include "linuxpkg.h"
 #include "manifest.h"
-#include "path.h"
-#include "proc.h"
+#include "base/path.h"
+#include "base/proc.h"
 #include "provenance.h"
-#include "remote.h"
+#include "cache/remote.h"
 #include "relverify.h"
 #include "runner.h"
 #include "sign.h"
 #include "sbom.h"
 #include "smoke.h"
-#include "source.h"
+#include "cache/source.h"
 #include "static.h"
 #include "toolchains/cc.h"
 #include "toolchains/mirror.h"
 #include "oci.h"
 #include "universal.h"
-#include "util.h"
+#include "base/util.h"
 
 #include <dirent.h>
 #include <ftw.h>
@@ -794,9 +794,9 @@ static void emit_finished(const struct run_state *s, int rc, double seconds)
 			      "failed", (json_int_t)failed, "duration_s", (double)(long long)(seconds * 1000) / 1000,
 			      "job_cpu_s", (double)(long long)(cpu * 1000) / 1000);
 	if (s->dist)
-		jx_set(o, "dist", events_text(s->dist));
+		jx_set(o, "dist", jx_text(s->dist));
 	if (rc != EXIT_OK && error_last()[0])
-		jx_set(o, "error", events_text(error_last()));
+		jx_set(o, "error", jx_text(error_last()));
 	events_emit("run_finished", o);
 }
 
@@ -881,7 +881,7 @@ int pipeline_run(const struct pipeline_opts *o)
 	s.o = o;
 	s.started = time(NULL);
 	double t0 = mono_seconds();
-	events_emit("run_started", json_pack("{s:o, s:s}", "release", events_text(o->file ? o->file : "release.lua"),
+	events_emit("run_started", json_pack("{s:o, s:s}", "release", jx_text(o->file ? o->file : "release.lua"),
 					     "tool", XGO_VERSION));
 	error_clear();
 	struct sigaction old_actions[ARRAY_LEN(run_signals)];
@@ -913,7 +913,7 @@ int pipeline_run(const struct pipeline_opts *o)
 	}
 	events_emit("plan_ready", json_pack("{s:I, s:i, s:i, s:s, s:o}", "jobs", (json_int_t)s.plan.n, "parallel",
 					    s.budget.parallel, "procs_per_job", s.budget.procs, "isolation",
-					    iso_level_name(s.iso), "dist", events_text(s.dist)));
+					    iso_level_name(s.iso), "dist", jx_text(s.dist)));
 	rc = build_all(&s, &ctx);
 	if (rc == EXIT_OK)
 		rc = publish(&s); /* a signal while writing the release: stops before the swap */

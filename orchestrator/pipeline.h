@@ -20,8 +20,8 @@
 #ifndef XGO_PIPELINE_H
 #define XGO_PIPELINE_H
 
-#include "orchestrator/plan.h"
-#include "orchestrator/shard.h"
+#include "plan.h"
+#include "shard.h"
 
 struct pipeline_opts {
 	const char *file;        /* release.lua */

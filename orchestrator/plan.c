@@ -2,8 +2,8 @@
 #include "plan.h"
 #include "archives.h"
 #include "linuxpkg.h"
-#include "path.h"
-#include "jsonx.h"
+#include "base/path.h"
+#include "base/jsonx.h"
 #include "template.h"
 #include "gitinfo.h"
 

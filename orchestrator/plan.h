@@ -11,7 +11,7 @@
 
 #include "lua/release.h"
 #include "matrix/matrix.h"
-#include "orchestrator/template.h"
+#include "template.h"
 
 struct cc_tool; /* toolchains/cc.h */
 struct json_t;  /* jansson */

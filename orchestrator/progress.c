@@ -1,6 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "progress.h"
-#include "util.h"
+#include "base/util.h"
 
 #include <pthread.h>
 #include <sys/ioctl.h>

@@ -2,8 +2,8 @@
 #include "provenance.h"
 #include "gitinfo.h"
 #include "events.h"
-#include "jsonx.h"
-#include "proc.h"
+#include "base/jsonx.h"
+#include "base/proc.h"
 #include "toolchains/cc.h"
 
 #include <openssl/evp.h>
@@ -32,7 +32,7 @@ static json_t *subjects(const struct prov_in *in)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; i < in->subjects->n; i++)
-		jx_push(a, json_pack("{s:o, s:o}", "name", events_text(in->subjects->v[i].name), "digest",
+		jx_push(a, json_pack("{s:o, s:o}", "name", jx_text(in->subjects->v[i].name), "digest",
 				     digest("sha256", in->subjects->v[i].hex)));
 	return a;
 }
@@ -155,7 +155,7 @@ static void cc_deps(const struct plan *p, json_t *deps)
 			continue;
 		json_t *o = json_pack("{s:s+++, s:o, s:{s:o, s:s}}", "name", "cc:", t->kind, t->triple[0] ? " " : "",
 				      t->triple, "digest", digest("sha256", t->sha256), "annotations", "version",
-				      events_text(t->version), "identity", t->digest);
+				      jx_text(t->version), "identity", t->digest);
 		if (t->lib_digest[0])
 			jx_set(json_object_get(o, "annotations"), "lib_tree_digest", json_string(t->lib_digest));
 		jx_push(deps, o);
@@ -192,7 +192,7 @@ static json_t *external(const struct prov_in *in)
 		jx_push(targets, json_pack("s++", in->plan->jobs[i].build->name, ":", in->plan->jobs[i].id));
 	for (size_t i = 0; i < r->nenv_reads; i++)
 		jx_push(env, json_pack("{s:s, s:o}", "name", r->env_reads[i].name, "value",
-				       r->env_reads[i].value ? events_text(r->env_reads[i].value) : json_null()));
+				       r->env_reads[i].value ? jx_text(r->env_reads[i].value) : json_null()));
 	const char *slash = strrchr(r->path, '/');
 	json_t *o = json_pack("{s:{s:s, s:o}, s:s, s:s, s:o, s:o}", "buildFile", "name", slash ? slash + 1 : r->path,
 			      "digest", digest("sha256", r->digest), "project", r->project, "version", r->version,
@@ -210,7 +210,7 @@ static json_t *builder(void)
 	json_t *version = json_pack("{s:s}", "xgo-build", XGO_VERSION);
 	if (gha && !strcmp(gha, "true") && server && ref) {
 		char *id = xasprintf("%s/%s", server, ref);
-		json_t *o = json_pack("{s:o, s:o}", "id", events_text(id), "version", version);
+		json_t *o = json_pack("{s:o, s:o}", "id", jx_text(id), "version", version);
 		free(id);
 		return o;
 	}
@@ -224,7 +224,7 @@ static json_t *invocation_id(void)
 	const char *run = getenv("GITHUB_RUN_ID"), *attempt = getenv("GITHUB_RUN_ATTEMPT");
 	if (server && repo && run) {
 		char *id = xasprintf("%s/%s/actions/runs/%s/attempts/%s", server, repo, run, attempt ? attempt : "1");
-		json_t *o = events_text(id);
+		json_t *o = jx_text(id);
 		free(id);
 		return o;
 	}

@@ -25,8 +25,8 @@
 #include <jansson.h>
 #include <time.h>
 
-#include "orchestrator/build.h"
-#include "orchestrator/checksums.h"
+#include "build.h"
+#include "checksums.h"
 #include "toolchains/sdk.h"
 
 #define PROV_FILE "provenance.json"

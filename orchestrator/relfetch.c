@@ -3,10 +3,10 @@
 #include "relfetch.h"
 #include "checksums.h"
 #include "manifest.h"
-#include "path.h"
+#include "base/path.h"
 #include "relverify.h"
 #include "sign.h"
-#include "util.h"
+#include "base/util.h"
 #include "toolchains/download.h"
 
 #include <jansson.h>

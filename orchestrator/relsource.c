@@ -1,11 +1,11 @@
 /* relsource.c - the provenance against the checkout (relsource.h). */
 #define _GNU_SOURCE
 #include "relsource.h"
-#include "hash.h"
-#include "path.h"
+#include "base/hash.h"
+#include "base/path.h"
 #include "provenance.h"
-#include "source.h"
-#include "util.h"
+#include "cache/source.h"
+#include "base/util.h"
 #include "toolchains/lockfile.h"
 
 #include <stdio.h>

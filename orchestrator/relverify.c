@@ -2,13 +2,13 @@
 #define _GNU_SOURCE
 #include "relverify.h"
 #include "checksums.h"
-#include "hash.h"
+#include "base/hash.h"
 #include "manifest.h"
-#include "path.h"
+#include "base/path.h"
 #include "relfetch.h"
 #include "relsource.h"
 #include "sign.h"
-#include "util.h"
+#include "base/util.h"
 #include "verify.h"
 
 #include <dirent.h>

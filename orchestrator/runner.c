@@ -3,8 +3,8 @@
  */
 #define _GNU_SOURCE
 #include "runner.h"
-#include "proc.h"
-#include "util.h"
+#include "base/proc.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

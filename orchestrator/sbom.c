@@ -1,11 +1,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include "sbom.h"
-#include "binfmt.h"
+#include "base/binfmt.h"
 #include "buildinfo.h"
 #include "events.h"
-#include "hash.h"
-#include "jsonx.h"
-#include "path.h"
+#include "base/hash.h"
+#include "base/jsonx.h"
+#include "base/path.h"
 #include "provenance.h"
 
 #include <stdio.h>
@@ -105,9 +105,9 @@ static json_t *spdx_package(const char *id, const char *name, const char *versio
 {
 	char *p = purl(name, version);
 	json_t *o = json_pack("{s:s, s:o, s:o, s:s, s:b, s:[{s:s, s:s, s:o}]}", "SPDXID", id, "name",
-			      events_text(name), "versionInfo", events_text(version), "downloadLocation", "NOASSERTION",
+			      jx_text(name), "versionInfo", jx_text(version), "downloadLocation", "NOASSERTION",
 			      "filesAnalyzed", 0, "externalRefs", "referenceCategory", "PACKAGE-MANAGER", "referenceType",
-			      "purl", "referenceLocator", events_text(p));
+			      "purl", "referenceLocator", jx_text(p));
 	if (sum && sum[0])
 		jx_set(o, "comment", json_pack("s+", "go.sum ", sum));
 	free(p);
@@ -124,7 +124,7 @@ static json_t *spdx_doc(const struct job *j, const char *sha256, const struct mo
 					 "annotator", tool, "comment", json_pack("s+", "go build setting ",
 										 m->settings.v[i])));
 	json_t *bin = json_pack("{s:s, s:o, s:s, s:s, s:b, s:[{s:s, s:s}], s:s, s:o}", "SPDXID",
-				"SPDXRef-Package-binary", "name", events_text(j->binary), "versionInfo", version,
+				"SPDXRef-Package-binary", "name", jx_text(j->binary), "versionInfo", version,
 				"downloadLocation", "NOASSERTION", "filesAnalyzed", 0, "checksums", "algorithm", "SHA256",
 				"checksumValue", sha256, "primaryPackagePurpose", "APPLICATION", "annotations", notes);
 	json_t *pkgs = json_array(), *rels = json_array();
@@ -145,7 +145,7 @@ static json_t *spdx_doc(const struct job *j, const char *sha256, const struct mo
 					"CONTAINS", "relatedSpdxElement", id));
 	}
 	return json_pack("{s:s, s:s, s:s, s:o, s:s, s:{s:s, s:[s]}, s:o, s:o}", "spdxVersion", "SPDX-2.3",
-			 "dataLicense", "CC0-1.0", "SPDXID", "SPDXRef-DOCUMENT", "name", events_text(j->output),
+			 "dataLicense", "CC0-1.0", "SPDXID", "SPDXRef-DOCUMENT", "name", jx_text(j->output),
 			 "documentNamespace", ns, "creationInfo", "created", created, "creators", tool, "packages",
 			 pkgs, "relationships", rels);
 }
@@ -155,8 +155,8 @@ static json_t *spdx_doc(const struct job *j, const char *sha256, const struct mo
 static json_t *cdx_component(const char *name, const char *version, const char *sum)
 {
 	char *p = purl(name, version);
-	json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:o}", "type", "library", "bom-ref", events_text(p), "name",
-			      events_text(name), "version", events_text(version), "purl", events_text(p));
+	json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:o}", "type", "library", "bom-ref", jx_text(p), "name",
+			      jx_text(name), "version", jx_text(version), "purl", jx_text(p));
 	if (sum && sum[0])
 		jx_set(o, "properties", json_pack("[{s:s, s:s}]", "name", "go:sum", "value", sum));
 	free(p);
@@ -168,7 +168,7 @@ static json_t *cdx_doc(const struct job *j, const char *sha256, const struct mod
 {
 	json_t *props = json_array(), *comps = json_array(), *deps = json_array();
 	for (size_t i = 0; i < m->settings.n; i++)
-		jx_push(props, json_pack("{s:s, s:o}", "name", "go:build:setting", "value", events_text(m->settings.v[i])));
+		jx_push(props, json_pack("{s:s, s:o}", "name", "go:build:setting", "value", jx_text(m->settings.v[i])));
 	jx_push(comps, cdx_component(m->main.path, m->main.version, m->main.sum));
 	jx_push(comps, cdx_component("stdlib", m->go, NULL));
 	for (size_t i = 0; i < m->n; i++)
@@ -180,7 +180,7 @@ static json_t *cdx_doc(const struct job *j, const char *sha256, const struct mod
 	json_t *meta = json_pack("{s:s, s:{s:[{s:s, s:s, s:s}]}, s:{s:s, s:s, s:o, s:s, s:[{s:s, s:s}], s:o}}",
 				 "timestamp", created, "tools", "components", "type", "application", "name", "xgo-build",
 				 "version", XGO_VERSION, "component", "type", "application", "bom-ref", "binary", "name",
-				 events_text(j->binary), "version", version, "hashes", "alg", "SHA-256", "content", sha256,
+				 jx_text(j->binary), "version", version, "hashes", "alg", "SHA-256", "content", sha256,
 				 "properties", props);
 	return json_pack("{s:s, s:s, s:s, s:i, s:o, s:o, s:[{s:s, s:o}]}", "bomFormat", "CycloneDX", "specVersion",
 			 "1.6", "serialNumber", uuid, "version", 1, "metadata", meta, "components", comps,
@@ -296,7 +296,7 @@ json_t *sbom_manifest(const struct sbom_set *s, const struct plan *p)
 	json_t *a = json_array();
 	for (size_t i = 0; i < s->n; i++) {
 		const struct job *j = &p->jobs[s->v[i].job];
-		jx_push(a, json_pack("{s:o, s:s, s:s, s:s, s:s}", "name", events_text(s->v[i].name), "format",
+		jx_push(a, json_pack("{s:o, s:s, s:s, s:s, s:s}", "name", jx_text(s->v[i].name), "format",
 				     s->v[i].format, "build", j->build->name, "target", j->id, "sha256", s->v[i].sha256));
 	}
 	return a;

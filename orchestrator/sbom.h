@@ -17,7 +17,7 @@
 
 #include <jansson.h>
 
-#include "orchestrator/build.h"
+#include "build.h"
 
 #define SBOM_MAX_BINARY (1u << 30) /* largest binary read for its build info */
 

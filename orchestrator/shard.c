@@ -1,9 +1,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include "shard.h"
-#include "hash.h"
-#include "jsonx.h"
+#include "base/hash.h"
+#include "base/jsonx.h"
 #include "manifest.h"
-#include "util.h"
+#include "base/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -24,7 +24,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "orchestrator/plan.h"
+#include "plan.h"
 
 #define SHARD_MAX 1000
 

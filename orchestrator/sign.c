@@ -1,11 +1,11 @@
 /* sign.c - minisign keys and signatures, DSSE envelopes (sign.h). */
 #define _GNU_SOURCE
 #include "sign.h"
-#include "hash.h"
+#include "base/hash.h"
 #include "events.h"
-#include "jsonx.h"
+#include "base/jsonx.h"
 #include "relverify.h"
-#include "util.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

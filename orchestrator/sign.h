@@ -24,7 +24,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "orchestrator/util.h"
+#include "base/util.h"
 
 struct evp_pkey_st; /* OpenSSL's EVP_PKEY */
 

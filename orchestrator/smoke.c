@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "smoke.h"
 #include "events.h"
+#include "base/jsonx.h"
 #include "runner.h"
 #include "template.h"
 #include "toolchains/cc.h"
@@ -191,9 +192,9 @@ json_t *smoke_json(const struct smoke_result *s)
 	json_t *o = json_pack("{s:s}", "status", names[s->status]);
 	int bad = !o;
 	if (s->runner[0])
-		bad |= json_object_set_new(o, "runner", events_text(s->runner));
+		bad |= json_object_set_new(o, "runner", jx_text(s->runner));
 	if (s->why[0]) /* may quote the binary's output: text, bytes past ASCII as '?' if not UTF-8 */
-		bad |= json_object_set_new(o, "reason", events_text(s->why));
+		bad |= json_object_set_new(o, "reason", jx_text(s->why));
 	if (bad) {
 		json_decref(o);
 		return NULL;

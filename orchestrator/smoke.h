@@ -16,7 +16,7 @@
 
 #include <jansson.h>
 
-#include "orchestrator/build.h"
+#include "build.h"
 
 #define SMOKE_TIMEOUT_MS 60000
 

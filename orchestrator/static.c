@@ -1,9 +1,9 @@
 /* static.c - the static check (see static.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "static.h"
-#include "binfmt.h"
+#include "base/binfmt.h"
 #include "plan.h"
-#include "util.h"
+#include "base/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

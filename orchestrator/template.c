@@ -1,6 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "template.h"
-#include "util.h"
+#include "base/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

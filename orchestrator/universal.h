@@ -22,10 +22,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "orchestrator/archives.h"
-#include "orchestrator/build.h"
-#include "orchestrator/package.h"
-#include "orchestrator/plan.h"
+#include "archives.h"
+#include "build.h"
+#include "package.h"
+#include "plan.h"
 
 /* One fat binary of one build. */
 struct uni_out {

@@ -29,7 +29,7 @@
 
 #include <jansson.h>
 
-#include "orchestrator/pipeline.h"
+#include "pipeline.h"
 
 enum {
 	VARY_PATH = 1u << 0,

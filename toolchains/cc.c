@@ -1,11 +1,11 @@
 /* cc.c - C toolchains for cgo jobs (see cc.h). */
 #define _GNU_SOURCE
-#include "toolchains/cc.h"
-#include "orchestrator/events.h"
-#include "orchestrator/hash.h"
-#include "orchestrator/proc.h"
-#include "toolchains/sdk.h"
-#include "toolchains/treedigest.h"
+#include "cc.h"
+#include "base/jsonx.h"
+#include "base/hash.h"
+#include "base/proc.h"
+#include "sdk.h"
+#include "treedigest.h"
 
 #include <jansson.h>
 #include <limits.h>
@@ -633,7 +633,7 @@ json_t *cc_json(const struct cc_tool *t)
 {
 	/* the version line is the compiler's output: text, '?' for bytes that are not UTF-8 */
 	json_t *o = json_pack("{s:s, s:s, s:o, s:s}", "kind", t->kind, "path", t->path, "version",
-			      events_text(t->version), "sha256", t->sha256);
+			      jx_text(t->version), "sha256", t->sha256);
 	int bad = !o;
 	if (t->lib_digest[0])
 		bad |= json_object_set_new(o, "lib_tree_digest", json_string(t->lib_digest));

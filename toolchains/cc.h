@@ -38,7 +38,7 @@
 
 #include "lua/release.h"
 #include "matrix/matrix.h"
-#include "toolchains/lockfile.h"
+#include "lockfile.h"
 
 struct cc_tool {
 	char kind[8];          /* "zig", "gcc", "host", "path" */

@@ -1,10 +1,10 @@
 /* download.c - libcurl transfers with resume, retries and stall detection
  * (see download.h). */
 #define _POSIX_C_SOURCE 200809L
-#include "toolchains/download.h"
-#include "toolchains/http.h"
-#include "orchestrator/hash.h"
-#include "orchestrator/util.h"
+#include "download.h"
+#include "base/http.h"
+#include "base/hash.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,8 +1,8 @@
 /* extract.c - safe SDK archive extraction (see extract.h). */
 #define _POSIX_C_SOURCE 200809L
 #define _XOPEN_SOURCE 700
-#include "toolchains/extract.h"
-#include "orchestrator/util.h"
+#include "extract.h"
+#include "base/util.h"
 
 #include <archive.h>
 #include <archive_entry.h>

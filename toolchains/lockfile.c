@@ -1,9 +1,9 @@
 /* lockfile.c - release.lock reader and writer (see lockfile.h). */
 #define _POSIX_C_SOURCE 200809L
-#include "toolchains/lockfile.h"
-#include "orchestrator/hash.h"
-#include "orchestrator/jsonx.h"
-#include "orchestrator/util.h"
+#include "lockfile.h"
+#include "base/hash.h"
+#include "base/jsonx.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <jansson.h>

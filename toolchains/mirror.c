@@ -1,9 +1,9 @@
 /* mirror.c - mirror choice and index (see mirror.h). */
 #define _POSIX_C_SOURCE 200809L
-#include "toolchains/mirror.h"
-#include "toolchains/download.h"
-#include "toolchains/lockfile.h"
-#include "orchestrator/util.h"
+#include "mirror.h"
+#include "download.h"
+#include "lockfile.h"
+#include "base/util.h"
 
 #include <jansson.h>
 #include <stdio.h>

@@ -2,13 +2,13 @@
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE
 #define _XOPEN_SOURCE 700
-#include "toolchains/sdk.h"
-#include "toolchains/download.h"
-#include "toolchains/extract.h"
-#include "toolchains/mirror.h"
-#include "toolchains/treedigest.h"
-#include "orchestrator/proc.h"
-#include "orchestrator/util.h"
+#include "sdk.h"
+#include "download.h"
+#include "extract.h"
+#include "mirror.h"
+#include "treedigest.h"
+#include "base/proc.h"
+#include "base/util.h"
 
 #include <dirent.h>
 #include <errno.h>

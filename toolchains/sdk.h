@@ -32,7 +32,7 @@
 #include <stddef.h>
 
 #include "lua/release.h"
-#include "toolchains/lockfile.h"
+#include "lockfile.h"
 
 struct sdk {
 	char *version;          /* "1.26.8" */

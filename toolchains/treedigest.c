@@ -1,9 +1,9 @@
 /* treedigest.c - see treedigest.h for the exact definitions. */
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE
-#include "toolchains/treedigest.h"
-#include "orchestrator/hash.h"
-#include "orchestrator/util.h"
+#include "treedigest.h"
+#include "base/hash.h"
+#include "base/util.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "orchestrator/util.h"
+#include "base/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
 int LLVMFuzzerInitialize(int *argc, char ***argv);

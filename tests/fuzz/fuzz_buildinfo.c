@@ -3,7 +3,7 @@
  * Invariants: sections lie inside the buffer's claimed table, at most
  * BINFMT_MAX_SECTIONS, names NUL-terminated. */
 #include "fuzz.h"
-#include "orchestrator/binfmt.h"
+#include "base/binfmt.h"
 #include "orchestrator/buildinfo.h"
 
 static struct binfmt_section secs[BINFMT_MAX_SECTIONS];

@@ -6,7 +6,7 @@
  * relative path with a 64-hex digest. */
 #include "fuzz.h"
 #include "orchestrator/manifest.h"
-#include "orchestrator/path.h"
+#include "base/path.h"
 #include "orchestrator/verify.h"
 #include "toolchains/lockfile.h"
 

@@ -9,7 +9,7 @@
  * and memory are bounded by the loader's own limits, set small here. */
 #include "fuzz.h"
 #include "lua/release.h"
-#include "orchestrator/hash.h"
+#include "base/hash.h"
 
 #include <dlfcn.h>
 #include <fcntl.h>

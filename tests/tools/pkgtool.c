@@ -21,7 +21,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "orchestrator/checksums.h"
 #include "orchestrator/package.h"
-#include "orchestrator/util.h"
+#include "base/util.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

@@ -33,7 +33,7 @@
 #include "matrix/ports.h"
 #include "orchestrator/manifest.h"
 #include "orchestrator/template.h"
-#include "orchestrator/util.h"
+#include "base/util.h"
 #include "orchestrator/verify.h"
 #include "toolchains/lockfile.h"
 #include "toolchains/mirror.h"

@@ -1,4 +1,4 @@
-/* test_actcache.c - orchestrator/actcache: a stored result comes back
+/* test_actcache.c - cache/actcache: a stored result comes back
  * byte for byte, a corrupt content is a miss that drops the entry, an
  * entry is used only for the job it names and only when its bytes are an
  * executable of the job's platform, signatures (acsign) verify only with
@@ -17,11 +17,11 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "orchestrator/acsign.h"
-#include "orchestrator/actcache.h"
-#include "orchestrator/binfmt.h"
-#include "orchestrator/hash.h"
-#include "orchestrator/util.h"
+#include "cache/acsign.h"
+#include "cache/actcache.h"
+#include "base/binfmt.h"
+#include "base/hash.h"
+#include "base/util.h"
 #include "tests/unit/unit.h"
 
 #define KEY1 "1111111111111111111111111111111111111111111111111111111111111111"

@@ -1,4 +1,4 @@
-/* Unit tests for orchestrator/binfmt: hand-made ELF, PE and Mach-O images,
+/* Unit tests for base/binfmt: hand-made ELF, PE and Mach-O images,
  * plus truncated and hostile ones. */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -9,8 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "orchestrator/binfmt.h"
-#include "orchestrator/util.h"
+#include "base/binfmt.h"
+#include "base/util.h"
 
 static void put(unsigned char *d, size_t off, uint64_t v, int width, int be)
 {

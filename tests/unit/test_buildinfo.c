@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "orchestrator/buildinfo.h"
-#include "orchestrator/util.h"
+#include "base/util.h"
 
 static const char start_sentinel[16] = "0w\xaf\x0c\x92t\x08\x02" "A\xe1\xc1\x07\xe6\xd6\x18\xe6";
 static const char end_sentinel[16] = "\xf9" "2C1\x86\x18 r\x00\x82" "B\x10" "A\x16\xd8\xf2";

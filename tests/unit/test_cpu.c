@@ -2,7 +2,7 @@
  * CPU budget, with sample cgroup trees in a temporary directory. */
 #define _GNU_SOURCE
 #include "orchestrator/cpu.h"
-#include "orchestrator/util.h"
+#include "base/util.h"
 #include "tests/unit/unit.h"
 
 #include <setjmp.h>

@@ -15,7 +15,7 @@
 #include <archive_entry.h>
 
 #include "orchestrator/explain.h"
-#include "orchestrator/util.h"
+#include "base/util.h"
 #include "tests/unit/unit.h"
 
 /* A tar.gz with one file "hello" (mode, mtime and content as given). */

@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "orchestrator/util.h"
+#include "base/util.h"
 #include "toolchains/extract.h"
 #include "tests/unit/unit.h"
 

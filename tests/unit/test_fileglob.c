@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "orchestrator/fileglob.h"
-#include "orchestrator/util.h"
+#include "base/util.h"
 #include "tests/unit/unit.h"
 
 static void touch(const char *rel)

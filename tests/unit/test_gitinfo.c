@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "orchestrator/gitinfo.h"
-#include "orchestrator/util.h"
+#include "base/util.h"
 
 static void facts(struct gitinfo *g, const char *tag, int at_head, int dirty)
 {

@@ -1,4 +1,4 @@
-/* test_gocache.c - orchestrator/gocache: a committed object comes back
+/* test_gocache.c - cache/gocache: a committed object comes back
  * under its action, a size that does not match is a miss, an entry is
  * taken only for the action it names, and signed entries verify only for
  * the bytes that were signed. */
@@ -15,10 +15,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "orchestrator/acsign.h"
-#include "orchestrator/gocache.h"
-#include "orchestrator/hash.h"
-#include "orchestrator/util.h"
+#include "cache/acsign.h"
+#include "cache/gocache.h"
+#include "base/hash.h"
+#include "base/util.h"
 #include "tests/unit/unit.h"
 
 #define ACT1 "1111111111111111111111111111111111111111111111111111111111111111"

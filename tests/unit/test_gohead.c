@@ -1,4 +1,4 @@
-/* test_gohead.c - orchestrator/gohead: where a Go file's head ends, and
+/* test_gohead.c - cache/gohead: where a Go file's head ends, and
  * which edits change a file's head signature (and so make the action
  * cache ask go list again). */
 #define _GNU_SOURCE
@@ -13,8 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "orchestrator/gohead.h"
-#include "orchestrator/util.h"
+#include "cache/gohead.h"
+#include "base/util.h"
 #include "tests/unit/unit.h"
 
 /* The head of text, as a string. */

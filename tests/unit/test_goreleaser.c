@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "orchestrator/goreleaser.h"
-#include "orchestrator/util.h"
+#include "base/util.h"
 
 static char *tr(const char *t, int as_text)
 {

@@ -1,4 +1,4 @@
-/* Unit tests for toolchains/http: the two policies, bounds, retries and
+/* Unit tests for base/http: the two policies, bounds, retries and
  * redirects, against a real HTTP server on loopback (python3's
  * http.server, started by the group setup). */
 #define _POSIX_C_SOURCE 200809L
@@ -17,8 +17,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "orchestrator/util.h"
-#include "toolchains/http.h"
+#include "base/util.h"
+#include "base/http.h"
 #include "unit.h"
 
 /* Paths: /ok "hello"; /big 100000 bytes; /flaky 503 twice, then "hello";

@@ -16,7 +16,7 @@
 
 #include "orchestrator/jobenv.h"
 #include "orchestrator/plan.h"
-#include "orchestrator/util.h"
+#include "base/util.h"
 #include "toolchains/cc.h"
 #include "tests/unit/unit.h"
 

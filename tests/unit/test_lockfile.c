@@ -11,7 +11,7 @@
 #include <cmocka.h>
 #include <unistd.h>
 
-#include "orchestrator/util.h"
+#include "base/util.h"
 #include "toolchains/lockfile.h"
 #include "tests/unit/unit.h"
 

@@ -17,10 +17,10 @@
 #include <unistd.h>
 
 #include "lua/release.h"
-#include "orchestrator/hash.h"
+#include "base/hash.h"
 #include "orchestrator/manifest.h"
 #include "orchestrator/plan.h"
-#include "orchestrator/util.h"
+#include "base/util.h"
 #include "tests/unit/unit.h"
 
 static const struct manifest_place places[] = {

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "orchestrator/util.h"
+#include "base/util.h"
 #include "toolchains/mirror.h"
 
 static void test_mirror__precedence_and_normalisation(void **state)

@@ -19,9 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "orchestrator/hash.h"
+#include "base/hash.h"
 #include "orchestrator/package.h"
-#include "orchestrator/util.h"
+#include "base/util.h"
 #include "tests/unit/unit.h"
 
 #define EPOCH 1700000000

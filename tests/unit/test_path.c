@@ -1,4 +1,4 @@
-/* test_path.c - orchestrator/path: the name rule, symlink resolution and
+/* test_path.c - base/path: the name rule, symlink resolution and
  * containment, and the bounded reader's refusal of non-regular files. */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "orchestrator/path.h"
-#include "orchestrator/util.h"
+#include "base/path.h"
+#include "base/util.h"
 #include "tests/unit/unit.h"
 
 static void test_path__name_rule(void **state)

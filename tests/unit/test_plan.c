@@ -14,9 +14,9 @@
 #include <jansson.h>
 
 #include "orchestrator/archives.h"
-#include "orchestrator/path.h"
+#include "base/path.h"
 #include "orchestrator/plan.h"
-#include "orchestrator/util.h"
+#include "base/util.h"
 #include "tests/unit/unit.h"
 
 #define HEAD "project { name = 'hello', version = '1.2.3' }\ngo '1.26.8'\n"

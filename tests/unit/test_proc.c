@@ -1,4 +1,4 @@
-/* test_proc.c - orchestrator/proc: the one PATH search and proc_capture
+/* test_proc.c - base/proc: the one PATH search and proc_capture
  * finding programs through envp's PATH, never the caller's. */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "orchestrator/proc.h"
-#include "orchestrator/util.h"
+#include "base/proc.h"
+#include "base/util.h"
 
 static char dir[64];
 

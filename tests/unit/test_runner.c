@@ -8,7 +8,7 @@
 #define _GNU_SOURCE
 #include "orchestrator/isolate.h"
 #include "orchestrator/runner.h"
-#include "orchestrator/util.h"
+#include "base/util.h"
 #include "tests/unit/unit.h"
 
 #include <dirent.h>

@@ -15,8 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "orchestrator/hash.h"
-#include "orchestrator/util.h"
+#include "base/hash.h"
+#include "base/util.h"
 #include "toolchains/lockfile.h"
 #include "toolchains/sdk.h"
 #include "tests/unit/unit.h"

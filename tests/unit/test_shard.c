@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "orchestrator/shard.h"
-#include "orchestrator/util.h"
+#include "base/util.h"
 
 static struct build_decl builds[2] = { { .name = "cli" }, { .name = "daemon" } };
 

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "orchestrator/hash.h"
+#include "base/hash.h"
 #include "orchestrator/sign.h"
-#include "orchestrator/util.h"
+#include "base/util.h"
 #include "tests/unit/unit.h"
 
 static char pub[128], sec[128], pub2[128], sec2[128];

@@ -1,4 +1,4 @@
-/* Unit tests for orchestrator/source: the C-inputs digest sees exactly the
+/* Unit tests for cache/source: the C-inputs digest sees exactly the
  * files a C compile or cgo link may read, the source digest every file. */
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE
@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "orchestrator/source.h"
-#include "orchestrator/util.h"
+#include "cache/source.h"
+#include "base/util.h"
 #include "tests/unit/unit.h"
 
 static void put(const char *rel, const char *text)

@@ -9,9 +9,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "orchestrator/binfmt.h"
+#include "base/binfmt.h"
 #include "orchestrator/static.h"
-#include "orchestrator/util.h"
+#include "base/util.h"
 
 static void put(unsigned char *d, size_t off, uint64_t v, int width)
 {

@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "orchestrator/template.h"
-#include "orchestrator/util.h"
+#include "base/util.h"
 
 static const struct tmpl_var vars[] = {
 	{ "name", "hello", NULL }, { "version", "1.2.0", NULL }, { "os", "linux", NULL },

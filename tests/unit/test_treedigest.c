@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "orchestrator/hash.h"
-#include "orchestrator/util.h"
+#include "base/hash.h"
+#include "base/util.h"
 #include "toolchains/treedigest.h"
 #include "tests/unit/unit.h"
 

@@ -1,4 +1,4 @@
-/* test_util.c - orchestrator/util: per-thread diagnostics (error_quiet,
+/* test_util.c - base/util: per-thread diagnostics (error_quiet,
  * error_last), the file copy and the monotonic clock. */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "orchestrator/util.h"
+#include "base/util.h"
 
 /* Two threads in lock step: A goes quiet and fails, then B fails loudly
  * while A is still quiet, then A restores.  B's error must be printed and

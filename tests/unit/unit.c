@@ -11,7 +11,7 @@
 
 #include "matrix/ports.h"
 #include "orchestrator/plan.h"
-#include "orchestrator/util.h"
+#include "base/util.h"
 #include "tests/unit/unit.h"
 
 char unit_dir[UNIT_DIR_MAX];

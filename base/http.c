@@ -1,8 +1,8 @@
 /* http.c - one libcurl request with its policy's timeouts, bounds and
  * retries (see http.h). */
 #define _POSIX_C_SOURCE 200809L
-#include "toolchains/http.h"
-#include "orchestrator/util.h"
+#include "http.h"
+#include "util.h"
 
 #include <curl/curl.h>
 #include <pthread.h>

@@ -45,7 +45,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "orchestrator/util.h"
+#include "util.h"
 
 struct http_policy {
 	long connect_ms;

@@ -2,10 +2,10 @@
 #define _GNU_SOURCE
 #include "gocache.h"
 #include "acsign.h"
-#include "hash.h"
-#include "jsonx.h"
-#include "proc.h"
-#include "util.h"
+#include "base/hash.h"
+#include "base/jsonx.h"
+#include "base/proc.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

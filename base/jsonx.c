@@ -2,6 +2,8 @@
 #include "jsonx.h"
 #include "util.h"
 
+#include <stdlib.h>
+
 void jx_set(json_t *o, const char *key, json_t *v)
 {
 	if (json_object_set_new(o, key, v) < 0)
@@ -19,4 +21,18 @@ void jx_update(json_t *o, json_t *other)
 {
 	if (json_object_update(o, other) < 0)
 		fatal(EXIT_JOB, "cannot merge JSON records: out of memory");
+}
+
+json_t *jx_text(const char *text)
+{
+	json_t *s = json_string(text);
+	if (s)
+		return s;
+	char *copy = xstrdup(text);
+	for (char *p = copy; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	s = json_string(copy);
+	free(copy);
+	return s;
 }

@@ -1,12 +1,12 @@
 #define _GNU_SOURCE
 #include "actcache.h"
 #include "acsign.h"
-#include "binfmt.h"
-#include "hash.h"
-#include "jsonx.h"
+#include "base/binfmt.h"
+#include "base/hash.h"
+#include "base/jsonx.h"
 #include "lua/release.h"
 #include "remote.h"
-#include "util.h"
+#include "base/util.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,9 +1,9 @@
 /* acsign.c - Ed25519 keys and signatures for cache entries (acsign.h). */
 #define _GNU_SOURCE
 #include "acsign.h"
-#include "hash.h"
-#include "path.h"
-#include "util.h"
+#include "base/hash.h"
+#include "base/path.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 #define _GNU_SOURCE
 #include "gohead.h"
-#include "hash.h"
-#include "util.h"
+#include "base/hash.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -6,7 +6,7 @@
  * untrusted text check each result and refuse the whole record
  * (manifest.c, archives.c arc_manifest); everywhere else the strings are
  * known to be text (validated where they came in, or passed through
- * events_text), so a failure means no memory, and these end the program
+ * jx_text), so a failure means no memory, and these end the program
  * with an error as xmalloc does.
  */
 #ifndef XGO_JSONX_H
@@ -20,5 +20,8 @@ void jx_set(json_t *o, const char *key, json_t *v);
 void jx_push(json_t *a, json_t *v);
 /* json_object_update(o, other), fatal on failure; other is borrowed. */
 void jx_update(json_t *o, json_t *other);
+/* A JSON string of text that may not be UTF-8 (a log tail, a compiler's
+ * version line): bytes that are not become '?'. */
+json_t *jx_text(const char *text);
 
 #endif

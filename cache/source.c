@@ -1,7 +1,7 @@
 #define _GNU_SOURCE
 #include "source.h"
-#include "hash.h"
-#include "util.h"
+#include "base/hash.h"
+#include "base/util.h"
 
 #include <ftw.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 #define _GNU_SOURCE
 #include "remote.h"
-#include "util.h"
-#include "toolchains/http.h"
+#include "base/util.h"
+#include "base/http.h"
 
 #include <curl/curl.h>
 #include <errno.h>

@@ -11,9 +11,9 @@
 #define _GNU_SOURCE
 #include "gocache.h"
 #include "acsign.h"
-#include "hash.h"
+#include "base/hash.h"
 #include "remote.h"
-#include "util.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

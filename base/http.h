@@ -133,7 +133,8 @@ int http_init(void);
 
 /* Run rq under policy p, retrying as above.  Fills *res; returns 0 when
  * res->ok, else -1.  Never prints: callers word their own messages (only
- * a sink's hooks may call error()). */
+ * a sink's hooks may call error(), and http_init when libcurl cannot
+ * start). */
 int http_request(const struct http_policy *p, struct http_request *rq, struct http_result *res);
 
 #endif

@@ -699,3 +699,21 @@ out:
 	free(old);
 	return rc;
 }
+
+const char *go_flag_value(const char *arg, const char *next, const char *name, int *used_next)
+{
+	size_t n = strlen(name);
+	*used_next = 0;
+	if (arg[0] != '-')
+		return NULL;
+	arg += arg[1] == '-' ? 2 : 1;
+	if (strncmp(arg, name, n))
+		return NULL;
+	if (arg[n] == '=')
+		return arg + n + 1;
+	if (arg[n] == '\0' && next) {
+		*used_next = 1;
+		return next;
+	}
+	return NULL;
+}

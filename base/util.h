@@ -102,6 +102,11 @@ const char *suggest(const char *word, const char *const *cands, size_t n);
 size_t utf8_seq(const unsigned char *s);
 int utf8_valid(const char *s);
 
+/* The value of a go command flag: "-name=value" or "-name value" (one
+ * dash or two) in arg, the value then being next, which *used_next says;
+ * NULL when arg is not that flag (or has no value). */
+const char *go_flag_value(const char *arg, const char *next, const char *name, int *used_next);
+
 /* Whole-file helpers.  read_file is the one bounded reader of untrusted
  * files: it refuses (error(), NULL) what is not a regular file, without
  * blocking on a FIFO, and anything past max bytes. */

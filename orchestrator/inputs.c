@@ -683,26 +683,6 @@ static void push_words(struct strv *out, const char *text)
 	}
 }
 
-/* The value of a go flag that names a file: "-modfile=x" or "-modfile x"
- * (a single or a double dash), in argv or GOFLAGS. */
-static const char *file_flag(const char *arg, const char *next, const char *name, int *used_next)
-{
-	size_t n = strlen(name);
-	*used_next = 0;
-	if (arg[0] != '-')
-		return NULL;
-	arg += arg[1] == '-' ? 2 : 1;
-	if (strncmp(arg, name, n))
-		return NULL;
-	if (arg[n] == '=')
-		return arg + n + 1;
-	if (arg[n] == '\0' && next) {
-		*used_next = 1;
-		return next;
-	}
-	return NULL;
-}
-
 /* The files a job's flags name for the go command to read (-modfile and
  * the go.sum beside it, -overlay and what it maps, -pgo=FILE): their
  * contents, in the key and in the check of a saved listing (they can
@@ -720,7 +700,7 @@ static void flag_files_digest(const struct inputs_ctx *c, const struct job_in *i
 	for (size_t i = 0; i < args.n; i++) {
 		const char *next = i + 1 < args.n ? args.v[i + 1] : NULL, *v;
 		int used;
-		if ((v = file_flag(args.v[i], next, "modfile", &used))) {
+		if ((v = go_flag_value(args.v[i], next, "modfile", &used))) {
 			size_t len = strlen(v);
 			char *sum = len > 4 && !strcmp(v + len - 4, ".mod") ? xasprintf("%.*s.sum", (int)(len - 4), v)
 									 : xasprintf("%s.sum", v);
@@ -728,11 +708,11 @@ static void flag_files_digest(const struct inputs_ctx *c, const struct job_in *i
 			file_digest_or_dash(v[0] == '/' ? "" : c->project_dir, v, h);
 			file_digest_or_dash(sum[0] == '/' ? "" : c->project_dir, sum, h);
 			free(sum);
-		} else if ((v = file_flag(args.v[i], next, "overlay", &used))) {
+		} else if ((v = go_flag_value(args.v[i], next, "overlay", &used))) {
 			hasher_update_str(h, "-overlay");
 			file_digest_or_dash(v[0] == '/' ? "" : c->project_dir, v, h);
 			overlay_digest(c, v, h);
-		} else if ((v = file_flag(args.v[i], next, "pgo", &used)) && strcmp(v, "auto") && strcmp(v, "off")) {
+		} else if ((v = go_flag_value(args.v[i], next, "pgo", &used)) && strcmp(v, "auto") && strcmp(v, "off")) {
 			hasher_update_str(h, "-pgo");
 			file_digest_or_dash(v[0] == '/' ? "" : c->project_dir, v, h);
 		}

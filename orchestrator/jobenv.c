@@ -367,7 +367,7 @@ int jobenv_plan(const struct jobenv_ctx *c, const struct cc_set *cc, const char 
 			memcpy(j->cc_digest, cc->v[i].digest, sizeof(j->cc_digest));
 		}
 		plan_job_name(j, "", name, sizeof(name));
-		j->scratch = xasprintf("%s/jobs/%s", work_dir, name);
+		j->scratch = jobenv_scratch_path(work_dir, name);
 		j->out_path = xasprintf("%s/%s", stage_dir, j->output);
 		if (jobenv_job(&n, j, placeholder[PL_SCRATCH], placeholder[PL_OUT], &j->env, &j->argv) < 0)
 			return -1;
@@ -455,9 +455,14 @@ int jobenv_sde(const struct release *r, char out[24], const char **source)
  * reads $HOME/.config/git/ignore, and HOME is the job's own. */
 static const char git_ignore[] = "dist/\ndist.tmp-*/\n.xgo-build/\n";
 
+char *jobenv_scratch_path(const char *work_dir, const char *name)
+{
+	return xasprintf("%s/jobs/%s", work_dir, name);
+}
+
 char *jobenv_scratch(const char *work_dir, const char *name)
 {
-	char *scratch = xasprintf("%s/jobs/%s", work_dir, name);
+	char *scratch = jobenv_scratch_path(work_dir, name);
 	if (jobenv_make_scratch(scratch) < 0)
 		FREE_AND_NULL(scratch);
 	return scratch;

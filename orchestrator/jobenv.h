@@ -43,7 +43,8 @@ int jobenv_check_build(const struct release *r, const struct build_decl *b);
 
 /* The job value: once per run, when the C toolchains are resolved, each
  * job of p gets its C toolchain (cc->v[i], from cc_resolve on the plan's
- * jobs in order: job->cc and cc_digest; cc NULL leaves them), its dirs (scratch <work_dir>/jobs/<plan_job_name>, out_path
+ * jobs in order: job->cc and cc_digest; cc NULL leaves them), its dirs
+ * (scratch jobenv_scratch_path(work_dir, plan_job_name), out_path
  * <stage_dir>/<output>), its environment and its argv (struct job).  Every
  * later stage reads them and none builds them again, so what is hashed
  * and what runs cannot disagree.
@@ -110,6 +111,9 @@ int jobenv_tuning(const char *kv);
  * job's private HOME and TMPDIR.  Returns its path (owned), or
  * NULL after an error. */
 char *jobenv_scratch(const char *work_dir, const char *name);
+/* Where a scratch dir lies, <work_dir>/jobs/<name> (owned): the one rule
+ * for jobs, prefetch, go list and smoke runs. */
+char *jobenv_scratch_path(const char *work_dir, const char *name);
 /* The same at a job value's scratch path: 0, or -1 after an error. */
 int jobenv_make_scratch(const char *scratch);
 

@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "smoke.h"
 #include "events.h"
+#include "jobenv.h"
 #include "base/jsonx.h"
 #include "runner.h"
 #include "template.h"
@@ -65,7 +66,7 @@ static int add_run(struct runner *r, const struct smoke_opts *o, const struct jo
 {
 	char name[160];
 	plan_job_name(j, "smoke_", name, sizeof(name));
-	char *scratch = xasprintf("%s/jobs/%s", o->work_dir, name);
+	char *scratch = jobenv_scratch_path(o->work_dir, name);
 	char *log = xasprintf("%s/logs/%s.log", o->work_dir, name);
 	struct strv argv = { 0 }, env = { 0 };
 	int rc = -1;

@@ -575,11 +575,9 @@ int cc_controls(const char *name, size_t len)
 static int links_pic(const struct strv *flags)
 {
 	for (size_t i = 0; flags && i < flags->n; i++) {
-		const char *f = flags->v[i], *mode = NULL;
-		if (!strncmp(f, "-buildmode=", 11) || !strncmp(f, "--buildmode=", 12))
-			mode = strchr(f, '=') + 1;
-		else if ((!strcmp(f, "-buildmode") || !strcmp(f, "--buildmode")) && i + 1 < flags->n)
-			mode = flags->v[i + 1];
+		int used_next;
+		const char *mode = go_flag_value(flags->v[i], i + 1 < flags->n ? flags->v[i + 1] : NULL, "buildmode",
+						 &used_next);
 		if (mode && strcmp(mode, "exe") && strcmp(mode, "default"))
 			return 1;
 	}

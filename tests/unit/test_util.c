@@ -124,6 +124,19 @@ static void test_util__mono_seconds_counts_a_sleep(void **state)
 	assert_true(dt < 5);
 }
 
+static void test_util__go_flag_value_takes_both_spellings(void **state)
+{
+	(void)state;
+	int used;
+	assert_string_equal(go_flag_value("-modfile=x.mod", NULL, "modfile", &used), "x.mod");
+	assert_int_equal(used, 0);
+	assert_string_equal(go_flag_value("--buildmode", "pie", "buildmode", &used), "pie");
+	assert_int_equal(used, 1);
+	assert_null(go_flag_value("-buildmode", NULL, "buildmode", &used)); /* no value */
+	assert_null(go_flag_value("-buildmodex=pie", NULL, "buildmode", &used));
+	assert_null(go_flag_value("buildmode=pie", NULL, "buildmode", &used)); /* not a flag */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -131,6 +144,7 @@ int main(void)
 		cmocka_unit_test(test_util__quiet_returns_the_previous_setting),
 		cmocka_unit_test(test_util__copy_file_is_exact_and_refuses_links),
 		cmocka_unit_test(test_util__mono_seconds_counts_a_sleep),
+		cmocka_unit_test(test_util__go_flag_value_takes_both_spellings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
